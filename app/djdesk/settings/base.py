@@ -1,0 +1,94 @@
+"""Settings shared by every environment. Environment variables are read here, once."""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent  # app/ (or the payload's app/)
+REPO_DIR = BASE_DIR.parent
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "inspector",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "djdesk.urls"
+WSGI_APPLICATION = "djdesk.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "inspector.context_processors.inspector_flags",
+            ],
+        },
+    },
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = REPO_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Background work goes through django-tasks. The immediate backend runs a task inside
+# the request that enqueued it, which is what a single-user desktop app wants.
+TASKS_BACKEND = os.environ.get(
+    "DJDESK_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+)
+TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
+
+# Where the sample projects live; a workspace path stored relative is resolved here.
+INSPECTOR_SAMPLE_ROOT = Path(
+    os.environ.get("DJDESK_SAMPLE_ROOT")
+    or os.environ.get("INSPECTOR_SAMPLE_ROOT")
+    or REPO_DIR / "sample_projects"
+)
+INSPECTOR_DOCS_BASE_URL = os.environ.get(
+    "INSPECTOR_DOCS_BASE_URL", "https://docs.djangoproject.com/en/5.2/"
+)
+INSPECTOR_DOCS_BUNDLE_DIR = REPO_DIR / "var" / "docs_bundle"
+INSPECTOR_DATA_LAB_ROOT = Path(
+    os.environ.get("INSPECTOR_DATA_LAB_ROOT") or REPO_DIR / "var" / "data_lab"
+)
+DJDESK_FLAG_DATA_LAB = env_flag("DJDESK_FLAG_DATA_LAB") or env_flag("DJDESK_FLAG_STAGE_5")
+
+# Scanner bounds: a hostile or huge project must not stall a scan.
+INSPECTOR_LOG_TAIL_BYTES = 256 * 1024
+INSPECTOR_LOG_TAIL_LINES = 200
+INSPECTOR_MAX_SOURCE_BYTES = 2 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}

@@ -1,0 +1,166 @@
+"""Non-HTTP logic behind the views: starting scans and building the status payload."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Max
+
+from .models import DocLink, ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
+from .tasks import run_scan
+
+RECENT_SCANS = 12
+RECENT_TASK_RUNS = 10
+
+
+def start_scans(workspace: Workspace, kinds: list[str] | None = None) -> list[ScanJob]:
+    jobs = [
+        ScanJob.objects.create(workspace=workspace, kind=kind)
+        for kind in (kinds or list(ScanJob.Kind.values))
+    ]
+    for job in jobs:
+        # Rows exist (autocommit) before the enqueue, so a worker backend finds them.
+        result = run_scan.enqueue(job.pk)
+        ScanJob.objects.filter(pk=job.pk).update(task_result_id=result.id)
+    return jobs
+
+
+def ensure_initial_scans(workspace: Workspace) -> bool:
+    """Start the scans of a workspace that has never been scanned; True if started."""
+    if workspace.scans.exists():
+        return False
+    start_scans(workspace)
+    return True
+
+
+def status_etag(workspace: Workspace) -> str:
+    """A cheap fingerprint (two aggregate queries) of everything the status payload shows."""
+    scans = workspace.scans.aggregate(n=Count("id"), at=Max("updated_at"))
+    runs = workspace.task_runs.aggregate(n=Count("id"), at=Max("updated_at"))
+    links = DocLink.objects.aggregate(n=Count("id"), at=Max("id"))
+    raw = "|".join(
+        map(str, (workspace.updated_at, *scans.values(), *runs.values(), *links.values()))
+    )
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def doc_link_url(link: DocLink) -> str:
+    if (settings.INSPECTOR_DOCS_BUNDLE_DIR / "index.html").is_file():
+        return f"/docs/offline/{link.path}"
+    return settings.INSPECTOR_DOCS_BASE_URL.rstrip("/") + "/" + link.path.lstrip("/")
+
+
+def doc_links() -> list[dict[str, str]]:
+    return [{"title": link.title, "url": doc_link_url(link)} for link in DocLink.objects.all()]
+
+
+def latest_scans(workspace: Workspace) -> tuple[list[ScanJob], dict[str, ScanJob]]:
+    """Recent scans, and the latest completed one of each kind (one query)."""
+    recent = list(workspace.scans.all()[:RECENT_SCANS])
+    latest: dict[str, ScanJob] = {}
+    for job in recent:
+        if job.status == ScanJob.Status.COMPLETED:
+            latest.setdefault(job.kind, job)
+    return recent, latest
+
+
+def _insights(
+    schema: dict[str, Any], migrations: dict[str, Any], logs: dict[str, Any], findings: int
+) -> list[dict[str, str]]:
+    levels = logs.get("levels", {})
+    models = [m for m in schema.get("models", []) if not m.get("abstract")]
+    return [
+        {"title": "Pending migrations", "value": str(migrations.get("pending_total", 0))},
+        {"title": "Models", "value": str(len(models))},
+        {"title": "Apps", "value": str(len(schema.get("apps", [])))},
+        {"title": "Migration conflicts", "value": str(len(migrations.get("conflicts", [])))},
+        {
+            "title": "Recent errors",
+            "value": str(levels.get("error", 0) + levels.get("critical", 0)),
+        },
+        {"title": "Scan findings", "value": str(findings)},
+    ]
+
+
+def _schema_graph(schema: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    nodes = [
+        {
+            "name": m["name"],
+            "app": m["app"],
+            "fields": [f["name"] for f in m["fields"]],
+            "abstract": m["abstract"],
+            "proxy": m["proxy"],
+        }
+        for m in schema.get("models", [])
+    ]
+    return {"nodes": nodes, "edges": schema.get("relations", [])}
+
+
+def _apps(schema: dict[str, Any], migrations: dict[str, Any]) -> list[dict[str, Any]]:
+    by_label = {a["label"]: a for a in migrations.get("apps", [])}
+    labels = sorted(set(schema.get("apps", [])) | set(by_label))
+    return [
+        {
+            "label": label,
+            "pending_migrations": by_label.get(label, {}).get("pending_migrations", 0),
+            "pending": by_label.get(label, {}).get("pending", []),
+            "migrations": len(by_label.get(label, {}).get("migrations", [])),
+            "conflict": by_label.get(label, {}).get("conflict", False),
+        }
+        for label in labels
+    ]
+
+
+def task_run_dict(run: WorkspaceTaskRun) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "preset": run.preset.key,
+        "label": run.preset.label,
+        "status": run.status,
+        "progress": run.progress,
+        "exit_code": run.exit_code,
+        "created_at": run.created_at.isoformat(),
+    }
+
+
+def scan_dict(job: ScanJob) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "findings": job.findings,
+        "error": job.error,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def build_status_payload(workspace: Workspace) -> dict[str, Any]:
+    """The dashboard's consolidated state; a fixed number of queries however much data."""
+    recent, latest = latest_scans(workspace)
+    schema = latest["schema"].result if "schema" in latest else {}
+    migrations = latest["migrations"].result if "migrations" in latest else {}
+    logs = latest["logs"].result if "logs" in latest else {}
+    findings = sum(len(job.findings) for job in latest.values())
+    runs = workspace.task_runs.select_related("preset")[:RECENT_TASK_RUNS]
+    return {
+        "workspace": workspace.name,
+        "slug": workspace.slug,
+        "project_path": str(workspace.resolved_path()),
+        "insights": _insights(schema, migrations, logs, findings),
+        "apps": _apps(schema, migrations),
+        "schema": _schema_graph(schema),
+        "log_excerpt": [
+            {k: e[k] for k in ("timestamp", "level", "message", "file")}
+            for e in logs.get("entries", [])[-25:]
+        ],
+        "scans": [scan_dict(job) for job in recent],
+        "tasks": [task_run_dict(run) for run in runs],
+        "task_presets": [
+            {"key": p.key, "label": p.label, "requires_confirmation": p.requires_confirmation}
+            for p in TaskPreset.objects.all()
+        ],
+        "doc_links": doc_links(),
+    }

@@ -1,0 +1,167 @@
+// The dashboard's client: polls the status API (with ETag), updates panels in place,
+// sends the CSRF cookie back on POSTs, tracks online state, accepts dropped folders.
+(function () {
+  "use strict";
+
+  const POLL_MS = 3000;
+  const WIZARD_PATH_KEY = "djdesk.wizard.projectPath";
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  // Every unsafe request from this page carries the CSRF token.
+  window.djdeskFetch = function (url, options) {
+    const opts = Object.assign({ credentials: "same-origin" }, options || {});
+    const method = (opts.method || "GET").toUpperCase();
+    if (!["GET", "HEAD", "OPTIONS"].includes(method)) {
+      opts.headers = Object.assign({ "X-CSRFToken": csrfToken() }, opts.headers || {});
+    }
+    return fetch(url, opts);
+  };
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function fill(panel, items, render) {
+    const target = document.querySelector(`[data-panel="${panel}"]`);
+    if (!target) return;
+    target.replaceChildren(...items.map(render));
+  }
+
+  const renderers = {
+    insights: (item) => {
+      const li = el("li");
+      li.append(el("span", { class: "value" }, item.value), el("span", { class: "title" }, item.title));
+      return li;
+    },
+    apps: (app) => {
+      const tr = el("tr", app.conflict ? { class: "conflict" } : {});
+      tr.append(el("td", {}, app.label), el("td", {}, String(app.migrations)),
+        el("td", {}, String(app.pending_migrations) + (app.conflict ? " · conflict" : "")));
+      return tr;
+    },
+    schema: (node) => {
+      const li = el("li");
+      li.append(el("strong", {}, `${node.app}.${node.name}`), el("br"), el("small", {}, node.fields.join(", ")));
+      return li;
+    },
+    logs: (entry) => {
+      const li = el("li", { class: `level-${entry.level}` });
+      li.append(el("time", {}, entry.timestamp), " ", el("span", { class: "level" }, entry.level), " " + entry.message);
+      return li;
+    },
+    scans: (scan) => {
+      const li = el("li", {}, `${scan.kind} · ${scan.status} · `);
+      li.append(el("progress", { max: "100", value: String(scan.progress) }));
+      if (scan.error) li.append(" ", el("span", { class: "error" }, scan.error));
+      return li;
+    },
+    tasks: (run) => el("li", {}, `${run.label} · ${run.status}`),
+  };
+
+  function render(status) {
+    fill("insights", status.insights, renderers.insights);
+    fill("apps", status.apps, renderers.apps);
+    fill("schema", status.schema.nodes, renderers.schema);
+    fill("logs", status.log_excerpt, renderers.logs);
+    fill("scans", status.scans, renderers.scans);
+    if (status.tasks.length) fill("tasks", status.tasks, renderers.tasks);
+  }
+
+  function startPolling(dashboard) {
+    const url = dashboard.dataset.statusUrl;
+    const label = document.querySelector("[data-poll-status]");
+    let etag = null;
+    async function poll() {
+      try {
+        const response = await fetch(url, { headers: etag ? { "If-None-Match": etag } : {} });
+        if (response.status === 200) {
+          etag = response.headers.get("ETag");
+          render(await response.json());
+          label.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+        } else if (response.status === 304) {
+          label.textContent = `Up to date ${new Date().toLocaleTimeString()}`;
+        } else {
+          label.textContent = `Status check failed (${response.status})`;
+        }
+        label.dataset.polls = String(Number(label.dataset.polls || 0) + 1);
+      } catch (error) {
+        label.textContent = "Server unreachable; retrying…";
+      }
+      window.setTimeout(poll, POLL_MS);
+    }
+    poll();
+  }
+
+  function setupOfflineIndicator() {
+    const indicator = document.querySelector("[data-offline-indicator]");
+    if (!indicator) return;
+    const update = () => {
+      indicator.textContent = navigator.onLine ? "Synced" : "Offline-ready";
+      indicator.dataset.state = navigator.onLine ? "online" : "offline";
+    };
+    window.addEventListener("online", update);
+    window.addEventListener("offline", update);
+    update();
+  }
+
+  function rememberProjectPath(path) {
+    window.localStorage.setItem(WIZARD_PATH_KEY, path);
+  }
+
+  function setupDropzone() {
+    const zone = document.querySelector(".workspace-dropzone");
+    if (!zone) return;
+    const message = zone.querySelector("[data-dropzone-message]");
+    // The Electron preload knows the real path of a dropped folder and fires this event.
+    window.addEventListener("djdesk:workspace-drop", (event) => {
+      const path = event.detail && event.detail.path;
+      if (!path) return;
+      rememberProjectPath(path);
+      window.location.href = "/workspaces/new/";
+    });
+    zone.addEventListener("dragover", (event) => { event.preventDefault(); zone.classList.add("is-over"); });
+    zone.addEventListener("dragleave", () => zone.classList.remove("is-over"));
+    zone.addEventListener("drop", (event) => {
+      event.preventDefault();
+      zone.classList.remove("is-over");
+      const file = event.dataTransfer && event.dataTransfer.files[0];
+      // A browser only reveals the name, not the path: ask for the rest.
+      if (file) message.textContent = `“${file.name}”: enter its full path in the wizard.`;
+    });
+  }
+
+  function setupWizard() {
+    const input = document.querySelector("[data-wizard] input[name=project_path]");
+    const saved = window.localStorage.getItem(WIZARD_PATH_KEY);
+    if (input && saved && !input.value) {
+      input.value = saved;
+      window.localStorage.removeItem(WIZARD_PATH_KEY);
+    }
+  }
+
+  function setupDocsDrawer() {
+    const toggle = document.querySelector("[data-docs-toggle]");
+    const drawer = document.querySelector("[data-docs-drawer]");
+    if (!toggle || !drawer) return;
+    toggle.addEventListener("click", () => {
+      drawer.hidden = !drawer.hidden;
+      toggle.setAttribute("aria-expanded", String(!drawer.hidden));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    setupOfflineIndicator();
+    setupDropzone();
+    setupWizard();
+    setupDocsDrawer();
+    const dashboard = document.querySelector("[data-status-url]");
+    if (dashboard) startPolling(dashboard);
+  });
+})();

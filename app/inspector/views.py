@@ -1,0 +1,124 @@
+"""HTTP views: the dashboard, the workspace wizard, the status API and offline docs."""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import FormView, TemplateView
+
+from . import services
+from .forms import WorkspaceWizardForm
+from .models import TaskPreset, Workspace
+
+
+def json_error(status: HTTPStatus, message: str, **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": message, **extra}, status=status)
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class DashboardView(TemplateView):
+    template_name = "inspector/dashboard.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        slug = kwargs.get("slug")
+        if slug is None:
+            first = Workspace.objects.first()
+            if first is None:
+                return redirect("inspector:wizard")
+            return redirect("inspector:dashboard", slug=first.slug)
+        self.workspace = get_object_or_404(Workspace, slug=slug)
+        # First view of a never-scanned workspace starts its scans; polls never do.
+        services.ensure_initial_scans(self.workspace)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        status = services.build_status_payload(self.workspace)
+        context.update(
+            workspace=self.workspace,
+            status=status,
+            doc_links=status["doc_links"],
+            task_presets=TaskPreset.objects.all(),
+        )
+        return context
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class WorkspaceWizardView(FormView):
+    template_name = "inspector/wizard.html"
+    form_class = WorkspaceWizardForm
+
+    def form_valid(self, form: WorkspaceWizardForm) -> HttpResponse:
+        workspace = form.save()
+        if form.cleaned_data["run_scans"]:
+            services.start_scans(workspace)
+        return redirect("inspector:dashboard", slug=workspace.slug)
+
+
+class RescanView(View):
+    def post(self, request: HttpRequest, slug: str) -> HttpResponse:
+        workspace = get_object_or_404(Workspace, slug=slug)
+        services.start_scans(workspace)
+        return redirect("inspector:dashboard", slug=slug)
+
+
+@require_GET
+def workspace_status(request: HttpRequest, slug: str) -> HttpResponse:
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug!r}")
+    etag = services.status_etag(workspace)
+    if etag in request.headers.get("If-None-Match", ""):
+        response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)
+    else:
+        response = JsonResponse(services.build_status_payload(workspace))
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@require_POST
+def workspace_rescan_api(request: HttpRequest, slug: str) -> JsonResponse:
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug!r}")
+    kinds = None
+    if request.body:
+        try:
+            kinds = json.loads(request.body).get("kinds")
+        except (ValueError, AttributeError):
+            return json_error(HTTPStatus.BAD_REQUEST, "body must be a JSON object")
+        unknown = sorted(set(kinds or []) - set(services.ScanJob.Kind.values))
+        if unknown or (kinds is not None and not isinstance(kinds, list)):
+            return json_error(
+                HTTPStatus.BAD_REQUEST, f"kinds: unknown scan kinds {unknown}", field="kinds"
+            )
+    jobs = services.start_scans(workspace, kinds)
+    for job in jobs:
+        job.refresh_from_db()
+    return JsonResponse(
+        {"scans": [services.scan_dict(j) for j in jobs]}, status=HTTPStatus.ACCEPTED
+    )
+
+
+@require_GET
+def offline_docs(request: HttpRequest, path: str = "index.html") -> HttpResponse:
+    root = Path(settings.INSPECTOR_DOCS_BUNDLE_DIR).resolve()
+    target = (root / (path or "index.html")).resolve()
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_relative_to(root) or not target.is_file():
+        raise Http404("no such page in the offline docs")
+    content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    return FileResponse(target.open("rb"), content_type=content_type)

@@ -1,0 +1,71 @@
+"""The dashboard in a real browser (Debian's Chromium) against a real Django process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+
+def test_dashboard_shows_atlas_and_polls(page, inspector_server: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(inspector_server + "/")
+    expect(page.locator("[data-workspace-name]")).to_have_text("Atlas Telemetry")
+    expect(page.locator("[data-panel=apps]")).to_contain_text("catalog.datasets")
+    expect(page.locator("[data-offline-indicator]")).to_have_text("Synced")
+    # The poller fetched the status API at least once and re-rendered the panels.
+    expect(page.locator("[data-poll-status]")).to_contain_text("Updated", timeout=10_000)
+    expect(page.locator("[data-panel=scans] li")).to_have_count(3)
+    # A rescan through the API (CSRF token from the cookie, as the page's JS sends it)
+    # changes the status; the next poll re-renders the scans panel without a reload.
+    status = page.evaluate(
+        "async () => (await djdeskFetch('/api/workspaces/atlas-telemetry/scans/',"
+        " {method: 'POST'})).status"
+    )
+    assert status == 202
+    expect(page.locator("[data-panel=scans] li")).to_have_count(6, timeout=10_000)
+    expect(page.locator("[data-panel=insights]")).to_contain_text("Pending migrations")
+
+
+def test_offline_indicator_follows_navigator(page, inspector_server: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(inspector_server + "/workspaces/atlas-telemetry/")
+    page.context.set_offline(True)
+    expect(page.locator("[data-offline-indicator]")).to_have_text("Offline-ready")
+    page.context.set_offline(False)
+    expect(page.locator("[data-offline-indicator]")).to_have_text("Synced")
+
+
+def test_wizard_creates_and_rejects(page, inspector_server: str, sample_root: Path) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(inspector_server + "/workspaces/new/")
+    page.fill("input[name=name]", "Broken")
+    page.fill("input[name=project_path]", str(sample_root / "nope"))
+    page.click("button[type=submit]")
+    expect(page.locator("[data-error-for=project_path]")).to_contain_text("does not exist")
+    expect(page.locator("input[name=name]")).to_have_value("Broken")  # input kept
+
+    page.fill("input[name=name]", "Polls tutorial")
+    page.fill("input[name=project_path]", str(sample_root / "django-polls"))
+    page.click("button[type=submit]")
+    expect(page).to_have_url(inspector_server + "/workspaces/polls-tutorial/")
+    expect(page.locator("[data-panel=apps]")).to_contain_text("polls")
+    expect(page.locator(".workspace-list")).to_contain_text("Polls tutorial")
+
+
+def test_dropped_folder_prefills_wizard(page, inspector_server: str, sample_root: Path) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(inspector_server + "/workspaces/atlas-telemetry/")
+    path = str(sample_root / "generated")
+    page.evaluate(
+        "p => window.dispatchEvent(new CustomEvent('djdesk:workspace-drop', {detail: {path: p}}))",
+        path,
+    )
+    expect(page).to_have_url(inspector_server + "/workspaces/new/")
+    expect(page.locator("input[name=project_path]")).to_have_value(path)
