@@ -1,8 +1,202 @@
-"""Placeholder entry point; the stages land with issue 4."""
+"""The ``djdesk-bundle`` command line: build, verify, fetch, targets, clean."""
 
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from rich.table import Table
+
+from . import __version__
+from .build import BuildResult, build, cache_dir, resolve_pin
+from .config import Options, load_options
+from .errors import BundleError, VerificationFailed
+from .fetch import clear_cache, fetch_interpreter
+from .install import export_locked_requirements, install_requirements
+from .manifest import load_manifest
+from .reproducible import check_reproducible
+from .ui import Reporter
+from .verify import verify
+
+FLAG_KEYS = {
+    "target": "target",
+    "manifest": "interpreter-manifest",
+    "python_mirror": "python-mirror",
+    "cache_dir": "cache-dir",
+    "offline": "offline",
+}
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--project", type=Path, default=Path.cwd(),
+                        help="the project dir (its pyproject.toml has [tool.djdesk-bundle])")  # fmt: skip
+    parser.add_argument("--target", help="target triple (default: this host's)")
+    parser.add_argument("--manifest", help="interpreter manifest (TOML)")
+    parser.add_argument("--python-mirror", help="base URL (or file://DIR) holding the archives")
+    parser.add_argument("--cache-dir", help="download cache (default: the user cache dir)")
+    parser.add_argument("--offline", action="store_const", const=True, default=None,
+                        help="use the cache only; never download")  # fmt: skip
+    parser.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more detail")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="djdesk-bundle", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"djdesk-bundle {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    build_cmd = commands.add_parser("build", help="build the payload and its archive")
+    _common(build_cmd)
+    build_cmd.add_argument("--output", type=Path, help="payload dir (default: output-dir)")
+    build_cmd.add_argument("--dist", type=Path, help="archive dir (default: dist-dir)")
+    build_cmd.add_argument("--no-compile", action="store_true", help="skip bytecode")
+    build_cmd.add_argument("--check-reproducible", action="store_true",
+                           help="build twice and compare the archives")  # fmt: skip
+
+    verify_cmd = commands.add_parser("verify", help="check a payload dir or archive")
+    verify_cmd.add_argument("path", type=Path)
+    verify_cmd.add_argument("-q", "--quiet", action="store_true")
+    verify_cmd.add_argument("-v", "--verbose", action="store_true")
+
+    fetch_cmd = commands.add_parser("fetch", help="fill the cache for offline builds")
+    _common(fetch_cmd)
+    fetch_cmd.add_argument("--all-targets", action="store_true", help="every pinned target")
+
+    targets_cmd = commands.add_parser("targets", help="list the pinned target triples")
+    targets_cmd.add_argument("--project", type=Path, default=Path.cwd())
+    targets_cmd.add_argument("--manifest", help="interpreter manifest (TOML)")
+    targets_cmd.add_argument("--json", action="store_true", help="a JSON list")
+
+    clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
+    _common(clean_cmd)
+    clean_cmd.add_argument("--all", action="store_true", help="also the download cache")
+    return parser
+
+
+def _reporter(args: argparse.Namespace) -> Reporter:
+    return Reporter(verbosity=-1 if args.quiet else (1 if args.verbose else 0))
+
+
+def _options(args: argparse.Namespace, **extra: Any) -> Options:
+    flags = {key: getattr(args, attr, None) for attr, key in FLAG_KEYS.items()}
+    return load_options(args.project, os.environ, {**flags, **extra})
+
+
+def _summary(reporter: Reporter, result: BuildResult) -> None:
+    table = Table(title="djdesk-bundle build", show_lines=False)
+    table.add_column("stage")
+    table.add_column("seconds", justify="right")
+    for name, seconds in result.timings:
+        table.add_row(name, f"{seconds:.1f}")
+    table.add_row("[bold]total[/bold]", f"[bold]{sum(s for _, s in result.timings):.1f}[/bold]")
+    reporter.console.print(table)
+    size = result.archive.stat().st_size
+    reporter.console.print(f"payload  {result.output}")
+    reporter.console.print(f"archive  {result.archive} ({size / 1e6:.1f} MB)")
+    reporter.console.print(f"sha256   {result.archive_sha256}")
+
+
+def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
+    options = _options(args, **({"compile-bytecode": False} if args.no_compile else {}))
+    if args.check_reproducible:
+        differences = check_reproducible(options, reporter, os.environ)
+        if differences:
+            reporter.console.print("[red]not reproducible[/red]; first differing files:")
+            for line in differences[:20]:
+                reporter.console.print(f"  {line}")
+            return 1
+        reporter.info("[green]reproducible[/green]: two builds gave identical archives")
+    result = build(options, reporter, os.environ, output=args.output, dist=args.dist)
+    if reporter.verbosity >= 0:
+        _summary(reporter, result)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, reporter: Reporter) -> int:
+    report = verify(args.path)
+    if not report.ok:
+        for problem in report.problems():
+            reporter.console.print(f"[red]{problem}[/red]")
+        raise VerificationFailed(
+            f"{args.path}: {len(report.modified)} modified, {len(report.missing)} missing, "
+            f"{len(report.extra)} extra file(s)"
+        )
+    reporter.info(f"[green]ok[/green]: {report.checked} files match {args.path}")
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace, reporter: Reporter) -> int:
+    options = _options(args)
+    manifest = load_manifest(options.path(options.interpreter_manifest))
+    triples = sorted(manifest.pins) if args.all_targets else [options.target]
+    locked = export_locked_requirements(options, offline=options.offline)
+    for triple in triples:
+        pin = manifest.pin_for(triple)
+        path = fetch_interpreter(pin, cache_dir(options), reporter,
+                                 mirror=options.python_mirror or None, offline=options.offline)  # fmt: skip
+        reporter.info(f"[green]✓[/green] {triple}: {path}")
+        # Installing once into a throwaway dir fills uv's cache with the target's wheels.
+        with tempfile.TemporaryDirectory() as scratch:
+            install_requirements(locked, Path(scratch) / "site", triple, pin.python_minor,
+                                 Path(scratch), offline=options.offline)  # fmt: skip
+        reporter.info(f"[green]✓[/green] {triple}: wheels cached")
+    return 0
+
+
+def cmd_targets(args: argparse.Namespace, reporter: Reporter) -> int:
+    if args.manifest:
+        manifest_path = Path(args.manifest)
+    else:
+        options = load_options(args.project, os.environ)
+        manifest_path = options.path(options.interpreter_manifest)
+    triples = sorted(load_manifest(manifest_path).pins)
+    print(json.dumps(triples) if args.json else "\n".join(triples))
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .publish import recover
+
+    options = _options(args)
+    output = options.path(options.output_dir)
+    for message in recover(output):
+        reporter.info(message)
+    if args.all:
+        clear_cache(cache_dir(options))
+        reporter.info(f"removed the cache {cache_dir(options)}")
+    dist = options.path(options.dist_dir)
+    for leftover in dist.glob("*.tmp") if dist.is_dir() else []:
+        leftover.unlink()
+    if output.exists() and not args.all:
+        reporter.info(f"kept {output} (the last complete payload)")
+    elif output.exists():
+        shutil.rmtree(output)
+        reporter.info(f"removed {output}")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "verify": cmd_verify, "fetch": cmd_fetch,
+            "targets": cmd_targets, "clean": cmd_clean}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
-    print("djdesk-bundle: not implemented yet", file=sys.stderr)
-    return 2
+    args = make_parser().parse_args(argv)
+    reporter = _reporter(args) if hasattr(args, "quiet") else Reporter()
+    try:
+        return COMMANDS[args.command](args, reporter)
+    except BundleError as exc:
+        reporter.console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        reporter.console.print("[red]interrupted[/red]: the previous output is untouched")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Stage 5, app: copy the Django project, collect its static files, precompile bytecode."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from .config import Options
+from .errors import AppStageError
+from .tools import git, run, tail
+
+# Never shipped, whether git tracks them or not.
+EXCLUDED_PARTS = {"__pycache__", ".git", ".venv", "venv", "node_modules", "var", ".pytest_cache",
+                  ".mypy_cache", ".ruff_cache"}  # fmt: skip
+EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".sqlite3", ".sqlite", ".log", ".db"}
+
+
+def _wanted(relative: Path) -> bool:
+    return not (set(relative.parts) & EXCLUDED_PARTS) and relative.suffix not in EXCLUDED_SUFFIXES
+
+
+def app_files(source: Path, project_dir: Path) -> list[Path]:
+    """Files to ship, relative to source: git-tracked ones in a checkout, else a filtered walk."""
+    listed = git(project_dir, "ls-files", "-z", "--cached", "--", str(source))
+    if listed is not None:
+        top = Path((git(project_dir, "rev-parse", "--show-toplevel") or str(project_dir)).strip())
+        paths = [(top / p).resolve() for p in listed.split("\0") if p]
+        # The working-tree copy ships (a modified file marks the build dirty elsewhere).
+        files = [p.relative_to(source) for p in paths if p.is_file()]
+    else:
+        files = [p.relative_to(source) for p in source.rglob("*") if p.is_file()]
+    return sorted(f for f in files if _wanted(f))
+
+
+def copy_tree_files(source: Path, destination: Path, files: list[Path]) -> None:
+    for relative in files:
+        target = destination / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / relative, target)
+
+
+def copy_app(options: Options, destination: Path) -> int:
+    files = app_files(options.app_path, options.project_dir)
+    if not files:
+        raise AppStageError(f"no files to ship in {options.app_path}")
+    copy_tree_files(options.app_path, destination, files)
+    return len(files)
+
+
+def copy_optional_dir(options: Options, relative: str, destination: Path) -> bool:
+    """Copy samples/ or docs/ when configured; a configured but missing dir is an error."""
+    if not relative:
+        return False
+    source = options.path(relative)
+    if not source.is_dir():
+        raise AppStageError(
+            f"{source} does not exist (configured in [tool.djdesk-bundle]); "
+            "generate it first (for the inspector: `just fetch-samples`)"
+        )
+    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    copy_tree_files(source, destination / source.name, [f for f in files if "__pycache__"
+                                                         not in f.parts and f.suffix != ".pyc"])  # fmt: skip
+    return True
+
+
+def runnable_python(executable: Path) -> bool:
+    """Can this host run the payload's own interpreter (same OS and architecture)?"""
+    if not executable.exists():
+        return False
+    try:
+        probe = subprocess.run([str(executable), "-I", "-c", "pass"], capture_output=True,
+                               timeout=30, check=False)  # fmt: skip
+    except OSError:
+        return False
+    return probe.returncode == 0
+
+
+COLLECTSTATIC = """
+import os, sys
+app, site, static = sys.argv[1:4]
+sys.path[:0] = [app, site]
+import django
+from django.conf import settings
+try:
+    django.setup()
+except Exception as exc:
+    sys.exit(f"settings module {os.environ['DJANGO_SETTINGS_MODULE']!r} failed to load: "
+             f"{type(exc).__name__}: {exc}")
+settings.STATIC_ROOT = static
+from django.core.management import call_command
+call_command("collectstatic", interactive=False, verbosity=0)
+"""
+
+
+def collect_static(options: Options, payload: Path, python: Path, work_dir: Path) -> None:
+    static = payload / "static"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTHON", "DJANGO_", "VIRTUAL_ENV"))
+    }
+    settings = options.collectstatic_settings or options.settings_module
+    env.update(DJANGO_SETTINGS_MODULE=settings, DJDESK_DATA_DIR=str(work_dir / "collect-data"),
+               PYTHONHASHSEED="0")  # fmt: skip
+    args = [str(payload / "app"), str(payload / "site-packages"), str(static)]
+    result = run([str(python), "-I", "-c", COLLECTSTATIC, *args], env=env)
+    if result.returncode != 0:
+        raise AppStageError(f"collectstatic failed with settings {settings!r}:\n"
+                            f"{tail(result.stderr)}")  # fmt: skip
+    static.mkdir(exist_ok=True)
+
+
+def compile_bytecode(python: Path, payload: Path, directories: list[Path]) -> None:
+    """Hash-based .pyc whose recorded paths name the payload, not the build directory."""
+    for directory in directories:
+        if not directory.is_dir():
+            continue
+        logical = "django-bundle/" + directory.relative_to(payload).as_posix()
+        result = run([str(python), "-I", "-m", "compileall", "-q", "-j", "0",
+                      "--invalidation-mode", "checked-hash", "-d", logical, str(directory)])  # fmt: skip
+        # compileall exits 1 when some file does not compile (e.g. py2-only test data).
+        if result.returncode not in (0, 1):
+            raise AppStageError(f"compileall failed in {directory}:\n{tail(result.stderr)}")
+
+
+def host_python() -> Path:
+    return Path(sys.executable)

@@ -1,0 +1,177 @@
+"""``djdesk-bundle build``: the stages in order, each timed, in a staging directory."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from . import __version__, contract
+from .app_stage import (
+    collect_static,
+    compile_bytecode,
+    copy_app,
+    copy_optional_dir,
+    host_python,
+    runnable_python,
+)
+from .config import Options
+from .describe import build_info, file_sha256, write_build_info, write_checksums, write_version
+from .extract import extract_interpreter, interpreter_executable, prune
+from .fetch import fetch_interpreter
+from .install import export_locked_requirements, install_requirements
+from .launcher import write_launcher
+from .manifest import InterpreterPin, load_manifest
+from .pack import write_archive
+from .publish import publish, recover, staging_path
+from .source import source_state
+from .tools import uv_version
+from .ui import Reporter
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    archive: Path
+    archive_sha256: str
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StageClock:
+    reporter: Reporter
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        with self.reporter.console.status(f"[bold]{name}[/bold]…") if (
+            self.reporter.verbosity >= 0
+        ) else _nullcontext():
+            yield
+        elapsed = time.perf_counter() - start
+        self.timings.append((name, elapsed))
+        self.reporter.info(f"[green]✓[/green] {name} [dim]{elapsed:.1f} s[/dim]")
+
+
+@contextmanager
+def _nullcontext() -> Iterator[None]:
+    yield
+
+
+def cache_dir(options: Options) -> Path:
+    return Path(options.cache_dir or platformdirs.user_cache_dir("djdesk-bundle"))
+
+
+def resolve_pin(options: Options) -> InterpreterPin:
+    manifest = load_manifest(options.path(options.interpreter_manifest))
+    pin = manifest.pin_for(options.target)
+    return pin
+
+
+def build(
+    options: Options,
+    reporter: Reporter,
+    env: Mapping[str, str],
+    output: Path | None = None,
+    dist: Path | None = None,
+    hooks: Mapping[str, Callable[[Path], None]] | None = None,
+) -> BuildResult:
+    """Build the payload into ``output`` and the archive into ``dist``.
+
+    ``hooks`` maps a stage name to a callable run on the staging dir after that stage
+    (tests use it to interrupt a build at a precise point).
+    """
+    output = (output or options.path(options.output_dir)).resolve()
+    dist = (dist or options.path(options.dist_dir)).resolve()
+    clock = StageClock(reporter)
+    hooks = hooks or {}
+
+    # Verify before work: config, manifest, lock and source state fail in seconds.
+    with clock.stage("resolve"):
+        pin = resolve_pin(options)
+        state = source_state(options, env)
+        locked = export_locked_requirements(options, offline=options.offline)
+        for message in recover(output):
+            reporter.warn(message)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = staging_path(output)
+    shutil.rmtree(staging, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix="djdesk-bundle-"))
+    try:
+        staging.mkdir()
+        result = _run_stages(options, reporter, clock, pin, state, locked, staging, work, dist,
+                             hooks)  # fmt: skip
+        publish(staging, output)
+        result.output = output
+        return result
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run_stages(options, reporter, clock, pin, state, locked, staging, work, dist, hooks):  # type: ignore[no-untyped-def]
+    def after(stage: str) -> None:
+        if stage in hooks:
+            hooks[stage](staging)
+
+    with clock.stage("fetch"):
+        archive = fetch_interpreter(pin, cache_dir(options), reporter,
+                                    mirror=options.python_mirror or None, offline=options.offline)  # fmt: skip
+    after("fetch")
+    with clock.stage("extract"):
+        python_root = extract_interpreter(archive, staging)
+        pruned = prune(python_root, options.prune)
+        reporter.detail(f"pruned {pruned.paths} paths, {pruned.bytes / 1e6:.1f} MB")
+    after("extract")
+    with clock.stage("install"):
+        install_requirements(locked, staging / contract.SITE_PACKAGES_DIR, pin.triple,
+                             pin.python_minor, work, offline=options.offline)  # fmt: skip
+    after("install")
+    with clock.stage("app"):
+        copy_app(options, staging / contract.APP_DIR)
+        if options.samples_dir:
+            copy_optional_dir(options, options.samples_dir, staging / contract.SAMPLES_DIR)
+        if options.docs_dir and options.path(options.docs_dir).is_dir():
+            copy_optional_dir(options, options.docs_dir, staging)
+        target_python = interpreter_executable(python_root, pin.is_windows)
+        own = runnable_python(target_python)
+        collect_static(options, staging, target_python if own else host_python(), work)
+        precompiled = False
+        if options.compile_bytecode and own:
+            compile_bytecode(target_python, staging, [
+                staging / contract.APP_DIR, staging / contract.SITE_PACKAGES_DIR, python_root,
+            ])  # fmt: skip
+            precompiled = True
+        elif options.compile_bytecode:
+            reporter.warn(f"cannot run the {pin.triple} interpreter here: bytecode is not "
+                          "precompiled; the first launch compiles into the data dir")  # fmt: skip
+        write_launcher(options, staging, precompiled)
+    after("app")
+    with clock.stage("describe"):
+        write_version(staging, state)
+        info = build_info(state, pin, {
+            "target": pin.triple,
+            "precompiled": precompiled,
+            "lock": {"kind": locked.kind, "file": locked.lock_path.name,
+                     "sha256": file_sha256(locked.lock_path)},
+            "pruned": {"paths": pruned.paths, "bytes": pruned.bytes},
+            "tools": {"djdesk-bundle": __version__, "uv": uv_version()},
+        })  # fmt: skip
+        write_build_info(staging, info)
+        write_checksums(staging)
+    after("describe")
+    with clock.stage("pack"):
+        archive_path = dist / contract.archive_name(state.name, state.version, pin.triple)
+        digest = write_archive(staging, archive_path, state.source_date_epoch)
+    after("pack")
+    return BuildResult(output=staging, archive=archive_path, archive_sha256=digest,
+                       timings=clock.timings, info=info)  # fmt: skip

@@ -1,0 +1,121 @@
+"""Stage 4, install: the app's locked, hash-pinned runtime deps into ``site-packages/``.
+
+uv installs them for the target's platform and Python version (so a Windows or macOS
+payload can be assembled on Linux), with hashes required, no resolution and wheels only.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import Options
+from .errors import InstallError, LockError
+from .tools import run, tail, uv_binary
+
+HASH_PATTERN = re.compile(r"--hash=sha256:[0-9a-f]{64}")
+NO_WHEEL = re.compile(r"(?:Distribution|Package) `?([A-Za-z0-9_.\-]+)[^`]*`? .*(?:no usable wheel|"
+                      r"only has source distribution|can't be installed because it doesn't have"
+                      r" a source distribution or wheel)", re.IGNORECASE)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LockedRequirements:
+    kind: str  # "uv.lock" | "requirements.txt"
+    lock_path: Path
+    requirements: str  # requirements.txt text with hashes
+
+
+def _member_name(options: Options) -> str:
+    if options.app_project:
+        return options.app_project
+    pyproject = options.app_path / "pyproject.toml"
+    if pyproject.is_file():
+        name = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name")
+        if name:
+            return str(name)
+    return str(tomllib.loads((options.project_dir / "pyproject.toml").read_text())["project"]["name"])
+
+
+def _check_hashes(text: str, source: Path) -> None:
+    missing = []
+    for line in text.replace("\\\n", " ").splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "-")) and not HASH_PATTERN.search(line):
+            missing.append(line.split(";")[0].split()[0])
+    if missing:
+        raise LockError(
+            f"{source}: requirements without --hash=sha256: {', '.join(missing)}; make a "
+            "hash-pinned lock with `uv lock` (or `uv pip compile --generate-hashes`)"
+        )
+
+
+def export_locked_requirements(options: Options, offline: bool = False) -> LockedRequirements:
+    """The runtime deps of the app, exactly as locked, with their hashes."""
+    project = options.project_dir
+    lock_name = options.lock or ("uv.lock" if (project / "uv.lock").is_file() else "")
+    if not lock_name:
+        for candidate in (options.app_path / "requirements.txt", project / "requirements.txt"):
+            if candidate.is_file():
+                text = candidate.read_text(encoding="utf-8")
+                _check_hashes(text, candidate)
+                return LockedRequirements("requirements.txt", candidate, text)
+        raise LockError(
+            f"no lock in {project}: run `uv lock` there (or provide a requirements.txt "
+            "made by `uv pip compile --generate-hashes`)"
+        )
+    lock_path = project / lock_name
+    if lock_path.name != "uv.lock":
+        text = lock_path.read_text(encoding="utf-8")
+        _check_hashes(text, lock_path)
+        return LockedRequirements("requirements.txt", lock_path, text)
+    uv = uv_binary()
+    check = run([uv, "lock", "--check", *(["--offline"] if offline else [])], cwd=project)
+    if check.returncode != 0:
+        raise LockError(
+            f"{lock_path} is out of date with pyproject.toml: run `uv lock` and commit it\n"
+            + tail(check.stderr, 5)
+        )
+    export = run(
+        [uv, "export", "--frozen", "--package", _member_name(options), "--no-dev",
+         "--no-emit-workspace", "--no-header", "--format", "requirements-txt"],
+        cwd=project,
+    )  # fmt: skip
+    if export.returncode != 0:
+        raise LockError(f"uv export failed for {lock_path}:\n{tail(export.stderr)}")
+    _check_hashes(export.stdout, lock_path)
+    return LockedRequirements("uv.lock", lock_path, export.stdout)
+
+
+def install_requirements(
+    locked: LockedRequirements,
+    site_packages: Path,
+    triple: str,
+    python_minor: str,
+    work_dir: Path,
+    offline: bool = False,
+) -> None:
+    requirements = work_dir / "requirements.txt"
+    requirements.write_text(locked.requirements, encoding="utf-8")
+    site_packages.mkdir(parents=True, exist_ok=True)
+    result = run(
+        [uv_binary(), "pip", "install", "--target", str(site_packages),
+         "--python-platform", triple, "--python-version", python_minor,
+         "--require-hashes", "--no-deps", "--only-binary", ":all:", "--link-mode", "copy",
+         "--no-compile", *(["--offline"] if offline else []), "-r", str(requirements)],
+    )  # fmt: skip
+    if result.returncode != 0:
+        match = NO_WHEEL.search(result.stderr)
+        if match:
+            raise InstallError(
+                f"{match.group(1)} has no wheel for {triple} (Python {python_minor}); "
+                "an sdist cannot be installed into a payload. Pick a version with wheels "
+                f"for that target.\n{tail(result.stderr, 6)}"
+            )
+        raise InstallError(f"uv pip install failed for {triple}:\n{tail(result.stderr)}")
+    # uv writes console scripts with this host's shebangs; a payload has no use for them.
+    shutil.rmtree(site_packages / "bin", ignore_errors=True)
+    shutil.rmtree(site_packages / "Scripts", ignore_errors=True)

@@ -1,0 +1,29 @@
+"""The payload's ``run_django.py``, generated from the project's configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import Options
+
+TEMPLATE = Path(__file__).with_name("run_django.py.tmpl")
+
+
+def render_launcher(options: Options, precompiled: bool) -> str:
+    module, _, attribute = options.wsgi_application.partition(":")
+    values = {
+        "SETTINGS_MODULE": options.settings_module,
+        "WSGI_MODULE": module,
+        "WSGI_ATTRIBUTE": attribute or "application",
+        "PRECOMPILED": precompiled,
+    }
+    text = TEMPLATE.read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace(f"@{key}@", repr(value))
+    return text
+
+
+def write_launcher(options: Options, payload: Path, precompiled: bool) -> Path:
+    path = payload / "run_django.py"
+    path.write_text(render_launcher(options, precompiled), encoding="utf-8")
+    return path

@@ -1,0 +1,35 @@
+"""Stage 1 helpers, resolve: what is being built (name, version, git state, epoch)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from .config import Options, project_metadata
+from .describe import SourceState
+from .errors import ConfigError
+from .tools import git
+
+FALLBACK_EPOCH = 315532800  # 1980-01-01: the earliest time a zip (and many tools) accept
+
+
+def source_state(options: Options, env: Mapping[str, str]) -> SourceState:
+    name, version = project_metadata(options)
+    sha = (git(options.project_dir, "rev-parse", "HEAD") or "").strip()
+    # Modified tracked files make a build dirty; untracked files do not.
+    status = git(options.project_dir, "status", "--porcelain", "--untracked-files=no")
+    dirty = bool(status and status.strip())
+    raw_epoch = env.get("SOURCE_DATE_EPOCH")
+    if raw_epoch:
+        if not raw_epoch.isdigit():
+            raise ConfigError(f"SOURCE_DATE_EPOCH must be whole seconds, not {raw_epoch!r}")
+        epoch = int(raw_epoch)
+    else:
+        commit_time = (git(options.project_dir, "log", "-1", "--format=%ct") or "").strip()
+        epoch = int(commit_time) if commit_time.isdigit() else FALLBACK_EPOCH
+    return SourceState(name=name, version=version, git_sha=sha, dirty=dirty,
+                       source_date_epoch=epoch)  # fmt: skip
+
+
+def default_env() -> dict[str, str]:
+    return dict(os.environ)
