@@ -20,11 +20,23 @@ dev PORT="8000": fetch-samples
     cd app && uv run --frozen python manage.py migrate -v0
     cd app && uv run --frozen python manage.py runserver 127.0.0.1:{{PORT}}
 
-# The main job (see README): build and boot the inspector
-demo PORT="8000": fetch-samples
-    cd app && uv run --frozen python manage.py migrate -v0
-    @echo "DJDesk inspector: http://127.0.0.1:{{PORT}}/"
-    cd app && uv run --frozen python manage.py runserver --noreload 127.0.0.1:{{PORT}}
+# Package this host's relocatable Python as a python-build-standalone-shaped archive
+local-interpreter: install
+    uv run --frozen python scripts/make_local_interpreter.py --output var/interpreter
+
+# The main job: build the payload from the local interpreter archive, verify it, boot it
+demo PORT="8000": fetch-samples local-interpreter
+    uv run --frozen djdesk-bundle build --manifest var/interpreter/manifest.toml --python-mirror "file://$PWD/var/interpreter"
+    uv run --frozen djdesk-bundle verify electron/django-bundle
+    DJDESK_DATA_DIR="$PWD/var/demo-data" electron/django-bundle/python/bin/python3 -I electron/django-bundle/run_django.py --host 127.0.0.1 --port {{PORT}}
+
+# Build with the pinned upstream interpreter (needs GitHub, or --python-mirror)
+bundle *ARGS: fetch-samples
+    uv run --frozen djdesk-bundle build {{ARGS}}
+
+# Check a payload dir or archive against its SHA256SUMS
+verify PATH="electron/django-bundle":
+    uv run --frozen djdesk-bundle verify {{PATH}}
 
 # Run the whole test suite (Python, browser, and Node tests when present)
 test *ARGS: install

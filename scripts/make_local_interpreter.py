@@ -32,8 +32,12 @@ SKIPPED = {"__pycache__", "dist-packages", "site-packages", "test", "idlelib", "
 
 
 def interpreter_version(python: Path) -> str:
-    out = subprocess.run([str(python), "-I", "-c", "import platform; print(platform.python_version())"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [str(python), "-I", "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return out.stdout.strip()
 
 
@@ -43,8 +47,9 @@ def stage_tree(python: Path, stdlib: Path, root: Path, minor: str) -> list[Path]
     shutil.copy2(python, bin_dir / f"python{minor}")
     os.symlink(f"python{minor}", bin_dir / "python3")
     lib = root / "python" / "lib" / f"python{minor}"
-    shutil.copytree(stdlib, lib, symlinks=False,
-                    ignore=lambda d, names: [n for n in names if n in SKIPPED])
+    shutil.copytree(
+        stdlib, lib, symlinks=False, ignore=lambda d, names: [n for n in names if n in SKIPPED]
+    )
     return sorted(p.relative_to(root / "python") for p in (root / "python").rglob("*"))
 
 
@@ -52,11 +57,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output", type=Path, required=True, help="where to write")
     parser.add_argument("--python", type=Path, default=Path("/usr/bin/python3.11"))
-    parser.add_argument("--stdlib", type=Path, default=None,
-                        help="its standard library (default: /usr/lib/pythonX.Y)")
+    parser.add_argument(
+        "--stdlib",
+        type=Path,
+        default=None,
+        help="its standard library (default: /usr/lib/pythonX.Y)",
+    )
     args = parser.parse_args(argv)
     if not args.python.is_file():
-        parser.error(f"{args.python} not found: this needs Debian's python3.11 (apt-get install python3.11)")
+        parser.error(
+            f"{args.python} not found: this needs Debian's python3.11 (apt-get install python3.11)"
+        )
     version = interpreter_version(args.python)
     minor = ".".join(version.split(".")[:2])
     stdlib = args.stdlib or Path(f"/usr/lib/python{minor}")
@@ -66,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         entries = stage_tree(args.python, stdlib, root, minor)
-        digest = write_deterministic_tar(args.output / name, root / "python", "python", entries, EPOCH)
+        digest = write_deterministic_tar(
+            args.output / name, root / "python", "python", entries, EPOCH
+        )
     (args.output / "manifest.toml").write_text(
         "# A local interpreter made by scripts/make_local_interpreter.py from this host's\n"
         "# relocatable Python; URLs are relative to --python-mirror.\n"

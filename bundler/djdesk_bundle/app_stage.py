@@ -13,8 +13,17 @@ from .errors import AppStageError
 from .tools import git, run, tail
 
 # Never shipped, whether git tracks them or not.
-EXCLUDED_PARTS = {"__pycache__", ".git", ".venv", "venv", "node_modules", "var", ".pytest_cache",
-                  ".mypy_cache", ".ruff_cache"}  # fmt: skip
+EXCLUDED_PARTS = {
+    "__pycache__",
+    ".git",
+    ".venv",
+    "venv",
+    "node_modules",
+    "var",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".sqlite3", ".sqlite", ".log", ".db"}
 
 
@@ -61,8 +70,11 @@ def copy_optional_dir(options: Options, relative: str, destination: Path) -> boo
             "generate it first (for the inspector: `just fetch-samples`)"
         )
     files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
-    copy_tree_files(source, destination / source.name, [f for f in files if "__pycache__"
-                                                         not in f.parts and f.suffix != ".pyc"])  # fmt: skip
+    copy_tree_files(
+        source,
+        destination / source.name,
+        [f for f in files if "__pycache__" not in f.parts and f.suffix != ".pyc"],
+    )
     return True
 
 
@@ -71,8 +83,12 @@ def runnable_python(executable: Path) -> bool:
     if not executable.exists():
         return False
     try:
-        probe = subprocess.run([str(executable), "-I", "-c", "pass"], capture_output=True,
-                               timeout=30, check=False)  # fmt: skip
+        probe = subprocess.run(
+            [str(executable), "-I", "-B", "-c", "pass"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
     except OSError:
         return False
     return probe.returncode == 0
@@ -103,13 +119,18 @@ def collect_static(options: Options, payload: Path, python: Path, work_dir: Path
         if not key.startswith(("PYTHON", "DJANGO_", "VIRTUAL_ENV"))
     }
     settings = options.collectstatic_settings or options.settings_module
-    env.update(DJANGO_SETTINGS_MODULE=settings, DJDESK_DATA_DIR=str(work_dir / "collect-data"),
-               PYTHONHASHSEED="0")  # fmt: skip
+    env.update(
+        DJANGO_SETTINGS_MODULE=settings,
+        DJDESK_DATA_DIR=str(work_dir / "collect-data"),
+        PYTHONHASHSEED="0",
+    )
     args = [str(payload / "app"), str(payload / "site-packages"), str(static)]
-    result = run([str(python), "-I", "-c", COLLECTSTATIC, *args], env=env)
+    # -B: running Django here must not leave timestamp-based .pyc files in the payload.
+    result = run([str(python), "-I", "-B", "-c", COLLECTSTATIC, *args], env=env)
     if result.returncode != 0:
-        raise AppStageError(f"collectstatic failed with settings {settings!r}:\n"
-                            f"{tail(result.stderr)}")  # fmt: skip
+        raise AppStageError(
+            f"collectstatic failed with settings {settings!r}:\n{tail(result.stderr)}"
+        )
     static.mkdir(exist_ok=True)
 
 
@@ -119,8 +140,24 @@ def compile_bytecode(python: Path, payload: Path, directories: list[Path]) -> No
         if not directory.is_dir():
             continue
         logical = "django-bundle/" + directory.relative_to(payload).as_posix()
-        result = run([str(python), "-I", "-m", "compileall", "-q", "-j", "0",
-                      "--invalidation-mode", "checked-hash", "-d", logical, str(directory)])  # fmt: skip
+        result = run(
+            [
+                str(python),
+                "-I",
+                "-B",
+                "-m",
+                "compileall",
+                "-f",
+                "-q",
+                "-j",
+                "0",
+                "--invalidation-mode",
+                "checked-hash",
+                "-d",
+                logical,
+                str(directory),
+            ]
+        )
         # compileall exits 1 when some file does not compile (e.g. py2-only test data).
         if result.returncode not in (0, 1):
             raise AppStageError(f"compileall failed in {directory}:\n{tail(result.stderr)}")

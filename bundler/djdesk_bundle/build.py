@@ -53,9 +53,11 @@ class StageClock:
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
-        with self.reporter.console.status(f"[bold]{name}[/bold]…") if (
-            self.reporter.verbosity >= 0
-        ) else _nullcontext():
+        with (
+            self.reporter.console.status(f"[bold]{name}[/bold]…")
+            if (self.reporter.verbosity >= 0)
+            else _nullcontext()
+        ):
             yield
         elapsed = time.perf_counter() - start
         self.timings.append((name, elapsed))
@@ -108,8 +110,9 @@ def build(
     work = Path(tempfile.mkdtemp(prefix="djdesk-bundle-"))
     try:
         staging.mkdir()
-        result = _run_stages(options, reporter, clock, pin, state, locked, staging, work, dist,
-                             hooks)  # fmt: skip
+        result = _run_stages(
+            options, reporter, clock, pin, state, locked, staging, work, dist, hooks
+        )
         publish(staging, output)
         result.output = output
         return result
@@ -124,8 +127,13 @@ def _run_stages(options, reporter, clock, pin, state, locked, staging, work, dis
             hooks[stage](staging)
 
     with clock.stage("fetch"):
-        archive = fetch_interpreter(pin, cache_dir(options), reporter,
-                                    mirror=options.python_mirror or None, offline=options.offline)  # fmt: skip
+        archive = fetch_interpreter(
+            pin,
+            cache_dir(options),
+            reporter,
+            mirror=options.python_mirror or None,
+            offline=options.offline,
+        )
     after("fetch")
     with clock.stage("extract"):
         python_root = extract_interpreter(archive, staging)
@@ -133,8 +141,14 @@ def _run_stages(options, reporter, clock, pin, state, locked, staging, work, dis
         reporter.detail(f"pruned {pruned.paths} paths, {pruned.bytes / 1e6:.1f} MB")
     after("extract")
     with clock.stage("install"):
-        install_requirements(locked, staging / contract.SITE_PACKAGES_DIR, pin.triple,
-                             pin.python_minor, work, offline=options.offline)  # fmt: skip
+        install_requirements(
+            locked,
+            staging / contract.SITE_PACKAGES_DIR,
+            pin.triple,
+            pin.python_minor,
+            work,
+            offline=options.offline,
+        )
     after("install")
     with clock.stage("app"):
         copy_app(options, staging / contract.APP_DIR)
@@ -147,25 +161,40 @@ def _run_stages(options, reporter, clock, pin, state, locked, staging, work, dis
         collect_static(options, staging, target_python if own else host_python(), work)
         precompiled = False
         if options.compile_bytecode and own:
-            compile_bytecode(target_python, staging, [
-                staging / contract.APP_DIR, staging / contract.SITE_PACKAGES_DIR, python_root,
-            ])  # fmt: skip
+            compile_bytecode(
+                target_python,
+                staging,
+                [
+                    staging / contract.APP_DIR,
+                    staging / contract.SITE_PACKAGES_DIR,
+                    python_root,
+                ],
+            )
             precompiled = True
         elif options.compile_bytecode:
-            reporter.warn(f"cannot run the {pin.triple} interpreter here: bytecode is not "
-                          "precompiled; the first launch compiles into the data dir")  # fmt: skip
+            reporter.warn(
+                f"cannot run the {pin.triple} interpreter here: bytecode is not "
+                "precompiled; the first launch compiles into the data dir"
+            )
         write_launcher(options, staging, precompiled)
     after("app")
     with clock.stage("describe"):
         write_version(staging, state)
-        info = build_info(state, pin, {
-            "target": pin.triple,
-            "precompiled": precompiled,
-            "lock": {"kind": locked.kind, "file": locked.lock_path.name,
-                     "sha256": file_sha256(locked.lock_path)},
-            "pruned": {"paths": pruned.paths, "bytes": pruned.bytes},
-            "tools": {"djdesk-bundle": __version__, "uv": uv_version()},
-        })  # fmt: skip
+        info = build_info(
+            state,
+            pin,
+            {
+                "target": pin.triple,
+                "precompiled": precompiled,
+                "lock": {
+                    "kind": locked.kind,
+                    "file": locked.lock_path.name,
+                    "sha256": file_sha256(locked.lock_path),
+                },
+                "pruned": {"paths": pruned.paths, "bytes": pruned.bytes},
+                "tools": {"djdesk-bundle": __version__, "uv": uv_version()},
+            },
+        )
         write_build_info(staging, info)
         write_checksums(staging)
     after("describe")
@@ -173,5 +202,10 @@ def _run_stages(options, reporter, clock, pin, state, locked, staging, work, dis
         archive_path = dist / contract.archive_name(state.name, state.version, pin.triple)
         digest = write_archive(staging, archive_path, state.source_date_epoch)
     after("pack")
-    return BuildResult(output=staging, archive=archive_path, archive_sha256=digest,
-                       timings=clock.timings, info=info)  # fmt: skip
+    return BuildResult(
+        output=staging,
+        archive=archive_path,
+        archive_sha256=digest,
+        timings=clock.timings,
+        info=info,
+    )

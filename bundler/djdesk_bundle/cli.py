@@ -14,7 +14,7 @@ from typing import Any
 from rich.table import Table
 
 from . import __version__
-from .build import BuildResult, build, cache_dir, resolve_pin
+from .build import BuildResult, build, cache_dir
 from .config import Options, load_options
 from .errors import BundleError, VerificationFailed
 from .fetch import clear_cache, fetch_interpreter
@@ -34,14 +34,23 @@ FLAG_KEYS = {
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--project", type=Path, default=Path.cwd(),
-                        help="the project dir (its pyproject.toml has [tool.djdesk-bundle])")  # fmt: skip
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=Path.cwd(),
+        help="the project dir (its pyproject.toml has [tool.djdesk-bundle])",
+    )
     parser.add_argument("--target", help="target triple (default: this host's)")
     parser.add_argument("--manifest", help="interpreter manifest (TOML)")
     parser.add_argument("--python-mirror", help="base URL (or file://DIR) holding the archives")
     parser.add_argument("--cache-dir", help="download cache (default: the user cache dir)")
-    parser.add_argument("--offline", action="store_const", const=True, default=None,
-                        help="use the cache only; never download")  # fmt: skip
+    parser.add_argument(
+        "--offline",
+        action="store_const",
+        const=True,
+        default=None,
+        help="use the cache only; never download",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="errors only")
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail")
 
@@ -56,8 +65,9 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--output", type=Path, help="payload dir (default: output-dir)")
     build_cmd.add_argument("--dist", type=Path, help="archive dir (default: dist-dir)")
     build_cmd.add_argument("--no-compile", action="store_true", help="skip bytecode")
-    build_cmd.add_argument("--check-reproducible", action="store_true",
-                           help="build twice and compare the archives")  # fmt: skip
+    build_cmd.add_argument(
+        "--check-reproducible", action="store_true", help="build twice and compare the archives"
+    )
 
     verify_cmd = commands.add_parser("verify", help="check a payload dir or archive")
     verify_cmd.add_argument("path", type=Path)
@@ -138,13 +148,24 @@ def cmd_fetch(args: argparse.Namespace, reporter: Reporter) -> int:
     locked = export_locked_requirements(options, offline=options.offline)
     for triple in triples:
         pin = manifest.pin_for(triple)
-        path = fetch_interpreter(pin, cache_dir(options), reporter,
-                                 mirror=options.python_mirror or None, offline=options.offline)  # fmt: skip
+        path = fetch_interpreter(
+            pin,
+            cache_dir(options),
+            reporter,
+            mirror=options.python_mirror or None,
+            offline=options.offline,
+        )
         reporter.info(f"[green]✓[/green] {triple}: {path}")
         # Installing once into a throwaway dir fills uv's cache with the target's wheels.
         with tempfile.TemporaryDirectory() as scratch:
-            install_requirements(locked, Path(scratch) / "site", triple, pin.python_minor,
-                                 Path(scratch), offline=options.offline)  # fmt: skip
+            install_requirements(
+                locked,
+                Path(scratch) / "site",
+                triple,
+                pin.python_minor,
+                Path(scratch),
+                offline=options.offline,
+            )
         reporter.info(f"[green]✓[/green] {triple}: wheels cached")
     return 0
 
@@ -181,8 +202,13 @@ def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "verify": cmd_verify, "fetch": cmd_fetch,
-            "targets": cmd_targets, "clean": cmd_clean}  # fmt: skip
+COMMANDS = {
+    "build": cmd_build,
+    "verify": cmd_verify,
+    "fetch": cmd_fetch,
+    "targets": cmd_targets,
+    "clean": cmd_clean,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

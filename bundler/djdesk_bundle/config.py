@@ -91,8 +91,17 @@ def _coerce(key: str, value: Any, where: str) -> Any:
     if kind in ("bool", bool):
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false",
-                                                         "no", "off", ""}:  # fmt: skip
+        if isinstance(value, str) and value.lower() in {
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+            "",
+        }:
             return value.lower() in {"1", "true", "yes", "on"}
         raise ConfigError(f"{where}: {key} must be true or false (got {value!r})")
     if "tuple" in str(kind):
@@ -152,7 +161,9 @@ def load_options(
     for key, value in (flags or {}).items():
         if value is not None:
             values[key] = _coerce(key, value, f"--{key}")
-    options = Options(project_dir=project_dir, **{k.replace("-", "_"): v for k, v in values.items()})
+    options = Options(
+        project_dir=project_dir, **{k.replace("-", "_"): v for k, v in values.items()}
+    )
     return _with_defaults(options)
 
 

@@ -39,8 +39,9 @@ def file_sha256(path: Path) -> str:
 def write_version(payload: Path, state: SourceState) -> None:
     sha = state.git_sha or "unknown"
     dirty = " (dirty)" if state.dirty else ""
-    write_atomic(payload / contract.VERSION_FILE,
-                 f"{state.name} {state.version}\ngit {sha}{dirty}\n")  # fmt: skip
+    write_atomic(
+        payload / contract.VERSION_FILE, f"{state.name} {state.version}\ngit {sha}{dirty}\n"
+    )
 
 
 def write_build_info(payload: Path, info: dict[str, Any]) -> None:

@@ -42,7 +42,7 @@ def cached_path(cache_dir: Path, pin: InterpreterPin) -> Path:
 def _check(path: Path, expected: str, url: str) -> None:
     actual = sha256_of(path)
     if actual != expected:
-        aside = path.with_name(f"{path.name}.bad-{actual[:12]}")
+        aside = path.with_name(f"{path.name.removesuffix('.part')}.bad-{actual[:12]}")
         os.replace(path, aside)
         raise ChecksumMismatch(
             f"sha256 mismatch for {url}\n  expected {expected}\n  actual   {actual}\n"
@@ -54,11 +54,15 @@ def _copy_local(url: str, part: Path, reporter: Reporter) -> None:
     source = Path(url2pathname(urlsplit(url).path))
     if not source.is_file():
         raise FetchError(f"not found: {url} (no file at {source})")
-    with reporter.download(f"copy {source.name}", source.stat().st_size) as bar:
-        with source.open("rb") as src, part.open("wb") as dst:
-            while chunk := src.read(CHUNK):
-                dst.write(chunk)
-                advance(bar, len(chunk))
+    size = source.stat().st_size
+    with (
+        reporter.download(f"copy {source.name}", size) as bar,
+        source.open("rb") as src,
+        part.open("wb") as dst,
+    ):
+        while chunk := src.read(CHUNK):
+            dst.write(chunk)
+            advance(bar, len(chunk))
 
 
 def _download_once(url: str, part: Path, reporter: Reporter) -> None:

@@ -17,9 +17,12 @@ from .errors import InstallError, LockError
 from .tools import run, tail, uv_binary
 
 HASH_PATTERN = re.compile(r"--hash=sha256:[0-9a-f]{64}")
-NO_WHEEL = re.compile(r"(?:Distribution|Package) `?([A-Za-z0-9_.\-]+)[^`]*`? .*(?:no usable wheel|"
-                      r"only has source distribution|can't be installed because it doesn't have"
-                      r" a source distribution or wheel)", re.IGNORECASE)  # fmt: skip
+NO_WHEEL = re.compile(
+    r"(?:Distribution|Package) `?([A-Za-z0-9_.\-]+)[^`]*`? .*(?:no usable wheel|"
+    r"only has source distribution|can't be installed because it doesn't have"
+    r" a source distribution or wheel)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,9 @@ def _member_name(options: Options) -> str:
         name = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name")
         if name:
             return str(name)
-    return str(tomllib.loads((options.project_dir / "pyproject.toml").read_text())["project"]["name"])
+    return str(
+        tomllib.loads((options.project_dir / "pyproject.toml").read_text())["project"]["name"]
+    )
 
 
 def _check_hashes(text: str, source: Path) -> None:
@@ -80,10 +85,20 @@ def export_locked_requirements(options: Options, offline: bool = False) -> Locke
             + tail(check.stderr, 5)
         )
     export = run(
-        [uv, "export", "--frozen", "--package", _member_name(options), "--no-dev",
-         "--no-emit-workspace", "--no-header", "--format", "requirements-txt"],
+        [
+            uv,
+            "export",
+            "--frozen",
+            "--package",
+            _member_name(options),
+            "--no-dev",
+            "--no-emit-workspace",
+            "--no-header",
+            "--format",
+            "requirements-txt",
+        ],
         cwd=project,
-    )  # fmt: skip
+    )
     if export.returncode != 0:
         raise LockError(f"uv export failed for {lock_path}:\n{tail(export.stderr)}")
     _check_hashes(export.stdout, lock_path)
@@ -102,11 +117,28 @@ def install_requirements(
     requirements.write_text(locked.requirements, encoding="utf-8")
     site_packages.mkdir(parents=True, exist_ok=True)
     result = run(
-        [uv_binary(), "pip", "install", "--target", str(site_packages),
-         "--python-platform", triple, "--python-version", python_minor,
-         "--require-hashes", "--no-deps", "--only-binary", ":all:", "--link-mode", "copy",
-         "--no-compile", *(["--offline"] if offline else []), "-r", str(requirements)],
-    )  # fmt: skip
+        [
+            uv_binary(),
+            "pip",
+            "install",
+            "--target",
+            str(site_packages),
+            "--python-platform",
+            triple,
+            "--python-version",
+            python_minor,
+            "--require-hashes",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--link-mode",
+            "copy",
+            "--no-compile",
+            *(["--offline"] if offline else []),
+            "-r",
+            str(requirements),
+        ],
+    )
     if result.returncode != 0:
         match = NO_WHEEL.search(result.stderr)
         if match:
@@ -116,6 +148,19 @@ def install_requirements(
                 f"for that target.\n{tail(result.stderr, 6)}"
             )
         raise InstallError(f"uv pip install failed for {triple}:\n{tail(result.stderr)}")
-    # uv writes console scripts with this host's shebangs; a payload has no use for them.
-    shutil.rmtree(site_packages / "bin", ignore_errors=True)
-    shutil.rmtree(site_packages / "Scripts", ignore_errors=True)
+    drop_console_scripts(site_packages)
+
+
+def drop_console_scripts(site_packages: Path) -> None:
+    """Remove the console scripts uv wrote and their RECORD lines.
+
+    They carry this host's shebang (so they differ by build directory) and a payload
+    never runs them.
+    """
+    for name in ("bin", "Scripts"):
+        shutil.rmtree(site_packages / name, ignore_errors=True)
+    for record in sorted(site_packages.glob("*.dist-info/RECORD")):
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if not line.startswith(("bin/", "Scripts/"))]
+        if kept != lines:
+            record.write_text("".join(kept), encoding="utf-8")

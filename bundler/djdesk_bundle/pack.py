@@ -55,19 +55,21 @@ def write_deterministic_tar(
     """
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_name(destination.name + ".tmp")
-    with tmp.open("wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
-            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                root = tarfile.TarInfo(root_name)
-                root.type, root.mode, root.mtime = tarfile.DIRTYPE, 0o755, mtime
-                tar.addfile(root)
-                for relative in entries:
-                    info = _tarinfo(base, relative, root_name, mtime)
-                    if info.isreg():
-                        with (base / relative).open("rb") as handle:
-                            tar.addfile(info, handle)
-                    else:
-                        tar.addfile(info)
+    with (
+        tmp.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        root = tarfile.TarInfo(root_name)
+        root.type, root.mode, root.mtime = tarfile.DIRTYPE, 0o755, mtime
+        tar.addfile(root)
+        for relative in entries:
+            info = _tarinfo(base, relative, root_name, mtime)
+            if info.isreg():
+                with (base / relative).open("rb") as handle:
+                    tar.addfile(info, handle)
+            else:
+                tar.addfile(info)
     digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
     os.replace(tmp, destination)
     sidecar = destination.with_name(destination.name + ".sha256")
@@ -77,5 +79,6 @@ def write_deterministic_tar(
 
 def write_archive(payload: Path, destination: Path, source_date_epoch: int) -> str:
     """The payload archive; its sha256 is returned and written to ``<archive>.sha256``."""
-    return write_deterministic_tar(destination, payload, contract.ARCHIVE_ROOT,
-                                   ordered_entries(payload), source_date_epoch)  # fmt: skip
+    return write_deterministic_tar(
+        destination, payload, contract.ARCHIVE_ROOT, ordered_entries(payload), source_date_epoch
+    )

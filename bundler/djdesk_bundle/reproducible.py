@@ -38,7 +38,9 @@ def check_reproducible(options: Options, reporter: Reporter, env: Mapping[str, s
     with tempfile.TemporaryDirectory(prefix="djdesk-repro-") as scratch:
         root = Path(scratch)
         results = [
-            build(options, reporter, env, output=root / f"b{i}" / "out", dist=root / f"b{i}" / "dist")
+            build(
+                options, reporter, env, output=root / f"b{i}" / "out", dist=root / f"b{i}" / "dist"
+            )
             for i in (1, 2)
         ]
         if results[0].archive_sha256 == results[1].archive_sha256:

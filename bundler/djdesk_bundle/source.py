@@ -27,8 +27,9 @@ def source_state(options: Options, env: Mapping[str, str]) -> SourceState:
     else:
         commit_time = (git(options.project_dir, "log", "-1", "--format=%ct") or "").strip()
         epoch = int(commit_time) if commit_time.isdigit() else FALLBACK_EPOCH
-    return SourceState(name=name, version=version, git_sha=sha, dirty=dirty,
-                       source_date_epoch=epoch)  # fmt: skip
+    return SourceState(
+        name=name, version=version, git_sha=sha, dirty=dirty, source_date_epoch=epoch
+    )
 
 
 def default_env() -> dict[str, str]:

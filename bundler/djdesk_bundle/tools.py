@@ -19,7 +19,9 @@ def uv_binary() -> str:
     except (ImportError, FileNotFoundError):
         found = shutil.which("uv")
         if found is None:
-            raise ToolMissing("uv not found: `pip install uv` (djdesk-bundle depends on it)")
+            raise ToolMissing(
+                "uv not found: `pip install uv` (djdesk-bundle depends on it)"
+            ) from None
         return found
 
 
@@ -27,9 +29,7 @@ def run(
     argv: Sequence[str], cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a command, capturing text output; the caller decides what a failure means."""
-    return subprocess.run(
-        list(argv), cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+    return subprocess.run(list(argv), cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
 def uv_version() -> str:

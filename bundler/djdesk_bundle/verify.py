@@ -25,8 +25,11 @@ class VerifyReport:
         return not (self.modified or self.missing or self.extra)
 
     def problems(self) -> list[str]:
-        return ([f"modified: {p}" for p in self.modified] + [f"missing: {p}" for p in self.missing]
-                + [f"extra: {p}" for p in self.extra])  # fmt: skip
+        return (
+            [f"modified: {p}" for p in self.modified]
+            + [f"missing: {p}" for p in self.missing]
+            + [f"extra: {p}" for p in self.extra]
+        )
 
 
 def _compare(expected: dict[str, str], actual: dict[str, str]) -> VerifyReport:
@@ -45,8 +48,11 @@ def verify_directory(payload: Path) -> VerifyReport:
     if not sums.is_file():
         raise VerificationFailed(f"{payload}: no {contract.CHECKSUMS}; is this a payload?")
     expected = parse_checksums(sums.read_text(encoding="utf-8"))
-    actual = {rel: file_sha256(payload / rel) for rel in payload_files(payload)
-              if rel != contract.CHECKSUMS}  # fmt: skip
+    actual = {
+        rel: file_sha256(payload / rel)
+        for rel in payload_files(payload)
+        if rel != contract.CHECKSUMS
+    }
     return _compare(expected, actual)
 
 

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from djdesk_bundle.ui import Reporter
+from tests.conftest import REPO
+
+LOCAL_PYTHON = Path("/usr/bin/python3.11")
+needs_local_python = pytest.mark.skipif(
+    not LOCAL_PYTHON.is_file() or sys.platform != "linux",
+    reason="needs Debian's relocatable /usr/bin/python3.11 to make a local interpreter archive",
+)
+
+
+@pytest.fixture
+def reporter() -> Reporter:
+    return Reporter(verbosity=-1)
+
+
+@pytest.fixture(scope="session")
+def local_interpreter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The host's interpreter as a python-build-standalone-shaped archive + manifest."""
+    if not LOCAL_PYTHON.is_file():
+        pytest.skip("needs Debian's /usr/bin/python3.11")
+    out = tmp_path_factory.mktemp("interpreter")
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "make_local_interpreter.py"), "--output", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def clone_repo(destination: Path) -> Path:
+    """A fresh checkout of HEAD (what CI and a release engineer build from)."""
+    subprocess.run(
+        ["git", "clone", "-q", "--no-hardlinks", str(REPO), str(destination)], check=True
+    )
+    return destination
+
+
+def bundle_exe() -> str:
+    """The console script installed beside this interpreter (the venv's)."""
+    return shutil.which("djdesk-bundle", path=str(Path(sys.executable).parent)) or "djdesk-bundle"
+
+
+def bundle(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess."""
+    return subprocess.run(
+        [bundle_exe(), *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )

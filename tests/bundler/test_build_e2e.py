@@ -1,0 +1,406 @@
+"""End to end: the real CLI builds the inspector payload from a local interpreter archive
+served over HTTP on 127.0.0.1, verifies it, and boots Django from it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import tarfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.bundler.conftest import bundle, bundle_exe, clone_repo, needs_local_python
+from tests.bundler.mirror import serve_mirror
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.e2e, needs_local_python]
+
+
+def build_env(sample_root: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJDESK_BUNDLE_", "DJANGO_SETTINGS"))
+    }
+    env["DJDESK_BUNDLE_SAMPLES_DIR"] = str(sample_root / "djdesk")
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, local_interpreter: Path, sample_root: Path) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("build")
+    with serve_mirror(local_interpreter) as (url, state):
+        result = bundle(
+            "build",
+            "--manifest",
+            str(local_interpreter / "manifest.toml"),
+            "--python-mirror",
+            url,
+            "--output",
+            str(root / "out"),
+            "--dist",
+            str(root / "dist"),
+            "--cache-dir",
+            str(root / "cache"),
+            cwd=REPO,
+            env=build_env(sample_root),
+        )
+        assert result.returncode == 0, result.stderr
+        assert state.requests, "the interpreter must come through the HTTP mirror"
+    (archive,) = (root / "dist").glob("*.tar.gz")
+    return {"root": root, "out": root / "out", "archive": archive, "cache": root / "cache"}
+
+
+def test_payload_layout(built) -> None:
+    out = built["out"]
+    for name in (
+        "python/bin/python3",
+        "site-packages/django",
+        "app/manage.py",
+        "static/inspector/app.js",
+        "samples/djdesk/manage.py",
+        "run_django.py",
+        "VERSION",
+        "build-info.json",
+        "SHA256SUMS",
+    ):
+        assert (out / name).exists(), name
+    assert not (out / "site-packages" / "bin").exists()
+    assert not list((out / "app").rglob("*.sqlite3"))
+    info = json.loads((out / "build-info.json").read_text())
+    assert info["interpreter"]["triple"] == "x86_64-unknown-linux-gnu"
+    assert info["precompiled"] is True
+    assert info["lock"]["file"] == "uv.lock"
+    assert built["archive"].name == "djdesk-payload-0.1.0-x86_64-unknown-linux-gnu.tar.gz"
+    sidecar = built["archive"].with_name(built["archive"].name + ".sha256")
+    assert sidecar.read_text().split()[1] == built["archive"].name
+    # Bytecode names the payload, not the build directory.
+    pyc = next((out / "app" / "inspector" / "__pycache__").glob("views.*.pyc")).read_bytes()
+    assert b"django-bundle/app/inspector/views.py" in pyc
+    assert str(built["root"]).encode() not in pyc
+    # Only the app's runtime deps: none of the bundler's or the dev tools'.
+    installed = {p.name.split("-")[0].lower() for p in (out / "site-packages").glob("*.dist-info")}
+    assert installed == {
+        "asgiref",
+        "django",
+        "django_stubs_ext",
+        "django_tasks",
+        "sqlparse",
+        "typing_extensions",
+        "waitress",
+        "whitenoise",
+    }
+
+
+def test_verify_dir_and_archive_then_tamper(built, tmp_path: Path) -> None:
+    assert bundle("verify", str(built["out"]), cwd=REPO).returncode == 0
+    assert bundle("verify", str(built["archive"]), cwd=REPO).returncode == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(built["out"], copy, symlinks=True)
+    (copy / "app" / "manage.py").write_text("tampered")
+    (copy / "VERSION").unlink()
+    result = bundle("verify", str(copy), cwd=REPO)
+    assert result.returncode == 1
+    assert "modified: app/manage.py" in result.stderr
+    assert "missing: VERSION" in result.stderr
+
+
+class Launched:
+    def __init__(self, process: subprocess.Popen[str], url: str) -> None:
+        self.process, self.url = process, url
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        request = urllib.request.Request(self.url.rstrip("/") + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+
+def launch(out: Path, data_dir: Path, **env: str) -> subprocess.Popen[str]:
+    full_env = {"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data_dir), **env}
+    return subprocess.Popen(
+        [
+            str(out / "python/bin/python3"),
+            "-I",
+            str(out / "run_django.py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+    )
+
+
+def read_ready(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    line = process.stdout.readline()  # the launcher prints it once it listens
+    assert line.startswith("DJDESK_READY http://127.0.0.1:"), (line, process.stderr.read())
+    return line.split()[1]
+
+
+@pytest.fixture
+def server(built, tmp_path: Path) -> Iterator[Launched]:
+    process = launch(built["out"], tmp_path / "data", DJDESK_SESSION_TOKEN="s3cret")
+    try:
+        yield Launched(process, read_ready(process))
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_boot_serves_inspector_and_stops_on_sigterm(server: Launched, tmp_path: Path) -> None:
+    auth = {"X-DJDesk-Token": "s3cret"}
+    status, body = server.get("/workspaces/atlas-telemetry/", auth)
+    assert status == 200 and b"Atlas Telemetry" in body
+    status, body = server.get("/api/workspaces/atlas-telemetry/status/", auth)
+    data = json.loads(body)
+    assert data["workspace"] == "Atlas Telemetry"
+    assert data["project_path"].endswith("samples/djdesk")  # the payload's read-only sample
+    assert {i["title"]: i["value"] for i in data["insights"]}["Pending migrations"] == "3"
+    status, body = server.get("/static/inspector/app.js", auth)
+    assert status == 200 and b"djdesk:workspace-drop" in body
+    assert (tmp_path / "data" / "db.sqlite3").is_file()
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=15) == 0
+
+
+def test_guard_needs_token_and_loopback_host(server: Launched) -> None:
+    assert server.get("/")[0] == 403
+    assert server.get("/", {"X-DJDesk-Token": "wrong"})[0] == 403
+    assert server.get("/", {"X-DJDesk-Token": "s3cret", "Host": "evil.example"})[0] == 400
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(server.url + "?djdesk_token=s3cret", timeout=10) as response:
+        assert response.status == 200  # redirected, cookie set, then served
+        assert response.url.startswith(server.url + "workspaces/")
+
+
+def test_refuses_database_from_newer_version(built, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = launch(built["out"], data)
+    read_ready(first)
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=15)
+    with sqlite3.connect(data / "db.sqlite3") as db:
+        db.execute(
+            "INSERT INTO django_migrations (app, name, applied) "
+            "VALUES ('inspector', '9999_from_the_future', '2030-01-01')"
+        )
+    second = launch(built["out"], data)
+    assert second.wait(timeout=30) == 3
+    stderr = second.stderr.read() if second.stderr else ""
+    assert "migrated by a newer version" in stderr and "9999_from_the_future" in stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+def test_forced_port_in_use_is_a_clear_error(built, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        process = launch(built["out"], tmp_path / "data", DJDESK_FORCE_PORT=str(port))
+        assert process.wait(timeout=30) == 4
+        assert f"cannot listen on 127.0.0.1:{port}" in (process.stderr.read() or "")
+
+
+def test_two_checkouts_build_identical_archives(local_interpreter, sample_root, tmp_path) -> None:
+    digests = []
+    for i, (umask, tz) in enumerate([(0o022, "UTC"), (0o077, "Asia/Tokyo")]):
+        checkout = clone_repo(tmp_path / f"checkout-{i}" / "djdesk")
+        env = build_env(sample_root, TZ=tz, LC_ALL="C")
+        old = os.umask(umask)
+        try:
+            result = bundle(
+                "build",
+                "-q",
+                "--manifest",
+                str(local_interpreter / "manifest.toml"),
+                "--python-mirror",
+                local_interpreter.as_uri(),
+                "--cache-dir",
+                str(tmp_path / f"cache-{i}"),
+                cwd=checkout,
+                env=env,
+            )
+        finally:
+            os.umask(old)
+        assert result.returncode == 0, result.stderr
+        (sidecar,) = (checkout / "dist").glob("*.sha256")
+        digests.append(sidecar.read_text().split()[0])
+        time.sleep(1.1)  # a different wall clock for the second build
+    assert digests[0] == digests[1]
+
+
+# --- failure paths: a clear message, a specific exit code, the previous output intact ---
+
+
+@pytest.fixture
+def previous(tmp_path: Path) -> Path:
+    out = tmp_path / "out"
+    (out / "app").mkdir(parents=True)
+    (out / "app" / "marker").write_text("previous complete payload")
+    return out
+
+
+def assert_intact(previous: Path) -> None:
+    assert (previous / "app" / "marker").read_text() == "previous complete payload"
+    assert not list(previous.parent.glob("out.staging-*"))
+
+
+def write_manifest(directory: Path, filename: str, sha256: str) -> Path:
+    path = directory / "manifest.toml"
+    path.write_text(
+        'release = "local"\npython-version = "3.11.2"\n\n'
+        f'[targets.x86_64-unknown-linux-gnu]\nurl = "{filename}"\nsha256 = "{sha256}"\n'
+    )
+    return path
+
+
+def failing_build(
+    previous: Path, manifest: Path, mirror: str, sample_root: Path, *extra: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return bundle(
+        "build",
+        "--manifest",
+        str(manifest),
+        "--python-mirror",
+        mirror,
+        "--output",
+        str(previous),
+        "--dist",
+        str(previous.parent / "dist"),
+        "--cache-dir",
+        str(previous.parent / "cache"),
+        *extra,
+        cwd=REPO,
+        env=build_env(sample_root, **env),
+    )
+
+
+def test_checksum_mismatch(previous, local_interpreter, sample_root, tmp_path) -> None:
+    (archive,) = local_interpreter.glob("*.tar.gz")
+    manifest = write_manifest(tmp_path, archive.name, "f" * 64)
+    result = failing_build(previous, manifest, local_interpreter.as_uri(), sample_root)
+    assert result.returncode == 4
+    assert f"expected {'f' * 64}" in result.stderr.replace("\n", " ")
+    assert_intact(previous)
+
+
+def test_404_from_mirror(previous, local_interpreter, sample_root, tmp_path) -> None:
+    manifest = write_manifest(tmp_path, "missing.tar.gz", "a" * 64)
+    with serve_mirror(local_interpreter) as (url, _):
+        result = failing_build(previous, manifest, url, sample_root)
+    assert result.returncode == 3
+    assert "HTTP 404" in result.stderr
+    assert_intact(previous)
+
+
+def test_offline_with_empty_cache(previous, local_interpreter, sample_root) -> None:
+    result = failing_build(
+        previous,
+        local_interpreter / "manifest.toml",
+        local_interpreter.as_uri(),
+        sample_root,
+        "--offline",
+    )
+    assert result.returncode == 3
+    assert "djdesk-bundle fetch" in result.stderr
+    assert_intact(previous)
+
+
+def test_hostile_interpreter_archive(previous, sample_root, tmp_path) -> None:
+    import hashlib
+    import io
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    archive = mirror / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        info = tarfile.TarInfo("python/../../escaped.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"bad"))
+    manifest = write_manifest(
+        tmp_path, archive.name, hashlib.sha256(archive.read_bytes()).hexdigest()
+    )
+    result = failing_build(previous, manifest, mirror.as_uri(), sample_root)
+    assert result.returncode == 5
+    assert "climbs out of the tree" in result.stderr
+    assert not (tmp_path.parent / "escaped.txt").exists()
+    assert_intact(previous)
+
+
+def test_settings_that_fail_to_import(previous, local_interpreter, sample_root) -> None:
+    result = failing_build(
+        previous,
+        local_interpreter / "manifest.toml",
+        local_interpreter.as_uri(),
+        sample_root,
+        DJDESK_BUNDLE_COLLECTSTATIC_SETTINGS="djdesk.settings.nope",
+    )
+    assert result.returncode == 7
+    assert "collectstatic failed" in result.stderr and "djdesk.settings.nope" in result.stderr
+    assert_intact(previous)
+
+
+def test_build_killed_midway(previous, local_interpreter, sample_root) -> None:
+    env = build_env(sample_root)
+    command = [
+        bundle_exe(),
+        "build",
+        "--manifest",
+        str(local_interpreter / "manifest.toml"),
+        "--python-mirror",
+        local_interpreter.as_uri(),
+        "--output",
+        str(previous),
+        "--dist",
+        str(previous.parent / "dist"),
+        "--cache-dir",
+        str(previous.parent / "c"),
+    ]
+    # Its own process group, so the kill also takes the uv / python children it runs.
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        staged = list(previous.parent.glob("out.staging-*/site-packages/django"))
+        if staged:
+            break
+        time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("the build never reached the install stage")
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert (previous / "app" / "marker").read_text() == "previous complete payload"
+    assert list(previous.parent.glob("out.staging-*"))  # the half-built staging dir is left...
+    assert not (previous.parent / "dist").exists() or not list(
+        (previous.parent / "dist").glob("*.tar.gz")
+    )
+    # ...and the next run repairs it before anything else.
+    cleaned = bundle("clean", cwd=REPO, env={**env, "DJDESK_BUNDLE_OUTPUT_DIR": str(previous)})
+    assert cleaned.returncode == 0, cleaned.stderr
+    assert_intact(previous)

@@ -1,0 +1,127 @@
+"""Options layering, config errors, and the interpreter manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from djdesk_bundle.config import load_options
+from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.manifest import load_manifest
+from tests.conftest import REPO
+
+
+def write_project(root: Path, table: str) -> Path:
+    (root / "src" / "site_pkg").mkdir(parents=True)
+    (root / "src" / "site_pkg" / "wsgi.py").write_text("")
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "x"\nversion = "1.0"\n\n[tool.djdesk-bundle]\n{table}\n'
+    )
+    return root
+
+
+def test_layers_file_then_env_then_flags(tmp_path: Path) -> None:
+    root = write_project(tmp_path, 'app-dir = "src"\noutput-dir = "from-file"\nprune = ["a"]')
+    options = load_options(root, {})
+    assert options.output_dir == "from-file"
+    assert options.app_package == "site_pkg"  # guessed from the one */wsgi.py
+    assert options.settings_module == "site_pkg.settings"
+    assert options.prune == ("a",)
+    env = {
+        "DJDESK_BUNDLE_OUTPUT_DIR": "from-env",
+        "DJDESK_BUNDLE_PRUNE": "b, c",
+        "DJDESK_BUNDLE_OFFLINE": "yes",
+    }
+    options = load_options(root, env)
+    assert (options.output_dir, options.prune, options.offline) == ("from-env", ("b", "c"), True)
+    options = load_options(root, env, {"output-dir": "from-flag", "offline": None})
+    assert options.output_dir == "from-flag"
+    assert options.offline is True  # an unset flag does not override
+
+
+def test_unknown_key_names_file_and_suggests(tmp_path: Path) -> None:
+    root = write_project(tmp_path, 'app-dir = "src"\noutptu-dir = "x"')
+    with pytest.raises(ConfigError) as error:
+        load_options(root, {})
+    message = str(error.value)
+    assert "pyproject.toml" in message and "'outptu-dir'" in message
+    assert "did you mean 'output-dir'" in message
+
+
+def test_unknown_env_var_is_named(tmp_path: Path) -> None:
+    root = write_project(tmp_path, 'app-dir = "src"')
+    with pytest.raises(ConfigError, match=r"DJDESK_BUNDLE_PYTHON_MIROR.*python-mirror"):
+        load_options(root, {"DJDESK_BUNDLE_PYTHON_MIROR": "x"})
+
+
+def test_wrong_types_and_missing_dirs(tmp_path: Path) -> None:
+    root = write_project(tmp_path, 'app-dir = "src"\noffline = "maybe"')
+    with pytest.raises(ConfigError, match="offline must be true or false"):
+        load_options(root, {})
+    (root / "pyproject.toml").write_text('[tool.djdesk-bundle]\napp-dir = "nowhere"\n')
+    with pytest.raises(ConfigError, match="app-dir 'nowhere' is not a directory"):
+        load_options(root, {})
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    with pytest.raises(ConfigError, match="djdesk-bundle init"):
+        load_options(root, {})
+
+
+def test_repository_config_loads() -> None:
+    options = load_options(REPO, {})
+    assert options.app_package == "djdesk"
+    assert options.settings_module == "djdesk.settings.desktop"
+
+
+def test_pinned_manifest_has_six_targets() -> None:
+    manifest = load_manifest(REPO / "manifests" / "python-build-standalone.toml")
+    assert sorted(manifest.pins) == [
+        "aarch64-apple-darwin",
+        "aarch64-pc-windows-msvc",
+        "aarch64-unknown-linux-gnu",
+        "x86_64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+        "x86_64-unknown-linux-gnu",
+    ]
+    pin = manifest.pin_for("x86_64-unknown-linux-gnu")
+    assert pin.python_version == "3.14.0" and pin.python_minor == "3.14"
+    assert pin.sha256 == "3dec1ab70758a3467ac3313bbcdabf7a9b3016db5c072c4537e3cf0a9e6290f6"
+    assert pin.filename == "cpython-3.14.0+20251031-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    assert pin.download_url("file:///m/") == f"file:///m/{pin.filename}"
+    assert pin.download_url(None) == pin.url
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            'release = "r"\npython-version = "3.14.0"\n[targets.t]\nurl = "u"\nsha256 = ""\n',
+            "needs a sha256",
+        ),
+        ('release = "r"\npython-version = "3.14.0"\n[targets.t]\nurl = "u"\n', "needs a sha256"),
+        (
+            'release = "r"\npython-version = "3.14.0"\n[targets.t]\nsha256 = "' + "a" * 64 + '"\n',
+            "has no url",
+        ),
+        ('python-version = "3.14.0"\n', "'release' and 'python-version' are required"),
+        ("not [toml", "not valid TOML"),
+    ],
+)
+def test_manifest_fails_closed(tmp_path: Path, body: str, message: str) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(body)
+    with pytest.raises(ConfigError, match=message):
+        load_manifest(path)
+
+
+def test_relative_url_needs_a_mirror(tmp_path: Path) -> None:
+    path = tmp_path / "m.toml"
+    path.write_text(
+        'release = "r"\npython-version = "3.11.2"\n[targets.t]\n'
+        f'url = "a.tar.gz"\nsha256 = "{"b" * 64}"\n'
+    )
+    pin = load_manifest(path).pin_for("t")
+    with pytest.raises(ConfigError, match="--python-mirror"):
+        pin.download_url(None)
+    with pytest.raises(ConfigError, match="no interpreter pinned for target 'other'"):
+        load_manifest(path).pin_for("other")

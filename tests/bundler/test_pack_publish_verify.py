@@ -1,0 +1,98 @@
+"""Deterministic archives, the staged swap and its recovery, and checksum verification."""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from pathlib import Path
+
+from djdesk_bundle.describe import write_checksums
+from djdesk_bundle.pack import ordered_entries, write_archive
+from djdesk_bundle.publish import old_path, publish, recover
+from djdesk_bundle.verify import verify
+
+
+def make_payload(root: Path, marker: str = "1") -> Path:
+    for rel, text in {
+        "python/bin/python3.11": "#!binary",
+        "python/lib/python3.11/os.py": "os",
+        "site-packages/django/__init__.py": "dj",
+        "app/manage.py": marker,
+        "static/inspector/app.js": "js",
+        "run_django.py": "launcher",
+        "VERSION": "v",
+    }.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    (root / "python/bin/python3.11").chmod(0o700)
+    os.symlink("python3.11", root / "python/bin/python3")
+    write_checksums(root)
+    return root
+
+
+def test_archive_is_byte_identical_despite_mtime_and_umask(tmp_path: Path) -> None:
+    old = os.umask(0o077)
+    try:
+        first = make_payload(tmp_path / "a")
+    finally:
+        os.umask(old)
+    second = make_payload(tmp_path / "b")
+    os.utime(second / "app/manage.py", (1, 1))
+    digest_a = write_archive(first, tmp_path / "a.tar.gz", 1700000000)
+    digest_b = write_archive(second, tmp_path / "b.tar.gz", 1700000000)
+    assert digest_a == digest_b
+    assert (tmp_path / "a.tar.gz.sha256").read_text() == f"{digest_a}  a.tar.gz\n"
+    raw = (tmp_path / "a.tar.gz").read_bytes()
+    assert raw[4:8] == b"\0\0\0\0"  # gzip header: no time
+
+
+def test_archive_order_and_metadata(tmp_path: Path) -> None:
+    payload = make_payload(tmp_path / "p")
+    write_archive(payload, tmp_path / "p.tar.gz", 1700000000)
+    with tarfile.open(tmp_path / "p.tar.gz") as tar:
+        members = tar.getmembers()
+    names = [m.name for m in members]
+    assert names[0] == "django-bundle"
+    assert names.index("django-bundle/python") < names.index("django-bundle/site-packages")
+    assert names.index("django-bundle/site-packages") < names.index("django-bundle/app")
+    assert names[-1] == "django-bundle/SHA256SUMS"
+    assert {(m.uid, m.gid, m.uname, m.gname, m.mtime) for m in members} == {
+        (0, 0, "", "", 1700000000)
+    }
+    modes = {m.name: m.mode for m in members}
+    assert modes["django-bundle/python/bin/python3.11"] == 0o755
+    assert modes["django-bundle/app/manage.py"] == 0o644
+    assert ordered_entries(payload)[0] == Path("python")
+
+
+def test_verify_reports_modified_missing_extra(tmp_path: Path) -> None:
+    payload = make_payload(tmp_path / "p")
+    assert verify(payload).ok
+    write_archive(payload, tmp_path / "p.tar.gz", 1)
+    assert verify(tmp_path / "p.tar.gz").ok
+    (payload / "app/manage.py").write_text("changed")
+    (payload / "VERSION").unlink()
+    (payload / "static/extra.js").write_text("new")
+    report = verify(payload)
+    assert report.modified == ["app/manage.py"]
+    assert report.missing == ["VERSION"]
+    assert report.extra == ["static/extra.js"]
+
+
+def test_publish_replaces_and_recover_repairs_an_interrupted_swap(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    make_payload(output, "old")
+    staging = make_payload(tmp_path / "out.staging-1", "new")
+    publish(staging, output)
+    assert (output / "app/manage.py").read_text() == "new"
+    assert not old_path(output).exists() and not staging.exists()
+    # Killed between the two renames: OUT.old exists, OUT does not.
+    os.replace(output, old_path(output))
+    messages = recover(output)
+    assert (output / "app/manage.py").read_text() == "new"
+    assert messages and "interrupted swap" in messages[0]
+    # An abandoned staging dir of a dead process is removed.
+    (tmp_path / "out.staging-999999999").mkdir()
+    recover(output)
+    assert not (tmp_path / "out.staging-999999999").exists()
