@@ -18,10 +18,8 @@ from .tools import run, tail, uv_binary
 
 HASH_PATTERN = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 NO_WHEEL = re.compile(
-    r"(?:Distribution|Package) `?([A-Za-z0-9_.\-]+)[^`]*`? .*(?:no usable wheel|"
-    r"only has source distribution|can't be installed because it doesn't have"
-    r" a source distribution or wheel)",
-    re.IGNORECASE,
+    r"Wheels are required for `(?P<hint>[^`]+)`"
+    r"|(?P<name>[A-Za-z0-9_.\-]+)==\S+ has no usable wheels"
 )
 
 
@@ -142,8 +140,9 @@ def install_requirements(
     if result.returncode != 0:
         match = NO_WHEEL.search(result.stderr)
         if match:
+            name = match.group("hint") or match.group("name")
             raise InstallError(
-                f"{match.group(1)} has no wheel for {triple} (Python {python_minor}); "
+                f"{name} has no wheel for {triple} (Python {python_minor}); "
                 "an sdist cannot be installed into a payload. Pick a version with wheels "
                 f"for that target.\n{tail(result.stderr, 6)}"
             )

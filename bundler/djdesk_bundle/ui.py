@@ -19,7 +19,8 @@ from rich.progress import (
 
 @dataclass
 class Reporter:
-    console: Console = field(default_factory=lambda: Console(stderr=True))
+    # soft_wrap: long messages (paths, digests) stay on one line for logs and greps.
+    console: Console = field(default_factory=lambda: Console(stderr=True, soft_wrap=True))
     verbosity: int = 0  # -1 quiet, 0 normal, 1 verbose
 
     def info(self, message: str) -> None:

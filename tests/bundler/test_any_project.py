@@ -1,0 +1,185 @@
+"""Any Django project, not only the inspector: build, verify, boot, cross-target, bad locks."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tarfile
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from djdesk_bundle.fetch import sha256_of
+from djdesk_bundle.tools import uv_binary
+from tests.bundler.conftest import bundle, needs_local_python
+from tests.bundler.notes_project import make_notes_project
+
+pytestmark = [pytest.mark.e2e, needs_local_python]
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DJDESK_", "DJANGO_SETTINGS"))}
+
+
+@pytest.fixture(scope="session")
+def notes(tmp_path_factory) -> Path:
+    return make_notes_project(tmp_path_factory.mktemp("notes") / "notes-desk")
+
+
+def build_notes(project: Path, manifest: Path, mirror: str, cache: Path, *extra: str):  # type: ignore[no-untyped-def]
+    return bundle(
+        "build",
+        "--project",
+        str(project),
+        "--manifest",
+        str(manifest),
+        "--python-mirror",
+        mirror,
+        "--cache-dir",
+        str(cache),
+        *extra,
+        cwd=project.parent,
+        env=clean_env(),
+    )
+
+
+def test_notes_builds_verifies_and_serves(notes, local_interpreter, tmp_path) -> None:
+    result = build_notes(
+        notes, local_interpreter / "manifest.toml", local_interpreter.as_uri(), tmp_path / "cache"
+    )
+    assert result.returncode == 0, result.stderr
+    out = notes / "build" / "payload"
+    assert (
+        notes / "build" / "dist" / "notes-desk-payload-1.2.3-x86_64-unknown-linux-gnu.tar.gz"
+    ).is_file()
+    assert bundle("verify", str(out), cwd=notes).returncode == 0
+    assert not (out / "app" / "notes.log").exists()
+    assert (out / "static" / "notes" / "notes.css").is_file()
+    launcher = (out / "run_django.py").read_text()
+    assert "'notesite.settings'" in launcher
+    assert "inspector" not in launcher and "djdesk.settings" not in launcher
+    env = {"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(tmp_path / "data")}
+    process = subprocess.Popen(
+        [
+            str(out / "python/bin/python3"),
+            "-I",
+            str(out / "run_django.py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("DJDESK_READY "), process.stderr.read()  # type: ignore[union-attr]
+        url = line.split()[1]
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert b"Notes Desk" in response.read()
+        with urllib.request.urlopen(url + "assets/notes/notes.css", timeout=10) as response:
+            assert b"rebeccapurple" in response.read()
+        assert (tmp_path / "data" / "notes.sqlite3").is_file()  # migrated on first start
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0
+
+
+def fake_windows_interpreter(directory: Path) -> Path:
+    """A python-build-standalone-shaped Windows archive (never run here)."""
+    directory.mkdir(parents=True)
+    archive = directory / "cpython-3.11.9+local-x86_64-pc-windows-msvc-install_only.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in {
+            "python/python.exe": b"MZ",
+            "python/Lib/os.py": b"",
+            "python/Lib/test/test_x.py": b"",
+        }.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    (directory / "manifest.toml").write_text(
+        'release = "local"\npython-version = "3.11.9"\n\n[targets.x86_64-pc-windows-msvc]\n'
+        f'url = "{archive.name}"\nsha256 = "{sha256_of(archive)}"\n'
+    )
+    return directory
+
+
+def test_cross_target_windows_payload(notes, tmp_path) -> None:
+    mirror = fake_windows_interpreter(tmp_path / "win")
+    output = tmp_path / "win-payload"
+    result = build_notes(
+        notes,
+        mirror / "manifest.toml",
+        mirror.as_uri(),
+        tmp_path / "cache",
+        "--target",
+        "x86_64-pc-windows-msvc",
+        "--output",
+        str(output),
+        "--dist",
+        str(tmp_path / "dist"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "bytecode is not" in result.stderr.replace("\n", " ")
+    site = output / "site-packages"
+    speedups = [p.name for p in (site / "markupsafe").iterdir() if p.name.startswith("_speedups")]
+    assert any(name.endswith("win_amd64.pyd") for name in speedups), speedups
+    assert not any(name.endswith(".so") for name in speedups)
+    assert (site / "tzdata").is_dir()  # a `sys_platform == 'win32'` dependency of Django
+    assert not (output / "python" / "Lib" / "test").exists()  # pruned
+    info = json.loads((output / "build-info.json").read_text())
+    assert info["precompiled"] is False and info["target"] == "x86_64-pc-windows-msvc"
+    assert "PRECOMPILED = False" in (output / "run_django.py").read_text()
+    assert not list(output.rglob("*.pyc"))
+
+
+def test_stale_lock_is_refused(notes, local_interpreter, tmp_path) -> None:
+    project = tmp_path / "stale"
+    shutil.copytree(notes, project, ignore=shutil.ignore_patterns("build"))
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(
+        text.replace('"markupsafe>=3.0",', '"markupsafe>=3.0", "sqlparse>=0.5",')
+    )
+    result = build_notes(
+        project, local_interpreter / "manifest.toml", local_interpreter.as_uri(), tmp_path / "cache"
+    )
+    assert result.returncode == 6
+    assert "out of date with pyproject.toml" in result.stderr and "uv lock" in result.stderr
+
+
+def test_missing_lock_and_unhashed_requirements(notes, local_interpreter, tmp_path) -> None:
+    project = tmp_path / "nolock"
+    shutil.copytree(notes, project, ignore=shutil.ignore_patterns("build", "uv.lock"))
+    args = (local_interpreter / "manifest.toml", local_interpreter.as_uri(), tmp_path / "cache")
+    result = build_notes(project, *args)
+    assert result.returncode == 6 and "run `uv lock`" in result.stderr
+    (project / "requirements.txt").write_text("django==5.2.19\nwaitress==3.0.2\n")
+    result = build_notes(project, *args)
+    assert result.returncode == 6
+    assert "without --hash=sha256: django==5.2.19, waitress==3.0.2" in result.stderr.replace(
+        "\n", " "
+    )
+
+
+def test_sdist_only_dependency_is_named(local_interpreter, tmp_path) -> None:
+    project = make_notes_project(tmp_path / "sdist", lock=False)
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(
+        text.replace('"markupsafe>=3.0",', '"markupsafe>=3.0", "docopt==0.6.2",')
+    )
+    subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
+    result = build_notes(
+        project, local_interpreter / "manifest.toml", local_interpreter.as_uri(), tmp_path / "cache"
+    )
+    assert result.returncode == 6
+    message = result.stderr.replace("\n", " ")
+    assert "docopt has no wheel for x86_64-unknown-linux-gnu" in message
