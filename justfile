@@ -46,3 +46,4 @@ test *ARGS: install
 lint: install
     uv run --frozen ruff check .
     uv run --frozen ruff format --check .
+    uv run --frozen mypy

@@ -23,10 +23,17 @@ from .app_stage import (
     runnable_python,
 )
 from .config import Options
-from .describe import build_info, file_sha256, write_build_info, write_checksums, write_version
+from .describe import (
+    SourceState,
+    build_info,
+    file_sha256,
+    write_build_info,
+    write_checksums,
+    write_version,
+)
 from .extract import extract_interpreter, interpreter_executable, prune
 from .fetch import fetch_interpreter
-from .install import export_locked_requirements, install_requirements
+from .install import LockedRequirements, export_locked_requirements, install_requirements
 from .launcher import write_launcher
 from .manifest import InterpreterPin, load_manifest
 from .pack import write_archive
@@ -110,9 +117,8 @@ def build(
     work = Path(tempfile.mkdtemp(prefix="djdesk-bundle-"))
     try:
         staging.mkdir()
-        result = _run_stages(
-            options, reporter, clock, pin, state, locked, staging, work, dist, hooks
-        )
+        plan = Plan(options, reporter, clock, pin, state, locked, staging, work, dist, hooks)
+        result = _run_stages(plan)
         publish(staging, output)
         result.output = output
         return result
@@ -121,7 +127,32 @@ def build(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _run_stages(options, reporter, clock, pin, state, locked, staging, work, dist, hooks):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class Plan:
+    """Everything the stages after resolve need."""
+
+    options: Options
+    reporter: Reporter
+    clock: StageClock
+    pin: InterpreterPin
+    state: SourceState
+    locked: LockedRequirements
+    staging: Path
+    work: Path
+    dist: Path
+    hooks: Mapping[str, Callable[[Path], None]]
+
+
+def _run_stages(plan: Plan) -> BuildResult:
+    options, reporter, clock, pin = plan.options, plan.reporter, plan.clock, plan.pin
+    state, locked, staging, work, hooks = (
+        plan.state,
+        plan.locked,
+        plan.staging,
+        plan.work,
+        plan.hooks,
+    )
+
     def after(stage: str) -> None:
         if stage in hooks:
             hooks[stage](staging)
@@ -199,7 +230,7 @@ def _run_stages(options, reporter, clock, pin, state, locked, staging, work, dis
         write_checksums(staging)
     after("describe")
     with clock.stage("pack"):
-        archive_path = dist / contract.archive_name(state.name, state.version, pin.triple)
+        archive_path = plan.dist / contract.archive_name(state.name, state.version, pin.triple)
         digest = write_archive(staging, archive_path, state.source_date_epoch)
     after("pack")
     return BuildResult(

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
@@ -18,6 +19,7 @@ from .build import BuildResult, build, cache_dir
 from .config import Options, load_options
 from .errors import BundleError, VerificationFailed
 from .fetch import clear_cache, fetch_interpreter
+from .init import init_project
 from .install import export_locked_requirements, install_requirements
 from .manifest import load_manifest
 from .reproducible import check_reproducible
@@ -83,6 +85,9 @@ def make_parser() -> argparse.ArgumentParser:
     targets_cmd.add_argument("--manifest", help="interpreter manifest (TOML)")
     targets_cmd.add_argument("--json", action="store_true", help="a JSON list")
 
+    init_cmd = commands.add_parser("init", help="write [tool.djdesk-bundle] for a project")
+    init_cmd.add_argument("--project", type=Path, default=Path.cwd())
+
     clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
     _common(clean_cmd)
     clean_cmd.add_argument("--all", action="store_true", help="also the download cache")
@@ -132,7 +137,7 @@ def cmd_verify(args: argparse.Namespace, reporter: Reporter) -> int:
     report = verify(args.path)
     if not report.ok:
         for problem in report.problems():
-            reporter.console.print(f"[red]{problem}[/red]")
+            reporter.console.print(f"[red]{escape(problem)}[/red]")
         raise VerificationFailed(
             f"{args.path}: {len(report.modified)} modified, {len(report.missing)} missing, "
             f"{len(report.extra)} extra file(s)"
@@ -202,12 +207,20 @@ def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace, reporter: Reporter) -> int:
+    for path in init_project(args.project):
+        reporter.info(f"wrote {path}")
+    reporter.info("next: `uv lock`, then `djdesk-bundle build`")
+    return 0
+
+
 COMMANDS = {
     "build": cmd_build,
     "verify": cmd_verify,
     "fetch": cmd_fetch,
     "targets": cmd_targets,
     "clean": cmd_clean,
+    "init": cmd_init,
 }
 
 
@@ -217,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args, reporter)
     except BundleError as exc:
-        reporter.console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        reporter.console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
         return exc.exit_code
     except KeyboardInterrupt:
         reporter.console.print("[red]interrupted[/red]: the previous output is untouched")

@@ -83,9 +83,7 @@ def _download_once(url: str, part: Path, reporter: Reporter) -> None:
                     handle.write(chunk)
                     advance(bar, len(chunk))
         if total is not None and part.stat().st_size < total:
-            raise urllib.error.ContentTooShortError(
-                f"got {part.stat().st_size} of {total} bytes", ("", "")
-            )
+            raise OSError(f"connection closed after {part.stat().st_size} of {total} bytes")
 
 
 def _download(url: str, part: Path, reporter: Reporter) -> None:

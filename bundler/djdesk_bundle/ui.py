@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -29,10 +30,10 @@ class Reporter:
 
     def detail(self, message: str) -> None:
         if self.verbosity > 0:
-            self.console.print(f"[dim]{message}[/dim]")
+            self.console.print(f"[dim]{escape(message)}[/dim]")
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[yellow]warning:[/yellow] {message}")
+        self.console.print(f"[yellow]warning:[/yellow] {escape(message)}")
 
     @contextlib.contextmanager
     def download(self, label: str, total: int | None) -> Iterator[Progress | None]:

@@ -183,3 +183,116 @@ def test_sdist_only_dependency_is_named(local_interpreter, tmp_path) -> None:
     assert result.returncode == 6
     message = result.stderr.replace("\n", " ")
     assert "docopt has no wheel for x86_64-unknown-linux-gnu" in message
+
+
+def test_init_then_build_a_fresh_project(local_interpreter, tmp_path) -> None:
+    project = make_notes_project(tmp_path / "fresh", lock=False)
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text[: text.index("[tool.djdesk-bundle]")])
+    result = bundle("init", "--project", str(project), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    table = (project / "pyproject.toml").read_text()
+    assert 'app-dir = "src"' in table and 'app-package = "notesite"' in table
+    builder = (project / "electron" / "electron-builder.yml").read_text()
+    assert "appId: com.example.notesdesk" in builder and "productName: notes-desk" in builder
+    again = bundle("init", "--project", str(project), cwd=tmp_path)
+    assert again.returncode == 2 and "already has [tool.djdesk-bundle]" in again.stderr
+    subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
+    (project / "manifests").mkdir()
+    shutil.copy(
+        local_interpreter / "manifest.toml", project / "manifests" / "python-build-standalone.toml"
+    )
+    built = bundle(
+        "build",
+        "--project",
+        str(project),
+        "--python-mirror",
+        local_interpreter.as_uri(),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--no-compile",
+        cwd=tmp_path,
+        env=clean_env(),
+    )
+    assert built.returncode == 0, built.stderr
+    assert (project / "electron" / "django-bundle" / "run_django.py").is_file()
+
+
+def test_fetch_fills_the_cache_for_offline_builds(notes, local_interpreter, tmp_path) -> None:
+    cache = tmp_path / "cache"
+    fetched = bundle(
+        "fetch",
+        "--project",
+        str(notes),
+        "--manifest",
+        str(local_interpreter / "manifest.toml"),
+        "--python-mirror",
+        local_interpreter.as_uri(),
+        "--cache-dir",
+        str(cache),
+        cwd=tmp_path,
+        env=clean_env(),
+    )
+    assert fetched.returncode == 0, fetched.stderr
+    assert "wheels cached" in fetched.stderr
+    offline = bundle(
+        "build",
+        "--project",
+        str(notes),
+        "--manifest",
+        str(local_interpreter / "manifest.toml"),
+        "--cache-dir",
+        str(cache),
+        "--offline",
+        "--output",
+        str(tmp_path / "out"),
+        "--dist",
+        str(tmp_path / "dist"),
+        cwd=tmp_path,
+        env=clean_env(),
+    )
+    assert offline.returncode == 0, offline.stderr
+
+
+def test_check_reproducible(notes, local_interpreter, tmp_path) -> None:
+    result = bundle(
+        "build",
+        "--project",
+        str(notes),
+        "--manifest",
+        str(local_interpreter / "manifest.toml"),
+        "--python-mirror",
+        local_interpreter.as_uri(),
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--check-reproducible",
+        "--output",
+        str(tmp_path / "out"),
+        "--dist",
+        str(tmp_path / "dist"),
+        cwd=tmp_path,
+        env=clean_env(),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "reproducible" in result.stderr
+
+
+def test_archive_differences_names_files(tmp_path) -> None:
+    from djdesk_bundle.pack import write_deterministic_tar
+    from djdesk_bundle.reproducible import archive_differences
+
+    for name, content in (("a", "same"), ("b", "other")):
+        (tmp_path / name / "app").mkdir(parents=True)
+        (tmp_path / name / "app" / "x.py").write_text(content)
+        (tmp_path / name / "app" / "y.py").write_text("same")
+        write_deterministic_tar(
+            tmp_path / f"{name}.tar.gz",
+            tmp_path / name,
+            "django-bundle",
+            [Path("app"), Path("app/x.py"), Path("app/y.py")],
+            1,
+        )
+    assert archive_differences(tmp_path / "a.tar.gz", tmp_path / "b.tar.gz") == [
+        "django-bundle/app/x.py"
+    ]
+    assert archive_differences(tmp_path / "a.tar.gz", tmp_path / "a.tar.gz") == []
