@@ -27,6 +27,7 @@ from .describe import (
     SourceState,
     build_info,
     file_sha256,
+    write_atomic,
     write_build_info,
     write_checksums,
     write_version,
@@ -38,6 +39,7 @@ from .launcher import write_launcher
 from .manifest import InterpreterPin, load_manifest
 from .pack import write_archive
 from .publish import publish, recover, staging_path
+from .sbom import app_dependency_names, build_sbom
 from .source import source_state
 from .tools import uv_version
 from .ui import Reporter
@@ -227,6 +229,17 @@ def _run_stages(plan: Plan) -> BuildResult:
             },
         )
         write_build_info(staging, info)
+        sbom = build_sbom(
+            staging,
+            state.name,
+            state.version,
+            pin,
+            locked.lock_path,
+            app_dependency_names(options.app_path / "pyproject.toml"),
+            options.path(options.npm_lock) if options.npm_lock else None,
+            state.source_date_epoch,
+        )
+        write_atomic(staging / contract.SBOM, sbom)
         write_checksums(staging)
     after("describe")
     with clock.stage("pack"):

@@ -17,12 +17,19 @@ from rich.table import Table
 from . import __version__
 from .build import BuildResult, build, cache_dir
 from .config import Options, load_options
-from .errors import BundleError, VerificationFailed
+from .errors import BundleError, ConfigError, VerificationFailed
 from .fetch import clear_cache, fetch_interpreter
 from .init import init_project
 from .install import export_locked_requirements, install_requirements
 from .manifest import load_manifest
 from .reproducible import check_reproducible
+from .signing import (
+    ExpectedSigner,
+    identity_token,
+    sign_artifacts,
+    verify_signature,
+    write_release_sums,
+)
 from .ui import Reporter
 from .verify import verify
 
@@ -72,7 +79,29 @@ def make_parser() -> argparse.ArgumentParser:
     )
 
     verify_cmd = commands.add_parser("verify", help="check a payload dir or archive")
-    verify_cmd.add_argument("path", type=Path)
+    verify_cmd.add_argument("path", type=Path, help="payload dir, archive, or signed file")
+    verify_cmd.add_argument(
+        "--bundle", type=Path, help="sigstore bundle: check only this signature"
+    )
+    verify_cmd.add_argument("--cert-identity", help="expected signer identity (certificate SAN)")
+    verify_cmd.add_argument("--cert-oidc-issuer", help="expected OIDC issuer")
+    verify_cmd.add_argument(
+        "--github-repository", help="OWNER/REPO: shortcut for a GitHub workflow"
+    )
+    verify_cmd.add_argument(
+        "--github-ref", help="tag or ref the workflow ran on (with --github-repository)"
+    )
+    verify_cmd.add_argument("--github-workflow", default="release.yml", help="workflow file name")
+    verify_cmd.add_argument(
+        "--trust-root",
+        default="production",
+        help="production (default), staging, or a trust-config JSON file",
+    )
+    verify_cmd.add_argument(
+        "--refresh-trust-root",
+        action="store_true",
+        help="update sigstore's trust root online first (default: offline)",
+    )
     verify_cmd.add_argument("-q", "--quiet", action="store_true")
     verify_cmd.add_argument("-v", "--verbose", action="store_true")
 
@@ -84,6 +113,19 @@ def make_parser() -> argparse.ArgumentParser:
     targets_cmd.add_argument("--project", type=Path, default=Path.cwd())
     targets_cmd.add_argument("--manifest", help="interpreter manifest (TOML)")
     targets_cmd.add_argument("--json", action="store_true", help="a JSON list")
+
+    sign_cmd = commands.add_parser("sign", help="keyless-sign files with sigstore")
+    sign_cmd.add_argument("artifacts", type=Path, nargs="+")
+    sign_cmd.add_argument("--identity-token", help="an OIDC token (default: ambient / env)")
+    sign_cmd.add_argument("--interactive", action="store_true", help="browser sign-in if needed")
+    sign_cmd.add_argument("--staging", action="store_true", help="sigstore's staging instance")
+    sign_cmd.add_argument(
+        "--release-sums",
+        type=Path,
+        help="also write (and sign) a SHA256SUMS over the artifacts here",
+    )
+    sign_cmd.add_argument("-q", "--quiet", action="store_true")
+    sign_cmd.add_argument("-v", "--verbose", action="store_true")
 
     init_cmd = commands.add_parser("init", help="write [tool.djdesk-bundle] for a project")
     init_cmd.add_argument("--project", type=Path, default=Path.cwd())
@@ -133,14 +175,40 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def _expected_signer(args: argparse.Namespace) -> ExpectedSigner:
+    if args.github_repository:
+        if not args.github_ref:
+            raise ConfigError("--github-repository needs --github-ref (e.g. v1.2.3)")
+        return ExpectedSigner.github(args.github_repository, args.github_ref, args.github_workflow)
+    if not (args.cert_identity and args.cert_oidc_issuer):
+        raise ConfigError(
+            "--bundle needs --cert-identity and --cert-oidc-issuer "
+            "(or --github-repository and --github-ref)"
+        )
+    return ExpectedSigner(args.cert_identity, args.cert_oidc_issuer)
+
+
 def cmd_verify(args: argparse.Namespace, reporter: Reporter) -> int:
+    if args.bundle:
+        signer = _expected_signer(args)
+        verify_signature(
+            args.path,
+            args.bundle,
+            signer,
+            trust=args.trust_root,
+            offline=not args.refresh_trust_root,
+        )
+        reporter.info(
+            f"[green]ok[/green]: {escape(args.path.name)} is signed by {escape(signer.identity)}"
+        )
+        return 0
     report = verify(args.path)
     if not report.ok:
         for problem in report.problems():
             reporter.console.print(f"[red]{escape(problem)}[/red]")
         raise VerificationFailed(
             f"{args.path}: {len(report.modified)} modified, {len(report.missing)} missing, "
-            f"{len(report.extra)} extra file(s)"
+            f"{len(report.extra)} extra file(s), {len(report.sbom)} SBOM mismatch(es)"
         )
     reporter.info(f"[green]ok[/green]: {report.checked} files match {args.path}")
     return 0
@@ -207,6 +275,16 @@ def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def cmd_sign(args: argparse.Namespace, reporter: Reporter) -> int:
+    artifacts = list(args.artifacts)
+    token = identity_token(os.environ, args.identity_token, args.interactive)
+    if args.release_sums:
+        artifacts.append(write_release_sums(artifacts, args.release_sums))
+    for path in sign_artifacts(artifacts, token, staging=args.staging):
+        reporter.info(f"wrote {path}")
+    return 0
+
+
 def cmd_init(args: argparse.Namespace, reporter: Reporter) -> int:
     for path in init_project(args.project):
         reporter.info(f"wrote {path}")
@@ -221,6 +299,7 @@ COMMANDS = {
     "targets": cmd_targets,
     "clean": cmd_clean,
     "init": cmd_init,
+    "sign": cmd_sign,
 }
 
 

@@ -60,6 +60,7 @@ class Options:
     target: str = ""
     lock: str = ""  # "" = uv.lock if present, else requirements.txt
     compile_bytecode: bool = True
+    npm_lock: str = "electron/package-lock.json"  # the shell's npm deps, for the SBOM
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def path(self, relative: str) -> Path:

@@ -404,3 +404,56 @@ def test_build_killed_midway(previous, local_interpreter, sample_root) -> None:
     cleaned = bundle("clean", cwd=REPO, env={**env, "DJDESK_BUNDLE_OUTPUT_DIR": str(previous)})
     assert cleaned.returncode == 0, cleaned.stderr
     assert_intact(previous)
+
+
+# --- the SBOM ---
+
+
+def test_sbom_is_valid_and_matches_the_payload(built) -> None:
+    from djdesk_bundle.sbom import normalize, validate_sbom
+
+    text = (built["out"] / "sbom.cdx.json").read_text()
+    validate_sbom(text)  # offline, against the CycloneDX 1.6 schema shipped with the library
+    sbom = json.loads(text)
+    assert sbom["specVersion"] == "1.6"
+    assert sbom["metadata"]["component"]["name"] == "djdesk"
+    assert sbom["metadata"]["component"]["version"] == "0.1.0"
+    assert [t["name"] for t in sbom["metadata"]["tools"]["components"]] == ["djdesk-bundle"]
+    info = json.loads((built["out"] / "build-info.json").read_text())
+    assert sbom["metadata"]["timestamp"].startswith(
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(info["source_date_epoch"]))
+    )
+    pypi = {
+        normalize(c["name"]): c for c in sbom["components"] if c["purl"].startswith("pkg:pypi/")
+    }
+    installed = {}
+    for dist_info in (built["out"] / "site-packages").glob("*.dist-info"):
+        name, _, version = dist_info.name.removesuffix(".dist-info").rpartition("-")
+        installed[normalize(name)] = version
+    assert {n: c["version"] for n, c in pypi.items()} == installed
+    lock = (REPO / "uv.lock").read_text()
+    for component in pypi.values():
+        (digest,) = [h["content"] for h in component["hashes"] if h["alg"] == "SHA-256"]
+        assert f"sha256:{digest}" in lock  # the wheel that was installed, as locked
+    (cpython,) = [c for c in sbom["components"] if c["name"] == "cpython"]
+    assert cpython["hashes"][0]["content"] == info["interpreter"]["sha256"]
+    assert "x86_64-unknown-linux-gnu" in cpython["purl"]
+    app_deps = next(d for d in sbom["dependencies"] if d["ref"] == "pkg:generic/djdesk@0.1.0")
+    assert "pkg:pypi/django@5.2.19" in app_deps["dependsOn"]
+    django = next(d for d in sbom["dependencies"] if d["ref"] == "pkg:pypi/django@5.2.19")
+    assert set(django["dependsOn"]) == {"pkg:pypi/asgiref@3.13.0", "pkg:pypi/sqlparse@0.6.1"}
+
+
+def test_verify_names_sbom_mismatches(built, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(built["out"], copy, symlinks=True)
+    shutil.rmtree(copy / "site-packages" / "sqlparse-0.6.1.dist-info")
+    sbom = json.loads((copy / "sbom.cdx.json").read_text())
+    for component in sbom["components"]:
+        if component["name"] == "waitress":
+            component["version"] = "9.9.9"
+    (copy / "sbom.cdx.json").write_text(json.dumps(sbom))
+    result = bundle("verify", str(copy), cwd=REPO)
+    assert result.returncode == 1
+    assert "sbom: sqlparse 0.6.1 is in the SBOM but not installed" in result.stderr
+    assert "sbom: waitress is 3.0.2 in site-packages but 9.9.9 in the SBOM" in result.stderr

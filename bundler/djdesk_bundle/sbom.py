@@ -1,0 +1,266 @@
+"""The CycloneDX 1.6 SBOM of a payload, built with cyclonedx-python-lib.
+
+Components: the interpreter, every distribution installed in ``site-packages`` (from
+its metadata, with the wheel's sha256 from the lock), the app, and the Electron shell's
+npm production dependencies. Deterministic: bom-refs are purls, the serial number is a
+UUID derived from the content, the timestamp is SOURCE_DATE_EPOCH.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import tomllib
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.parser import HeaderParser
+from pathlib import Path
+
+from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, XsUri
+from cyclonedx.model.bom import Bom
+from cyclonedx.model.component import Component, ComponentType
+from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
+from cyclonedx.output.json import JsonV1Dot6
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+from packageurl import PackageURL
+
+from . import __version__, contract
+from .errors import BundleError
+from .manifest import InterpreterPin
+
+NAME_PATTERN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+SERIAL_NAMESPACE = uuid.UUID("6f1c1e02-5d1b-4a53-9f5e-0a3c2b9d7e41")
+
+
+class SbomInvalid(BundleError):
+    exit_code = 9
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@dataclass
+class Distribution:
+    name: str
+    version: str
+    license: str = ""
+    requires: list[str] = field(default_factory=list)
+    wheel_tags: set[str] = field(default_factory=set)
+
+    @property
+    def purl(self) -> PackageURL:
+        return PackageURL(type="pypi", name=normalize(self.name), version=self.version)
+
+
+def installed_distributions(site_packages: Path) -> list[Distribution]:
+    """Every ``*.dist-info`` in site-packages, read from its METADATA and WHEEL files."""
+    found = []
+    for info in sorted(site_packages.glob("*.dist-info")):
+        meta = HeaderParser().parsestr((info / "METADATA").read_text(encoding="utf-8"))
+        license_text = meta.get("License-Expression") or ""
+        if not license_text:
+            classifiers = [
+                c.split("::")[-1].strip()
+                for c in meta.get_all("Classifier") or []
+                if c.startswith("License ::") and c.split("::")[-1].strip() != "OSI Approved"
+            ]
+            license_text = classifiers[0] if classifiers else (meta.get("License") or "").strip()
+        requires = [
+            m.group(1)
+            for r in meta.get_all("Requires-Dist") or []
+            if (m := NAME_PATTERN.match(r)) and "extra ==" not in r
+        ]
+        wheel = info / "WHEEL"
+        tags = set()
+        if wheel.is_file():
+            tags = set(
+                HeaderParser().parsestr(wheel.read_text(encoding="utf-8")).get_all("Tag") or []
+            )
+        found.append(
+            Distribution(
+                meta["Name"],
+                meta["Version"],
+                license_text.splitlines()[0] if license_text else "",
+                requires,
+                tags,
+            )
+        )
+    return found
+
+
+def lock_wheel_hashes(lock_path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """{(name, version): {wheel file name: sha256}} from a uv.lock."""
+    if lock_path.name != "uv.lock":
+        return {}
+    data = tomllib.loads(lock_path.read_text(encoding="utf-8"))
+    hashes: dict[tuple[str, str], dict[str, str]] = {}
+    for package in data.get("package", []):
+        wheels = {}
+        for wheel in package.get("wheels", []):
+            filename = wheel.get("url", "").rsplit("/", 1)[-1]
+            if wheel.get("hash", "").startswith("sha256:"):
+                wheels[filename] = wheel["hash"].removeprefix("sha256:")
+        hashes[(normalize(package["name"]), str(package.get("version", "")))] = wheels
+    return hashes
+
+
+def _wheel_tags(filename: str) -> set[str]:
+    parts = filename.removesuffix(".whl").split("-")
+    if len(parts) < 5:
+        return set()
+    pythons, abis, platforms = parts[-3].split("."), parts[-2].split("."), parts[-1].split(".")
+    return {f"{p}-{a}-{pl}" for p in pythons for a in abis for pl in platforms}
+
+
+def installed_wheel_sha256(dist: Distribution, lock: dict[tuple[str, str], dict[str, str]]) -> str:
+    """The sha256 of the locked wheel whose tags match what was installed."""
+    for filename, digest in sorted(lock.get((normalize(dist.name), dist.version), {}).items()):
+        if _wheel_tags(filename) & dist.wheel_tags:
+            return digest
+    return ""
+
+
+def _license(text: str) -> list[DisjunctiveLicense | LicenseExpression]:
+    if not text:
+        return []
+    if re.fullmatch(r"[A-Za-z0-9.\-+ ()]+", text) and (" OR " in text or " AND " in text):
+        return [LicenseExpression(text)]
+    return [DisjunctiveLicense(name=text)]
+
+
+def npm_components(package_lock: Path) -> list[Component]:
+    """Production dependencies of the Electron shell, from its package-lock.json."""
+    if not package_lock.is_file():
+        return []
+    packages = json.loads(package_lock.read_text(encoding="utf-8")).get("packages", {})
+    components = []
+    for key, entry in sorted(packages.items()):
+        if not key.startswith("node_modules/") or entry.get("dev") or entry.get("devOptional"):
+            continue
+        name = key.rsplit("node_modules/", 1)[-1]
+        namespace, _, short = name.rpartition("/")
+        purl = PackageURL(
+            type="npm", namespace=namespace or None, name=short, version=entry.get("version")
+        )
+        hashes = []
+        integrity = entry.get("integrity", "")
+        if integrity.startswith("sha512-"):
+            digest = base64.b64decode(integrity.removeprefix("sha512-")).hex()
+            hashes.append(HashType(alg=HashAlgorithm.SHA_512, content=digest))
+        components.append(
+            Component(
+                name=name,
+                version=entry.get("version"),
+                purl=purl,
+                bom_ref=str(purl),
+                hashes=hashes,
+                licenses=_license(str(entry.get("license", ""))),
+            )
+        )
+    return components
+
+
+def build_sbom(
+    payload: Path,
+    app_name: str,
+    app_version: str,
+    pin: InterpreterPin,
+    lock_path: Path,
+    app_dependencies: list[str],
+    package_lock: Path | None,
+    source_date_epoch: int,
+) -> str:
+    """Return the SBOM as CycloneDX 1.6 JSON text (validated)."""
+    bom = Bom()
+    app_purl = PackageURL(type="generic", name=app_name, version=app_version)
+    app = Component(
+        name=app_name,
+        version=app_version,
+        type=ComponentType.APPLICATION,
+        purl=app_purl,
+        bom_ref=str(app_purl),
+    )
+    bom.metadata.component = app
+    bom.metadata.timestamp = datetime.fromtimestamp(source_date_epoch, tz=UTC)
+    tool_purl = PackageURL(type="pypi", name="djdesk-bundle", version=__version__)
+    bom.metadata.tools.components.add(
+        Component(
+            name="djdesk-bundle",
+            version=__version__,
+            type=ComponentType.APPLICATION,
+            bom_ref=str(tool_purl),
+            purl=tool_purl,
+        )
+    )
+
+    interpreter_purl = PackageURL(
+        type="generic",
+        name="cpython",
+        version=pin.python_version,
+        qualifiers={"release": pin.release, "target": pin.triple},
+    )
+    interpreter = Component(
+        name="cpython",
+        version=pin.python_version,
+        type=ComponentType.PLATFORM,
+        purl=interpreter_purl,
+        bom_ref=str(interpreter_purl),
+        description=f"python-build-standalone {pin.release} {pin.variant} for {pin.triple}",
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=pin.sha256)],
+        licenses=[DisjunctiveLicense(id="Python-2.0")],
+        external_references=[
+            ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(pin.url))
+        ]
+        if "://" in pin.url
+        else [],
+    )
+    bom.components.add(interpreter)
+
+    lock = lock_wheel_hashes(lock_path)
+    dists = installed_distributions(payload / contract.SITE_PACKAGES_DIR)
+    by_name = {}
+    for dist in dists:
+        digest = installed_wheel_sha256(dist, lock)
+        component = Component(
+            name=dist.name,
+            version=dist.version,
+            purl=dist.purl,
+            bom_ref=str(dist.purl),
+            licenses=_license(dist.license),
+            hashes=[HashType(alg=HashAlgorithm.SHA_256, content=digest)] if digest else [],
+        )
+        bom.components.add(component)
+        by_name[normalize(dist.name)] = component
+    for dist in dists:
+        targets = sorted({normalize(r) for r in dist.requires} & set(by_name))
+        bom.register_dependency(by_name[normalize(dist.name)], [by_name[t] for t in targets])
+    direct = sorted({normalize(d) for d in app_dependencies} & set(by_name))
+    npm = npm_components(package_lock) if package_lock else []
+    for component in npm:
+        bom.components.add(component)
+    bom.register_dependency(app, [interpreter, *(by_name[d] for d in direct), *npm])
+
+    # A content-derived serial number: same inputs, same SBOM bytes.
+    bom.serial_number = uuid.UUID(int=0)
+    draft = JsonV1Dot6(bom).output_as_string(indent=2)
+    bom.serial_number = uuid.uuid5(SERIAL_NAMESPACE, draft)
+    text = JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+    validate_sbom(text)
+    return text
+
+
+def validate_sbom(text: str) -> None:
+    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
+    if error is not None:
+        raise SbomInvalid(f"the SBOM does not validate against CycloneDX 1.6: {error}")
+
+
+def app_dependency_names(app_pyproject: Path) -> list[str]:
+    if not app_pyproject.is_file():
+        return []
+    project = tomllib.loads(app_pyproject.read_text(encoding="utf-8")).get("project", {})
+    return [m.group(1) for dep in project.get("dependencies", []) if (m := NAME_PATTERN.match(dep))]
