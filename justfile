@@ -7,9 +7,10 @@ export UV_LINK_MODE := "copy"
 default:
     @just --list
 
-# Install the Python workspace (app, bundler, dev tools) from the lock
+# Install the Python workspace (app, bundler, dev tools) and the shell's npm deps, from the locks
 install:
     uv sync --frozen
+    cd electron && ELECTRON_SKIP_BINARY_DOWNLOAD="${ELECTRON_SKIP_BINARY_DOWNLOAD:-1}" npm ci --no-audit --no-fund --loglevel=error
 
 # Generate the sample Django projects (offline, deterministic)
 fetch-samples *ARGS: install
@@ -41,6 +42,14 @@ verify PATH="electron/django-bundle":
 # Run the whole test suite (Python, browser, and Node tests when present)
 test *ARGS: install
     uv run --frozen pytest {{ARGS}}
+
+# The Electron shell's Node tests alone (the payload tests need DJDESK_TEST_PAYLOAD)
+test-node:
+    cd electron && node --test test/
+
+# Start the desktop shell (needs the Electron binary: ELECTRON_SKIP_BINARY_DOWNLOAD=0 just install)
+electron-start:
+    cd electron && npm start
 
 # Lint and format check
 lint: install

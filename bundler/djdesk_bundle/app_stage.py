@@ -134,33 +134,36 @@ def collect_static(options: Options, payload: Path, python: Path, work_dir: Path
     static.mkdir(exist_ok=True)
 
 
-def compile_bytecode(python: Path, payload: Path, directories: list[Path]) -> None:
-    """Hash-based .pyc whose recorded paths name the payload, not the build directory."""
-    for directory in directories:
-        if not directory.is_dir():
+def compile_bytecode(python: Path, payload: Path, paths: list[Path]) -> None:
+    """Hash-based .pyc whose recorded paths name the payload, not the build directory.
+
+    ``paths`` are directories (compiled recursively) or single files of the payload.
+    """
+    for path in paths:
+        if not path.exists():
             continue
-        logical = "django-bundle/" + directory.relative_to(payload).as_posix()
-        result = run(
-            [
-                str(python),
-                "-I",
-                "-B",
-                "-m",
-                "compileall",
-                "-f",
-                "-q",
-                "-j",
-                "0",
-                "--invalidation-mode",
-                "checked-hash",
-                "-d",
-                logical,
-                str(directory),
-            ]
-        )
+        folder = path if path.is_dir() else path.parent
+        logical = ("django-bundle/" + folder.relative_to(payload).as_posix()).rstrip("/.")
+        argv = [
+            str(python),
+            "-I",
+            "-B",
+            "-m",
+            "compileall",
+            "-f",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "checked-hash",
+            "-d",
+            logical,
+            str(path),
+        ]
+        result = run(argv)
         # compileall exits 1 when some file does not compile (e.g. py2-only test data).
         if result.returncode not in (0, 1):
-            raise AppStageError(f"compileall failed in {directory}:\n{tail(result.stderr)}")
+            raise AppStageError(f"compileall failed in {path}:\n{tail(result.stderr)}")
 
 
 def host_python() -> Path:

@@ -192,6 +192,8 @@ def _run_stages(plan: Plan) -> BuildResult:
         target_python = interpreter_executable(python_root, pin.is_windows)
         own = runnable_python(target_python)
         collect_static(options, staging, target_python if own else host_python(), work)
+        # Written first: its session_guard.py is compiled with the rest.
+        write_launcher(options, staging, precompiled=options.compile_bytecode and own)
         precompiled = False
         if options.compile_bytecode and own:
             compile_bytecode(
@@ -201,6 +203,7 @@ def _run_stages(plan: Plan) -> BuildResult:
                     staging / contract.APP_DIR,
                     staging / contract.SITE_PACKAGES_DIR,
                     python_root,
+                    staging / contract.SESSION_GUARD,
                 ],
             )
             precompiled = True
@@ -209,7 +212,6 @@ def _run_stages(plan: Plan) -> BuildResult:
                 f"cannot run the {pin.triple} interpreter here: bytecode is not "
                 "precompiled; the first launch compiles into the data dir"
             )
-        write_launcher(options, staging, precompiled)
     after("app")
     with clock.stage("describe"):
         write_version(staging, state)

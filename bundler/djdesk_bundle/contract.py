@@ -10,6 +10,7 @@ STATIC_DIR = "static"
 DOCS_DIR = "docs"
 SAMPLES_DIR = "samples"
 LAUNCHER = "run_django.py"
+SESSION_GUARD = "session_guard.py"  # the request check the launcher imports
 VERSION_FILE = "VERSION"
 BUILD_INFO = "build-info.json"
 SBOM = "sbom.cdx.json"
@@ -17,7 +18,7 @@ CHECKSUMS = "SHA256SUMS"
 
 # Archive order: what changes least comes first (interpreter, then deps), then the app.
 ARCHIVE_PARTS = (PYTHON_DIR, SITE_PACKAGES_DIR, APP_DIR, STATIC_DIR, DOCS_DIR, SAMPLES_DIR)
-TOP_LEVEL_FILES = (LAUNCHER, VERSION_FILE, BUILD_INFO, SBOM, CHECKSUMS)
+TOP_LEVEL_FILES = (LAUNCHER, SESSION_GUARD, VERSION_FILE, BUILD_INFO, SBOM, CHECKSUMS)
 BUILD_INFO_SCHEMA_VERSION = 1
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+from . import contract
 from .config import Options
 
 TEMPLATE = Path(__file__).with_name("run_django.py.tmpl")
@@ -24,6 +26,7 @@ def render_launcher(options: Options, precompiled: bool) -> str:
 
 
 def write_launcher(options: Options, payload: Path, precompiled: bool) -> Path:
-    path = payload / "run_django.py"
+    path = payload / contract.LAUNCHER
     path.write_text(render_launcher(options, precompiled), encoding="utf-8")
+    shutil.copyfile(Path(__file__).with_name("session_guard.py"), payload / contract.SESSION_GUARD)
     return path

@@ -20,15 +20,18 @@ from . import contract
 
 def ordered_entries(payload: Path) -> list[Path]:
     """Payload paths (relative) in archive order: directories before their contents."""
-    parts: list[list[Path]] = []
-    for part in contract.ARCHIVE_PARTS:
-        root = payload / part
-        if root.is_dir():
-            parts.append([Path(part), *sorted(p.relative_to(payload) for p in root.rglob("*"))])
-    top = [Path(name) for name in contract.TOP_LEVEL_FILES if (payload / name).exists()]
+
+    def tree(relative: Path) -> list[Path]:
+        root = payload / relative
+        if root.is_dir() and not root.is_symlink():
+            return [relative, *sorted(p.relative_to(payload) for p in root.rglob("*"))]
+        return [relative]
+
     known = set(contract.ARCHIVE_PARTS) | set(contract.TOP_LEVEL_FILES)
+    parts = [Path(part) for part in contract.ARCHIVE_PARTS if (payload / part).is_dir()]
     rest = sorted(Path(p.name) for p in payload.iterdir() if p.name not in known)
-    return [entry for group in parts for entry in group] + rest + top
+    top = [Path(name) for name in contract.TOP_LEVEL_FILES if (payload / name).exists()]
+    return [entry for group in (*parts, *rest) for entry in tree(group)] + top
 
 
 def _tarinfo(base: Path, relative: Path, root_name: str, mtime: int) -> tarfile.TarInfo:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from djdesk_bundle.ui import Reporter
+from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO
 
 LOCAL_PYTHON = Path("/usr/bin/python3.11")
@@ -56,3 +58,39 @@ def bundle(
     return subprocess.run(
         [bundle_exe(), *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
     )
+
+
+def build_env(sample_root: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJDESK_BUNDLE_", "DJANGO_SETTINGS"))
+    }
+    env["DJDESK_BUNDLE_SAMPLES_DIR"] = str(sample_root / "djdesk")
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, local_interpreter: Path, sample_root: Path) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("build")
+    with serve_mirror(local_interpreter) as (url, state):
+        result = bundle(
+            "build",
+            "--manifest",
+            str(local_interpreter / "manifest.toml"),
+            "--python-mirror",
+            url,
+            "--output",
+            str(root / "out"),
+            "--dist",
+            str(root / "dist"),
+            "--cache-dir",
+            str(root / "cache"),
+            cwd=REPO,
+            env=build_env(sample_root),
+        )
+        assert result.returncode == 0, result.stderr
+        assert state.requests, "the interpreter must come through the HTTP mirror"
+    (archive,) = (root / "dist").glob("*.tar.gz")
+    return {"root": root, "out": root / "out", "archive": archive, "cache": root / "cache"}

@@ -18,47 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.bundler.conftest import bundle, bundle_exe, clone_repo, needs_local_python
+from tests.bundler.conftest import build_env, bundle, bundle_exe, clone_repo, needs_local_python
 from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
-
-
-def build_env(sample_root: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJDESK_BUNDLE_", "DJANGO_SETTINGS"))
-    }
-    env["DJDESK_BUNDLE_SAMPLES_DIR"] = str(sample_root / "djdesk")
-    env.update(extra)
-    return env
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory, local_interpreter: Path, sample_root: Path) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("build")
-    with serve_mirror(local_interpreter) as (url, state):
-        result = bundle(
-            "build",
-            "--manifest",
-            str(local_interpreter / "manifest.toml"),
-            "--python-mirror",
-            url,
-            "--output",
-            str(root / "out"),
-            "--dist",
-            str(root / "dist"),
-            "--cache-dir",
-            str(root / "cache"),
-            cwd=REPO,
-            env=build_env(sample_root),
-        )
-        assert result.returncode == 0, result.stderr
-        assert state.requests, "the interpreter must come through the HTTP mirror"
-    (archive,) = (root / "dist").glob("*.tar.gz")
-    return {"root": root, "out": root / "out", "archive": archive, "cache": root / "cache"}
 
 
 def test_payload_layout(built) -> None:
@@ -164,7 +128,9 @@ def server(built, tmp_path: Path) -> Iterator[Launched]:
         process.wait()
 
 
-def test_boot_serves_inspector_and_stops_on_sigterm(server: Launched, tmp_path: Path) -> None:
+def test_boot_serves_inspector_and_stops_on_sigterm(
+    built, server: Launched, tmp_path: Path
+) -> None:
     auth = {"X-DJDesk-Token": "s3cret"}
     status, body = server.get("/workspaces/atlas-telemetry/", auth)
     assert status == 200 and b"Atlas Telemetry" in body
@@ -178,6 +144,8 @@ def test_boot_serves_inspector_and_stops_on_sigterm(server: Launched, tmp_path: 
     assert (tmp_path / "data" / "db.sqlite3").is_file()
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=15) == 0
+    # Running it wrote nothing into the (read-only) payload.
+    assert bundle("verify", str(built["out"]), cwd=REPO).returncode == 0
 
 
 def test_guard_needs_token_and_loopback_host(server: Launched) -> None:

@@ -20,6 +20,7 @@ def make_payload(root: Path, marker: str = "1") -> Path:
         "app/manage.py": marker,
         "static/inspector/app.js": "js",
         "run_django.py": "launcher",
+        "sbom.cdx.json": "{\"components\": []}",
         "VERSION": "v",
     }.items():
         path = root / rel
@@ -96,3 +97,16 @@ def test_publish_replaces_and_recover_repairs_an_interrupted_swap(tmp_path: Path
     (tmp_path / "out.staging-999999999").mkdir()
     recover(output)
     assert not (tmp_path / "out.staging-999999999").exists()
+
+
+def test_every_file_is_archived_including_unlisted_top_level_dirs(tmp_path: Path) -> None:
+    payload = make_payload(tmp_path / "p")
+    (payload / "__pycache__").mkdir()
+    (payload / "__pycache__" / "session_guard.cpython-311.pyc").write_bytes(b"pyc")
+    write_checksums(payload)
+    write_archive(payload, tmp_path / "p.tar.gz", 1)
+    assert verify(tmp_path / "p.tar.gz").ok
+    with tarfile.open(tmp_path / "p.tar.gz") as tar:
+        names = tar.getnames()
+    assert "django-bundle/__pycache__/session_guard.cpython-311.pyc" in names
+    assert len(names) == len(set(names))

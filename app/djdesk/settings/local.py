@@ -1,5 +1,8 @@
 """Developer settings: debug on, state under the repository's git-ignored var/."""
 
+import os
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import REPO_DIR
 
@@ -7,7 +10,10 @@ DEBUG = True
 SECRET_KEY = "django-insecure-local-development-only"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
-(REPO_DIR / "var").mkdir(exist_ok=True)
-DATABASES = {
-    "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": REPO_DIR / "var" / "db.sqlite3"}
-}
+# The Electron shell in dev mode passes its user-data dir; a plain `runserver` uses var/.
+_data_dir = Path(os.environ.get("DJDESK_DATA_DIR") or REPO_DIR / "var")
+_data_dir.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": _data_dir / "db.sqlite3"}}
+
+# The Electron shell's per-launch secret, checked here as the payload's launcher does.
+MIDDLEWARE = ["djdesk.middleware.SessionTokenMiddleware", *MIDDLEWARE]

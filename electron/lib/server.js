@@ -1,0 +1,171 @@
+// Start Django, wait until it is really ready, stop it with all its children.
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import readline from 'node:readline';
+import { SESSION_HEADER } from './security.js';
+
+export const READY_PREFIX = 'DJDESK_READY ';
+
+export class ServerStartError extends Error {
+  constructor(message, logLines) {
+    super(message);
+    this.logLines = logLines;
+  }
+}
+
+function delay(ms) {
+  return new Promise((resolve) => { setTimeout(resolve, ms); });
+}
+
+/** One GET /: ready means 2xx or 3xx (a 500 is not ready). */
+export async function probe(url, token, timeoutMs = 2000) {
+  const headers = token ? { [SESSION_HEADER]: token } : {};
+  const response = await fetch(url, { headers, redirect: 'manual',
+    signal: AbortSignal.timeout(timeoutMs) });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+export class DjangoServer {
+  /**
+   * @param {object} spec  {mode, command, args, cwd, env} from resolveServer()
+   * @param {object} options  {port, dataDir, token, log, timeoutMs, echo, tailSize}
+   */
+  constructor(spec, { port, dataDir, token = '', log = null, timeoutMs = 30_000, echo = false,
+    tailSize = 60 } = {}) {
+    this.spec = spec;
+    this.port = port;
+    this.dataDir = dataDir;
+    this.token = token;
+    this.log = log;
+    this.timeoutMs = timeoutMs;
+    this.echo = echo;
+    this.tailSize = tailSize;
+    this.tail = [];
+    this.child = null;
+    this.exited = null;
+    this.url = null;
+  }
+
+  record(line) {
+    this.tail.push(line);
+    if (this.tail.length > this.tailSize) this.tail.shift();
+    if (this.log) this.log.write(line);
+    if (this.echo) process.stderr.write(`${line}\n`);
+  }
+
+  logTail(count = 20) {
+    return this.tail.slice(-count);
+  }
+
+  args() {
+    if (this.spec.mode === 'bundle') return [...this.spec.args, '--port', String(this.port)];
+    return [...this.spec.args, `127.0.0.1:${this.port}`];
+  }
+
+  async start() {
+    const env = {
+      ...process.env,
+      ...this.spec.env,
+      DJDESK_DATA_DIR: this.dataDir,
+      PYTHONUNBUFFERED: '1',
+      ...(this.token ? { DJDESK_SESSION_TOKEN: this.token } : {}),
+    };
+    for (const args of this.spec.prepare || []) {
+      try {
+        await promisify(execFile)(this.spec.command, args, { cwd: this.spec.cwd, env });
+      } catch (error) {
+        for (const line of String(error.stderr || error.message).split('\n')) this.record(line);
+        throw new ServerStartError(`${args.join(' ')} failed before start-up.`, this.logTail());
+      }
+    }
+    // Its own process group (POSIX): stop() takes every child with it.
+    this.child = spawn(this.spec.command, this.args(), {
+      cwd: this.spec.cwd, env, detached: process.platform !== 'win32',
+      stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true,
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => resolve({ code, signal }));
+      this.child.once('error', (error) => {
+        this.record(`failed to start ${this.spec.command}: ${error.message}`);
+        resolve({ code: -1, signal: null });
+      });
+    });
+    let announce;
+    const announced = new Promise((resolve) => { announce = resolve; });
+    readline.createInterface({ input: this.child.stdout }).on('line', (line) => {
+      this.record(line);
+      if (line.startsWith(READY_PREFIX)) announce(line.slice(READY_PREFIX.length).trim());
+    });
+    readline.createInterface({ input: this.child.stderr }).on('line', (line) => this.record(line));
+
+    const deadline = Date.now() + this.timeoutMs;
+    const died = this.exited.then(({ code, signal }) => {
+      throw new ServerStartError(`The Django server exited during start-up (${signal || `code ${code}`}).`,
+        this.logTail());
+    });
+    let timer;
+    const timedOut = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new ServerStartError(
+        `The Django server was not ready within ${this.timeoutMs / 1000} s.`, this.logTail())),
+      this.timeoutMs);
+    });
+    const ready = this.spec.mode === 'bundle' ? this.confirm(announced) : this.pollDev(deadline);
+    try {
+      this.url = await Promise.race([ready, died, timedOut]);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.url;
+  }
+
+  /** Bundle: the launcher says when it listens; one request confirms. */
+  async confirm(announced) {
+    const url = await announced;
+    const status = await probe(url, this.token);
+    if (status >= 400) {
+      throw new ServerStartError(`The server answered ${status} on / instead of a page.`, this.logTail());
+    }
+    return url;
+  }
+
+  /** Dev (runserver prints no readiness line): probe with a short backoff. */
+  async pollDev(deadline) {
+    const url = `http://127.0.0.1:${this.port}/`;
+    let wait = 50;
+    while (Date.now() < deadline) {
+      try {
+        const status = await probe(url, this.token);
+        if (status < 400) return url;
+      } catch {
+        // not listening yet
+      }
+      await delay(wait);
+      wait = Math.min(wait * 2, 500);
+    }
+    throw new ServerStartError('The development server never answered.', this.logTail());
+  }
+
+  /** Stop the server and every child: SIGTERM to the group, SIGKILL after a grace period. */
+  async stop(graceMs = 5000) {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const pid = this.child.pid;
+    if (process.platform === 'win32') {
+      spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true });
+    } else {
+      try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
+    }
+    const finished = await Promise.race([this.exited.then(() => true), delay(graceMs).then(() => false)]);
+    if (!finished && process.platform !== 'win32') {
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
+      await this.exited;
+    }
+    // The launcher's children (if any) share the group: make sure none is left.
+    if (process.platform !== 'win32') {
+      try { process.kill(-pid, 'SIGKILL'); } catch { /* the group is empty */ }
+    }
+  }
+}

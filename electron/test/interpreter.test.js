@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { BUNDLE_SETTINGS, DEV_SETTINGS, bundledPython, resolveServer } from '../lib/interpreter.js';
+
+const bundleDir = '/opt/DJDesk/resources/django-bundle';
+const repoDir = '/src/djdesk';
+const existing = (paths) => (p) => paths.includes(p);
+
+test('the bundled payload wins when its launcher and python exist', () => {
+  const spec = resolveServer({ bundleDir, repoDir, env: { PYTHON: '/usr/bin/python3' }, platform: 'linux',
+    exists: existing([`${bundleDir}/run_django.py`, `${bundleDir}/python/bin/python3`]) });
+  assert.equal(spec.mode, 'bundle');
+  assert.equal(spec.command, `${bundleDir}/python/bin/python3`);
+  assert.deepEqual(spec.args, ['-I', `${bundleDir}/run_django.py`, '--host', '127.0.0.1']);
+  assert.equal(spec.env.DJANGO_SETTINGS_MODULE, BUNDLE_SETTINGS);
+});
+
+test('windows uses python.exe of the payload', () => {
+  assert.equal(bundledPython('C:\\b', 'win32'), path.join('C:\\b', 'python', 'python.exe'));
+});
+
+test('then $PYTHON with the source tree and runserver', () => {
+  const spec = resolveServer({ bundleDir, repoDir, env: { PYTHON: '/custom/python' }, platform: 'linux',
+    exists: existing([`${repoDir}/.venv/bin/python`]) });
+  assert.equal(spec.mode, 'dev');
+  assert.equal(spec.command, '/custom/python');
+  assert.deepEqual(spec.args, ['manage.py', 'runserver', '--noreload']);
+  assert.equal(spec.cwd, path.join(repoDir, 'app'));
+  assert.equal(spec.env.DJANGO_SETTINGS_MODULE, DEV_SETTINGS);
+  assert.deepEqual(spec.prepare, [['manage.py', 'migrate', '--noinput', '-v', '0']]);
+});
+
+test('then the repository .venv, then python3 / python on PATH', () => {
+  const venv = resolveServer({ bundleDir, repoDir, env: { PATH: '/usr/bin' }, platform: 'linux',
+    exists: existing([`${repoDir}/.venv/bin/python`, '/usr/bin/python3']) });
+  assert.equal(venv.command, `${repoDir}/.venv/bin/python`);
+  const onPath = resolveServer({ bundleDir, repoDir, env: { PATH: '/a:/usr/bin' }, platform: 'linux',
+    exists: existing(['/usr/bin/python3', '/a/python']) });
+  assert.equal(onPath.command, '/usr/bin/python3');
+  const plain = resolveServer({ bundleDir, repoDir, env: { PATH: '/a' }, platform: 'linux',
+    exists: existing(['/a/python']) });
+  assert.equal(plain.command, '/a/python');
+});
+
+test('an explicit DJANGO_SETTINGS_MODULE is never overridden', () => {
+  const env = { DJANGO_SETTINGS_MODULE: 'mine.settings', PYTHON: '/p' };
+  const dev = resolveServer({ bundleDir, repoDir, env, platform: 'linux', exists: () => false });
+  assert.equal(dev.env.DJANGO_SETTINGS_MODULE, 'mine.settings');
+  const bundle = resolveServer({ bundleDir, repoDir, env, platform: 'linux', exists: () => true });
+  assert.equal(bundle.env.DJANGO_SETTINGS_MODULE, 'mine.settings');
+});
+
+test('no python at all is a clear error', () => {
+  assert.throws(() => resolveServer({ bundleDir, repoDir, env: { PATH: '' }, platform: 'linux',
+    exists: () => false }), /No Python found: build the payload/);
+});

@@ -1,0 +1,99 @@
+"""The Electron shell: its Node suite against a real built payload, and a packaging check
+with electron-builder (offline, with a stand-in for the Electron binary)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.bundler.conftest import bundle, needs_local_python
+from tests.conftest import REPO
+
+ELECTRON = REPO / "electron"
+pytestmark = [
+    pytest.mark.e2e,
+    needs_local_python,
+    pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js"),
+    pytest.mark.skipif(
+        not (ELECTRON / "node_modules").is_dir(),
+        reason="run `just install` (npm ci in electron/) first",
+    ),
+]
+
+
+def test_node_suite_against_the_built_payload(built) -> None:
+    env = {**os.environ, "DJDESK_TEST_PAYLOAD": str(built["out"]), "PYTHON": sys.executable}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    result = subprocess.run(
+        ["node", "--test", "test/"],
+        cwd=ELECTRON,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    summary = "\n".join(result.stdout.splitlines()[-12:])
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "# fail 0" in summary and "# skipped 0" in summary, summary
+
+
+def test_electron_builder_packs_the_payload_as_a_resource(built, tmp_path: Path) -> None:
+    shell = tmp_path / "shell"
+    shell.mkdir()
+    for name in ("main.js", "preload.cjs", "lib", "package.json", "electron-builder.yml"):
+        source = ELECTRON / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, shell / name)
+    (shell / "node_modules").symlink_to(ELECTRON / "node_modules")
+    shutil.copytree(built["out"], shell / "django-bundle", symlinks=True)
+    stand_in = tmp_path / "electron-dist"
+    stand_in.mkdir()
+    (stand_in / "electron").write_text("#!/bin/sh\nexit 0\n")
+    (stand_in / "electron").chmod(0o755)
+    # electronDist only on the command line: the committed config stays for real builds.
+    result = subprocess.run(
+        [
+            "npx",
+            "--no-install",
+            "electron-builder",
+            "--linux",
+            "dir",
+            "--publish",
+            "never",
+            f"-c.electronDist={stand_in}",
+        ],
+        cwd=shell,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "ELECTRON_SKIP_BINARY_DOWNLOAD": "1"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    resources = shell / "dist" / "linux-unpacked" / "resources"
+    payload = resources / "django-bundle"
+    assert (payload / "SHA256SUMS").is_file()
+    verified = bundle("verify", str(payload), cwd=REPO)
+    assert verified.returncode == 0, verified.stderr
+    listing = subprocess.run(
+        [
+            "node",
+            "-e",
+            "const a=require('@electron/asar');"
+            "console.log(JSON.stringify(a.listPackage(process.argv[1])))",
+            str(resources / "app.asar"),
+        ],
+        cwd=ELECTRON,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    files = json.loads(listing.stdout)
+    assert "/main.js" in files and "/preload.cjs" in files
+    assert not [f for f in files if "django-bundle" in f or f.startswith("/test")]
