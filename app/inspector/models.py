@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.text import slugify
+
+from .allowlist import NotAllowed, check_argv_template
 
 
 class Workspace(models.Model):
@@ -16,6 +20,8 @@ class Workspace(models.Model):
     # the repository and in the read-only desktop payload.
     project_path = models.CharField(max_length=1024)
     description = models.TextField(blank=True)
+    # The interpreter that runs the project's own commands; blank: its .venv, else ours.
+    python_path = models.CharField(max_length=1024, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -93,6 +99,20 @@ class TaskPreset(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    @property
+    def params(self) -> list[str]:
+        return check_argv_template(self.argv)
+
+    def clean(self) -> None:
+        try:
+            check_argv_template(self.argv)
+        except NotAllowed as exc:
+            raise ValidationError({"argv": str(exc)}) from None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.clean()  # a preset outside the allowlist cannot be saved
+        super().save(*args, **kwargs)
+
 
 class WorkspaceTaskRun(models.Model):
     class Status(models.TextChoices):
@@ -109,7 +129,11 @@ class WorkspaceTaskRun(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.REQUESTED)
     progress = models.PositiveSmallIntegerField(default=0)
     exit_code = models.IntegerField(null=True, blank=True)
+    argv = models.JSONField(default=list, blank=True)  # what was actually run
     log = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    pid = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -120,6 +144,16 @@ class WorkspaceTaskRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.preset_id} on {self.workspace_id} ({self.status})"
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return round((self.finished_at - self.started_at).total_seconds(), 3)
+        return None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED}
 
 
 class DocLink(models.Model):

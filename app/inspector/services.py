@@ -8,7 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Max
 
+from .allowlist import NotAllowed
 from .models import DocLink, ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
+from .runner import reap_stale_runs
 from .tasks import run_scan
 
 RECENT_SCANS = 12
@@ -121,6 +123,8 @@ def task_run_dict(run: WorkspaceTaskRun) -> dict[str, Any]:
         "status": run.status,
         "progress": run.progress,
         "exit_code": run.exit_code,
+        "duration": run.duration,
+        "error": run.error,
         "created_at": run.created_at.isoformat(),
     }
 
@@ -137,8 +141,16 @@ def scan_dict(job: ScanJob) -> dict[str, Any]:
     }
 
 
+def _safe_params(preset: TaskPreset) -> list[str]:
+    try:
+        return preset.params
+    except NotAllowed:
+        return []
+
+
 def build_status_payload(workspace: Workspace) -> dict[str, Any]:
     """The dashboard's consolidated state; a fixed number of queries however much data."""
+    reap_stale_runs()
     recent, latest = latest_scans(workspace)
     schema = latest["schema"].result if "schema" in latest else {}
     migrations = latest["migrations"].result if "migrations" in latest else {}
@@ -159,8 +171,19 @@ def build_status_payload(workspace: Workspace) -> dict[str, Any]:
         "scans": [scan_dict(job) for job in recent],
         "tasks": [task_run_dict(run) for run in runs],
         "task_presets": [
-            {"key": p.key, "label": p.label, "requires_confirmation": p.requires_confirmation}
+            {
+                "key": p.key,
+                "label": p.label,
+                "requires_confirmation": p.requires_confirmation,
+                "description": p.description,
+                "docs_url": p.docs_url,
+                "icon": p.icon,
+                "params": _safe_params(p),
+            }
             for p in TaskPreset.objects.all()
         ],
+        "migration_choices": {
+            a["app_label"]: [m["name"] for m in a["migrations"]] for a in migrations.get("apps", [])
+        },
         "doc_links": doc_links(),
     }

@@ -38,3 +38,15 @@ def run_scan(scan_id: int) -> str:
     job.progress, job.finished_at = 100, timezone.now()
     job.save()
     return job.status
+
+
+@task()
+def execute_workspace_task(run_id: int) -> str:
+    """Run one allowlisted preset for a workspace (see runner.execute)."""
+    from .models import WorkspaceTaskRun
+    from .runner import execute
+
+    run = WorkspaceTaskRun.objects.select_related("preset", "workspace").get(pk=run_id)
+    if run.status != WorkspaceTaskRun.Status.REQUESTED:
+        return run.status  # cancelled before it started, or already run
+    return execute(run).status

@@ -19,7 +19,9 @@ from django.views.generic import FormView, TemplateView
 
 from . import services
 from .forms import WorkspaceWizardForm
-from .models import TaskPreset, Workspace
+from .models import TaskPreset, Workspace, WorkspaceTaskRun
+from .task_requests import RequestError, create_task_run, run_dict
+from .tasks import execute_workspace_task
 
 
 def json_error(status: HTTPStatus, message: str, **extra: Any) -> JsonResponse:
@@ -122,3 +124,46 @@ def offline_docs(request: HttpRequest, path: str = "index.html") -> HttpResponse
         raise Http404("no such page in the offline docs")
     content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     return FileResponse(target.open("rb"), content_type=content_type)
+
+
+@require_POST
+def task_runs(request: HttpRequest) -> JsonResponse:
+    """Create a run of an allowlisted preset; with the immediate backend it has finished."""
+    try:
+        run = create_task_run(request.body)
+    except RequestError as error:
+        return json_error(error.status, error.message, field=error.field)
+    execute_workspace_task.enqueue(run.pk)
+    run.refresh_from_db()
+    return JsonResponse(run_dict(run), status=HTTPStatus.CREATED)
+
+
+@require_GET
+def task_run_detail(request: HttpRequest, run_id: int) -> JsonResponse:
+    run = WorkspaceTaskRun.objects.select_related("workspace", "preset").filter(pk=run_id).first()
+    if run is None:
+        return json_error(HTTPStatus.NOT_FOUND, f"no task run {run_id}")
+    return JsonResponse(run_dict(run))
+
+
+@require_POST
+def task_run_cancel(request: HttpRequest, run_id: int) -> JsonResponse:
+    run = WorkspaceTaskRun.objects.select_related("workspace", "preset").filter(pk=run_id).first()
+    if run is None:
+        return json_error(HTTPStatus.NOT_FOUND, f"no task run {run_id}")
+    if run.finished:
+        return json_error(HTTPStatus.CONFLICT, f"run {run_id} has already {run.status}")
+    if run.status == WorkspaceTaskRun.Status.REQUESTED:
+        run.status, run.error = WorkspaceTaskRun.Status.CANCELLED, "cancelled before it started"
+        run.save()
+    else:
+        WorkspaceTaskRun.objects.filter(pk=run_id).update(cancel_requested=True)
+    run.refresh_from_db()
+    return JsonResponse(run_dict(run), status=HTTPStatus.ACCEPTED)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """API clients get JSON, pages the usual message."""
+    if request.path.startswith("/api/"):
+        return json_error(HTTPStatus.FORBIDDEN, f"CSRF check failed: {reason}", field="csrf")
+    return HttpResponse(f"CSRF check failed: {reason}", status=HTTPStatus.FORBIDDEN)

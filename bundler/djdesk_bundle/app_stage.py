@@ -44,6 +44,12 @@ def app_files(source: Path, project_dir: Path) -> list[Path]:
     return sorted(f for f in files if _wanted(f))
 
 
+def untracked_files(source: Path, project_dir: Path) -> list[str]:
+    """Files git does not track (and does not ignore) in the app: they are not shipped."""
+    listed = git(project_dir, "ls-files", "-z", "--others", "--exclude-standard", "--", str(source))
+    return sorted(p for p in (listed or "").split("\0") if p and _wanted(Path(p)))
+
+
 def copy_tree_files(source: Path, destination: Path, files: list[Path]) -> None:
     for relative in files:
         target = destination / relative

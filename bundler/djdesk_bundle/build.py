@@ -21,6 +21,7 @@ from .app_stage import (
     copy_optional_dir,
     host_python,
     runnable_python,
+    untracked_files,
 )
 from .config import Options
 from .describe import (
@@ -185,6 +186,12 @@ def _run_stages(plan: Plan) -> BuildResult:
     after("install")
     with clock.stage("app"):
         copy_app(options, staging / contract.APP_DIR)
+        untracked = untracked_files(options.app_path, options.project_dir)
+        if untracked:
+            reporter.warn(
+                f"{len(untracked)} untracked file(s) in the app are not shipped "
+                f"(git add them): {', '.join(untracked[:5])}"
+            )
         if options.samples_dir:
             copy_optional_dir(options, options.samples_dir, staging / contract.SAMPLES_DIR)
         if options.docs_dir and options.path(options.docs_dir).is_dir():

@@ -406,6 +406,9 @@ def test_sbom_is_valid_and_matches_the_payload(built) -> None:
     (cpython,) = [c for c in sbom["components"] if c["name"] == "cpython"]
     assert cpython["hashes"][0]["content"] == info["interpreter"]["sha256"]
     assert "x86_64-unknown-linux-gnu" in cpython["purl"]
+    (get_port,) = [c for c in sbom["components"] if c["purl"] == "pkg:npm/get-port@7.2.0"]
+    assert get_port["hashes"][0]["alg"] == "SHA-512"  # from electron/package-lock.json
+    assert not [c for c in sbom["components"] if c["purl"].startswith("pkg:npm/electron@")]  # dev
     app_deps = next(d for d in sbom["dependencies"] if d["ref"] == "pkg:generic/djdesk@0.1.0")
     assert "pkg:pypi/django@5.2.19" in app_deps["dependsOn"]
     django = next(d for d in sbom["dependencies"] if d["ref"] == "pkg:pypi/django@5.2.19")
@@ -425,3 +428,28 @@ def test_verify_names_sbom_mismatches(built, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "sbom: sqlparse 0.6.1 is in the SBOM but not installed" in result.stderr
     assert "sbom: waitress is 3.0.2 in site-packages but 9.9.9 in the SBOM" in result.stderr
+
+
+def test_bundled_inspector_runs_a_task_preset(server: Launched) -> None:
+    """From the payload: its own interpreter runs the read-only sample's manage.py check."""
+    auth = {"X-DJDesk-Token": "s3cret"}
+    request = urllib.request.Request(server.url + "workspaces/atlas-telemetry/", headers=auth)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        cookie = response.headers["Set-Cookie"]
+    csrf = cookie.split("csrftoken=")[1].split(";")[0]
+    body = json.dumps({"workspace": "atlas-telemetry", "preset": "check", "confirm_safe": True})
+    post = urllib.request.Request(
+        server.url + "api/task-runs/",
+        data=body.encode(),
+        method="POST",
+        headers={
+            **auth,
+            "Content-Type": "application/json",
+            "X-CSRFToken": csrf,
+            "Cookie": f"csrftoken={csrf}",
+        },
+    )
+    with urllib.request.urlopen(post, timeout=60) as response:
+        run = json.loads(response.read())
+    assert run["status"] == "succeeded", run
+    assert "System check identified no issues" in run["log"]

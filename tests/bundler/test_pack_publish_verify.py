@@ -20,7 +20,7 @@ def make_payload(root: Path, marker: str = "1") -> Path:
         "app/manage.py": marker,
         "static/inspector/app.js": "js",
         "run_django.py": "launcher",
-        "sbom.cdx.json": "{\"components\": []}",
+        "sbom.cdx.json": '{"components": []}',
         "VERSION": "v",
     }.items():
         path = root / rel

@@ -69,3 +69,20 @@ def test_dropped_folder_prefills_wizard(page, inspector_server: str, sample_root
     )
     expect(page).to_have_url(inspector_server + "/workspaces/new/")
     expect(page.locator("input[name=project_path]")).to_have_value(path)
+
+
+def test_run_check_from_the_assistant(page, inspector_server: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(inspector_server + "/workspaces/atlas-telemetry/")
+    form = page.locator("[data-preset-form=check]")
+    form.locator("button[type=submit]").click()
+    # Without the guardrail checkbox the server refuses, and says why.
+    expect(form.locator("[data-preset-error]")).to_contain_text("requires confirm_safe")
+    form.locator("input[name=confirm_safe]").check()
+    form.locator("input[name=note]").fill("from the browser")
+    form.locator("button[type=submit]").click()
+    log = page.locator("[data-task-log]")
+    expect(log).to_contain_text("System check identified no issues", timeout=30_000)
+    expect(log).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("[data-panel=tasks] li").first).to_contain_text("System check · succeeded")

@@ -30,6 +30,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "djdesk.urls"
+CSRF_FAILURE_VIEW = "inspector.views.csrf_failure"
 WSGI_APPLICATION = "djdesk.wsgi.application"
 
 TEMPLATES = [
@@ -80,6 +81,17 @@ INSPECTOR_DATA_LAB_ROOT = Path(
     os.environ.get("INSPECTOR_DATA_LAB_ROOT") or REPO_DIR / "var" / "data_lab"
 )
 DJDESK_FLAG_DATA_LAB = env_flag("DJDESK_FLAG_DATA_LAB") or env_flag("DJDESK_FLAG_STAGE_5")
+
+# The only management commands the inspector may run, with their allowed flags and
+# named parameters (values are checked against what the scans found). Read-only ones.
+INSPECTOR_SAFE_COMMANDS = {
+    "check": {"flags": ["--deploy"]},
+    "showmigrations": {"flags": ["--plan", "--list"]},
+    "makemigrations": {"flags": ["--check", "--dry-run"]},
+    "sqlmigrate": {"params": ["app_label", "migration"]},
+    "diffsettings": {"flags": ["--all"]},
+}
+INSPECTOR_TASK_LOG_LIMIT = 200_000  # characters of output kept per run
 
 # Scanner bounds: a hostile or huge project must not stall a scan.
 INSPECTOR_LOG_TAIL_BYTES = 256 * 1024

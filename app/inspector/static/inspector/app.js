@@ -62,7 +62,8 @@
       if (scan.error) li.append(" ", el("span", { class: "error" }, scan.error));
       return li;
     },
-    tasks: (run) => el("li", {}, `${run.label} · ${run.status}`),
+    tasks: (run) => el("li", { "data-run-id": String(run.id) },
+      `${run.label} · ${run.status}${run.exit_code !== null && run.exit_code !== undefined ? ` (exit ${run.exit_code})` : ""}`),
   };
 
   function render(status) {
@@ -146,6 +147,87 @@
     }
   }
 
+  const FINISHED = ["succeeded", "failed", "cancelled"];
+
+  function notify(title, body) {
+    if (window.djdeskNative && window.djdeskNative.notify) {
+      window.djdeskNative.notify({ title, body });
+    } else if ("Notification" in window && Notification.permission === "granted") {
+      new Notification(title, { body });
+    }
+  }
+
+  function showRun(run) {
+    const list = document.querySelector('[data-panel="tasks"]');
+    const existing = list.querySelector(`[data-run-id="${run.id}"]`);
+    const item = renderers.tasks(run);
+    if (existing) existing.replaceWith(item);
+    else {
+      list.querySelectorAll(".muted").forEach((node) => node.remove());
+      list.prepend(item);
+    }
+    const log = document.querySelector("[data-task-log]");
+    log.hidden = false;
+    log.dataset.runId = String(run.id);
+    log.dataset.status = run.status;
+    log.textContent = run.log + (run.error ? `\n[${run.error}]` : "");
+  }
+
+  async function followRun(run) {
+    showRun(run);
+    while (!FINISHED.includes(run.status)) {
+      await new Promise((resolve) => window.setTimeout(resolve, 1000));
+      const response = await fetch(`/api/task-runs/${run.id}/`);
+      if (!response.ok) return;
+      run = await response.json();
+      showRun(run);
+    }
+    notify(`${run.label}: ${run.status}`, run.error || "Finished.");
+  }
+
+  function setupAssistant() {
+    const assistant = document.querySelector("[data-assistant]");
+    if (!assistant) return;
+    const choicesNode = document.getElementById("migration-choices");
+    const choices = choicesNode ? JSON.parse(choicesNode.textContent) : {};
+    assistant.querySelectorAll("[data-app-select]").forEach((select) => {
+      const migrations = select.form.querySelector("[data-migration-select]");
+      const fill = () => {
+        migrations.replaceChildren(...(choices[select.value] || []).map((name) => el("option", { value: name }, name)));
+      };
+      select.addEventListener("change", fill);
+      fill();
+    });
+    assistant.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = event.target;
+      const error = form.querySelector("[data-preset-error]");
+      error.hidden = true;
+      const body = { workspace: assistant.dataset.workspace, preset: form.dataset.presetForm,
+        note: form.elements.note.value };
+      if (form.elements.confirm_safe) body.confirm_safe = form.elements.confirm_safe.checked;
+      if (form.elements.app_label) {
+        body.args = { app_label: form.elements.app_label.value, migration: form.elements.migration.value };
+      }
+      const button = form.querySelector("button");
+      button.disabled = true;
+      try {
+        const response = await window.djdeskFetch("/api/task-runs/", {
+          method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+        });
+        const data = await response.json();
+        if (!response.ok) {
+          error.textContent = data.error;
+          error.hidden = false;
+          return;
+        }
+        await followRun(data);
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
   function setupDocsDrawer() {
     const toggle = document.querySelector("[data-docs-toggle]");
     const drawer = document.querySelector("[data-docs-drawer]");
@@ -161,6 +243,7 @@
     setupDropzone();
     setupWizard();
     setupDocsDrawer();
+    setupAssistant();
     const dashboard = document.querySelector("[data-status-url]");
     if (dashboard) startPolling(dashboard);
   });

@@ -1,0 +1,120 @@
+"""Validating a task-run request: every field checked, nothing run unless all is well."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from .allowlist import SAFE_VALUE, NotAllowed, render_argv
+from .models import ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
+
+ALLOWED_FIELDS = {"workspace", "preset", "args", "note", "confirm_safe"}
+LOG_TAIL = 20_000
+
+
+class RequestError(Exception):
+    def __init__(self, field: str, message: str, status: HTTPStatus = HTTPStatus.BAD_REQUEST):
+        super().__init__(message)
+        self.field, self.message, self.status = field, message, status
+
+
+def _migrations_by_app(workspace: Workspace) -> dict[str, list[str]]:
+    scan = workspace.scans.filter(
+        kind=ScanJob.Kind.MIGRATIONS, status=ScanJob.Status.COMPLETED
+    ).first()
+    if scan is None:
+        raise RequestError("args", "run the migrations scan of this workspace first")
+    return {
+        a["app_label"]: [m["name"] for m in a["migrations"]] for a in scan.result.get("apps", [])
+    }
+
+
+def _check_values(workspace: Workspace, args: dict[str, Any]) -> None:
+    for name, value in args.items():
+        if not isinstance(value, str) or not SAFE_VALUE.match(value):
+            raise RequestError(f"args.{name}", f"{value!r} is not a plain identifier")
+    if "app_label" in args or "migration" in args:
+        known = _migrations_by_app(workspace)
+        app = args.get("app_label", "")
+        if app not in known:
+            raise RequestError(
+                "args.app_label",
+                f"{app!r} is not an app with migrations "
+                f"(known: {', '.join(sorted(known)) or 'none'})",
+            )
+        if "migration" in args and args["migration"] not in known[app]:
+            raise RequestError(
+                "args.migration", f"{args['migration']!r} is not a migration of {app}"
+            )
+
+
+def parse_task_request(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"")
+    except ValueError as exc:
+        raise RequestError("body", f"malformed JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise RequestError("body", "the body must be a JSON object")
+    unknown = sorted(set(data) - ALLOWED_FIELDS)
+    if unknown:
+        raise RequestError(unknown[0], f"unknown field {unknown[0]!r}")
+    return data
+
+
+def create_task_run(body: bytes) -> WorkspaceTaskRun:
+    """Validate the request and create the run (status requested); raise RequestError."""
+    data = parse_task_request(body)
+    workspace = Workspace.objects.filter(slug=str(data.get("workspace", ""))).first()
+    if workspace is None:
+        raise RequestError("workspace", f"unknown workspace {data.get('workspace')!r}")
+    preset = TaskPreset.objects.filter(key=str(data.get("preset", ""))).first()
+    if preset is None:
+        raise RequestError("preset", f"unknown preset {data.get('preset')!r}")
+    args = data.get("args", {})
+    if not isinstance(args, dict):
+        raise RequestError("args", "args must be an object of the preset's named parameters")
+    try:
+        params = preset.params
+    except NotAllowed as exc:
+        raise RequestError("preset", f"preset {preset.key!r} is not allowed: {exc}") from None
+    extra, missing = sorted(set(args) - set(params)), sorted(set(params) - set(args))
+    if extra:
+        raise RequestError(
+            "args", f"{preset.key} takes no argument {extra[0]!r} (takes: {params or 'none'})"
+        )
+    if missing:
+        raise RequestError("args", f"{preset.key} needs argument {missing[0]!r}")
+    _check_values(workspace, args)
+    note = data.get("note", "")
+    if not isinstance(note, str) or len(note) > 200:
+        raise RequestError("note", "note must be text of at most 200 characters")
+    if preset.requires_confirmation and data.get("confirm_safe") is not True:
+        raise RequestError("confirm_safe", f"{preset.label} requires confirm_safe: true")
+    try:
+        render_argv(preset.argv, args)
+    except NotAllowed as exc:
+        raise RequestError("args", str(exc)) from None
+    return WorkspaceTaskRun.objects.create(workspace=workspace, preset=preset, args=args, note=note)
+
+
+def run_dict(run: WorkspaceTaskRun) -> dict[str, Any]:
+    stamp = lambda value: value.isoformat() if value else None  # noqa: E731
+    return {
+        "id": run.pk,
+        "workspace": run.workspace.slug,
+        "preset": run.preset.key,
+        "label": run.preset.label,
+        "args": run.args,
+        "note": run.note,
+        "status": run.status,
+        "progress": run.progress,
+        "exit_code": run.exit_code,
+        "duration": run.duration,
+        "argv": run.argv,
+        "log": run.log[-LOG_TAIL:],
+        "error": run.error,
+        "created_at": stamp(run.created_at),
+        "started_at": stamp(run.started_at),
+        "finished_at": stamp(run.finished_at),
+    }
