@@ -21,18 +21,35 @@ dev PORT="8000": fetch-samples
     cd app && uv run --frozen python manage.py migrate -v0
     cd app && uv run --frozen python manage.py runserver 127.0.0.1:{{PORT}}
 
+# Format the code
+fmt: install
+    uv run --frozen ruff format .
+    uv run --frozen ruff check --fix .
+
+# Build the HTML docs (warnings are errors) into var/docs_html
+docs-html: install
+    uv run --frozen sphinx-build -W -b html docs var/docs_html
+
+# Serve the built docs on http://127.0.0.1:8001/
+docs-serve: docs-html
+    uv run --frozen python -m http.server 8001 --bind 127.0.0.1 --directory var/docs_html
+
+# Build the docs into var/docs_bundle/ (served offline by the inspector, shipped in the payload)
+docs-bundle: install
+    uv run --frozen sphinx-build -W -q -b html docs var/docs_bundle
+
 # Package this host's relocatable Python as a python-build-standalone-shaped archive
 local-interpreter: install
     uv run --frozen python scripts/make_local_interpreter.py --output var/interpreter
 
 # The main job: build the payload from the local interpreter archive, verify it, boot it
-demo PORT="8000": fetch-samples local-interpreter
+demo PORT="8000": fetch-samples local-interpreter docs-bundle
     uv run --frozen djdesk-bundle build --manifest var/interpreter/manifest.toml --python-mirror "file://$PWD/var/interpreter"
     uv run --frozen djdesk-bundle verify electron/django-bundle
     DJDESK_DATA_DIR="$PWD/var/demo-data" electron/django-bundle/python/bin/python3 -I electron/django-bundle/run_django.py --host 127.0.0.1 --port {{PORT}}
 
 # Build with the pinned upstream interpreter (needs GitHub, or --python-mirror)
-bundle *ARGS: fetch-samples
+bundle *ARGS: fetch-samples docs-bundle
     uv run --frozen djdesk-bundle build {{ARGS}}
 
 # Check a payload dir or archive against its SHA256SUMS
@@ -46,6 +63,39 @@ test *ARGS: install
 # The Electron shell's Node tests alone (the payload tests need DJDESK_TEST_PAYLOAD)
 test-node:
     cd electron && node --test test/
+
+# The shell's npm deps (ELECTRON_SKIP_BINARY_DOWNLOAD=0 to fetch the Electron binary)
+electron-install:
+    cd electron && ELECTRON_SKIP_BINARY_DOWNLOAD="${ELECTRON_SKIP_BINARY_DOWNLOAD:-1}" npm ci --no-audit --no-fund
+
+# Build the payload the shell ships (electron/django-bundle/)
+electron-bundle *ARGS: fetch-samples docs-bundle
+    uv run --frozen djdesk-bundle build {{ARGS}}
+
+# Installers for this OS
+electron-build: electron-bundle
+    cd electron && npx electron-builder --publish never
+
+# Installers for macOS (dmg, zip)
+electron-build-macos: electron-bundle
+    cd electron && npx electron-builder --mac --publish never
+
+# Installers for Windows (nsis, zip); the payload must be built for a Windows triple
+electron-build-windows:
+    just electron-bundle --target x86_64-pc-windows-msvc
+    cd electron && npx electron-builder --win --publish never
+
+# Installers for Linux (AppImage, deb, tar.gz)
+electron-build-linux: electron-bundle
+    cd electron && npx electron-builder --linux --publish never
+
+# Recent runs of the release workflow (GitHub CLI)
+gh-runs:
+    gh run list --workflow release.yml --limit 10
+
+# Download the artifacts of a release workflow run into var/release-RUN
+gh-download RUN:
+    gh run download {{RUN}} --dir var/release-{{RUN}}
 
 # Start the desktop shell (needs the Electron binary: ELECTRON_SKIP_BINARY_DOWNLOAD=0 just install)
 electron-start:

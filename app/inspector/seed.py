@@ -60,12 +60,20 @@ PRESETS = [
     },
 ]
 
+# Pages of DJDesk's own docs (docs/): served offline from the bundle when present.
 DOC_LINKS = [
-    ("Migrations", "topics/migrations/"),
-    ("Models and fields", "topics/db/models/"),
-    ("django-admin commands", "ref/django-admin/"),
-    ("Settings reference", "ref/settings/"),
-    ("Deployment checklist", "howto/deployment/checklist/"),
+    ("Integration guide", "integration.html"),
+    ("Bundler reference", "bundler.html"),
+    ("Verify a release", "verify-a-release.html"),
+    ("Security model", "security.html"),
+    ("Troubleshooting", "troubleshooting.html"),
+]
+OLD_DOC_TITLES = [
+    "Migrations",
+    "Models and fields",
+    "django-admin commands",
+    "Settings reference",
+    "Deployment checklist",
 ]
 
 
@@ -76,6 +84,14 @@ def seed(apps, schema_editor=None):
     Workspace.objects.update_or_create(slug=ATLAS["slug"], defaults=ATLAS)
     for preset in PRESETS:
         TaskPreset.objects.update_or_create(key=preset["key"], defaults=preset)
+    for order, (title, path) in enumerate(DOC_LINKS):
+        DocLink.objects.update_or_create(title=title, defaults={"path": path, "order": order})
+
+
+def replace_doc_links(apps, schema_editor=None):
+    """0004: the drawer points to DJDesk's own docs (they ship offline in the payload)."""
+    DocLink = apps.get_model("inspector", "DocLink")
+    DocLink.objects.filter(title__in=OLD_DOC_TITLES).delete()
     for order, (title, path) in enumerate(DOC_LINKS):
         DocLink.objects.update_or_create(title=title, defaults={"path": path, "order": order})
 

@@ -65,23 +65,21 @@ def copy_app(options: Options, destination: Path) -> int:
     return len(files)
 
 
-def copy_optional_dir(options: Options, relative: str, destination: Path) -> bool:
-    """Copy samples/ or docs/ when configured; a configured but missing dir is an error."""
-    if not relative:
-        return False
+def copy_optional_dir(options: Options, relative: str, destination: Path) -> None:
+    """Copy a configured folder's contents (samples, docs) into ``destination``."""
     source = options.path(relative)
     if not source.is_dir():
         raise AppStageError(
             f"{source} does not exist (configured in [tool.djdesk-bundle]); "
-            "generate it first (for the inspector: `just fetch-samples`)"
+            "generate it first (for the inspector: `just fetch-samples` / `just docs-bundle`)"
         )
     files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
+    # Data folders ship as they are (a sample's database and logs included), minus bytecode.
     copy_tree_files(
         source,
-        destination / source.name,
+        destination,
         [f for f in files if "__pycache__" not in f.parts and f.suffix != ".pyc"],
     )
-    return True
 
 
 def runnable_python(executable: Path) -> bool:

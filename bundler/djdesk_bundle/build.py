@@ -193,9 +193,17 @@ def _run_stages(plan: Plan) -> BuildResult:
                 f"(git add them): {', '.join(untracked[:5])}"
             )
         if options.samples_dir:
-            copy_optional_dir(options, options.samples_dir, staging / contract.SAMPLES_DIR)
+            sample = options.path(options.samples_dir)
+            copy_optional_dir(
+                options, options.samples_dir, staging / contract.SAMPLES_DIR / sample.name
+            )
         if options.docs_dir and options.path(options.docs_dir).is_dir():
-            copy_optional_dir(options, options.docs_dir, staging)
+            copy_optional_dir(options, options.docs_dir, staging / contract.DOCS_DIR)
+        elif options.docs_dir:
+            reporter.warn(
+                f"no offline docs at {options.path(options.docs_dir)}: the payload "
+                "ships without docs/ (build them first, e.g. `just docs-bundle`)"
+            )
         target_python = interpreter_executable(python_root, pin.is_windows)
         own = runnable_python(target_python)
         collect_static(options, staging, target_python if own else host_python(), work)

@@ -52,8 +52,10 @@ def test_status_shape_after_scans(client, atlas: Workspace) -> None:
     assert sorted(s["kind"] for s in data["scans"]) == ["logs", "migrations", "schema"]
     assert {s["status"] for s in data["scans"]} == {"completed"}
     assert {s["progress"] for s in data["scans"]} == {100}
-    assert data["doc_links"][0]["title"] == "Migrations"
-    assert data["doc_links"][0]["url"].startswith("https://docs.djangoproject.com/")
+    assert data["doc_links"][0] == {
+        "title": "Integration guide",
+        "url": "https://djdesk.readthedocs.io/en/latest/integration.html",
+    }
 
 
 def test_status_poll_never_starts_a_scan(client, atlas: Workspace) -> None:

@@ -28,7 +28,7 @@ def test_first_dashboard_view_runs_scans_once(client) -> None:
     assert response.status_code == HTTPStatus.OK
     assert response.context["workspace"].slug == "atlas-telemetry"
     assert [p.key for p in response.context["task_presets"]]
-    assert response.context["doc_links"][0]["title"] == "Migrations"
+    assert response.context["doc_links"][0]["title"] == "Integration guide"
     assert "csrftoken" in response.cookies
     assert ScanJob.objects.filter(status="completed").count() == 3
     body = response.content.decode()
@@ -98,6 +98,7 @@ def test_offline_docs_served_without_escape(client, settings, tmp_path: Path) ->
     (bundle / "topics" / "migrations").mkdir(parents=True)
     (bundle / "index.html").write_text("<h1>Docs home</h1>")
     (bundle / "topics" / "migrations" / "index.html").write_text("<h1>Migrations</h1>")
+    (bundle / "integration.html").write_text("<h1>Integration</h1>")
     (tmp_path / "secret.txt").write_text("top secret")
     settings.INSPECTOR_DOCS_BUNDLE_DIR = bundle
     page = client.get("/docs/offline/topics/migrations/")
@@ -106,4 +107,4 @@ def test_offline_docs_served_without_escape(client, settings, tmp_path: Path) ->
     assert client.get("/docs/offline/../secret.txt").status_code == HTTPStatus.NOT_FOUND
     assert client.get("/docs/offline/%2e%2e/secret.txt").status_code == HTTPStatus.NOT_FOUND
     status = client.get("/api/workspaces/atlas-telemetry/status/").json()
-    assert status["doc_links"][0]["url"] == "/docs/offline/topics/migrations/"
+    assert status["doc_links"][0]["url"] == "/docs/offline/integration.html"

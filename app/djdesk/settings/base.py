@@ -74,7 +74,7 @@ INSPECTOR_SAMPLE_ROOT = Path(
     or REPO_DIR / "sample_projects"
 )
 INSPECTOR_DOCS_BASE_URL = os.environ.get(
-    "INSPECTOR_DOCS_BASE_URL", "https://docs.djangoproject.com/en/5.2/"
+    "INSPECTOR_DOCS_BASE_URL", "https://djdesk.readthedocs.io/en/latest/"
 )
 INSPECTOR_DOCS_BUNDLE_DIR = REPO_DIR / "var" / "docs_bundle"
 INSPECTOR_DATA_LAB_ROOT = Path(
