@@ -41,7 +41,7 @@ from .manifest import InterpreterPin, load_manifest
 from .pack import write_archive
 from .publish import publish, recover, staging_path
 from .sbom import app_dependency_names, build_sbom
-from .source import source_state
+from .source import check_shell_version, source_state
 from .tools import uv_version
 from .ui import Reporter
 
@@ -111,6 +111,7 @@ def build(
     with clock.stage("resolve"):
         pin = resolve_pin(options)
         state = source_state(options, env)
+        check_shell_version(options, state.version)
         locked = export_locked_requirements(options, offline=options.offline)
         for message in recover(output):
             reporter.warn(message)

@@ -32,5 +32,22 @@ def source_state(options: Options, env: Mapping[str, str]) -> SourceState:
     )
 
 
+def check_shell_version(options: Options, version: str) -> None:
+    """One version for everything: the Electron shell's package.json must match the app's."""
+    if not options.npm_lock:
+        return
+    package = options.path(options.npm_lock).with_name("package.json")
+    if not package.is_file():
+        return
+    import json
+
+    shell_version = json.loads(package.read_text(encoding="utf-8")).get("version")
+    if shell_version != version:
+        raise ConfigError(
+            f"{package} has version {shell_version!r} but the app's is {version!r}: "
+            "set them equal (one version for the payload, the shell and the release tag)"
+        )
+
+
 def default_env() -> dict[str, str]:
     return dict(os.environ)

@@ -125,3 +125,20 @@ def test_relative_url_needs_a_mirror(tmp_path: Path) -> None:
         pin.download_url(None)
     with pytest.raises(ConfigError, match="no interpreter pinned for target 'other'"):
         load_manifest(path).pin_for("other")
+
+
+def test_shell_and_app_share_one_version(tmp_path: Path) -> None:
+    import json
+
+    from djdesk_bundle.config import project_metadata
+    from djdesk_bundle.source import check_shell_version
+
+    options = load_options(REPO, {})
+    _, version = project_metadata(options)
+    assert json.loads((REPO / "electron" / "package.json").read_text())["version"] == version
+    check_shell_version(options, version)
+    root = write_project(tmp_path, 'app-dir = "src"\nnpm-lock = "shell/package-lock.json"')
+    (root / "shell").mkdir()
+    (root / "shell" / "package.json").write_text('{"version": "2.0.0"}')
+    with pytest.raises(ConfigError, match="has version '2.0.0' but the app's is '1.0'"):
+        check_shell_version(load_options(root, {}), "1.0")
