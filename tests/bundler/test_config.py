@@ -140,5 +140,5 @@ def test_shell_and_app_share_one_version(tmp_path: Path) -> None:
     root = write_project(tmp_path, 'app-dir = "src"\nnpm-lock = "shell/package-lock.json"')
     (root / "shell").mkdir()
     (root / "shell" / "package.json").write_text('{"version": "2.0.0"}')
-    with pytest.raises(ConfigError, match="has version '2.0.0' but the app's is '1.0'"):
+    with pytest.raises(ConfigError, match=r"has version '2\.0\.0' but the app's is '1\.0'"):
         check_shell_version(load_options(root, {}), "1.0")
