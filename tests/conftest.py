@@ -71,6 +71,7 @@ def inspector_server(tmp_path: Path, sample_root: Path) -> Iterator[str]:
         "DJDESK_DATA_DIR": str(data_dir),
         "DJANGO_SETTINGS_MODULE": "djdesk.settings.desktop",
         "DJDESK_SAMPLE_ROOT": str(sample_root),
+        "DJDESK_FLAG_DATA_LAB": "1",
         "PYTHONUNBUFFERED": "1",
     }
     manage = [sys.executable, "manage.py"]

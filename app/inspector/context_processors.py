@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from .datalab import TEMPLATES
 from .models import Workspace
 
 
 def inspector_flags(request: HttpRequest) -> dict[str, object]:
     return {
         "data_lab_enabled": settings.DJDESK_FLAG_DATA_LAB,
+        "data_lab_templates": TEMPLATES.values() if settings.DJDESK_FLAG_DATA_LAB else [],
         "all_workspaces": Workspace.objects.only("name", "slug"),
     }

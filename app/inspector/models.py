@@ -52,6 +52,7 @@ class ScanJob(models.Model):
         SCHEMA = "schema", "Schema"
         MIGRATIONS = "migrations", "Migrations"
         LOGS = "logs", "Logs"
+        EXPORT = "export", "Data Lab export"
 
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"

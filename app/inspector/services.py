@@ -15,12 +15,12 @@ from .tasks import run_scan
 
 RECENT_SCANS = 12
 RECENT_TASK_RUNS = 10
+SCAN_KINDS = [ScanJob.Kind.SCHEMA, ScanJob.Kind.MIGRATIONS, ScanJob.Kind.LOGS]
 
 
 def start_scans(workspace: Workspace, kinds: list[str] | None = None) -> list[ScanJob]:
     jobs = [
-        ScanJob.objects.create(workspace=workspace, kind=kind)
-        for kind in (kinds or list(ScanJob.Kind.values))
+        ScanJob.objects.create(workspace=workspace, kind=kind) for kind in (kinds or SCAN_KINDS)
     ]
     for job in jobs:
         # Rows exist (autocommit) before the enqueue, so a worker backend finds them.

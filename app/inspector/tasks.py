@@ -20,6 +20,25 @@ def _run_scanner(kind: str, root):  # type: ignore[no-untyped-def]
 
 
 @task()
+def export_data_lab(job_id: int, template: str) -> str:
+    """Write a Data Lab notebook; progress and outcome are recorded on an export job."""
+    from .datalab import ExportError, export_notebook
+
+    job = ScanJob.objects.select_related("workspace").get(pk=job_id)
+    job.status, job.progress, job.started_at = ScanJob.Status.RUNNING, 10, timezone.now()
+    job.save(update_fields=["status", "progress", "started_at", "updated_at"])
+    try:
+        path = export_notebook(job.workspace, template)
+        job.result = {"template": template, "file": path.name, "size": path.stat().st_size}
+        job.status = ScanJob.Status.COMPLETED
+    except ExportError as exc:
+        job.status, job.error = ScanJob.Status.FAILED, exc.message
+    job.progress, job.finished_at = 100, timezone.now()
+    job.save()
+    return job.status
+
+
+@task()
 def run_scan(scan_id: int) -> str:
     """Run one scan and record its progress and outcome on the ScanJob row."""
     job = ScanJob.objects.select_related("workspace").get(pk=scan_id)

@@ -11,6 +11,14 @@ urlpatterns = [
     path("workspaces/<slug:slug>/rescan/", views.RescanView.as_view(), name="rescan"),
     path("api/workspaces/<slug:slug>/status/", views.workspace_status, name="status"),
     path("api/workspaces/<slug:slug>/scans/", views.workspace_rescan_api, name="scans"),
+    path(
+        "api/workspaces/<slug:slug>/data-lab/export/", views.data_lab_export, name="data-lab-export"
+    ),
+    path(
+        "workspaces/<slug:slug>/data-lab/<str:template>/",
+        views.data_lab_preview,
+        name="data-lab-preview",
+    ),
     path("api/task-runs/", views.task_runs, name="task-runs"),
     path("api/task-runs/<int:run_id>/", views.task_run_detail, name="task-run"),
     path("api/task-runs/<int:run_id>/cancel/", views.task_run_cancel, name="task-run-cancel"),

@@ -4,28 +4,37 @@ from __future__ import annotations
 
 import json
 import mimetypes
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView, TemplateView
 
-from . import services
+from . import datalab, services
 from .forms import WorkspaceWizardForm
-from .models import TaskPreset, Workspace, WorkspaceTaskRun
+from .models import ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
 from .task_requests import RequestError, create_task_run, run_dict
-from .tasks import execute_workspace_task
+from .tasks import execute_workspace_task, export_data_lab
 
 
 def json_error(status: HTTPStatus, message: str, **extra: Any) -> JsonResponse:
     return JsonResponse({"error": message, **extra}, status=status)
+
+
+def data_lab_exports(workspace: Workspace) -> list[dict[str, Any]]:
+    """The sidebar's list of a workspace's notebook exports (empty when the flag is off)."""
+    exports = datalab.list_exports(workspace) if settings.DJDESK_FLAG_DATA_LAB else []
+    for export in exports:
+        export["modified_at"] = datetime.fromtimestamp(export["modified"], tz=UTC)
+    return exports
 
 
 @method_decorator(ensure_csrf_cookie, name="dispatch")
@@ -49,6 +58,7 @@ class DashboardView(TemplateView):
         status = services.build_status_payload(self.workspace)
         context.update(
             workspace=self.workspace,
+            data_lab_exports=data_lab_exports(self.workspace),
             status=status,
             doc_links=status["doc_links"],
             task_presets=TaskPreset.objects.all(),
@@ -101,7 +111,7 @@ def workspace_rescan_api(request: HttpRequest, slug: str) -> JsonResponse:
             kinds = json.loads(request.body).get("kinds")
         except (ValueError, AttributeError):
             return json_error(HTTPStatus.BAD_REQUEST, "body must be a JSON object")
-        unknown = sorted(set(kinds or []) - set(services.ScanJob.Kind.values))
+        unknown = sorted(set(kinds or []) - set(services.SCAN_KINDS))
         if unknown or (kinds is not None and not isinstance(kinds, list)):
             return json_error(
                 HTTPStatus.BAD_REQUEST, f"kinds: unknown scan kinds {unknown}", field="kinds"
@@ -167,3 +177,71 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if request.path.startswith("/api/"):
         return json_error(HTTPStatus.FORBIDDEN, f"CSRF check failed: {reason}", field="csrf")
     return HttpResponse(f"CSRF check failed: {reason}", status=HTTPStatus.FORBIDDEN)
+
+
+@require_POST
+def data_lab_export(request: HttpRequest, slug: str) -> JsonResponse:
+    if not settings.DJDESK_FLAG_DATA_LAB:
+        return json_error(HTTPStatus.NOT_FOUND, "the Data Lab is off (DJDESK_FLAG_DATA_LAB)")
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug!r}")
+    try:
+        data = json.loads(request.body or b"{}")
+        template = (
+            datalab.get_template(str(data.get("template", ""))) if isinstance(data, dict) else None
+        )
+    except ValueError:
+        return json_error(HTTPStatus.BAD_REQUEST, "body must be a JSON object", field="body")
+    except datalab.ExportError as error:
+        return json_error(HTTPStatus.BAD_REQUEST, error.message, field=error.field)
+    if template is None:
+        return json_error(HTTPStatus.BAD_REQUEST, "body must be a JSON object", field="body")
+    job = ScanJob.objects.create(workspace=workspace, kind=ScanJob.Kind.EXPORT)
+    export_data_lab.enqueue(job.pk, template.key)
+    job.refresh_from_db()
+    if job.status == ScanJob.Status.FAILED:  # finished already (immediate backend) and failed
+        return json_error(
+            HTTPStatus.BAD_REQUEST, job.error, field="scan", job=services.scan_dict(job)
+        )
+    return JsonResponse(
+        {
+            "job": services.scan_dict(job),
+            "template": template.key,
+            "preview_url": f"/workspaces/{slug}/data-lab/{template.key}/",
+        },
+        status=HTTPStatus.ACCEPTED,
+    )
+
+
+@require_GET
+def data_lab_preview(request: HttpRequest, slug: str, template: str) -> HttpResponse:
+    """A static rendering of an export: outputs are escaped; HTML goes to a sandboxed frame."""
+    if not settings.DJDESK_FLAG_DATA_LAB or template not in datalab.TEMPLATES:
+        raise Http404("no such notebook")
+    workspace = get_object_or_404(Workspace, slug=slug)
+    try:
+        notebook = datalab.read_export(workspace, template)
+    except FileNotFoundError:
+        raise Http404("not exported yet") from None
+    cells = []
+    for cell in notebook.cells:
+        outputs = []
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                outputs.append({"html": "".join(data["text/html"])})
+            else:
+                text = output.get("text") or data.get("text/plain") or output.get("evalue", "")
+                outputs.append({"text": "".join(text)})
+        cells.append({"type": cell.cell_type, "source": cell.source, "outputs": outputs})
+    return render(
+        request,
+        "inspector/data_lab_preview.html",
+        {
+            "workspace": workspace,
+            "template": datalab.TEMPLATES[template],
+            "cells": cells,
+            "data_lab_exports": data_lab_exports(workspace),
+        },
+    )

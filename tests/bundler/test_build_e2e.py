@@ -52,18 +52,38 @@ def test_payload_layout(built) -> None:
     pyc = next((out / "app" / "inspector" / "__pycache__").glob("views.*.pyc")).read_bytes()
     assert b"django-bundle/app/inspector/views.py" in pyc
     assert str(built["root"]).encode() not in pyc
-    # Only the app's runtime deps: none of the bundler's or the dev tools'.
-    installed = {p.name.split("-")[0].lower() for p in (out / "site-packages").glob("*.dist-info")}
-    assert installed == {
-        "asgiref",
-        "django",
-        "django_stubs_ext",
-        "django_tasks",
-        "sqlparse",
-        "typing_extensions",
-        "waitress",
-        "whitenoise",
+    # Exactly the app's locked runtime deps for this platform: none of the bundler's or the
+    # dev tools' (no rich, uv, sigstore, pytest), no win32-only tzdata.
+    from djdesk_bundle.sbom import normalize
+
+    installed = {
+        normalize(p.name.rsplit("-", 1)[0]) for p in (out / "site-packages").glob("*.dist-info")
     }
+    exported = subprocess.run(
+        [
+            "uv",
+            "export",
+            "--frozen",
+            "--package",
+            "djdesk",
+            "--no-dev",
+            "--no-emit-workspace",
+            "--no-header",
+            "--no-hashes",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    expected = {
+        normalize(line.split("==")[0])
+        for line in exported.splitlines()
+        if "==" in line and "win32" not in line
+    }
+    assert installed == expected
+    assert {"django", "django-tasks", "waitress", "whitenoise", "nbformat"} <= installed
+    assert not installed & {"rich", "uv", "sigstore", "pytest", "cyclonedx-python-lib", "tzdata"}
 
 
 def test_verify_dir_and_archive_then_tamper(built, tmp_path: Path) -> None:

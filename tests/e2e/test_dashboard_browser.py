@@ -86,3 +86,18 @@ def test_run_check_from_the_assistant(page, inspector_server: str) -> None:
     expect(log).to_contain_text("System check identified no issues", timeout=30_000)
     expect(log).to_have_attribute("data-status", "succeeded")
     expect(page.locator("[data-panel=tasks] li").first).to_contain_text("System check · succeeded")
+
+
+def test_data_lab_export_and_preview(page, inspector_server: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(inspector_server + "/workspaces/atlas-telemetry/")
+    panel = page.locator("[data-data-lab]")
+    expect(panel).to_contain_text("No export yet.")
+    panel.locator("[data-export-template=schema-audit]").click()
+    expect(page).to_have_url(
+        inspector_server + "/workspaces/atlas-telemetry/data-lab/schema-audit/"
+    )
+    expect(page.locator("main h1")).to_contain_text("Schema audit: Atlas Telemetry")
+    expect(page.locator(".cell").nth(1)).to_contain_text("catalog.datasets")
+    expect(page.locator("[data-data-lab] .exports")).to_contain_text("Schema audit")

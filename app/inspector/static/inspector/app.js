@@ -228,6 +228,33 @@
     });
   }
 
+  function setupDataLab() {
+    const panel = document.querySelector("[data-data-lab]");
+    if (!panel) return;
+    const error = panel.querySelector("[data-export-error]");
+    panel.addEventListener("click", async (event) => {
+      const button = event.target.closest("[data-export-template]");
+      if (!button) return;
+      error.hidden = true;
+      button.disabled = true;
+      try {
+        const response = await window.djdeskFetch(panel.dataset.exportUrl, {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ template: button.dataset.exportTemplate }),
+        });
+        const data = await response.json();
+        if (!response.ok) {
+          error.textContent = data.error;
+          error.hidden = false;
+          return;
+        }
+        window.location.href = data.preview_url;
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
   function setupDocsDrawer() {
     const toggle = document.querySelector("[data-docs-toggle]");
     const drawer = document.querySelector("[data-docs-drawer]");
@@ -244,6 +271,7 @@
     setupWizard();
     setupDocsDrawer();
     setupAssistant();
+    setupDataLab();
     const dashboard = document.querySelector("[data-status-url]");
     if (dashboard) startPolling(dashboard);
   });
