@@ -16,10 +16,17 @@ install:
 fetch-samples *ARGS: install
     uv run --frozen python scripts/fetch_samples.py {{ARGS}}
 
-# Run the inspector from the source tree on http://127.0.0.1:8000/
+# Run the inspector from the source tree on http://127.0.0.1:8000/ (with DJDESK_TASKS_BACKEND=database, also its worker)
 dev PORT="8000": fetch-samples
-    cd app && uv run --frozen python manage.py migrate -v0
-    cd app && uv run --frozen python manage.py runserver 127.0.0.1:{{PORT}}
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cd app
+    uv run --frozen python manage.py migrate -v0
+    if [ "${DJDESK_TASKS_BACKEND:-immediate}" = database ]; then
+      uv run --frozen python manage.py db_worker --no-reload &
+      trap 'kill $! 2>/dev/null' EXIT
+    fi
+    uv run --frozen python manage.py runserver 127.0.0.1:{{PORT}}
 
 # Format the code
 fmt: install

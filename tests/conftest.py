@@ -72,6 +72,9 @@ def inspector_server(tmp_path: Path, sample_root: Path) -> Iterator[str]:
         "DJANGO_SETTINGS_MODULE": "djdesk.settings.desktop",
         "DJDESK_SAMPLE_ROOT": str(sample_root),
         "DJDESK_FLAG_DATA_LAB": "1",
+        # runserver starts no worker: run tasks in the request (the payload tests cover the
+        # database backend with the launcher's worker).
+        "DJDESK_TASKS_BACKEND": "immediate",
         "PYTHONUNBUFFERED": "1",
     }
     manage = [sys.executable, "manage.py"]

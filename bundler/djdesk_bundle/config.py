@@ -61,6 +61,7 @@ class Options:
     lock: str = ""  # "" = uv.lock if present, else requirements.txt
     compile_bytecode: bool = True
     npm_lock: str = "electron/package-lock.json"  # the shell's npm deps, for the SBOM
+    worker_command: str = ""  # a management command the launcher runs beside the server
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def path(self, relative: str) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ def render_launcher(options: Options, precompiled: bool) -> str:
         "WSGI_MODULE": module,
         "WSGI_ATTRIBUTE": attribute or "application",
         "PRECOMPILED": precompiled,
+        "WORKER_ARGV": shlex.split(options.worker_command),
     }
     text = TEMPLATE.read_text(encoding="utf-8")
     for key, value in values.items():

@@ -119,5 +119,10 @@ s.serve_forever()
   assert.equal(pidAlive(childPid), true);
   await server.stop(1000);
   assert.equal(pidAlive(server.child.pid), false);
+  // SIGKILL is delivered asynchronously: give the grandchild a moment to be gone.
+  const deadline = Date.now() + 3000;
+  while (pidAlive(childPid) && Date.now() < deadline) {
+    await new Promise((resolve) => { setTimeout(resolve, 20); });
+  }
   assert.equal(pidAlive(childPid), false);
 });

@@ -368,3 +368,27 @@ def test_no_request_body_runs_anything_outside_the_allowlist(polls: Workspace, m
             ), argv
 
     check()
+
+
+def test_database_backend_queues_and_the_worker_runs(
+    client: Client, polls: Workspace, settings
+) -> None:
+    from django.core.management import call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    status, run = post(client, {"workspace": "polls", "preset": "check", "confirm_safe": True})
+    assert status == HTTPStatus.CREATED
+    assert run["status"] == "requested"  # returned at once: nothing ran in the request
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    finished = client.get(f"{URL}{run['id']}/").json()
+    assert finished["status"] == "succeeded" and finished["exit_code"] == 0
+
+
+def test_cancel_before_a_worker_picks_it_up(client: Client, polls: Workspace, settings) -> None:
+    from django.core.management import call_command
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    _, run = post(client, {"workspace": "polls", "preset": "check", "confirm_safe": True})
+    assert client.post(f"{URL}{run['id']}/cancel/").json()["status"] == "cancelled"
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert client.get(f"{URL}{run['id']}/").json()["status"] == "cancelled"  # never ran

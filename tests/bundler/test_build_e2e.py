@@ -148,14 +148,26 @@ def server(built, tmp_path: Path) -> Iterator[Launched]:
         process.wait()
 
 
+def wait_for(fetch, done, timeout: float = 30):  # type: ignore[no-untyped-def]
+    """Poll until done(value): the desktop settings queue work for the db_worker."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fetch()
+        if done(value) or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
+
+
 def test_boot_serves_inspector_and_stops_on_sigterm(
     built, server: Launched, tmp_path: Path
 ) -> None:
     auth = {"X-DJDesk-Token": "s3cret"}
     status, body = server.get("/workspaces/atlas-telemetry/", auth)
     assert status == 200 and b"Atlas Telemetry" in body
-    status, body = server.get("/api/workspaces/atlas-telemetry/status/", auth)
-    data = json.loads(body)
+    data = wait_for(
+        lambda: json.loads(server.get("/api/workspaces/atlas-telemetry/status/", auth)[1]),
+        lambda d: d["scans"] and all(s["status"] == "completed" for s in d["scans"]),
+    )
     assert data["workspace"] == "Atlas Telemetry"
     assert data["project_path"].endswith("samples/djdesk")  # the payload's read-only sample
     assert {i["title"]: i["value"] for i in data["insights"]}["Pending migrations"] == "3"
@@ -471,5 +483,12 @@ def test_bundled_inspector_runs_a_task_preset(server: Launched) -> None:
     )
     with urllib.request.urlopen(post, timeout=60) as response:
         run = json.loads(response.read())
+    # The desktop settings use django-tasks-db: the POST returns at once, the launcher's
+    # worker process runs it.
+    assert run["status"] in ("requested", "running", "succeeded")
+    run = wait_for(
+        lambda: json.loads(server.get(f"/api/task-runs/{run['id']}/", auth)[1]),
+        lambda r: r["status"] in ("succeeded", "failed", "cancelled"),
+    )
     assert run["status"] == "succeeded", run
     assert "System check identified no issues" in run["log"]

@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.staticfiles",
     "django_tasks",
+    "django_tasks_db",
     "inspector",
 ]
 
@@ -60,12 +61,21 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Background work goes through django-tasks. The immediate backend runs a task inside
-# the request that enqueued it, which is what a single-user desktop app wants.
-TASKS_BACKEND = os.environ.get(
-    "DJDESK_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
-)
-TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
+# Background work goes through django-tasks. "immediate" runs a task inside the request
+# that enqueued it; "database" (django-tasks-db) queues it for `manage.py db_worker`, so a
+# request returns at once and the UI follows progress. A dotted path picks any backend.
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+
+
+def tasks_setting(default: str) -> dict[str, dict[str, str]]:
+    choice = os.environ.get("DJDESK_TASKS_BACKEND", default)
+    return {"default": {"BACKEND": TASK_BACKENDS.get(choice, choice)}}
+
+
+TASKS = tasks_setting("immediate")
 
 # Where the sample projects live; a workspace path stored relative is resolved here.
 INSPECTOR_SAMPLE_ROOT = Path(

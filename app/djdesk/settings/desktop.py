@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR
+from .base import BASE_DIR, tasks_setting
 
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
@@ -41,7 +41,21 @@ def _load_or_create_secret_key(data_dir: Path) -> str:
 
 SECRET_KEY = _load_or_create_secret_key(DATA_DIR)
 
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": DATA_DIR / "db.sqlite3"}}
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "db.sqlite3",
+        # The server and the task worker share the file: wait for locks, write-ahead log.
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
+    }
+}
+
+# The launcher starts `db_worker` beside the server: requests return at once.
+TASKS = tasks_setting("database")
 
 # The payload is read-only: static files were collected at build time next to app/.
 STATIC_ROOT = BASE_DIR.parent / "static"
