@@ -57,7 +57,8 @@ def test_payload_layout(built) -> None:
     from djdesk_bundle.sbom import normalize
 
     installed = {
-        normalize(p.name.rsplit("-", 1)[0]) for p in (out / "site-packages").glob("*.dist-info")
+        normalize(p.name.removesuffix(".dist-info").rsplit("-", 1)[0])
+        for p in (out / "site-packages").glob("*.dist-info")
     }
     exported = subprocess.run(
         [
