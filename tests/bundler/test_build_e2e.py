@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -493,3 +494,63 @@ def test_bundled_inspector_runs_a_task_preset(server: Launched) -> None:
     )
     assert run["status"] == "succeeded", run
     assert "System check identified no issues" in run["log"]
+
+
+def test_failed_migration_restores_the_backup(built, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = launch(built["out"], data)
+    read_ready(first)
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=15)
+    db = data / "db.sqlite3"
+    with closing(sqlite3.connect(db)) as connection, connection:
+        # 0003-0005 pending, and a trigger that makes recording an applied migration fail:
+        # the schema changes run, then migrate fails half-way.
+        connection.execute("DELETE FROM django_migrations WHERE app='inspector' AND name >= '0003'")
+        connection.execute(
+            "CREATE TRIGGER no_record BEFORE INSERT ON django_migrations "
+            "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+        )
+        connection.execute(
+            "INSERT INTO inspector_workspace (name, slug, project_path, description,"
+            " python_path, created_at, updated_at) VALUES ('Mine', 'mine', '/x', '',"
+            " '', '2025-01-01', '2025-01-01')"
+        )
+    with closing(sqlite3.connect(db)) as connection, connection:
+        before = list(connection.iterdump())
+    second = launch(built["out"], data)
+    assert second.wait(timeout=60) == 5
+    stderr = second.stderr.read() if second.stderr else ""
+    assert "migrating the database failed" in stderr and "restored from" in stderr
+    with closing(sqlite3.connect(db)) as connection, connection:
+        assert list(connection.iterdump()) == before  # the user's data, exactly as it was
+    assert len(list((data / "backups").glob("db-*.sqlite3"))) == 1
+
+
+def test_pending_migration_is_backed_up_then_applied(built, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = launch(built["out"], data)
+    read_ready(first)
+    first.send_signal(signal.SIGTERM)
+    first.wait(timeout=15)
+    with closing(sqlite3.connect(data / "db.sqlite3")) as connection, connection:
+        connection.execute(
+            "DELETE FROM django_migrations WHERE app='inspector' AND name LIKE '0005%'"
+        )
+    second = launch(built["out"], data)
+    read_ready(second)
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(timeout=15) == 0
+    (backup,) = (data / "backups").glob("db-*.sqlite3")
+    with closing(sqlite3.connect(backup)) as connection:
+        names = {
+            r[0]
+            for r in connection.execute("SELECT name FROM django_migrations WHERE app='inspector'")
+        }
+    assert not any(n.startswith("0005") for n in names)  # the state before migrating
+    with closing(sqlite3.connect(data / "db.sqlite3")) as connection, connection:
+        names = {
+            r[0]
+            for r in connection.execute("SELECT name FROM django_migrations WHERE app='inspector'")
+        }
+    assert any(n.startswith("0005") for n in names)
