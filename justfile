@@ -108,6 +108,10 @@ gh-download RUN:
 electron-start:
     cd electron && npm start
 
+# Build, size, boot and polling figures: a table, and var/bench/latest.json
+bench *ARGS: install fetch-samples
+    uv run --frozen python scripts/bench.py {{ARGS}}
+
 # Lint and format check
 lint: install
     uv run --frozen ruff check .
