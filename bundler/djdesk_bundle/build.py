@@ -23,7 +23,7 @@ from .app_stage import (
     runnable_python,
     untracked_files,
 )
-from .config import Options
+from .config import Options, host_triple
 from .describe import (
     SourceState,
     build_info,
@@ -33,7 +33,7 @@ from .describe import (
     write_checksums,
     write_version,
 )
-from .extract import extract_interpreter, interpreter_executable, prune
+from .extract import PruneReport, extract_interpreter, interpreter_executable, prune
 from .fetch import fetch_interpreter
 from .install import LockedRequirements, export_locked_requirements, install_requirements
 from .launcher import write_launcher
@@ -42,6 +42,7 @@ from .pack import write_archive
 from .publish import publish, recover, staging_path
 from .sbom import app_dependency_names, build_sbom
 from .source import check_shell_version, source_state
+from .stage_cache import cached_tree, stage_key
 from .tools import uv_version
 from .ui import Reporter
 
@@ -59,10 +60,16 @@ class BuildResult:
 class StageClock:
     reporter: Reporter
     timings: list[tuple[str, float]] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)
+    current: str = ""
+
+    def note(self, text: str) -> None:
+        self.notes[self.current] = text
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         start = time.perf_counter()
+        self.current = name
         with (
             self.reporter.console.status(f"[bold]{name}[/bold]…")
             if (self.reporter.verbosity >= 0)
@@ -71,7 +78,8 @@ class StageClock:
             yield
         elapsed = time.perf_counter() - start
         self.timings.append((name, elapsed))
-        self.reporter.info(f"[green]✓[/green] {name} [dim]{elapsed:.1f} s[/dim]")
+        extra = f" ({self.notes[name]})" if name in self.notes else ""
+        self.reporter.info(f"[green]✓[/green] {name}{extra} [dim]{elapsed:.1f} s[/dim]")
 
 
 @contextmanager
@@ -170,20 +178,59 @@ def _run_stages(plan: Plan) -> BuildResult:
             offline=options.offline,
         )
     after("fetch")
+    compile_wanted = options.compile_bytecode
+    cache_root = cache_dir(options)
     with clock.stage("extract"):
-        python_root = extract_interpreter(archive, staging)
-        pruned = prune(python_root, options.prune)
-        reporter.detail(f"pruned {pruned.paths} paths, {pruned.bytes / 1e6:.1f} MB")
+        python_root = staging / contract.PYTHON_DIR
+
+        def make_interpreter(root: Path) -> dict[str, Any]:
+            extract_interpreter(archive, staging)
+            report = prune(root, options.prune)
+            executable = interpreter_executable(root, pin.is_windows)
+            if compile_wanted and runnable_python(executable):
+                compile_bytecode(executable, staging, [root])
+            return {"paths": report.paths, "bytes": report.bytes}
+
+        key = stage_key(
+            "interpreter",
+            pin.sha256,
+            pin.triple,
+            host_triple(),
+            repr(sorted(options.prune)),
+            str(compile_wanted),
+        )
+        hit, facts = cached_tree(cache_root, key, python_root, make_interpreter)
+        if hit:
+            clock.note("cached")
+        pruned = PruneReport(paths=facts["paths"], bytes=facts["bytes"])
     after("extract")
+    target_python = interpreter_executable(python_root, pin.is_windows)
+    own = runnable_python(target_python)
     with clock.stage("install"):
-        install_requirements(
-            locked,
-            staging / contract.SITE_PACKAGES_DIR,
+
+        def make_site_packages(site: Path) -> dict[str, Any]:
+            install_requirements(
+                locked, site, pin.triple, pin.python_minor, work, offline=options.offline
+            )
+            if compile_wanted and own:
+                compile_bytecode(target_python, staging, [site])
+            return {}
+
+        key = stage_key(
+            "site-packages",
+            locked.requirements,
             pin.triple,
             pin.python_minor,
-            work,
-            offline=options.offline,
+            pin.sha256,
+            host_triple(),
+            str(compile_wanted and own),
+            uv_version(),
         )
+        hit, _ = cached_tree(
+            cache_root, key, staging / contract.SITE_PACKAGES_DIR, make_site_packages
+        )
+        if hit:
+            clock.note("cached")
     after("install")
     with clock.stage("app"):
         copy_app(options, staging / contract.APP_DIR)
@@ -205,8 +252,6 @@ def _run_stages(plan: Plan) -> BuildResult:
                 f"no offline docs at {options.path(options.docs_dir)}: the payload "
                 "ships without docs/ (build them first, e.g. `just docs-bundle`)"
             )
-        target_python = interpreter_executable(python_root, pin.is_windows)
-        own = runnable_python(target_python)
         collect_static(options, staging, target_python if own else host_python(), work)
         # Written first: its session_guard.py is compiled with the rest.
         write_launcher(options, staging, precompiled=options.compile_bytecode and own)
@@ -215,12 +260,7 @@ def _run_stages(plan: Plan) -> BuildResult:
             compile_bytecode(
                 target_python,
                 staging,
-                [
-                    staging / contract.APP_DIR,
-                    staging / contract.SITE_PACKAGES_DIR,
-                    python_root,
-                    staging / contract.SESSION_GUARD,
-                ],
+                [staging / contract.APP_DIR, staging / contract.SESSION_GUARD],
             )
             precompiled = True
         elif options.compile_bytecode:
@@ -242,6 +282,7 @@ def _run_stages(plan: Plan) -> BuildResult:
                     "file": locked.lock_path.name,
                     "sha256": file_sha256(locked.lock_path),
                 },
+                # -1: the interpreter came from the stage cache (same inputs, same result).
                 "pruned": {"paths": pruned.paths, "bytes": pruned.bytes},
                 "tools": {"djdesk-bundle": __version__, "uv": uv_version()},
             },

@@ -296,3 +296,35 @@ def test_archive_differences_names_files(tmp_path) -> None:
         "django-bundle/app/x.py"
     ]
     assert archive_differences(tmp_path / "a.tar.gz", tmp_path / "a.tar.gz") == []
+
+
+def test_stage_cache_reuse_keeps_the_archive_identical(notes, local_interpreter, tmp_path) -> None:
+    """A warm build reuses the interpreter and site-packages stages, and changes no byte."""
+    env = {**clean_env(), "SOURCE_DATE_EPOCH": "1700000000"}
+    digests, outputs = [], []
+    for name, cache in (("cold", "shared"), ("warm", "shared"), ("clean", "other")):
+        result = bundle(
+            "build",
+            "--project",
+            str(notes),
+            "--manifest",
+            str(local_interpreter / "manifest.toml"),
+            "--python-mirror",
+            local_interpreter.as_uri(),
+            "--cache-dir",
+            str(tmp_path / cache),
+            "--output",
+            str(tmp_path / name / "out"),
+            "--dist",
+            str(tmp_path / name / "dist"),
+            cwd=tmp_path,
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stderr)
+        (sidecar,) = (tmp_path / name / "dist").glob("*.sha256")
+        digests.append(sidecar.read_text().split()[0])
+    assert "extract (cached)" not in outputs[0]
+    assert "extract (cached)" in outputs[1] and "install (cached)" in outputs[1]
+    assert "(cached)" not in outputs[2]
+    assert digests[0] == digests[1] == digests[2]
