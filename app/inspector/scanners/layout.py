@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -92,3 +93,17 @@ def read_source(path: Path, root: Path, max_bytes: int) -> tuple[str | None, Fin
         return None, Finding("error", "not valid UTF-8", rel)
     except OSError as exc:
         return None, Finding("error", f"unreadable: {exc.strerror or exc}", rel)
+
+
+def parse_source(
+    path: Path, root: Path, max_bytes: int
+) -> tuple[ast.Module | None, Finding | None]:
+    """Read and parse a Python file, or explain (as a finding) why it cannot be."""
+    source, problem = read_source(path, root, max_bytes)
+    if problem:
+        return None, problem
+    try:
+        return ast.parse(source or "", filename=str(path)), None
+    except SyntaxError as exc:
+        message = f"syntax error on line {exc.lineno}: {exc.msg}"
+        return None, Finding("error", message, str(path.relative_to(root)))

@@ -7,7 +7,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .layout import AppDir, Finding, discover_apps, read_source
+from .layout import AppDir, Finding, discover_apps, parse_source
 
 DATABASE_NAMES = ("db.sqlite3", "db.sqlite", "database.sqlite3")
 
@@ -109,21 +109,11 @@ def _app_migrations(app: AppDir, root: Path, max_bytes: int) -> tuple[AppMigrati
     for path in sorted(directory.glob("*.py")) if directory.is_dir() else []:
         if path.name == "__init__.py":
             continue
-        source, problem = read_source(path, root, max_bytes)
-        if problem:
+        tree, problem = parse_source(path, root, max_bytes)
+        if tree is None:
             findings.append(problem)
             continue
-        try:
-            deps = _dependencies(ast.parse(source or "", filename=str(path)))
-        except SyntaxError as exc:
-            findings.append(
-                Finding(
-                    "error",
-                    f"syntax error on line {exc.lineno}: {exc.msg}",
-                    str(path.relative_to(root)),
-                )
-            )
-            continue
+        deps = _dependencies(tree)
         if deps is None:
             findings.append(Finding("warning", "no Migration class", str(path.relative_to(root))))
             continue

@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .layout import AppDir, Finding, discover_apps, read_source
+from .layout import AppDir, Finding, discover_apps, parse_source
 
 RELATION_FIELDS = {
     "ForeignKey": "many-to-one",
@@ -187,20 +187,9 @@ def scan_schema(root: Path, max_source_bytes: int = 2 * 1024 * 1024) -> SchemaSc
     apps = discover_apps(root)
     for app in apps:
         for path in _model_files(app):
-            source, problem = read_source(path, root, max_source_bytes)
-            if problem:
+            tree, problem = parse_source(path, root, max_source_bytes)
+            if tree is None:
                 findings.append(problem)
-                continue
-            try:
-                tree = ast.parse(source or "", filename=str(path))
-            except SyntaxError as exc:
-                findings.append(
-                    Finding(
-                        "error",
-                        f"syntax error on line {exc.lineno}: {exc.msg}",
-                        str(path.relative_to(root)),
-                    )
-                )
                 continue
             models.extend(_models_in_module(tree, app))
     return SchemaScan(apps=[a.label for a in apps], models=models, findings=findings)
