@@ -91,6 +91,17 @@ def cache_dir(options: Options) -> Path:
     return Path(options.cache_dir or platformdirs.user_cache_dir("djdesk-bundle"))
 
 
+def fetch_pinned(options: Options, pin: InterpreterPin, reporter: Reporter) -> Path:
+    """The verified interpreter archive, per the options' cache, mirror and offline mode."""
+    return fetch_interpreter(
+        pin,
+        cache_dir(options),
+        reporter,
+        mirror=options.python_mirror or None,
+        offline=options.offline,
+    )
+
+
 def resolve_pin(options: Options) -> InterpreterPin:
     manifest = load_manifest(options.path(options.interpreter_manifest))
     pin = manifest.pin_for(options.target)
@@ -170,13 +181,7 @@ def _run_stages(plan: Plan) -> BuildResult:
             hooks[stage](staging)
 
     with clock.stage("fetch"):
-        archive = fetch_interpreter(
-            pin,
-            cache_dir(options),
-            reporter,
-            mirror=options.python_mirror or None,
-            offline=options.offline,
-        )
+        archive = fetch_pinned(options, pin, reporter)
     after("fetch")
     compile_wanted = options.compile_bytecode
     cache_root = cache_dir(options)

@@ -15,10 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .build import BuildResult, build, cache_dir
+from .build import BuildResult, build, cache_dir, fetch_pinned
 from .config import Options, load_options
 from .errors import BundleError, ConfigError, VerificationFailed
-from .fetch import clear_cache, fetch_interpreter
+from .fetch import clear_cache
 from .init import init_project
 from .install import export_locked_requirements, install_requirements
 from .manifest import load_manifest
@@ -221,13 +221,7 @@ def cmd_fetch(args: argparse.Namespace, reporter: Reporter) -> int:
     locked = export_locked_requirements(options, offline=options.offline)
     for triple in triples:
         pin = manifest.pin_for(triple)
-        path = fetch_interpreter(
-            pin,
-            cache_dir(options),
-            reporter,
-            mirror=options.python_mirror or None,
-            offline=options.offline,
-        )
+        path = fetch_pinned(options, pin, reporter)
         reporter.info(f"[green]✓[/green] {triple}: {path}")
         # Installing once into a throwaway dir fills uv's cache with the target's wheels.
         with tempfile.TemporaryDirectory() as scratch:

@@ -31,7 +31,7 @@ def notes(tmp_path_factory) -> Path:
     return make_notes_project(tmp_path_factory.mktemp("notes") / "notes-desk")
 
 
-def build_notes(project: Path, manifest: Path, mirror: str, cache: Path, *extra: str):  # type: ignore[no-untyped-def]
+def build_notes(project: Path, manifest: Path, mirror: str, cache: Path, *extra: str, env=None):  # type: ignore[no-untyped-def]
     return bundle(
         "build",
         "--project",
@@ -44,7 +44,7 @@ def build_notes(project: Path, manifest: Path, mirror: str, cache: Path, *extra:
         str(cache),
         *extra,
         cwd=project.parent,
-        env=clean_env(),
+        env=env or clean_env(),
     )
 
 
@@ -255,23 +255,16 @@ def test_fetch_fills_the_cache_for_offline_builds(notes, local_interpreter, tmp_
 
 
 def test_check_reproducible(notes, local_interpreter, tmp_path) -> None:
-    result = bundle(
-        "build",
-        "--project",
-        str(notes),
-        "--manifest",
-        str(local_interpreter / "manifest.toml"),
-        "--python-mirror",
+    result = build_notes(
+        notes,
+        local_interpreter / "manifest.toml",
         local_interpreter.as_uri(),
-        "--cache-dir",
-        str(tmp_path / "c"),
+        tmp_path / "c",
         "--check-reproducible",
         "--output",
         str(tmp_path / "out"),
         "--dist",
         str(tmp_path / "dist"),
-        cwd=tmp_path,
-        env=clean_env(),
     )
     assert result.returncode == 0, result.stderr
     assert "reproducible" in result.stderr
@@ -303,21 +296,15 @@ def test_stage_cache_reuse_keeps_the_archive_identical(notes, local_interpreter,
     env = {**clean_env(), "SOURCE_DATE_EPOCH": "1700000000"}
     digests, outputs = [], []
     for name, cache in (("cold", "shared"), ("warm", "shared"), ("clean", "other")):
-        result = bundle(
-            "build",
-            "--project",
-            str(notes),
-            "--manifest",
-            str(local_interpreter / "manifest.toml"),
-            "--python-mirror",
+        result = build_notes(
+            notes,
+            local_interpreter / "manifest.toml",
             local_interpreter.as_uri(),
-            "--cache-dir",
-            str(tmp_path / cache),
+            tmp_path / cache,
             "--output",
             str(tmp_path / name / "out"),
             "--dist",
             str(tmp_path / name / "dist"),
-            cwd=tmp_path,
             env=env,
         )
         assert result.returncode == 0, result.stderr
