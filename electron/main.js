@@ -1,8 +1,10 @@
 // The Electron main process: wiring only. The logic lives in lib/ (tested without Electron).
-import { app, BrowserWindow, Notification, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, Menu, Notification, dialog, ipcMain, session, shell } from 'electron';
+import electronUpdater from 'electron-updater';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorPageDataUrl } from './lib/errorPage.js';
+import { loadFeedTrust } from './lib/feedTrust.js';
 import { resolveServer } from './lib/interpreter.js';
 import { openRotatingLog } from './lib/logfile.js';
 import { choosePort } from './lib/port.js';
@@ -11,6 +13,8 @@ import {
   newSessionToken, permissionAllowed, windowOptions,
 } from './lib/security.js';
 import { DjangoServer } from './lib/server.js';
+import { verifiedProviderClass } from './lib/updateFeed.js';
+import { UpdateController, loadSettings, prepareInstall, saveSettings } from './lib/updates.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bundleDir = app.isPackaged
@@ -20,6 +24,8 @@ let mainWindow = null;
 let server = null;
 let appOrigin = null;
 let token = '';
+let log = null;
+let updates = null;
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -60,6 +66,79 @@ function setupIpc() {
   ipcMain.on('djdesk:retry', (event) => {
     if (fromOurWindow(event)) startServerAndLoad();
   });
+  ipcMain.on('djdesk:update-state-request', (event) => {
+    if (fromOurWindow(event) && updates) event.sender.send('djdesk:update-state', updates.state);
+  });
+  ipcMain.on('djdesk:update-action', (event, action) => {
+    if (!fromOurWindow(event) || !updates) return;
+    if (action === 'check') updates.check({ manual: true });
+    if (action === 'download' && updates.state.phase === 'available') updates.download();
+    if (action === 'install' && updates.state.phase === 'ready') installUpdate();
+  });
+}
+
+// Updates: electron-updater with a provider whose feed must be signed by the release
+// workflow (checked offline against the shipped trust root); never a silent restart.
+function setupUpdates() {
+  const settingsFile = path.join(app.getPath('userData'), 'shell-settings.json');
+  const settings = loadSettings(settingsFile);
+  const { autoUpdater } = electronUpdater;
+  Object.assign(autoUpdater, { autoDownload: false, autoInstallOnAppQuit: false, allowDowngrade: false });
+  autoUpdater.logger = { info: (m) => log.write(`updater: ${m}`), warn: (m) => log.write(`updater: ${m}`),
+    error: (m) => log.write(`updater: ${m}`), debug: () => {} };
+  updates = new UpdateController(autoUpdater, {
+    settings,
+    onState: (state) => { if (mainWindow) mainWindow.webContents.send('djdesk:update-state', state); },
+    log: (line) => log.write(line),
+  });
+  Menu.setApplicationMenu(Menu.buildFromTemplate([
+    ...(process.platform === 'darwin' ? [{ role: 'appMenu' }] : [{ role: 'fileMenu' }]),
+    { role: 'editMenu' }, { role: 'viewMenu' }, { role: 'windowMenu' },
+    { label: 'Updates', submenu: [
+      { label: 'Check for Updates Now', click: () => updates.check({ manual: true }) },
+      { label: 'Check for Updates Automatically', type: 'checkbox', checked: settings.checkForUpdates,
+        click: (item) => {
+          settings.checkForUpdates = item.checked;
+          saveSettings(settingsFile, settings);
+        } },
+    ] },
+  ]));
+  if (!app.isPackaged) return; // a development run has no installer to update
+  try {
+    const trust = loadFeedTrust();
+    const verification = { trust, currentVersion: app.getVersion(), onRefused: (error) => updates.fail(error) };
+    // A generic URL (private mirror, tests) or the GitHub releases of the pinned repository.
+    const feedUrl = process.env.DJDESK_UPDATE_URL || settings.updateFeedUrl;
+    const [owner, repo] = trust.identity.repository.split('/');
+    autoUpdater.setFeedURL(feedUrl
+      ? { provider: 'custom', updateProvider: verifiedProviderClass('generic', verification), url: feedUrl }
+      : { provider: 'custom', updateProvider: verifiedProviderClass('github', verification), owner, repo });
+  } catch (error) {
+    updates.fail(error); // e.g. a modified trust root: fail closed, visibly
+    return;
+  }
+  updates.check();
+}
+
+// Stop Django and all its children first (nothing of the old payload stays open), after
+// asking if task runs are still going; then hand over to the installer.
+async function installUpdate() {
+  const confirm = async (runs) => {
+    const { response } = await dialog.showMessageBox(mainWindow, {
+      type: 'question', buttons: ['Wait', 'Stop them and install'], defaultId: 0, cancelId: 0,
+      message: `${runs.length} task run(s) are still running.`,
+      detail: 'Installing the update now stops them. Their logs so far are kept.',
+    });
+    return response === 1;
+  };
+  try {
+    if (!(await prepareInstall({ server, token, confirm }))) return;
+  } catch (error) {
+    updates.set({ phase: 'error', message: error.message });
+    return;
+  }
+  server = null;
+  electronUpdater.autoUpdater.quitAndInstall(false, true);
 }
 
 function createWindow() {
@@ -81,7 +160,6 @@ function createWindow() {
 async function startServerAndLoad() {
   if (server) await server.stop();
   const spec = resolveServer({ bundleDir, repoDir: path.resolve(here, '..') });
-  const log = openRotatingLog(path.join(app.getPath('logs')));
   try {
     const port = await choosePort({ mode: spec.mode });
     server = new DjangoServer(spec, {
@@ -100,9 +178,11 @@ async function startServerAndLoad() {
 
 async function setup() {
   token = await newSessionToken();
+  log = openRotatingLog(path.join(app.getPath('logs')));
   setupSession();
   setupIpc();
   createWindow();
+  setupUpdates();
   await startServerAndLoad();
 }
 

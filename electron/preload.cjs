@@ -48,6 +48,13 @@ if (typeof process !== 'undefined' && process.versions && process.versions.elect
     notify: ({ title, body }) => ipcRenderer.send('djdesk:notify', { title: String(title), body: String(body || '') }),
     openExternal: (url) => ipcRenderer.send('djdesk:open-external', String(url)),
     retry: () => ipcRenderer.send('djdesk:retry'),
+    // Update states from the shell (plain objects, never the IPC event) and the user's
+    // choice back; the main process accepts only its known actions.
+    onUpdateState: (callback) => {
+      ipcRenderer.on('djdesk:update-state', (_event, state) => callback(state));
+      ipcRenderer.send('djdesk:update-state-request');
+    },
+    updateAction: (action) => ipcRenderer.send('djdesk:update-action', String(action)),
   });
   window.addEventListener('DOMContentLoaded', () => {
     installDropHandler(window, (file) => webUtils.getPathForFile(file));

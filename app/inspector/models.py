@@ -123,6 +123,8 @@ class WorkspaceTaskRun(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
+    ACTIVE_STATUSES = (Status.REQUESTED, Status.RUNNING)
+
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="task_runs")
     preset = models.ForeignKey(TaskPreset, on_delete=models.PROTECT, related_name="runs")
     args = models.JSONField(default=dict, blank=True)
@@ -154,7 +156,7 @@ class WorkspaceTaskRun(models.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status in {self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED}
+        return self.status not in self.ACTIVE_STATUSES
 
 
 class DocLink(models.Model):

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import FormView, TemplateView
 
 from . import datalab, services
@@ -136,9 +136,21 @@ def offline_docs(request: HttpRequest, path: str = "index.html") -> HttpResponse
     return FileResponse(target.open("rb"), content_type=content_type)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def task_runs(request: HttpRequest) -> JsonResponse:
-    """Create a run of an allowlisted preset; with the immediate backend it has finished."""
+    """POST: create a run of an allowlisted preset (with the immediate backend it has
+    finished). GET ?state=active: the runs not finished yet (the shell asks before updating)."""
+    if request.method == "GET":
+        if request.GET.get("state") != "active":
+            return json_error(
+                HTTPStatus.BAD_REQUEST, "only ?state=active is supported", field="state"
+            )
+        active = (
+            WorkspaceTaskRun.objects.select_related("workspace", "preset")
+            .filter(status__in=WorkspaceTaskRun.ACTIVE_STATUSES)
+            .order_by("pk")
+        )
+        return JsonResponse({"runs": [run_dict(run) for run in active]})
     try:
         run = create_task_run(request.body)
     except RequestError as error:

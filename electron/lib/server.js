@@ -2,6 +2,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import readline from 'node:readline';
+import { waitGroupGone } from './processes.js';
 import { SESSION_HEADER } from './security.js';
 
 export const READY_PREFIX = 'DJDESK_READY ';
@@ -149,23 +150,32 @@ export class DjangoServer {
     throw new ServerStartError('The development server never answered.', this.logTail());
   }
 
-  /** Stop the server and every child: SIGTERM to the group, SIGKILL after a grace period. */
+  /**
+   * Stop the server and every child: SIGTERM to the group, SIGKILL after a grace period,
+   * then wait until the group is empty (nothing of the payload stays open).
+   */
   async stop(graceMs = 5000) {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     const pid = this.child.pid;
     if (process.platform === 'win32') {
-      spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true });
-    } else {
-      try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
+      // taskkill /T takes the whole tree; wait for it to finish.
+      await new Promise((resolve) => {
+        spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true })
+          .once('exit', resolve).once('error', resolve);
+      });
+      await this.exited;
+      return;
     }
+    try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
     const finished = await Promise.race([this.exited.then(() => true), delay(graceMs).then(() => false)]);
-    if (!finished && process.platform !== 'win32') {
+    if (!finished) {
       try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
       await this.exited;
     }
     // The launcher's children (if any) share the group: make sure none is left.
-    if (process.platform !== 'win32') {
+    if (!(await waitGroupGone(pid, Math.min(graceMs, 1000)))) {
       try { process.kill(-pid, 'SIGKILL'); } catch { /* the group is empty */ }
+      await waitGroupGone(pid, graceMs);
     }
   }
 }

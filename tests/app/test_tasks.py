@@ -392,3 +392,25 @@ def test_cancel_before_a_worker_picks_it_up(client: Client, polls: Workspace, se
     assert client.post(f"{URL}{run['id']}/cancel/").json()["status"] == "cancelled"
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
     assert client.get(f"{URL}{run['id']}/").json()["status"] == "cancelled"  # never ran
+
+
+def test_active_runs_are_listed_until_they_finish(
+    client: Client, polls: Workspace, settings
+) -> None:
+    """The shell asks this before installing an update."""
+    from django.core.management import call_command
+
+    assert client.get(f"{URL}?state=active").json() == {"runs": []}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    _, run = post(client, {"workspace": "polls", "preset": "check", "confirm_safe": True})
+    active = client.get(f"{URL}?state=active").json()["runs"]
+    assert [(r["id"], r["status"]) for r in active] == [(run["id"], "requested")]
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert client.get(f"{URL}?state=active").json() == {"runs": []}
+
+
+def test_listing_runs_needs_a_known_state(client: Client) -> None:
+    response = client.get(URL)
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json() == {"error": "only ?state=active is supported", "field": "state"}
+    assert client.put(URL).status_code == HTTPStatus.METHOD_NOT_ALLOWED

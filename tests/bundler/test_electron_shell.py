@@ -47,7 +47,15 @@ def test_node_suite_against_the_built_payload(built) -> None:
 def test_electron_builder_packs_the_payload_as_a_resource(built, tmp_path: Path) -> None:
     shell = tmp_path / "shell"
     shell.mkdir()
-    for name in ("main.js", "preload.cjs", "lib", "package.json", "electron-builder.yml"):
+    for name in (
+        "main.js",
+        "preload.cjs",
+        "lib",
+        "trust",
+        "build",
+        "package.json",
+        "electron-builder.yml",
+    ):
         source = ELECTRON / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, shell / name)
     (shell / "node_modules").symlink_to(ELECTRON / "node_modules")
@@ -96,4 +104,9 @@ def test_electron_builder_packs_the_payload_as_a_resource(built, tmp_path: Path)
     )
     files = json.loads(listing.stdout)
     assert "/main.js" in files and "/preload.cjs" in files
+    # The update trust ships inside the app, with the updater and the verifier.
+    assert "/trust/release-trust.json" in files and "/trust/sigstore-trusted-root.json" in files
+    assert "/node_modules/@sigstore/verify/package.json" in files
+    assert "/node_modules/electron-updater/package.json" in files
+    assert (resources / "app-update.yml").is_file()  # the release's update settings
     assert not [f for f in files if "django-bundle" in f or f.startswith("/test")]

@@ -101,3 +101,40 @@ def test_data_lab_export_and_preview(page, inspector_server: str) -> None:
     expect(page.locator("main h1")).to_contain_text("Schema audit: Atlas Telemetry")
     expect(page.locator(".cell").nth(1)).to_contain_text("catalog.datasets")
     expect(page.locator("[data-data-lab] .exports")).to_contain_text("Schema audit")
+
+
+# The preload bridge's contract (electron/preload.cjs): the shell pushes update states,
+# the page sends back the user's choice. Stood in for here, as no Electron runs.
+NATIVE_BRIDGE = """
+window.__updateActions = [];
+window.djdeskNative = {
+  onUpdateState: (callback) => { window.__pushUpdate = callback; },
+  updateAction: (action) => window.__updateActions.push(action),
+};
+"""
+
+
+def test_update_banner_follows_the_shell(page, inspector_server: str) -> None:
+    from playwright.sync_api import expect
+
+    page.add_init_script(NATIVE_BRIDGE)
+    page.goto(inspector_server + "/")
+    banner = page.locator("[data-update-banner]")
+    expect(banner).to_be_hidden()
+    push = "state => window.__pushUpdate(state)"
+    page.evaluate(push, {"phase": "available", "version": "0.2.0"})
+    expect(banner).to_contain_text("DJDesk 0.2.0 is available.")
+    banner.get_by_role("button", name="Download").click()
+    page.evaluate(push, {"phase": "downloading", "version": "0.2.0", "percent": 42})
+    expect(banner).to_contain_text("42%")
+    expect(banner.locator("progress")).to_have_attribute("value", "42")
+    expect(banner.get_by_role("button")).to_be_hidden()  # nothing to press while downloading
+    page.evaluate(push, {"phase": "ready", "version": "0.2.0"})
+    banner.get_by_role("button", name="Restart to install").click()
+    assert page.evaluate("window.__updateActions") == ["download", "install"]
+    crafted = '<img src=x onerror="window.__owned=1">signed by someone else'
+    page.evaluate(push, {"phase": "refused", "reason": "wrong-identity", "message": crafted})
+    expect(banner).to_contain_text("An update was refused: " + crafted)  # shown as text
+    assert page.evaluate("window.__owned") is None
+    page.evaluate(push, {"phase": "current", "version": "0.2.0"})
+    expect(banner).to_be_hidden()

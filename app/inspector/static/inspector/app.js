@@ -265,7 +265,45 @@
     });
   }
 
+  // Update states come from the desktop shell (absent in a browser): the user decides
+  // when to download and when to restart; a refused feed is said plainly.
+  const UPDATE_VIEWS = {
+    available: (s) => [`DJDesk ${s.version} is available.`, "download", "Download"],
+    downloading: (s) => [`Downloading DJDesk ${s.version || ""}: ${s.percent || 0}%`, null, null],
+    ready: (s) => [`DJDesk ${s.version} is ready.`, "install", "Restart to install"],
+    refused: (s) => [`An update was refused: ${s.message}`, null, null],
+    error: (s) => [`Could not check for updates: ${s.message}`, "check", "Try again"],
+  };
+
+  function renderUpdate(banner, state) {
+    const view = UPDATE_VIEWS[state && state.phase];
+    banner.hidden = !view;
+    if (!view) return;
+    const [text, action, label] = view(state);
+    banner.dataset.phase = state.phase;
+    banner.querySelector("[data-update-text]").textContent = text;
+    const progress = banner.querySelector("[data-update-progress]");
+    progress.hidden = state.phase !== "downloading";
+    progress.value = state.percent || 0;
+    const button = banner.querySelector("[data-update-action]");
+    button.hidden = !action;
+    button.dataset.action = action || "";
+    button.textContent = label || "";
+  }
+
+  function setupUpdateBanner() {
+    const banner = document.querySelector("[data-update-banner]");
+    const native = window.djdeskNative;
+    if (!banner || !native || !native.onUpdateState) return;
+    banner.querySelector("[data-update-action]").addEventListener("click", (event) => {
+      const action = event.currentTarget.dataset.action;
+      if (action) native.updateAction(action);
+    });
+    native.onUpdateState((state) => renderUpdate(banner, state));
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
+    setupUpdateBanner();
     setupOfflineIndicator();
     setupDropzone();
     setupWizard();

@@ -1,0 +1,131 @@
+// What the user sees of updates, and the careful path to installing one. The updater is
+// electron-updater's autoUpdater in the app; it never downloads or restarts on its own.
+import fs from 'node:fs';
+import path from 'node:path';
+import { FeedRefused } from './feedTrust.js';
+import { groupAlive } from './processes.js';
+import { SESSION_HEADER } from './security.js';
+
+export const DEFAULT_SETTINGS = Object.freeze({ checkForUpdates: true });
+
+/** Settings from `file`; unknown or mistyped fields fall back to their defaults. */
+export function loadSettings(file) {
+  let stored = {};
+  try {
+    stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return { ...DEFAULT_SETTINGS };
+  }
+  const settings = { ...DEFAULT_SETTINGS };
+  for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
+    if (stored && typeof stored[key] === typeof fallback) settings[key] = stored[key];
+  }
+  return settings;
+}
+
+/** Write atomically: a crash mid-write leaves the previous settings. */
+export function saveSettings(file, settings) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const partial = `${file}.partial`;
+  fs.writeFileSync(partial, `${JSON.stringify({ ...DEFAULT_SETTINGS, ...settings }, null, 2)}\n`);
+  fs.renameSync(partial, file);
+}
+
+/**
+ * Turns updater events into one state object for the UI:
+ * disabled | idle | checking | current | available | downloading | ready | refused | error.
+ */
+export class UpdateController {
+  constructor(updater, { settings = DEFAULT_SETTINGS, onState = () => {}, log = () => {} } = {}) {
+    this.updater = updater;
+    this.settings = settings;
+    this.onState = onState;
+    this.log = log;
+    this.state = { phase: settings.checkForUpdates ? 'idle' : 'disabled' };
+    updater.on('checking-for-update', () => this.set({ phase: 'checking' }));
+    updater.on('update-not-available', (info) => this.set({ phase: 'current', version: info && info.version }));
+    updater.on('update-available', (info) => this.set({ phase: 'available', version: info.version }));
+    updater.on('download-progress', (progress) => this.set({
+      phase: 'downloading', version: this.state.version,
+      percent: Math.max(0, Math.min(100, Math.round(progress.percent || 0))),
+    }));
+    updater.on('update-downloaded', (info) => this.set({ phase: 'ready', version: info.version }));
+    updater.on('error', (error) => this.fail(error));
+  }
+
+  set(state) {
+    this.state = state;
+    this.log(`update: ${JSON.stringify(state)}`);
+    this.onState(state);
+  }
+
+  /** A refused feed stays refused (fail closed) until the next explicit check. */
+  fail(error) {
+    if (this.state.phase === 'refused') return;
+    if (error instanceof FeedRefused || (error && error.name === 'FeedRefused')) {
+      this.set({ phase: 'refused', reason: error.reason, message: error.message });
+    } else {
+      this.set({ phase: 'error', message: String((error && error.message) || error) });
+    }
+  }
+
+  /** Automatic checks respect the setting; `{manual: true}` (the menu) always checks. */
+  async check({ manual = false } = {}) {
+    if (!manual && !this.settings.checkForUpdates) {
+      this.set({ phase: 'disabled' });
+      return this.state;
+    }
+    this.state = { phase: 'checking' };
+    try {
+      await this.updater.checkForUpdates();
+    } catch (error) {
+      this.fail(error);
+    }
+    return this.state;
+  }
+
+  async download() {
+    if (this.state.phase !== 'available') throw new Error(`nothing to download (${this.state.phase})`);
+    try {
+      await this.updater.downloadUpdate();
+    } catch (error) {
+      this.fail(error);
+    }
+    return this.state;
+  }
+}
+
+/** Task runs still requested or running on the server (the inspector's API). */
+export async function activeTaskRuns(serverUrl, token, timeoutMs = 5000) {
+  const response = await fetch(new URL('api/task-runs/?state=active', serverUrl), {
+    headers: token ? { [SESSION_HEADER]: token } : {}, signal: AbortSignal.timeout(timeoutMs),
+  });
+  if (response.status === 404) return []; // a project without the inspector's task API
+  if (!response.ok) throw new Error(`GET api/task-runs/: HTTP ${response.status}`);
+  return (await response.json()).runs;
+}
+
+/**
+ * Get ready to run the installer: ask first when task runs are still running, then stop
+ * the server and every child process and wait until they are gone, so no file of the old
+ * payload is held open. Returns false when the user chose to wait.
+ */
+export async function prepareInstall({ server, token, confirm }) {
+  if (server && server.url && server.child && server.child.exitCode === null) {
+    let runs = [];
+    try {
+      runs = await activeTaskRuns(server.url, token);
+    } catch {
+      runs = [{ id: null, status: 'unknown' }]; // cannot tell: ask rather than guess
+    }
+    if (runs.length && !(await confirm(runs))) return false;
+  }
+  if (server) {
+    const pid = server.child && server.child.pid;
+    await server.stop();
+    if (pid && process.platform !== 'win32' && groupAlive(pid)) {
+      throw new Error(`processes of the server (group ${pid}) are still running`);
+    }
+  }
+  return true;
+}
