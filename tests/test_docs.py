@@ -38,6 +38,7 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
         "integration",
         "bundler",
         "verify-a-release",
+        "updates",
         "security",
         "troubleshooting",
     ):

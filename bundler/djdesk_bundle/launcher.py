@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from . import contract
-from .config import Options
+from .config import Options, project_metadata
 
 TEMPLATE = Path(__file__).with_name("run_django.py.tmpl")
 
@@ -20,6 +20,7 @@ def render_launcher(options: Options, precompiled: bool) -> str:
         "WSGI_ATTRIBUTE": attribute or "application",
         "PRECOMPILED": precompiled,
         "WORKER_ARGV": shlex.split(options.worker_command),
+        "APP_VERSION": project_metadata(options)[1],
     }
     text = TEMPLATE.read_text(encoding="utf-8")
     for key, value in values.items():

@@ -6,7 +6,9 @@ import { FeedRefused } from './feedTrust.js';
 import { groupAlive } from './processes.js';
 import { SESSION_HEADER } from './security.js';
 
-export const DEFAULT_SETTINGS = Object.freeze({ checkForUpdates: true });
+export const DEFAULT_SETTINGS = Object.freeze({ checkForUpdates: true, updateFeedUrl: '' });
+
+const VALID = { updateFeedUrl: (url) => url === '' || /^https?:\/\/[^\s]+$/.test(url) };
 
 /** Settings from `file`; unknown or mistyped fields fall back to their defaults. */
 export function loadSettings(file) {
@@ -18,7 +20,8 @@ export function loadSettings(file) {
   }
   const settings = { ...DEFAULT_SETTINGS };
   for (const [key, fallback] of Object.entries(DEFAULT_SETTINGS)) {
-    if (stored && typeof stored[key] === typeof fallback) settings[key] = stored[key];
+    const valid = VALID[key] || (() => true);
+    if (stored && typeof stored[key] === typeof fallback && valid(stored[key])) settings[key] = stored[key];
   }
   return settings;
 }

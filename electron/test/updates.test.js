@@ -85,12 +85,14 @@ describe('what the user sees', () => {
     const file = path.join(dir, 'settings.json');
     assert.deepEqual(loadSettings(file), DEFAULT_SETTINGS);
     saveSettings(file, { checkForUpdates: false });
-    assert.deepEqual(loadSettings(file), { checkForUpdates: false });
+    assert.deepEqual(loadSettings(file), { checkForUpdates: false, updateFeedUrl: '' });
+    saveSettings(file, { updateFeedUrl: 'https://mirror.example/djdesk/' });
+    assert.equal(loadSettings(file).updateFeedUrl, 'https://mirror.example/djdesk/');
     assert.deepEqual(fs.readdirSync(dir), ['settings.json']);
-    fs.writeFileSync(file, '{"checkForUpdates": "no"}');
-    assert.deepEqual(loadSettings(file), { checkForUpdates: true });
+    fs.writeFileSync(file, '{"checkForUpdates": "no", "updateFeedUrl": "file:///etc/"}');
+    assert.deepEqual(loadSettings(file), DEFAULT_SETTINGS);
     fs.writeFileSync(file, '{not json');
-    assert.deepEqual(loadSettings(file), { checkForUpdates: true });
+    assert.deepEqual(loadSettings(file), DEFAULT_SETTINGS);
   });
 });
 

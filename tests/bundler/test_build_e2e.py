@@ -496,7 +496,7 @@ def test_bundled_inspector_runs_a_task_preset(server: Launched) -> None:
     assert "System check identified no issues" in run["log"]
 
 
-def test_failed_migration_restores_the_backup(built, tmp_path: Path) -> None:
+def test_failed_migration_leaves_the_database_as_it_was(built, tmp_path: Path) -> None:
     data = tmp_path / "data"
     first = launch(built["out"], data)
     read_ready(first)
@@ -521,7 +521,7 @@ def test_failed_migration_restores_the_backup(built, tmp_path: Path) -> None:
     second = launch(built["out"], data)
     assert second.wait(timeout=60) == 5
     stderr = second.stderr.read() if second.stderr else ""
-    assert "migrating the database failed" in stderr and "restored from" in stderr
+    assert "migrating the database failed" in stderr and "left as it was" in stderr
     with closing(sqlite3.connect(db)) as connection, connection:
         assert list(connection.iterdump()) == before  # the user's data, exactly as it was
     assert len(list((data / "backups").glob("db-*.sqlite3"))) == 1
