@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from . import contract
 from .config import Options
 from .errors import AppStageError
 from .tools import git, run, tail
@@ -117,17 +118,8 @@ call_command("collectstatic", interactive=False, verbosity=0)
 
 def collect_static(options: Options, payload: Path, python: Path, work_dir: Path) -> None:
     static = payload / "static"
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("PYTHON", "DJANGO_", "VIRTUAL_ENV"))
-    }
     settings = options.collectstatic_settings or options.settings_module
-    env.update(
-        DJANGO_SETTINGS_MODULE=settings,
-        DJDESK_DATA_DIR=str(work_dir / "collect-data"),
-        PYTHONHASHSEED="0",
-    )
+    env = _django_env(settings, work_dir / "collect-data")
     args = [str(payload / "app"), str(payload / "site-packages"), str(static)]
     # -B: running Django here must not leave timestamp-based .pyc files in the payload.
     result = run([str(python), "-I", "-B", "-c", COLLECTSTATIC, *args], env=env)
@@ -136,6 +128,44 @@ def collect_static(options: Options, payload: Path, python: Path, work_dir: Path
             f"collectstatic failed with settings {settings!r}:\n{tail(result.stderr)}"
         )
     static.mkdir(exist_ok=True)
+
+
+def _django_env(settings: str, data_dir: Path) -> dict[str, str]:
+    """The build's environment without anything that would steer the payload's Python."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PYTHON", "DJANGO_", "VIRTUAL_ENV", "DJDESK_"))
+    }
+    env.update(DJANGO_SETTINGS_MODULE=settings, DJDESK_DATA_DIR=str(data_dir), PYTHONHASHSEED="0")
+    return env
+
+
+TEMPLATE_NOT_SQLITE = 6  # the launcher's exit code when the database is not an SQLite file
+
+
+def make_template_database(
+    options: Options, payload: Path, python: Path, work_dir: Path, source_date_epoch: int
+) -> bool:
+    """``template.sqlite3``: the payload's launcher migrates a new database with the clock
+    at SOURCE_DATE_EPOCH; first launches copy it instead of migrating. False when the
+    project's database is not SQLite (nothing to ship)."""
+    data_dir = work_dir / "template-data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    env = _django_env(options.settings_module, data_dir) | {
+        "SOURCE_DATE_EPOCH": str(source_date_epoch)
+    }
+    target = payload / contract.TEMPLATE_DATABASE
+    result = run(
+        [str(python), "-I", str(payload / contract.LAUNCHER), "--make-template", str(target)],
+        env=env,
+    )
+    if result.returncode == TEMPLATE_NOT_SQLITE:
+        return False
+    if result.returncode != 0:
+        target.unlink(missing_ok=True)
+        raise AppStageError(f"migrating the template database failed:\n{tail(result.stderr)}")
+    return True
 
 
 def compile_bytecode(python: Path, payload: Path, paths: list[Path]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -20,6 +21,7 @@ from .app_stage import (
     copy_app,
     copy_optional_dir,
     host_python,
+    make_template_database,
     runnable_python,
     untracked_files,
 )
@@ -45,6 +47,7 @@ from .source import check_shell_version, source_state
 from .stage_cache import cached_tree, stage_key
 from .tools import uv_version
 from .ui import Reporter
+from .uptodate import inputs_digest, previous_build, remember_build
 
 
 @dataclass
@@ -115,11 +118,13 @@ def build(
     output: Path | None = None,
     dist: Path | None = None,
     hooks: Mapping[str, Callable[[Path], None]] | None = None,
+    force: bool = False,
 ) -> BuildResult:
     """Build the payload into ``output`` and the archive into ``dist``.
 
-    ``hooks`` maps a stage name to a callable run on the staging dir after that stage
-    (tests use it to interrupt a build at a precise point).
+    Nothing is rebuilt when nothing the build reads has changed and the previous payload
+    and archive are intact, unless ``force``. ``hooks`` maps a stage name to a callable
+    run on the staging dir after that stage (tests use it to interrupt a build).
     """
     output = (output or options.path(options.output_dir)).resolve()
     dist = (dist or options.path(options.dist_dir)).resolve()
@@ -134,6 +139,15 @@ def build(
         locked = export_locked_requirements(options, offline=options.offline)
         for message in recover(output):
             reporter.warn(message)
+        archive = dist / contract.archive_name(state.name, state.version, pin.triple)
+        digest = inputs_digest(options, pin, state, locked)
+        unchanged = not (force or hooks) and previous_build(
+            cache_dir(options), output, archive, digest
+        )
+    if unchanged:
+        reporter.info("[green]up to date[/green]: nothing changed since the last build")
+        info = json.loads((output / contract.BUILD_INFO).read_text(encoding="utf-8"))
+        return BuildResult(output, archive, unchanged, clock.timings, info)
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = staging_path(output)
     shutil.rmtree(staging, ignore_errors=True)
@@ -144,6 +158,7 @@ def build(
         result = _run_stages(plan)
         publish(staging, output)
         result.output = output
+        remember_build(cache_dir(options), output, digest, result.archive, result.archive_sha256)
         return result
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -274,6 +289,18 @@ def _run_stages(plan: Plan) -> BuildResult:
                 "precompiled; the first launch compiles into the data dir"
             )
     after("app")
+    template = False
+    if options.template_database and own:
+        with clock.stage("template-db"):
+            template = make_template_database(
+                options, staging, target_python, work, state.source_date_epoch
+            )
+        after("template-db")
+    elif options.template_database:
+        reporter.warn(
+            f"cannot run the {pin.triple} interpreter here: no pre-migrated database; "
+            "the first launch runs the migrations"
+        )
     with clock.stage("describe"):
         write_version(staging, state)
         info = build_info(
@@ -282,6 +309,7 @@ def _run_stages(plan: Plan) -> BuildResult:
             {
                 "target": pin.triple,
                 "precompiled": precompiled,
+                "template_database": template,
                 "lock": {
                     "kind": locked.kind,
                     "file": locked.lock_path.name,
@@ -302,13 +330,16 @@ def _run_stages(plan: Plan) -> BuildResult:
             app_dependency_names(options.app_path / "pyproject.toml"),
             options.path(options.npm_lock) if options.npm_lock else None,
             state.source_date_epoch,
+            validated_cache=cache_root / "sbom-validated",
         )
         write_atomic(staging / contract.SBOM, sbom)
         write_checksums(staging)
     after("describe")
     with clock.stage("pack"):
         archive_path = plan.dist / contract.archive_name(state.name, state.version, pin.triple)
-        digest = write_archive(staging, archive_path, state.source_date_epoch)
+        digest = write_archive(
+            staging, archive_path, state.source_date_epoch, cache=cache_root / "pack"
+        )
     after("pack")
     return BuildResult(
         output=staging,

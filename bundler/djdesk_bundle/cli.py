@@ -75,6 +75,9 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--dist", type=Path, help="archive dir (default: dist-dir)")
     build_cmd.add_argument("--no-compile", action="store_true", help="skip bytecode")
     build_cmd.add_argument(
+        "--force", action="store_true", help="rebuild even when nothing has changed"
+    )
+    build_cmd.add_argument(
         "--check-reproducible", action="store_true", help="build twice and compare the archives"
     )
 
@@ -169,7 +172,9 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
                 reporter.console.print(f"  {line}")
             return 1
         reporter.info("[green]reproducible[/green]: two builds gave identical archives")
-    result = build(options, reporter, os.environ, output=args.output, dist=args.dist)
+    result = build(
+        options, reporter, os.environ, output=args.output, dist=args.dist, force=args.force
+    )
     if reporter.verbosity >= 0:
         _summary(reporter, result)
     return 0

@@ -62,6 +62,7 @@ class Options:
     compile_bytecode: bool = True
     npm_lock: str = "electron/package-lock.json"  # the shell's npm deps, for the SBOM
     worker_command: str = ""  # a management command the launcher runs beside the server
+    template_database: bool = True  # ship a pre-migrated SQLite database for first launch
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def path(self, relative: str) -> Path:

@@ -11,6 +11,7 @@ DOCS_DIR = "docs"
 SAMPLES_DIR = "samples"
 LAUNCHER = "run_django.py"
 SESSION_GUARD = "session_guard.py"  # the request check the launcher imports
+TEMPLATE_DATABASE = "template.sqlite3"  # migrated at build time, copied on first launch
 VERSION_FILE = "VERSION"
 BUILD_INFO = "build-info.json"
 SBOM = "sbom.cdx.json"
@@ -18,7 +19,17 @@ CHECKSUMS = "SHA256SUMS"
 
 # Archive order: what changes least comes first (interpreter, then deps), then the app.
 ARCHIVE_PARTS = (PYTHON_DIR, SITE_PACKAGES_DIR, APP_DIR, STATIC_DIR, DOCS_DIR, SAMPLES_DIR)
-TOP_LEVEL_FILES = (LAUNCHER, SESSION_GUARD, VERSION_FILE, BUILD_INFO, SBOM, CHECKSUMS)
+# The archive's first gzip member, cached compressed between builds (see pack.py).
+STABLE_PARTS = (PYTHON_DIR, SITE_PACKAGES_DIR)
+TOP_LEVEL_FILES = (
+    LAUNCHER,
+    SESSION_GUARD,
+    TEMPLATE_DATABASE,
+    VERSION_FILE,
+    BUILD_INFO,
+    SBOM,
+    CHECKSUMS,
+)
 BUILD_INFO_SCHEMA_VERSION = 1
 
 

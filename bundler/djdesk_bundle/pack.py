@@ -2,8 +2,14 @@
 
 Same payload + same SOURCE_DATE_EPOCH => same bytes: entries in a fixed order
 (interpreter, deps, app, static, docs, samples, then the top-level files; sorted within
-each part), every mtime set to SOURCE_DATE_EPOCH, uid/gid 0 with no user names,
-modes normalised to 0755/0644, and a gzip header with no file name and no time.
+each part), uid/gid 0 with no user names, modes normalised to 0755/0644, gzip headers
+with no file name and no time.
+
+The archive is two gzip members (one valid ``.tar.gz``: gzip readers concatenate them).
+The first holds the interpreter and the dependencies, whose entries carry a fixed old
+mtime rather than the commit's, so that their compressed bytes depend on their content
+only and are reused from a cache when an app-only change is packed again. The second
+member holds the rest, with every mtime set to SOURCE_DATE_EPOCH.
 """
 
 from __future__ import annotations
@@ -11,30 +17,65 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import shutil
 import stat
 import tarfile
+import zlib
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import BinaryIO, NamedTuple
 
 from . import contract
+
+STABLE_MTIME = 315532800  # 1980-01-01, as in wheels: the oldest time ZIP and tools agree on
+COMPRESS_LEVEL = 6
+MEMBERS_KEPT = 4  # compressed prefixes kept in the cache (one per interpreter + deps set)
+_ENCODING = ("utf-8", "surrogateescape")
+
+
+class Member(NamedTuple):
+    """One gzip member: payload entries (relative paths) and the mtime they carry."""
+
+    entries: list[Path]
+    mtime: int
+    cacheable: bool = False
+
+
+def _tree(payload: Path, relative: Path) -> list[Path]:
+    """A payload path and, for a directory, everything under it, sorted."""
+    root = payload / relative
+    if root.is_dir() and not root.is_symlink():
+        return [relative, *sorted(p.relative_to(payload) for p in root.rglob("*"))]
+    return [relative]
+
+
+def archive_members(payload: Path, source_date_epoch: int) -> list[Member]:
+    """The payload in archive order, split into the stable prefix and the rest."""
+    stable = [Path(p) for p in contract.STABLE_PARTS if (payload / p).exists()]
+    later = [Path(p) for p in contract.ARCHIVE_PARTS if p not in contract.STABLE_PARTS]
+    known = set(contract.ARCHIVE_PARTS) | set(contract.TOP_LEVEL_FILES)
+    rest = sorted(Path(p.name) for p in payload.iterdir() if p.name not in known)
+    top = [Path(name) for name in contract.TOP_LEVEL_FILES if (payload / name).exists()]
+    changing = [e for part in later if (payload / part).is_dir() for e in _tree(payload, part)]
+    changing += [e for group in rest for e in _tree(payload, group)] + top
+    return [
+        Member([e for part in stable for e in _tree(payload, part)], STABLE_MTIME, True),
+        Member(changing, source_date_epoch),
+    ]
 
 
 def ordered_entries(payload: Path) -> list[Path]:
     """Payload paths (relative) in archive order: directories before their contents."""
-
-    def tree(relative: Path) -> list[Path]:
-        root = payload / relative
-        if root.is_dir() and not root.is_symlink():
-            return [relative, *sorted(p.relative_to(payload) for p in root.rglob("*"))]
-        return [relative]
-
-    known = set(contract.ARCHIVE_PARTS) | set(contract.TOP_LEVEL_FILES)
-    parts = [Path(part) for part in contract.ARCHIVE_PARTS if (payload / part).is_dir()]
-    rest = sorted(Path(p.name) for p in payload.iterdir() if p.name not in known)
-    top = [Path(name) for name in contract.TOP_LEVEL_FILES if (payload / name).exists()]
-    return [entry for group in (*parts, *rest) for entry in tree(group)] + top
+    return [entry for member in archive_members(payload, 0) for entry in member.entries]
 
 
-def _tarinfo(base: Path, relative: Path, root_name: str, mtime: int) -> tarfile.TarInfo:
+def _tarinfo(base: Path, relative: Path | None, root_name: str, mtime: int) -> tarfile.TarInfo:
+    """The header of one entry (``relative=None``: the archive's root directory)."""
+    if relative is None:
+        info = tarfile.TarInfo(root_name)
+        info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, mtime
+        return info
     path = base / relative
     info = tarfile.TarInfo(f"{root_name}/{relative.as_posix()}")
     st = path.lstat()
@@ -49,30 +90,92 @@ def _tarinfo(base: Path, relative: Path, root_name: str, mtime: int) -> tarfile.
     return info
 
 
-def write_deterministic_tar(
-    destination: Path, base: Path, root_name: str, entries: list[Path], mtime: int
-) -> str:
-    """Write ``base``'s entries under ``root_name/`` atomically; return the sha256.
+class _TarWriter:
+    """Tar records (PAX format) written to any sink; the end-of-archive only on request."""
 
-    Also writes ``<archive>.sha256``.
-    """
+    def __init__(self, base: Path, root_name: str) -> None:
+        self.base, self.root_name, self.offset = base, root_name, 0
+
+    def write(self, sink: BinaryIO, member: Member, root: bool, end: bool) -> None:
+        def put(data: bytes) -> None:
+            sink.write(data)
+            self.offset += len(data)
+
+        entries: list[Path | None] = [None] if root else []
+        for relative in [*entries, *member.entries]:
+            info = _tarinfo(self.base, relative, self.root_name, member.mtime)
+            put(info.tobuf(tarfile.PAX_FORMAT, *_ENCODING))
+            if relative is not None and info.isreg():
+                with (self.base / relative).open("rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        put(chunk)
+                put(tarfile.NUL * (-info.size % tarfile.BLOCKSIZE))
+        if end:  # two zero blocks, then padding to a whole record, as tarfile writes
+            put(tarfile.NUL * (2 * tarfile.BLOCKSIZE))
+            put(tarfile.NUL * (-self.offset % tarfile.RECORDSIZE))
+
+
+class _Digest:
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        return len(data)
+
+
+def _gzip_member(raw: BinaryIO, produce: Callable[[BinaryIO], None]) -> None:
+    with gzip.GzipFile(
+        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=COMPRESS_LEVEL
+    ) as gz:
+        produce(gz)  # type: ignore[arg-type]
+
+
+def _cached_member(raw: BinaryIO, cache: Path, produce: Callable[[BinaryIO], None]) -> None:
+    """Append a compressed member, reused when its uncompressed bytes were seen before.
+
+    The key is the digest of the tar bytes themselves (read, not compressed: cheap) with
+    the zlib version and level, so a cached member is exactly what compressing gives."""
+    digest = _Digest()
+    produce(digest)  # type: ignore[arg-type]
+    key = hashlib.sha256(
+        f"{digest.hash.hexdigest()} {zlib.ZLIB_RUNTIME_VERSION} {COMPRESS_LEVEL}".encode()
+    ).hexdigest()[:40]
+    cache.mkdir(parents=True, exist_ok=True)
+    entry = cache / f"{key}.gz"
+    if not entry.is_file():
+        partial = cache / f"{key}.gz.tmp-{os.getpid()}"
+        with partial.open("wb") as out:
+            _gzip_member(out, produce)
+        os.replace(partial, entry)
+    os.utime(entry)  # most recently used
+    with entry.open("rb") as cached:
+        shutil.copyfileobj(cached, raw)
+    kept = sorted(cache.glob("*.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in kept[MEMBERS_KEPT:]:
+        old.unlink(missing_ok=True)
+
+
+def write_members(
+    destination: Path,
+    base: Path,
+    root_name: str,
+    members: list[Member],
+    cache: Path | None = None,
+) -> str:
+    """Write ``base``'s entries under ``root_name/`` atomically, one gzip member per
+    ``Member``; return the sha256 (also written to ``<archive>.sha256``)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = destination.with_name(destination.name + ".tmp")
-    with (
-        tmp.open("wb") as raw,
-        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
-        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
-    ):
-        root = tarfile.TarInfo(root_name)
-        root.type, root.mode, root.mtime = tarfile.DIRTYPE, 0o755, mtime
-        tar.addfile(root)
-        for relative in entries:
-            info = _tarinfo(base, relative, root_name, mtime)
-            if info.isreg():
-                with (base / relative).open("rb") as handle:
-                    tar.addfile(info, handle)
+    writer = _TarWriter(base, root_name)
+    with tmp.open("wb") as raw:
+        for index, member in enumerate(members):
+            last = index == len(members) - 1
+            produce = partial(_write_member, writer, member, index == 0, last)
+            if cache is not None and member.cacheable and not last:
+                _cached_member(raw, cache, _rewinding(writer, writer.offset, produce))
             else:
-                tar.addfile(info)
+                _gzip_member(raw, produce)
     digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
     os.replace(tmp, destination)
     sidecar = destination.with_name(destination.name + ".sha256")
@@ -80,8 +183,40 @@ def write_deterministic_tar(
     return digest
 
 
-def write_archive(payload: Path, destination: Path, source_date_epoch: int) -> str:
-    """The payload archive; its sha256 is returned and written to ``<archive>.sha256``."""
-    return write_deterministic_tar(
-        destination, payload, contract.ARCHIVE_ROOT, ordered_entries(payload), source_date_epoch
+def _write_member(
+    writer: _TarWriter, member: Member, first: bool, last: bool, sink: BinaryIO
+) -> None:
+    writer.write(sink, member, root=first, end=last)
+
+
+def _rewinding(
+    writer: _TarWriter, offset: int, produce: Callable[[BinaryIO], None]
+) -> Callable[[BinaryIO], None]:
+    """``produce`` may run twice (digest, then compress): each run starts at ``offset``."""
+
+    def run(sink: BinaryIO) -> None:
+        writer.offset = offset
+        produce(sink)
+
+    return run
+
+
+def write_deterministic_tar(
+    destination: Path, base: Path, root_name: str, entries: list[Path], mtime: int
+) -> str:
+    """A single-member archive of ``entries`` (e.g. the local interpreter archive)."""
+    return write_members(destination, base, root_name, [Member(entries, mtime)])
+
+
+def write_archive(
+    payload: Path, destination: Path, source_date_epoch: int, cache: Path | None = None
+) -> str:
+    """The payload archive; its sha256 is returned and written to ``<archive>.sha256``.
+    With ``cache``, the compressed interpreter + dependencies member is reused."""
+    return write_members(
+        destination,
+        payload,
+        contract.ARCHIVE_ROOT,
+        archive_members(payload, source_date_epoch),
+        cache,
     )

@@ -9,6 +9,7 @@ UUID derived from the content, the timestamp is SOURCE_DATE_EPOCH.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import tomllib
@@ -24,7 +25,6 @@ from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 
 from . import __version__, contract
@@ -173,8 +173,10 @@ def build_sbom(
     app_dependencies: list[str],
     package_lock: Path | None,
     source_date_epoch: int,
+    validated_cache: Path | None = None,
 ) -> str:
-    """Return the SBOM as CycloneDX 1.6 JSON text (validated)."""
+    """Return the SBOM as CycloneDX 1.6 JSON text (validated; with ``validated_cache``, an
+    SBOM whose exact text already passed is not validated again)."""
     bom = Bom()
     app_purl = PackageURL(type="generic", name=app_name, version=app_version)
     app = Component(
@@ -249,11 +251,23 @@ def build_sbom(
     draft = JsonV1Dot6(bom).output_as_string(indent=2)
     bom.serial_number = uuid.uuid5(SERIAL_NAMESPACE, draft)
     text = JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+    marker = None
+    if validated_cache is not None:
+        marker = validated_cache / hashlib.sha256(text.encode()).hexdigest()
+        if marker.is_file():
+            return text
     validate_sbom(text)
+    if marker is not None:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
     return text
 
 
 def validate_sbom(text: str) -> None:
+    # Imported here: the schema validator's format checkers take seconds to import, which
+    # every other command (and an up-to-date build) should not pay.
+    from cyclonedx.validation.json import JsonStrictValidator
+
     error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
     if error is not None:
         raise SbomInvalid(f"the SBOM does not validate against CycloneDX 1.6: {error}")

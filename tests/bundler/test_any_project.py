@@ -315,3 +315,39 @@ def test_stage_cache_reuse_keeps_the_archive_identical(notes, local_interpreter,
     assert "extract (cached)" in outputs[1] and "install (cached)" in outputs[1]
     assert "(cached)" not in outputs[2]
     assert digests[0] == digests[1] == digests[2]
+
+
+def test_a_build_with_nothing_changed_is_a_no_op(local_interpreter, tmp_path) -> None:
+    project = make_notes_project(tmp_path / "notes-desk")
+    env = {**clean_env(), "SOURCE_DATE_EPOCH": "1700000000"}
+    cache = tmp_path / "cache"
+
+    def build(*extra: str) -> str:
+        result = build_notes(
+            project,
+            local_interpreter / "manifest.toml",
+            local_interpreter.as_uri(),
+            cache,
+            *extra,
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stderr
+
+    assert "up to date" not in build()
+    out = project / "build" / "payload"
+    (archive,) = (project / "build" / "dist").glob("*.tar.gz")
+    first = archive.read_bytes()
+    assert "up to date" in build()
+    assert archive.read_bytes() == first
+    assert "up to date" not in build("--force")
+    # A changed app file, a damaged payload, a removed archive: each is built again.
+    views = project / "src" / "notes" / "views.py"
+    views.write_text(views.read_text() + "# changed\n")
+    assert "up to date" not in build()
+    assert "up to date" in build()
+    (out / "static" / "notes" / "notes.css").write_text("tampered")
+    assert "up to date" not in build()
+    assert (out / "static" / "notes" / "notes.css").read_text() != "tampered"
+    archive.unlink()
+    assert "up to date" not in build() and archive.is_file()

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -554,3 +555,30 @@ def test_pending_migration_is_backed_up_then_applied(built, tmp_path: Path) -> N
             for r in connection.execute("SELECT name FROM django_migrations WHERE app='inspector'")
         }
     assert any(n.startswith("0005") for n in names)
+
+
+def test_first_launch_starts_from_the_pre_migrated_database(built, tmp_path: Path) -> None:
+    out = built["out"]
+    template = out / "template.sqlite3"
+    info = json.loads((out / "build-info.json").read_text())
+    assert info["template_database"] is True
+    assert "template.sqlite3" in (out / "SHA256SUMS").read_text()
+    epoch = info["source_date_epoch"]
+    with closing(sqlite3.connect(f"file:{template}?mode=ro", uri=True)) as db:
+        applied = {row[0] for row in db.execute("SELECT applied FROM django_migrations")}
+        seeded = db.execute("SELECT slug FROM inspector_workspace").fetchall()
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    # Every timestamp written while migrating is SOURCE_DATE_EPOCH, nothing of the build's clock.
+    assert {datetime.fromisoformat(a).timestamp() for a in applied} == {float(epoch)}
+    assert seeded == [("atlas-telemetry",)]
+    data = tmp_path / "data"
+    process = launch(out, data)
+    try:
+        read_ready(process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=15)
+    with closing(sqlite3.connect(data / "db.sqlite3")) as db:
+        applied_here = {row[0] for row in db.execute("SELECT applied FROM django_migrations")}
+    assert applied_here == applied  # copied, not migrated again at first launch
+    assert (data / "db.sqlite3.app-version").read_text() == "0.1.0\n"

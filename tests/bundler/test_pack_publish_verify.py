@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+import subprocess
 import tarfile
+import zlib
 from pathlib import Path
 
 from djdesk_bundle.describe import write_checksums
-from djdesk_bundle.pack import ordered_entries, write_archive
+from djdesk_bundle.pack import STABLE_MTIME, ordered_entries, write_archive
 from djdesk_bundle.publish import old_path, publish, recover
 from djdesk_bundle.verify import verify
 
@@ -58,9 +61,14 @@ def test_archive_order_and_metadata(tmp_path: Path) -> None:
     assert names.index("django-bundle/python") < names.index("django-bundle/site-packages")
     assert names.index("django-bundle/site-packages") < names.index("django-bundle/app")
     assert names[-1] == "django-bundle/SHA256SUMS"
-    assert {(m.uid, m.gid, m.uname, m.gname, m.mtime) for m in members} == {
-        (0, 0, "", "", 1700000000)
-    }
+    assert {(m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, "", "")}
+    # Interpreter and dependencies carry a fixed old time, the rest the commit's.
+    stable = ("django-bundle/python", "django-bundle/site-packages")
+    for m in members:
+        expected = (
+            STABLE_MTIME if m.name == "django-bundle" or m.name.startswith(stable) else 1700000000
+        )
+        assert m.mtime == expected, m.name
     modes = {m.name: m.mode for m in members}
     assert modes["django-bundle/python/bin/python3.11"] == 0o755
     assert modes["django-bundle/app/manage.py"] == 0o644
@@ -110,3 +118,55 @@ def test_every_file_is_archived_including_unlisted_top_level_dirs(tmp_path: Path
         names = tar.getnames()
     assert "django-bundle/__pycache__/session_guard.cpython-311.pyc" in names
     assert len(names) == len(set(names))
+
+
+def gzip_members(archive: Path) -> list[bytes]:
+    """The decompressed bytes of each gzip member."""
+    data, members = archive.read_bytes(), []
+    while data:
+        inflater = zlib.decompressobj(wbits=31)
+        members.append(inflater.decompress(data))
+        data = inflater.unused_data
+    return members
+
+
+def test_interpreter_and_deps_are_a_separate_member_reused_from_the_cache(tmp_path: Path) -> None:
+    payload = make_payload(tmp_path / "p")
+    cache = tmp_path / "cache"
+    plain = write_archive(payload, tmp_path / "plain.tar.gz", 1700000000)
+    cold = write_archive(payload, tmp_path / "cold.tar.gz", 1700000000, cache=cache)
+    (cached,) = cache.glob("*.gz")
+    cached_bytes = cached.read_bytes()
+    warm = write_archive(payload, tmp_path / "warm.tar.gz", 1700000000, cache=cache)
+    assert plain == cold == warm  # the cache never changes the bytes
+    first, second = gzip_members(tmp_path / "warm.tar.gz")
+    assert b"site-packages/django/__init__.py" in first and b"app/manage.py" not in first
+    assert b"app/manage.py" in second
+    assert (tmp_path / "warm.tar.gz").read_bytes().startswith(cached_bytes)
+    # An app change in a new commit (another SOURCE_DATE_EPOCH) reuses the same member.
+    (payload / "app/manage.py").write_text("changed")
+    write_checksums(payload)
+    write_archive(payload, tmp_path / "next.tar.gz", 1800000000, cache=cache)
+    assert list(cache.glob("*.gz")) == [cached]
+    assert (tmp_path / "next.tar.gz").read_bytes().startswith(cached_bytes)
+    # A dependency change makes a new member.
+    (payload / "site-packages/django/__init__.py").write_text("dj 2")
+    write_checksums(payload)
+    write_archive(payload, tmp_path / "deps.tar.gz", 1800000000, cache=cache)
+    assert len(list(cache.glob("*.gz"))) == 2
+
+
+def test_the_two_member_archive_reads_everywhere(tmp_path: Path) -> None:
+    payload = make_payload(tmp_path / "p")
+    archive = tmp_path / "p.tar.gz"
+    write_archive(payload, archive, 1700000000, cache=tmp_path / "cache")
+    assert len(gzip_members(archive)) == 2
+    assert len(b"".join(gzip_members(archive))) % tarfile.RECORDSIZE == 0
+    with gzip.open(archive) as stream:
+        assert stream.read() == b"".join(gzip_members(archive))
+    out = tmp_path / "gnu"
+    out.mkdir()
+    subprocess.run(["tar", "-xzf", str(archive), "-C", str(out)], check=True)
+    assert (out / "django-bundle/app/manage.py").read_text() == "1"
+    assert os.readlink(out / "django-bundle/python/bin/python3") == "python3.11"
+    assert verify(archive).ok

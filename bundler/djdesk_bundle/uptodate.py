@@ -1,0 +1,111 @@
+"""No-op rebuilds: when nothing a build reads has changed since the payload in the output
+dir was built, and that payload and its archive are intact, there is nothing to do.
+
+"Everything a build reads" is a digest of the file contents (app files as shipped,
+samples, docs, lock, manifest, pyprojects, the shell's package files, the bundler's own
+code), the resolved pin, the locked requirements, the source state (commit,
+SOURCE_DATE_EPOCH) and the options. The record lives in the cache, keyed by output dir.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .app_stage import app_files
+from .config import Options, host_triple
+from .describe import SourceState
+from .errors import VerificationFailed
+from .install import LockedRequirements
+from .manifest import InterpreterPin
+from .tools import uv_version
+from .verify import verify_directory
+
+BUNDLER_DIR = Path(__file__).resolve().parent
+
+
+def _files_under(root: Path) -> list[Path]:
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def _digest_files(digest: Any, label: str, root: Path, files: list[Path]) -> None:
+    for path in files:
+        full = path if path.is_absolute() else root / path
+        relative = full.relative_to(root).as_posix() if full.is_relative_to(root) else str(full)
+        digest.update(f"{label}:{relative}\0".encode())
+        digest.update(hashlib.sha256(full.read_bytes()).digest() if full.is_file() else b"-")
+
+
+def inputs_digest(
+    options: Options, pin: InterpreterPin, state: SourceState, locked: LockedRequirements
+) -> str:
+    digest = hashlib.sha256()
+    settings = dataclasses.asdict(options)
+    settings.pop("project_dir")
+    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
+    digest.update(json.dumps(dataclasses.asdict(state), sort_keys=True).encode())
+    digest.update(f"{pin.triple} {pin.sha256} {locked.kind}\0{locked.requirements}\0".encode())
+    digest.update(f"{__version__} {host_triple()} {uv_version()}\0".encode())
+    app = options.app_path
+    _digest_files(digest, "app", app, app_files(app, options.project_dir))
+    for label, relative in (("samples", options.samples_dir), ("docs", options.docs_dir)):
+        if relative:
+            root = options.path(relative)
+            _digest_files(digest, label, root, _files_under(root))
+    project = options.project_dir
+    loose = [
+        locked.lock_path,
+        options.path(options.interpreter_manifest),
+        project / "pyproject.toml",
+        app / "pyproject.toml",
+    ]
+    if options.npm_lock:
+        npm_lock = options.path(options.npm_lock)
+        loose += [npm_lock, npm_lock.with_name("package.json")]
+    _digest_files(digest, "file", project, loose)
+    bundler_code = [p for p in _files_under(BUNDLER_DIR) if p.suffix in {".py", ".tmpl"}]
+    _digest_files(digest, "bundler", BUNDLER_DIR, bundler_code)
+    return digest.hexdigest()
+
+
+def _record_path(cache_root: Path, output: Path) -> Path:
+    key = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:32]
+    return cache_root / "builds" / f"{key}.json"
+
+
+def previous_build(cache_root: Path, output: Path, archive: Path, digest: str) -> str | None:
+    """The archive's sha256 when ``output`` and ``archive`` were built from these inputs
+    and are still intact; None when anything differs."""
+    try:
+        record = json.loads(_record_path(cache_root, output).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("inputs") != digest or record.get("archive") != str(archive):
+        return None
+    sidecar = archive.with_name(archive.name + ".sha256")
+    try:
+        if sidecar.read_text(encoding="utf-8").split()[:1] != [record["sha256"]]:
+            return None
+        if hashlib.sha256(archive.read_bytes()).hexdigest() != record["sha256"]:
+            return None
+        if not verify_directory(output).ok:
+            return None
+    except (VerificationFailed, OSError):
+        return None
+    return str(record["sha256"])
+
+
+def remember_build(cache_root: Path, output: Path, digest: str, archive: Path, sha: str) -> None:
+    path = _record_path(cache_root, output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"inputs": digest, "output": str(output), "archive": str(archive), "sha256": sha}
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    os.replace(partial, path)
