@@ -32,7 +32,20 @@ def timed(argv: list[str], **kwargs: object) -> float:
     return time.perf_counter() - start
 
 
-def build(work: Path, interpreter: Path, cache: Path, name: str) -> dict[str, object]:
+def clone_repo(work: Path) -> Path:
+    """A clone of this checkout (with its generated samples and docs) that the app-only
+    rebuild may modify."""
+    clone = work / "repo"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    for generated in ("sample_projects", "var/docs_bundle"):
+        if (REPO / generated).is_dir():
+            shutil.copytree(REPO / generated, clone / generated, symlinks=True)
+    return clone
+
+
+def build(
+    project: Path, work: Path, interpreter: Path, cache: Path, name: str, output: str = ""
+) -> dict[str, object]:
     from djdesk_bundle.build import build as run_build
     from djdesk_bundle.config import load_options
     from djdesk_bundle.ui import Reporter
@@ -43,17 +56,35 @@ def build(work: Path, interpreter: Path, cache: Path, name: str) -> dict[str, ob
         DJDESK_BUNDLE_CACHE_DIR=str(cache),
         DJDESK_BUNDLE_INTERPRETER_MANIFEST=str(interpreter / "manifest.toml"),
     )
-    options = load_options(REPO, env)
+    options = load_options(project, env)
+    out = work / (output or name)
     start = time.perf_counter()
-    result = run_build(
-        options, Reporter(verbosity=-1), env, output=work / name / "out", dist=work / name / "dist"
-    )
+    result = run_build(options, Reporter(verbosity=-1), env, output=out / "out", dist=out / "dist")
     return {
         "total": time.perf_counter() - start,
         "stages": dict(result.timings),
         "output": str(result.output),
         "archive": str(result.archive),
+        "sha256": result.archive_sha256,
     }
+
+
+def builds(work: Path, interpreter: Path) -> dict[str, dict[str, object]]:
+    """Cold (empty caches), warm (caches filled, new output), app-only, no-op."""
+    project = clone_repo(work)
+    cache = work / "cache"
+    # The SBOM validator's imports are paid once per process: pay them before timing.
+    import cyclonedx.validation.json  # noqa: F401
+
+    from djdesk_bundle.sbom import validate_sbom  # noqa: F401
+
+    results = {"cold": build(project, work, interpreter, cache, "cold")}
+    results["warm"] = build(project, work, interpreter, cache, "warm")
+    views = project / "app" / "inspector" / "views.py"
+    views.write_text(views.read_text() + "# an app-only change\n")
+    results["app_only"] = build(project, work, interpreter, cache, "app_only", output="warm")
+    results["no_op"] = build(project, work, interpreter, cache, "no_op", output="warm")
+    return results
 
 
 def tree_size(root: Path) -> tuple[int, int]:
@@ -131,13 +162,19 @@ def install_baseline(work: Path) -> dict[str, float]:
     return {"uv_cold_s": uv, "pip_cold_s": pip, "pip_over_uv": pip / uv}
 
 
+PHASES = ("interpreter", "django-setup", "migration-check", "listening")
+
+
 def boot_once(out: Path, data: Path) -> dict[str, float]:
-    env = {"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data)}
+    """Spawn the launcher; seconds from spawn to the end of each phase and to the first
+    200 on the status API (the phases come from the launcher's DJDESK_BOOT_TIMING marks)."""
+    env = {"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data), "DJDESK_BOOT_TIMING": "1"}
+    spawned = time.time()
     start = time.perf_counter()
     process = subprocess.Popen(
         [str(out / "python/bin/python3"), "-I", str(out / "run_django.py"), "--port", "0"],
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
@@ -150,13 +187,19 @@ def boot_once(out: Path, data: Path) -> dict[str, float]:
         response.read()
     first = time.perf_counter() - start
     process.terminate()
-    process.wait()
-    return {"ready": ready, "first_200": first}
+    _, stderr = process.communicate()
+    marks = {}
+    for text in stderr.splitlines():
+        if text.startswith("DJDESK_TIMING "):
+            _, phase, stamp = text.split()
+            marks[phase] = float(stamp) - spawned
+    return {"ready": ready, "first_200": first, **marks}
 
 
 def floor(out: Path, data: Path) -> float:
     code = (
-        "import sys, os; sys.path[:0]=[os.path.join(sys.argv[1], 'app'), os.path.join(sys.argv[1], 'site-packages')];"
+        "import sys, os; sys.dont_write_bytecode=True;"
+        "sys.path[:0]=[os.path.join(sys.argv[1], 'app'), os.path.join(sys.argv[1], 'site-packages')];"
         "os.environ['DJANGO_SETTINGS_MODULE']='djdesk.settings.desktop'; import django; django.setup()"
     )
     return timed(
@@ -165,31 +208,68 @@ def floor(out: Path, data: Path) -> float:
     )
 
 
+def dev_boot(work: Path) -> float:
+    """The development path for comparison: migrate, then runserver, until the first 200."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DJDESK_"))},
+        "DJANGO_SETTINGS_MODULE": "djdesk.settings.local",
+        "DJDESK_DATA_DIR": str(work / "dev-data"),
+    }
+    manage = [sys.executable, "manage.py"]
+    start = time.perf_counter()
+    subprocess.run([*manage, "migrate", "-v", "0"], cwd=REPO / "app", env=env, check=True)
+    process = subprocess.Popen(
+        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=REPO / "app",
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/api/workspaces/atlas-telemetry/status/", timeout=5
+                ) as response:
+                    response.read()
+                return time.perf_counter() - start
+            except OSError:
+                time.sleep(0.02)
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def summary(runs: list[dict[str, float]]) -> dict[str, object]:
+    phases = {}
+    for phase in PHASES:
+        values = [r[phase] for r in runs if phase in r]
+        if values:
+            phases[phase] = statistics.median(values)
+    return {
+        "ready_median_s": statistics.median(r["ready"] for r in runs),
+        "first_200_median_s": statistics.median(r["first_200"] for r in runs),
+        "first_200_worst_s": max(r["first_200"] for r in runs),
+        "phases_median_s": phases,
+    }
+
+
 def boots(out: Path, work: Path, count: int) -> dict[str, object]:
     migrated = work / "boot-migrated"
-    boot_once(out, migrated)  # migrate once
+    boot_once(out, migrated)  # the first launch, then every launch after it
     warm = [boot_once(out, migrated) for _ in range(count)]
-    empty = []
-    for i in range(count):
-        empty.append(boot_once(out, work / f"boot-empty-{i}"))
-    floors = [floor(out, migrated) for _ in range(count)]
-    median = lambda values: statistics.median(values)  # noqa: E731
-    base = median(floors)
-    return {
-        "floor_median_s": base,
-        "migrated": {
-            "ready_median_s": median([b["ready"] for b in warm]),
-            "first_200_median_s": median([b["first_200"] for b in warm]),
-            "first_200_worst_s": max(b["first_200"] for b in warm),
-        },
-        "empty": {
-            "ready_median_s": median([b["ready"] for b in empty]),
-            "first_200_median_s": median([b["first_200"] for b in empty]),
-            "first_200_worst_s": max(b["first_200"] for b in empty),
-        },
-        "migrated_over_floor": median([b["first_200"] for b in warm]) / base,
-        "empty_over_floor": median([b["first_200"] for b in empty]) / base,
-    }
+    empty = [boot_once(out, work / f"boot-empty-{i}") for i in range(count)]
+    base = statistics.median(floor(out, migrated) for _ in range(count))
+    result = {"floor_median_s": base, "migrated": summary(warm), "empty": summary(empty)}
+    for key in ("migrated", "empty"):
+        result[f"{key}_over_floor"] = result[key]["first_200_median_s"] / base  # type: ignore[index]
+    result["dev_runserver_first_200_s"] = dev_boot(work)
+    return result
 
 
 def polling(out: Path, work: Path, count: int) -> dict[str, object]:
@@ -248,7 +328,41 @@ def polling(out: Path, work: Path, count: int) -> dict[str, object]:
         "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1],
         "bytes_full": full_bytes,
         "bytes_304": 0,
+        **query_counts(data, "bench-25"),
     }
+
+
+QUERY_COUNTER = """
+import json, sys
+import django
+django.setup()
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+client, url = Client(HTTP_HOST="127.0.0.1"), f"/api/workspaces/{sys.argv[1]}/status/"
+with CaptureQueriesContext(connection) as full:
+    etag = client.get(url)["ETag"]
+with CaptureQueriesContext(connection) as cached:
+    status = client.get(url, HTTP_IF_NONE_MATCH=etag).status_code
+assert status == 304, status
+print(json.dumps({"queries_full": len(full), "queries_304": len(cached)}))
+"""
+
+
+def query_counts(data: Path, slug: str) -> dict[str, int]:
+    """SQL queries per poll, full and 304, counted by Django against the same database."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DJDESK_"))},
+        "DJANGO_SETTINGS_MODULE": "djdesk.settings.desktop",
+        "DJDESK_DATA_DIR": str(data),
+        "PYTHONPATH": str(REPO / "app"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", QUERY_COUNTER, slug], env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"counting queries failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,9 +389,8 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             capture_output=True,
         )
-        results["build_cold"] = build(work, interpreter, work / "cache", "cold")
-        results["build_warm"] = build(work, interpreter, work / "cache", "warm")
-        out = Path(str(results["build_warm"]["output"]))  # type: ignore[index]
+        results["builds"] = builds(work, interpreter)
+        out = Path(str(results["builds"]["warm"]["output"]))  # type: ignore[index]
         size, files = tree_size(out)
         with tempfile.TemporaryDirectory() as raw:
             shutil.unpack_archive(next(interpreter.glob("*.tar.gz")), raw)
@@ -286,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         results["payload"] = {
             "unpacked_bytes": size,
             "files": files,
-            "archive_bytes": Path(str(results["build_warm"]["archive"])).stat().st_size,  # type: ignore[index]
+            "archive_bytes": Path(str(results["builds"]["warm"]["archive"])).stat().st_size,  # type: ignore[index]
             "interpreter_unpruned_bytes": unpruned,
             "interpreter_pruned_bytes": pruned,
             "biggest_dirs": biggest_dirs(out),
@@ -304,11 +417,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(r: dict) -> None:  # type: ignore[type-arg]
-    rows = [
-        ("cold build (s)", f"{r['build_cold']['total']:.1f}"),
-        ("warm build (s)", f"{r['build_warm']['total']:.1f}"),
-    ]
-    rows += [(f"  warm {k} (s)", f"{v:.2f}") for k, v in r["build_warm"]["stages"].items()]
+    b = r["builds"]
+    cold = b["cold"]["total"]
+    rows = [("cold build (s)", f"{cold:.1f}")]
+    for name, label in (
+        ("warm", "warm build"),
+        ("app_only", "app-only rebuild"),
+        ("no_op", "no-op rebuild"),
+    ):
+        rows.append(
+            (
+                f"{label} (s, % of cold)",
+                f"{b[name]['total']:.1f} ({100 * b[name]['total'] / cold:.0f}%)",
+            )
+        )
+    for name in ("cold", "app_only"):
+        stages = ", ".join(f"{k} {v:.1f}" for k, v in b[name]["stages"].items())
+        rows.append((f"  {name} stages (s)", stages))
     p = r["payload"]
     rows += [
         ("payload unpacked (MB)", f"{p['unpacked_bytes'] / 1e6:.1f}"),
@@ -328,6 +453,17 @@ def print_table(r: dict) -> None:  # type: ignore[type-arg]
             )
         ]
     bt = r["boot"]
+
+    def phases(key: str) -> str:
+        marks = bt[key]["phases_median_s"]
+        steps, last = [], 0.0
+        for phase in ("interpreter", "django-setup", "migration-check", "listening"):
+            if phase in marks:
+                steps.append(f"{phase} {marks[phase] - last:.2f}")
+                last = marks[phase]
+        steps.append(f"first response {bt[key]['first_200_median_s'] - last:.2f}")
+        return ", ".join(steps)
+
     rows += [
         ("boot floor: django.setup() (s)", f"{bt['floor_median_s']:.2f}"),
         (
@@ -340,6 +476,12 @@ def print_table(r: dict) -> None:  # type: ignore[type-arg]
             f"{bt['empty']['first_200_median_s']:.2f} / {bt['empty']['first_200_worst_s']:.2f} "
             f"({bt['empty_over_floor']:.2f}x floor)",
         ),
+        ("  migrated phases (s)", phases("migrated")),
+        ("  empty phases (s)", phases("empty")),
+        (
+            "dev runserver (migrate + runserver): first 200 (s)",
+            f"{bt['dev_runserver_first_200_s']:.2f}",
+        ),
     ]
     pl = r["polling"]
     rows += [
@@ -348,6 +490,7 @@ def print_table(r: dict) -> None:  # type: ignore[type-arg]
             f"{pl['p50_ms']:.1f} / {pl['p99_ms']:.1f}",
         ),
         ("status poll bytes: full / 304", f"{pl['bytes_full']} / {pl['bytes_304']}"),
+        ("status poll SQL queries: full / 304", f"{pl['queries_full']} / {pl['queries_304']}"),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:

@@ -8,7 +8,9 @@ Checked when a preset is saved and again right before anything is executed.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.conf import settings
 
@@ -69,3 +71,38 @@ def render_argv(argv: list[str], values: dict[str, str]) -> list[str]:
         else:
             rendered.append(item)
     return rendered
+
+
+# The Data Lab's live kernels: the one non-manage.py command, with a fixed argv shape.
+LAB_MODULE = "jupyter_server"
+LAB_REQUIRED = (
+    "--ServerApp.ip=127.0.0.1",
+    "--ServerApp.open_browser=False",
+    "--ServerApp.terminals_enabled=False",
+    "--ServerApp.allow_remote_access=False",
+    "--ContentsManager.allow_hidden=False",
+    "--ServerApp.port_retries=0",
+)
+LAB_OPTIONAL = ("--ServerApp.allow_root=True",)
+LAB_PORT = re.compile(r"^--ServerApp\.port=([1-9][0-9]{0,4})$")
+
+
+def check_lab_argv(argv: list[str], folder: Path, lab_root: Path) -> None:
+    """Our interpreter, ``-m jupyter_server``, the safety options, a port, and a root that
+    is the workspace's export folder inside the Data Lab root; anything else is refused."""
+    if argv[:3] != [sys.executable, "-m", LAB_MODULE]:
+        raise NotAllowed(f"the lab must run as {sys.executable} -m {LAB_MODULE}")
+    options = argv[3:]
+    missing = [option for option in LAB_REQUIRED if option not in options]
+    if missing:
+        raise NotAllowed(f"the lab must run with {', '.join(missing)}")
+    root = folder.resolve()
+    if not root.is_relative_to(lab_root.resolve()) or root == lab_root.resolve():
+        raise NotAllowed(f"the lab may only open a workspace's export folder, not {root}")
+    for option in options:
+        if option in LAB_REQUIRED or option in LAB_OPTIONAL or LAB_PORT.match(option):
+            continue
+        if option != f"--ServerApp.root_dir={root}":
+            raise NotAllowed(f"{option!r} is not an allowed option of the lab server")
+    if f"--ServerApp.root_dir={root}" not in options:
+        raise NotAllowed("the lab must run with its root at the export folder")

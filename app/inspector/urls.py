@@ -14,6 +14,7 @@ urlpatterns = [
     path(
         "api/workspaces/<slug:slug>/data-lab/export/", views.data_lab_export, name="data-lab-export"
     ),
+    path("api/workspaces/<slug:slug>/data-lab/live/", views.data_lab_live, name="data-lab-live"),
     path(
         "workspaces/<slug:slug>/data-lab/<str:template>/",
         views.data_lab_preview,

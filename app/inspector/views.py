@@ -18,7 +18,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import FormView, TemplateView
 
-from . import datalab, services
+from . import datalab, live_lab, services
 from .forms import WorkspaceWizardForm
 from .models import ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
 from .task_requests import RequestError, create_task_run, run_dict
@@ -87,7 +87,7 @@ class RescanView(View):
 
 @require_GET
 def workspace_status(request: HttpRequest, slug: str) -> HttpResponse:
-    workspace = Workspace.objects.filter(slug=slug).first()
+    workspace = services.workspace_for_status(slug)
     if workspace is None:
         return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug!r}")
     etag = services.status_etag(workspace)
@@ -189,6 +189,28 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if request.path.startswith("/api/"):
         return json_error(HTTPStatus.FORBIDDEN, f"CSRF check failed: {reason}", field="csrf")
     return HttpResponse(f"CSRF check failed: {reason}", status=HTTPStatus.FORBIDDEN)
+
+
+@require_http_methods(["POST", "DELETE"])
+def data_lab_live(request: HttpRequest, slug: str) -> HttpResponse:
+    """POST: start (or find) the live Jupyter server over the export folder; DELETE: stop it."""
+    if not settings.DJDESK_FLAG_DATA_LAB:
+        return json_error(HTTPStatus.NOT_FOUND, "the Data Lab is off (DJDESK_FLAG_DATA_LAB)")
+    workspace = Workspace.objects.filter(slug=slug).first()
+    if workspace is None:
+        return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug!r}")
+    if request.method == "DELETE":
+        if not live_lab.stop(workspace):
+            return json_error(HTTPStatus.NOT_FOUND, "no live lab is running for this workspace")
+        return HttpResponse(status=HTTPStatus.NO_CONTENT)
+    try:
+        lab = live_lab.start(workspace)
+    except live_lab.LabUnavailable as error:
+        return json_error(HTTPStatus.CONFLICT, str(error))
+    return JsonResponse(
+        {"url": f"{lab.url}tree?token={lab.token}", "folder": str(lab.folder)},
+        status=HTTPStatus.CREATED,
+    )
 
 
 @require_POST

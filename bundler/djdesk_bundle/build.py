@@ -156,7 +156,8 @@ def build(
         staging.mkdir()
         plan = Plan(options, reporter, clock, pin, state, locked, staging, work, dist, hooks)
         result = _run_stages(plan)
-        publish(staging, output)
+        with clock.stage("publish"):
+            publish(staging, output)
         result.output = output
         remember_build(cache_dir(options), output, digest, result.archive, result.archive_sha256)
         return result

@@ -78,6 +78,18 @@ def make_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="rebuild even when nothing has changed"
     )
     build_cmd.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also ship an optional dependency group of the app (repeatable)",
+    )
+    build_cmd.add_argument(
+        "--with-data-lab",
+        action="store_true",
+        help="ship the Data Lab's live kernels (same as --extra data-lab)",
+    )
+    build_cmd.add_argument(
         "--check-reproducible", action="store_true", help="build twice and compare the archives"
     )
 
@@ -163,7 +175,11 @@ def _summary(reporter: Reporter, result: BuildResult) -> None:
 
 
 def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
-    options = _options(args, **({"compile-bytecode": False} if args.no_compile else {}))
+    overrides: dict[str, Any] = {"compile-bytecode": False} if args.no_compile else {}
+    extras = [*args.extra, *(["data-lab"] if args.with_data_lab else [])]
+    if extras:
+        overrides["extras"] = extras
+    options = _options(args, **overrides)
     if args.check_reproducible:
         differences = check_reproducible(options, reporter, os.environ)
         if differences:

@@ -63,6 +63,7 @@ class Options:
     npm_lock: str = "electron/package-lock.json"  # the shell's npm deps, for the SBOM
     worker_command: str = ""  # a management command the launcher runs beside the server
     template_database: bool = True  # ship a pre-migrated SQLite database for first launch
+    extras: tuple[str, ...] = ()  # optional dependency groups of the app to ship too
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def path(self, relative: str) -> Path:

@@ -94,6 +94,7 @@ def export_locked_requirements(options: Options, offline: bool = False) -> Locke
             "--no-header",
             "--format",
             "requirements-txt",
+            *(arg for extra in options.extras for arg in ("--extra", extra)),
         ],
         cwd=project,
     )

@@ -233,6 +233,21 @@
     if (!panel) return;
     const error = panel.querySelector("[data-export-error]");
     panel.addEventListener("click", async (event) => {
+      const live = event.target.closest("[data-live-lab]");
+      if (live) {
+        error.hidden = true;
+        const response = await window.djdeskFetch(live.dataset.liveLab, { method: "POST" });
+        const data = await response.json();
+        if (!response.ok) {
+          error.textContent = data.error;
+          error.hidden = false;
+        } else if (window.djdeskNative && window.djdeskNative.openExternal) {
+          window.djdeskNative.openExternal(data.url);
+        } else {
+          window.open(data.url, "_blank", "noopener");
+        }
+        return;
+      }
       const button = event.target.closest("[data-export-template]");
       if (!button) return;
       error.hidden = true;
