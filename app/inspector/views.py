@@ -191,14 +191,22 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return HttpResponse(f"CSRF check failed: {reason}", status=HTTPStatus.FORBIDDEN)
 
 
-@require_http_methods(["POST", "DELETE"])
-def data_lab_live(request: HttpRequest, slug: str) -> HttpResponse:
-    """POST: start (or find) the live Jupyter server over the export folder; DELETE: stop it."""
+def data_lab_workspace(slug: str) -> Workspace | JsonResponse:
+    """The workspace of a Data Lab API call, or the JSON 404 saying what is missing."""
     if not settings.DJDESK_FLAG_DATA_LAB:
         return json_error(HTTPStatus.NOT_FOUND, "the Data Lab is off (DJDESK_FLAG_DATA_LAB)")
     workspace = Workspace.objects.filter(slug=slug).first()
     if workspace is None:
         return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug!r}")
+    return workspace
+
+
+@require_http_methods(["POST", "DELETE"])
+def data_lab_live(request: HttpRequest, slug: str) -> HttpResponse:
+    """POST: start (or find) the live Jupyter server over the export folder; DELETE: stop it."""
+    workspace = data_lab_workspace(slug)
+    if isinstance(workspace, JsonResponse):
+        return workspace
     if request.method == "DELETE":
         if not live_lab.stop(workspace):
             return json_error(HTTPStatus.NOT_FOUND, "no live lab is running for this workspace")
@@ -215,11 +223,9 @@ def data_lab_live(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def data_lab_export(request: HttpRequest, slug: str) -> JsonResponse:
-    if not settings.DJDESK_FLAG_DATA_LAB:
-        return json_error(HTTPStatus.NOT_FOUND, "the Data Lab is off (DJDESK_FLAG_DATA_LAB)")
-    workspace = Workspace.objects.filter(slug=slug).first()
-    if workspace is None:
-        return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug!r}")
+    workspace = data_lab_workspace(slug)
+    if isinstance(workspace, JsonResponse):
+        return workspace
     try:
         data = json.loads(request.body or b"{}")
         template = (

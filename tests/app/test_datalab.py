@@ -17,13 +17,6 @@ TEMPLATES = ["schema-audit", "migration-status", "log-study"]
 
 
 @pytest.fixture
-def lab(settings, tmp_path: Path) -> Path:
-    settings.DJDESK_FLAG_DATA_LAB = True
-    settings.INSPECTOR_DATA_LAB_ROOT = tmp_path / "lab"
-    return tmp_path / "lab"
-
-
-@pytest.fixture
 def atlas() -> Workspace:
     workspace = Workspace.objects.get(slug="atlas-telemetry")
     services.start_scans(workspace)

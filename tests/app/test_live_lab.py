@@ -22,13 +22,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def lab(settings, tmp_path: Path) -> Path:
-    settings.DJDESK_FLAG_DATA_LAB = True
-    settings.INSPECTOR_DATA_LAB_ROOT = tmp_path / "lab"
-    return tmp_path / "lab"
-
-
-@pytest.fixture
 def atlas(client, lab: Path) -> Workspace:
     workspace = Workspace.objects.get(slug="atlas-telemetry")
     services.start_scans(workspace)
