@@ -220,6 +220,7 @@ def _run_stages(plan: Plan) -> BuildResult:
             repr(sorted(options.prune)),
             str(compile_wanted),
         )
+        interpreter_key = key
         hit, facts = cached_tree(cache_root, key, python_root, make_interpreter)
         if hit:
             clock.note("cached")
@@ -247,6 +248,7 @@ def _run_stages(plan: Plan) -> BuildResult:
             str(compile_wanted and own),
             uv_version(),
         )
+        site_packages_key = key
         hit, _ = cached_tree(
             cache_root, key, staging / contract.SITE_PACKAGES_DIR, make_site_packages
         )
@@ -338,8 +340,14 @@ def _run_stages(plan: Plan) -> BuildResult:
     after("describe")
     with clock.stage("pack"):
         archive_path = plan.dist / contract.archive_name(state.name, state.version, pin.triple)
+        # Both trees are what their stage keys name (nothing writes into them later), so
+        # their compressed member is found by those keys without reading them.
         digest = write_archive(
-            staging, archive_path, state.source_date_epoch, cache=cache_root / "pack"
+            staging,
+            archive_path,
+            state.source_date_epoch,
+            cache=cache_root / "pack",
+            stable_key=stage_key("archive-prefix", interpreter_key, site_packages_key),
         )
     after("pack")
     return BuildResult(

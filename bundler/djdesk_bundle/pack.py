@@ -30,6 +30,7 @@ from . import contract
 
 STABLE_MTIME = 315532800  # 1980-01-01, as in wheels: the oldest time ZIP and tools agree on
 COMPRESS_LEVEL = 6
+PACK_FORMAT = "2"  # bump when the bytes written for the same entries change
 MEMBERS_KEPT = 4  # compressed prefixes kept in the cache (one per interpreter + deps set)
 _ENCODING = ("utf-8", "surrogateescape")
 
@@ -131,15 +132,20 @@ def _gzip_member(raw: BinaryIO, produce: Callable[[BinaryIO], None]) -> None:
         produce(gz)  # type: ignore[arg-type]
 
 
-def _cached_member(raw: BinaryIO, cache: Path, produce: Callable[[BinaryIO], None]) -> None:
+def _cached_member(
+    raw: BinaryIO, cache: Path, produce: Callable[[BinaryIO], None], content_key: str | None
+) -> None:
     """Append a compressed member, reused when its uncompressed bytes were seen before.
 
-    The key is the digest of the tar bytes themselves (read, not compressed: cheap) with
-    the zlib version and level, so a cached member is exactly what compressing gives."""
-    digest = _Digest()
-    produce(digest)  # type: ignore[arg-type]
+    The key names the tar bytes: ``content_key`` when the caller knows what determines them
+    (the stage-cache keys of the trees), else their digest (read, not compressed: cheap);
+    with the zlib version and level, so a cached member is exactly what compressing gives."""
+    if content_key is None:
+        digest = _Digest()
+        produce(digest)  # type: ignore[arg-type]
+        content_key = digest.hash.hexdigest()
     key = hashlib.sha256(
-        f"{digest.hash.hexdigest()} {zlib.ZLIB_RUNTIME_VERSION} {COMPRESS_LEVEL}".encode()
+        f"{PACK_FORMAT} {content_key} {zlib.ZLIB_RUNTIME_VERSION} {COMPRESS_LEVEL}".encode()
     ).hexdigest()[:40]
     cache.mkdir(parents=True, exist_ok=True)
     entry = cache / f"{key}.gz"
@@ -162,6 +168,7 @@ def write_members(
     root_name: str,
     members: list[Member],
     cache: Path | None = None,
+    content_key: str | None = None,
 ) -> str:
     """Write ``base``'s entries under ``root_name/`` atomically, one gzip member per
     ``Member``; return the sha256 (also written to ``<archive>.sha256``)."""
@@ -173,7 +180,7 @@ def write_members(
             last = index == len(members) - 1
             produce = partial(_write_member, writer, member, index == 0, last)
             if cache is not None and member.cacheable and not last:
-                _cached_member(raw, cache, _rewinding(writer, writer.offset, produce))
+                _cached_member(raw, cache, _rewinding(writer, writer.offset, produce), content_key)
             else:
                 _gzip_member(raw, produce)
     digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
@@ -209,14 +216,20 @@ def write_deterministic_tar(
 
 
 def write_archive(
-    payload: Path, destination: Path, source_date_epoch: int, cache: Path | None = None
+    payload: Path,
+    destination: Path,
+    source_date_epoch: int,
+    cache: Path | None = None,
+    stable_key: str | None = None,
 ) -> str:
     """The payload archive; its sha256 is returned and written to ``<archive>.sha256``.
-    With ``cache``, the compressed interpreter + dependencies member is reused."""
+    With ``cache``, the compressed interpreter + dependencies member is reused; with
+    ``stable_key`` (what determines those two trees), without even reading them."""
     return write_members(
         destination,
         payload,
         contract.ARCHIVE_ROOT,
         archive_members(payload, source_date_epoch),
         cache,
+        stable_key,
     )
