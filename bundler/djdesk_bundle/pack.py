@@ -30,7 +30,7 @@ from . import contract
 
 STABLE_MTIME = 315532800  # 1980-01-01, as in wheels: the oldest time ZIP and tools agree on
 COMPRESS_LEVEL = 6
-PACK_FORMAT = "2"  # bump when the bytes written for the same entries change
+PACK_FORMAT = "3"  # bump when the bytes written for the same entries change
 MEMBERS_KEPT = 4  # compressed prefixes kept in the cache (one per interpreter + deps set)
 _ENCODING = ("utf-8", "surrogateescape")
 
@@ -116,12 +116,19 @@ class _TarWriter:
             put(tarfile.NUL * (-self.offset % tarfile.RECORDSIZE))
 
 
-class _Digest:
+class _Counting:
+    """A sink that counts what is written to it, and hashes it or passes it on."""
+
     def __init__(self) -> None:
-        self.hash = hashlib.sha256()
+        self.forward: BinaryIO | None = None
+        self.size, self.hash = 0, hashlib.sha256()
 
     def write(self, data: bytes) -> int:
-        self.hash.update(data)
+        if self.forward is None:
+            self.hash.update(data)
+        else:
+            self.forward.write(data)
+        self.size += len(data)
         return len(data)
 
 
@@ -134,25 +141,36 @@ def _gzip_member(raw: BinaryIO, produce: Callable[[BinaryIO], None]) -> None:
 
 def _cached_member(
     raw: BinaryIO, cache: Path, produce: Callable[[BinaryIO], None], content_key: str | None
-) -> None:
-    """Append a compressed member, reused when its uncompressed bytes were seen before.
+) -> int:
+    """Append a compressed member, reused when its uncompressed bytes were seen before;
+    return their length (recorded in the entry's name, `<key>-<length>.gz`, so that a
+    member found by ``content_key`` need not be read to know where the next one starts).
 
     The key names the tar bytes: ``content_key`` when the caller knows what determines them
     (the stage-cache keys of the trees), else their digest (read, not compressed: cheap);
     with the zlib version and level, so a cached member is exactly what compressing gives."""
     if content_key is None:
-        digest = _Digest()
+        digest = _Counting()
         produce(digest)  # type: ignore[arg-type]
         content_key = digest.hash.hexdigest()
     key = hashlib.sha256(
         f"{PACK_FORMAT} {content_key} {zlib.ZLIB_RUNTIME_VERSION} {COMPRESS_LEVEL}".encode()
     ).hexdigest()[:40]
     cache.mkdir(parents=True, exist_ok=True)
-    entry = cache / f"{key}.gz"
-    if not entry.is_file():
+    found = sorted(cache.glob(f"{key}-*.gz"))
+    if found:
+        entry = found[0]
+    else:
         partial = cache / f"{key}.gz.tmp-{os.getpid()}"
+        counted = _Counting()
+
+        def compress(gz: BinaryIO) -> None:
+            counted.forward = gz
+            produce(counted)  # type: ignore[arg-type]
+
         with partial.open("wb") as out:
-            _gzip_member(out, produce)
+            _gzip_member(out, compress)
+        entry = cache / f"{key}-{counted.size}.gz"
         os.replace(partial, entry)
     os.utime(entry)  # most recently used
     with entry.open("rb") as cached:
@@ -160,6 +178,7 @@ def _cached_member(
     kept = sorted(cache.glob("*.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in kept[MEMBERS_KEPT:]:
         old.unlink(missing_ok=True)
+    return int(entry.stem.rsplit("-", 1)[1])
 
 
 def write_members(
@@ -180,7 +199,9 @@ def write_members(
             last = index == len(members) - 1
             produce = partial(_write_member, writer, member, index == 0, last)
             if cache is not None and member.cacheable and not last:
-                _cached_member(raw, cache, _rewinding(writer, writer.offset, produce), content_key)
+                start = writer.offset
+                size = _cached_member(raw, cache, _rewinding(writer, start, produce), content_key)
+                writer.offset = start + size  # also when the member came from the cache unread
             else:
                 _gzip_member(raw, produce)
     digest = hashlib.sha256(tmp.read_bytes()).hexdigest()

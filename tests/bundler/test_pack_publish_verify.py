@@ -170,3 +170,18 @@ def test_the_two_member_archive_reads_everywhere(tmp_path: Path) -> None:
     assert (out / "django-bundle/app/manage.py").read_text() == "1"
     assert os.readlink(out / "django-bundle/python/bin/python3") == "python3.11"
     assert verify(archive).ok
+
+
+def test_a_member_found_by_key_gives_the_same_archive(tmp_path: Path) -> None:
+    """Found by the trees' stage keys, the cached member is not read: the archive must
+    still be what writing everything gives (the tar padding depends on its length)."""
+    payload = make_payload(tmp_path / "p")
+    plain = write_archive(payload, tmp_path / "plain.tar.gz", 1700000000)
+    cache = tmp_path / "cache"
+    for name in ("cold", "warm"):
+        digest = write_archive(
+            payload, tmp_path / f"{name}.tar.gz", 1700000000, cache=cache, stable_key="k1"
+        )
+        assert digest == plain, name
+    (entry,) = cache.glob("*.gz")
+    assert int(entry.stem.rsplit("-", 1)[1]) == len(gzip_members(tmp_path / "warm.tar.gz")[0])
