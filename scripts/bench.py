@@ -104,25 +104,11 @@ def biggest_dirs(root: Path, count: int = 10) -> list[tuple[str, int]]:
 
 def install_baseline(work: Path) -> dict[str, float]:
     """The same locked install with uv and with pip, each from a cold cache."""
-    req = work / "req.txt"
-    req.write_text(
-        subprocess.run(
-            [
-                "uv",
-                "export",
-                "--frozen",
-                "--package",
-                "djdesk",
-                "--no-dev",
-                "--no-emit-workspace",
-                "--no-header",
-            ],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+    from djdesk_bundle.config import load_options
+    from djdesk_bundle.install import export_locked_requirements
+
+    req = work / "req.txt"  # exactly what `djdesk-bundle build` installs
+    req.write_text(export_locked_requirements(load_options(REPO, os.environ)).requirements)
     uv = timed(
         [
             "uv",
@@ -162,22 +148,28 @@ def install_baseline(work: Path) -> dict[str, float]:
     return {"uv_cold_s": uv, "pip_cold_s": pip, "pip_over_uv": pip / uv}
 
 
+def launch_payload(
+    out: Path, data: Path, stderr: int = subprocess.DEVNULL, **env: str
+) -> subprocess.Popen[str]:
+    """The payload's launcher on a free port, as the shell starts it."""
+    return subprocess.Popen(
+        [str(out / "python/bin/python3"), "-I", str(out / "run_django.py"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        env={"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data), **env},
+    )
+
+
 PHASES = ("interpreter", "django-setup", "migration-check", "listening")
 
 
 def boot_once(out: Path, data: Path) -> dict[str, float]:
     """Spawn the launcher; seconds from spawn to the end of each phase and to the first
     200 on the status API (the phases come from the launcher's DJDESK_BOOT_TIMING marks)."""
-    env = {"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data), "DJDESK_BOOT_TIMING": "1"}
     spawned = time.time()
     start = time.perf_counter()
-    process = subprocess.Popen(
-        [str(out / "python/bin/python3"), "-I", str(out / "run_django.py"), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    process = launch_payload(out, data, stderr=subprocess.PIPE, DJDESK_BOOT_TIMING="1")
     line = process.stdout.readline()  # type: ignore[union-attr]
     ready = time.perf_counter() - start
     url = line.split()[1]
@@ -310,14 +302,7 @@ def polling(out: Path, work: Path, count: int) -> dict[str, object]:
                 " (?, ?, '{}', '', 'succeeded', 100, '[]', 'ok', '', 0, '2025-01-01', '2025-01-01')",
                 [(wid, preset)] * 20,
             )
-    env = {"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data)}
-    process = subprocess.Popen(
-        [str(out / "python/bin/python3"), "-I", str(out / "run_django.py"), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
+    process = launch_payload(out, data)
     url = process.stdout.readline().split()[1] + "api/workspaces/bench-25/status/"  # type: ignore[union-attr]
     latencies, etag, full_bytes = [], None, 0
     with urllib.request.urlopen(url, timeout=10) as response:

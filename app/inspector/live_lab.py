@@ -28,7 +28,7 @@ from django.conf import settings
 from .allowlist import LAB_MODULE, check_lab_argv
 from .datalab import export_dir
 from .models import Workspace
-from .runner import kill_group, minimal_env, workspace_python
+from .runner import kill_group, minimal_env, own_packages_env
 
 START_TIMEOUT = 60.0
 
@@ -113,11 +113,10 @@ def start(workspace: Workspace) -> LiveLab:
         argv = lab_argv(folder.resolve(), port)
         check_lab_argv(argv, folder, Path(settings.INSPECTOR_DATA_LAB_ROOT))
         token = secrets.token_urlsafe(24)
-        _, python_env = workspace_python(workspace, folder)  # our packages, not the project's
         jupyter_home = Path(settings.INSPECTOR_DATA_LAB_ROOT) / ".jupyter"
         env = minimal_env(
             {
-                **python_env,
+                **own_packages_env(),  # the lab runs our interpreter, not the project's
                 "JUPYTER_TOKEN": token,  # not on the command line, where others could read it
                 "JUPYTER_CONFIG_DIR": str(jupyter_home / "config"),
                 "JUPYTER_DATA_DIR": str(jupyter_home / "data"),

@@ -41,11 +41,16 @@ def workspace_python(workspace: Workspace, project: Path) -> tuple[str, dict[str
             return str(candidate), {}
     if workspace.python_path:
         return workspace.python_path, {}
-    # Our own interpreter may run isolated (-I, as in the payload): hand it our packages.
+    return sys.executable, own_packages_env()
+
+
+def own_packages_env() -> dict[str, str]:
+    """Our interpreter may run isolated (-I, as in the payload): a child of it that should
+    import what we import needs our packages on PYTHONPATH."""
     packages = [
         p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and os.path.isdir(p)
     ]
-    return sys.executable, ({"PYTHONPATH": os.pathsep.join(packages)} if packages else {})
+    return {"PYTHONPATH": os.pathsep.join(packages)} if packages else {}
 
 
 def minimal_env(extra: dict[str, str]) -> dict[str, str]:

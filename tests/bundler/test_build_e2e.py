@@ -141,6 +141,16 @@ def read_ready(process: subprocess.Popen[str]) -> str:
     return line.split()[1]
 
 
+def boot_and_stop(out: Path, data_dir: Path) -> int:
+    """Start the payload on a data dir until it is ready, stop it; its exit code."""
+    process = launch(out, data_dir)
+    try:
+        read_ready(process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+    return process.wait(timeout=15)
+
+
 @pytest.fixture
 def server(built, tmp_path: Path) -> Iterator[Launched]:
     process = launch(built["out"], tmp_path / "data", DJDESK_SESSION_TOKEN="s3cret")
@@ -195,10 +205,7 @@ def test_guard_needs_token_and_loopback_host(server: Launched) -> None:
 
 def test_refuses_database_from_newer_version(built, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = launch(built["out"], data)
-    read_ready(first)
-    first.send_signal(signal.SIGTERM)
-    first.wait(timeout=15)
+    boot_and_stop(built["out"], data)
     with sqlite3.connect(data / "db.sqlite3") as db:
         db.execute(
             "INSERT INTO django_migrations (app, name, applied) "
@@ -499,10 +506,7 @@ def test_bundled_inspector_runs_a_task_preset(server: Launched) -> None:
 
 def test_failed_migration_leaves_the_database_as_it_was(built, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = launch(built["out"], data)
-    read_ready(first)
-    first.send_signal(signal.SIGTERM)
-    first.wait(timeout=15)
+    boot_and_stop(built["out"], data)
     db = data / "db.sqlite3"
     with closing(sqlite3.connect(db)) as connection, connection:
         # 0003-0005 pending, and a trigger that makes recording an applied migration fail:
@@ -530,18 +534,12 @@ def test_failed_migration_leaves_the_database_as_it_was(built, tmp_path: Path) -
 
 def test_pending_migration_is_backed_up_then_applied(built, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    first = launch(built["out"], data)
-    read_ready(first)
-    first.send_signal(signal.SIGTERM)
-    first.wait(timeout=15)
+    boot_and_stop(built["out"], data)
     with closing(sqlite3.connect(data / "db.sqlite3")) as connection, connection:
         connection.execute(
             "DELETE FROM django_migrations WHERE app='inspector' AND name LIKE '0005%'"
         )
-    second = launch(built["out"], data)
-    read_ready(second)
-    second.send_signal(signal.SIGTERM)
-    assert second.wait(timeout=15) == 0
+    assert boot_and_stop(built["out"], data) == 0
     (backup,) = (data / "backups").glob("db-*.sqlite3")
     with closing(sqlite3.connect(backup)) as connection:
         names = {
@@ -572,12 +570,7 @@ def test_first_launch_starts_from_the_pre_migrated_database(built, tmp_path: Pat
     assert {datetime.fromisoformat(a).timestamp() for a in applied} == {float(epoch)}
     assert seeded == [("atlas-telemetry",)]
     data = tmp_path / "data"
-    process = launch(out, data)
-    try:
-        read_ready(process)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
+    boot_and_stop(out, data)
     with closing(sqlite3.connect(data / "db.sqlite3")) as db:
         applied_here = {row[0] for row in db.execute("SELECT applied FROM django_migrations")}
     assert applied_here == applied  # copied, not migrated again at first launch
