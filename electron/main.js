@@ -3,10 +3,12 @@ import { app, BrowserWindow, Menu, Notification, dialog, ipcMain, session, shell
 import electronUpdater from 'electron-updater';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DATA_DIR, IPC, PAYLOAD } from './lib/contract.js';
 import { errorPageDataUrl } from './lib/errorPage.js';
 import { loadFeedTrust } from './lib/feedTrust.js';
 import { resolveServer } from './lib/interpreter.js';
 import { openRotatingLog } from './lib/logfile.js';
+import { createDispatcher, notificationText, preloadArgument } from './lib/ipc.js';
 import { choosePort } from './lib/port.js';
 import {
   CONTENT_SECURITY_POLICY, SESSION_COOKIE, SESSION_HEADER, isSafeExternalUrl, navigationDecision,
@@ -17,9 +19,7 @@ import { verifiedProviderClass } from './lib/updateFeed.js';
 import { UpdateController, loadSettings, prepareInstall, saveSettings } from './lib/updates.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const bundleDir = app.isPackaged
-  ? path.join(process.resourcesPath, 'django-bundle')
-  : path.join(here, 'django-bundle');
+const bundleDir = path.join(app.isPackaged ? process.resourcesPath : here, PAYLOAD.root);
 let mainWindow = null;
 let server = null;
 let appOrigin = null;
@@ -55,32 +55,41 @@ function setupSession() {
   });
 }
 
+function sendEvent(contents, name, payload) {
+  contents.send(IPC.event_channel, name, payload);
+}
+
+// One channel, one dispatcher: only the contract's actions, only from our window.
 function setupIpc() {
-  const fromOurWindow = (event) => mainWindow && event.sender === mainWindow.webContents;
-  ipcMain.on('djdesk:open-external', (event, url) => {
-    if (fromOurWindow(event) && isSafeExternalUrl(url)) shell.openExternal(url);
-  });
-  ipcMain.on('djdesk:notify', (event, { title, body }) => {
-    if (fromOurWindow(event) && Notification.isSupported()) new Notification({ title, body }).show();
-  });
-  ipcMain.on('djdesk:retry', (event) => {
-    if (fromOurWindow(event)) startServerAndLoad();
-  });
-  ipcMain.on('djdesk:update-state-request', (event) => {
-    if (fromOurWindow(event) && updates) event.sender.send('djdesk:update-state', updates.state);
-  });
-  ipcMain.on('djdesk:update-action', (event, action) => {
-    if (!fromOurWindow(event) || !updates) return;
-    if (action === 'check') updates.check({ manual: true });
-    if (action === 'download' && updates.state.phase === 'available') updates.download();
-    if (action === 'install' && updates.state.phase === 'ready') installUpdate();
-  });
+  const { actions, events } = IPC;
+  ipcMain.on(IPC.channel, createDispatcher({
+    isTrusted: (event) => Boolean(mainWindow) && event.sender === mainWindow.webContents,
+    log: (line) => log.write(line),
+    handlers: {
+      [actions.open_external]: (_event, url) => { if (isSafeExternalUrl(url)) shell.openExternal(String(url)); },
+      [actions.notify]: (_event, payload) => {
+        if (!Notification.isSupported()) return;
+        const { title, body } = notificationText(payload);
+        new Notification({ title: title || app.getName(), body }).show();
+      },
+      [actions.retry]: () => { startServerAndLoad(); },
+      [actions.update_state_request]: (event) => {
+        if (updates) sendEvent(event.sender, events.update_state, updates.state);
+      },
+      [actions.update_action]: (_event, action) => {
+        if (!updates) return;
+        if (action === 'check') updates.check({ manual: true });
+        if (action === 'download' && updates.state.phase === 'available') updates.download();
+        if (action === 'install' && updates.state.phase === 'ready') installUpdate();
+      },
+    },
+  }));
 }
 
 // Updates: electron-updater with a provider whose feed must be signed by the release
 // workflow (checked offline against the shipped trust root); never a silent restart.
 function setupUpdates() {
-  const settingsFile = path.join(app.getPath('userData'), 'shell-settings.json');
+  const settingsFile = path.join(app.getPath('userData'), DATA_DIR.shell_settings);
   const settings = loadSettings(settingsFile);
   const { autoUpdater } = electronUpdater;
   Object.assign(autoUpdater, { autoDownload: false, autoInstallOnAppQuit: false, allowDowngrade: false });
@@ -88,7 +97,7 @@ function setupUpdates() {
     error: (m) => log.write(`updater: ${m}`), debug: () => {} };
   updates = new UpdateController(autoUpdater, {
     settings,
-    onState: (state) => { if (mainWindow) mainWindow.webContents.send('djdesk:update-state', state); },
+    onState: (state) => { if (mainWindow) sendEvent(mainWindow.webContents, IPC.events.update_state, state); },
     log: (line) => log.write(line),
   });
   Menu.setApplicationMenu(Menu.buildFromTemplate([
@@ -142,7 +151,9 @@ async function installUpdate() {
 }
 
 function createWindow() {
-  mainWindow = new BrowserWindow(windowOptions({ preload: path.join(here, 'preload.cjs') }));
+  mainWindow = new BrowserWindow(windowOptions({
+    preload: path.join(here, 'preload.cjs'), additionalArguments: [preloadArgument()],
+  }));
   const contents = mainWindow.webContents;
   contents.on('will-navigate', (event, url) => {
     const decision = navigationDecision(url, appOrigin);
@@ -178,7 +189,8 @@ async function startServerAndLoad() {
 
 async function setup() {
   token = await newSessionToken();
-  log = openRotatingLog(path.join(app.getPath('logs')));
+  // The data dir's logs/ (Django writes django.log there, the shell shell.log).
+  log = openRotatingLog(path.join(app.getPath('userData'), DATA_DIR.logs));
   setupSession();
   setupIpc();
   createWindow();

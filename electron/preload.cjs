@@ -42,28 +42,53 @@ function installDocLinks(win, openExternal) {
   });
 }
 
-if (typeof process !== 'undefined' && process.versions && process.versions.electron) {
-  const { contextBridge, ipcRenderer, webUtils } = require('electron');
-  contextBridge.exposeInMainWorld('djdeskNative', {
-    notify: ({ title, body }) => ipcRenderer.send('djdesk:notify', { title: String(title), body: String(body || '') }),
-    openExternal: (url) => ipcRenderer.send('djdesk:open-external', String(url)),
-    retry: () => ipcRenderer.send('djdesk:retry'),
+/**
+ * The IPC names from the contract, which the main process passes as an argument (a sandboxed
+ * preload cannot read files): see lib/ipc.js preloadArgument().
+ */
+function ipcFromArgv(argv, prefix) {
+  const argument = argv.find((arg) => arg.startsWith(prefix));
+  if (!argument) throw new Error('the main process did not pass the IPC contract');
+  return JSON.parse(argument.slice(prefix.length));
+}
+
+/** The bridge's methods: each sends one allowlisted action on the one channel. */
+function makeBridge(ipc, ipcRenderer) {
+  const send = (action, payload) => ipcRenderer.send(ipc.channel, action, payload);
+  const { actions, events } = ipc;
+  return {
+    notify: (message) => send(actions.notify, {
+      title: String((message && message.title) || ''), body: String((message && message.body) || ''),
+    }),
+    openExternal: (url) => send(actions.open_external, String(url)),
+    retry: () => send(actions.retry),
     // Update states from the shell (plain objects, never the IPC event) and the user's
     // choice back; the main process accepts only its known actions.
     onUpdateState: (callback) => {
-      ipcRenderer.on('djdesk:update-state', (_event, state) => callback(state));
-      ipcRenderer.send('djdesk:update-state-request');
+      ipcRenderer.on(ipc.eventChannel, (_event, name, state) => {
+        if (name === events.update_state) callback(state);
+      });
+      send(actions.update_state_request);
     },
-    updateAction: (action) => ipcRenderer.send('djdesk:update-action', String(action)),
-  });
+    updateAction: (action) => send(actions.update_action, String(action)),
+  };
+}
+
+if (typeof process !== 'undefined' && process.versions && process.versions.electron) {
+  const { contextBridge, ipcRenderer, webUtils } = require('electron');
+  const ipc = ipcFromArgv(process.argv, '--djdesk-ipc=');
+  const bridge = makeBridge(ipc, ipcRenderer);
+  contextBridge.exposeInMainWorld('djdeskNative', bridge);
   window.addEventListener('DOMContentLoaded', () => {
     installDropHandler(window, (file) => webUtils.getPathForFile(file));
-    installDocLinks(window, (url) => ipcRenderer.send('djdesk:open-external', String(url)));
+    installDocLinks(window, bridge.openExternal);
     const retry = document.querySelector('[data-djdesk-retry]');
-    if (retry) retry.addEventListener('click', () => ipcRenderer.send('djdesk:retry'));
+    if (retry) retry.addEventListener('click', () => bridge.retry());
   });
 }
 
 if (typeof module !== 'undefined') {
-  module.exports = { installDropHandler, installDocLinks, normalisePath, WIZARD_PATH_KEY };
+  module.exports = {
+    installDropHandler, installDocLinks, normalisePath, ipcFromArgv, makeBridge, WIZARD_PATH_KEY,
+  };
 }

@@ -22,6 +22,20 @@ import time
 import urllib.request
 from pathlib import Path
 
+from djdesk_runtime.contract import (
+    APP_DIR,
+    DATA_DIR_LAYOUT,
+    ENV,
+    INTERPRETER_POSIX,
+    LAUNCHER,
+    LAUNCHER_OPTIONS,
+    PYTHON_FLAGS,
+    RUNTIME_DIR,
+    SESSION_HEADER,
+    SITE_PACKAGES_DIR,
+    TIMING_PREFIX,
+)
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
@@ -148,16 +162,34 @@ def install_baseline(work: Path) -> dict[str, float]:
     return {"uv_cold_s": uv, "pip_cold_s": pip, "pip_over_uv": pip / uv}
 
 
+BENCH_TOKEN = "bench"  # the launcher always requires a session token
+
+
+def authorised(url: str, headers: dict[str, str] | None = None) -> urllib.request.Request:
+    return urllib.request.Request(url, headers={SESSION_HEADER: BENCH_TOKEN, **(headers or {})})
+
+
 def launch_payload(
     out: Path, data: Path, stderr: int = subprocess.DEVNULL, **env: str
 ) -> subprocess.Popen[str]:
     """The payload's launcher on a free port, as the shell starts it."""
     return subprocess.Popen(
-        [str(out / "python/bin/python3"), "-I", str(out / "run_django.py"), "--port", "0"],
+        [
+            str(out / INTERPRETER_POSIX),
+            *PYTHON_FLAGS,
+            str(out / LAUNCHER),
+            LAUNCHER_OPTIONS["port"],
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=stderr,
         text=True,
-        env={"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data), **env},
+        env={
+            "PATH": os.environ["PATH"],
+            ENV["data_dir"]: str(data),
+            ENV["session_token"]: BENCH_TOKEN,
+            **env,
+        },
     )
 
 
@@ -169,12 +201,12 @@ def boot_once(out: Path, data: Path) -> dict[str, float]:
     200 on the status API (the phases come from the launcher's DJDESK_BOOT_TIMING marks)."""
     spawned = time.time()
     start = time.perf_counter()
-    process = launch_payload(out, data, stderr=subprocess.PIPE, DJDESK_BOOT_TIMING="1")
+    process = launch_payload(out, data, stderr=subprocess.PIPE, **{ENV["boot_timing"]: "1"})
     line = process.stdout.readline()  # type: ignore[union-attr]
     ready = time.perf_counter() - start
     url = line.split()[1]
     with urllib.request.urlopen(
-        url + "api/workspaces/atlas-telemetry/status/", timeout=30
+        authorised(url + "api/workspaces/atlas-telemetry/status/"), timeout=30
     ) as response:
         response.read()
     first = time.perf_counter() - start
@@ -182,7 +214,7 @@ def boot_once(out: Path, data: Path) -> dict[str, float]:
     _, stderr = process.communicate()
     marks = {}
     for text in stderr.splitlines():
-        if text.startswith("DJDESK_TIMING "):
+        if text.startswith(TIMING_PREFIX):
             _, phase, stamp = text.split()
             marks[phase] = float(stamp) - spawned
     return {"ready": ready, "first_200": first, **marks}
@@ -191,16 +223,17 @@ def boot_once(out: Path, data: Path) -> dict[str, float]:
 def floor(out: Path, data: Path) -> tuple[float, float]:
     """The payload's interpreter running `python -I` with the payload's sys.path and
     settings, doing `import django; django.setup()`: (whole run, spawn to setup's end)."""
+    folders = [str(out / part) for part in (APP_DIR, SITE_PACKAGES_DIR, RUNTIME_DIR)]
     code = (
         "import sys, os, time; sys.dont_write_bytecode=True;"
-        "sys.path[:0]=[os.path.join(sys.argv[1], 'app'), os.path.join(sys.argv[1], 'site-packages')];"
+        f"sys.path[:0]={folders!r};"
         "os.environ['DJANGO_SETTINGS_MODULE']='djdesk.settings.desktop'; import django; django.setup();"
         "print(time.time())"
     )
     spawned, start = time.time(), time.perf_counter()
     result = subprocess.run(
-        [str(out / "python/bin/python3"), "-I", "-c", code, str(out)],
-        env={"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data)},
+        [str(out / INTERPRETER_POSIX), *PYTHON_FLAGS, "-c", code],
+        env={"PATH": os.environ["PATH"], ENV["data_dir"]: str(data)},
         capture_output=True,
         text=True,
         check=True,
@@ -218,7 +251,7 @@ def dev_boot(work: Path) -> float:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DJDESK_"))},
         "DJANGO_SETTINGS_MODULE": "djdesk.settings.local",
-        "DJDESK_DATA_DIR": str(work / "dev-data"),
+        ENV["data_dir"]: str(work / "dev-data"),
     }
     manage = [sys.executable, "manage.py"]
     start = time.perf_counter()
@@ -281,7 +314,7 @@ def boots(out: Path, work: Path, count: int) -> dict[str, object]:
 def polling(out: Path, work: Path, count: int) -> dict[str, object]:
     data = work / "poll-data"
     boot_once(out, data)
-    with sqlite3.connect(data / "db.sqlite3") as db:
+    with sqlite3.connect(data / DATA_DIR_LAYOUT["database"]) as db:
         preset = db.execute("SELECT id FROM inspector_taskpreset LIMIT 1").fetchone()[0]
         for w in range(50):
             db.execute(
@@ -305,15 +338,13 @@ def polling(out: Path, work: Path, count: int) -> dict[str, object]:
     process = launch_payload(out, data)
     url = process.stdout.readline().split()[1] + "api/workspaces/bench-25/status/"  # type: ignore[union-attr]
     latencies, etag, full_bytes = [], None, 0
-    with urllib.request.urlopen(url, timeout=10) as response:
+    with urllib.request.urlopen(authorised(url), timeout=10) as response:
         full_bytes, etag = len(response.read()), response.headers["ETag"]
     for i in range(count):
         headers = {"If-None-Match": etag} if i % 2 else {}
         start = time.perf_counter()
         try:
-            with urllib.request.urlopen(
-                urllib.request.Request(url, headers=headers), timeout=10
-            ) as response:
+            with urllib.request.urlopen(authorised(url, headers), timeout=10) as response:
                 response.read()
         except urllib.error.HTTPError as error:  # 304
             error.read()
@@ -353,8 +384,8 @@ def query_counts(data: Path, slug: str) -> dict[str, int]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DJDESK_"))},
         "DJANGO_SETTINGS_MODULE": "djdesk.settings.desktop",
-        "DJDESK_DATA_DIR": str(data),
-        "PYTHONPATH": str(REPO / "app"),
+        ENV["data_dir"]: str(data),
+        "PYTHONPATH": str(REPO / APP_DIR),
     }
     result = subprocess.run(
         [sys.executable, "-c", QUERY_COUNTER, slug], env=env, capture_output=True, text=True

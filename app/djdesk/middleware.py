@@ -2,7 +2,7 @@
 
 When the Electron shell runs Django from the source tree it sets DJDESK_SESSION_TOKEN;
 this middleware then applies the very same check as the launcher's WSGI wrapper
-(``djdesk_bundle.session_guard``). Without a token (a plain browser) it does nothing.
+(``djdesk_runtime.guard``). Without a token (a plain browser) it does nothing.
 """
 
 import os
@@ -10,16 +10,18 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from djdesk_runtime.contract import ENV
+
 
 class SessionTokenMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.token = os.environ.get("DJDESK_SESSION_TOKEN", "")
+        self.token = os.environ.get(ENV["session_token"], "")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not self.token:
             return self.get_response(request)
-        from djdesk_bundle.session_guard import decide
+        from djdesk_runtime.guard import decide
 
         refusal = decide(request.META, self.token)
         if refusal is None:

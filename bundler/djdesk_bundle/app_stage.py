@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from djdesk_runtime.contract import EXIT_CODES, LAUNCHER_OPTIONS, PYTHON_FLAGS
+
 from . import contract
 from .config import Options
 from .errors import AppStageError
@@ -101,8 +103,8 @@ def runnable_python(executable: Path) -> bool:
 
 COLLECTSTATIC = """
 import os, sys
-app, site, static = sys.argv[1:4]
-sys.path[:0] = [app, site]
+app, site, runtime, static = sys.argv[1:5]
+sys.path[:0] = [app, site, runtime]
 import django
 from django.conf import settings
 try:
@@ -117,10 +119,11 @@ call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def collect_static(options: Options, payload: Path, python: Path, work_dir: Path) -> None:
-    static = payload / "static"
+    static = payload / contract.STATIC_DIR
     settings = options.collectstatic_settings or options.settings_module
     env = _django_env(settings, work_dir / "collect-data")
-    args = [str(payload / "app"), str(payload / "site-packages"), str(static)]
+    parts = (contract.APP_DIR, contract.SITE_PACKAGES_DIR, contract.RUNTIME_DIR)
+    args = [*(str(payload / part) for part in parts), str(static)]
     # -B: running Django here must not leave timestamp-based .pyc files in the payload.
     result = run([str(python), "-I", "-B", "-c", COLLECTSTATIC, *args], env=env)
     if result.returncode != 0:
@@ -141,9 +144,6 @@ def _django_env(settings: str, data_dir: Path) -> dict[str, str]:
     return env
 
 
-TEMPLATE_NOT_SQLITE = 6  # the launcher's exit code when the database is not an SQLite file
-
-
 def make_template_database(
     options: Options, payload: Path, python: Path, work_dir: Path, source_date_epoch: int
 ) -> bool:
@@ -157,10 +157,16 @@ def make_template_database(
     }
     target = payload / contract.TEMPLATE_DATABASE
     result = run(
-        [str(python), "-I", str(payload / contract.LAUNCHER), "--make-template", str(target)],
+        [
+            str(python),
+            *PYTHON_FLAGS,
+            str(payload / contract.LAUNCHER),
+            LAUNCHER_OPTIONS["make_template"],
+            str(target),
+        ],
         env=env,
     )
-    if result.returncode == TEMPLATE_NOT_SQLITE:
+    if result.returncode == EXIT_CODES["not_sqlite"]:
         return False
     if result.returncode != 0:
         target.unlink(missing_ok=True)
@@ -177,7 +183,7 @@ def compile_bytecode(python: Path, payload: Path, paths: list[Path]) -> None:
         if not path.exists():
             continue
         folder = path if path.is_dir() else path.parent
-        logical = ("django-bundle/" + folder.relative_to(payload).as_posix()).rstrip("/.")
+        logical = f"{contract.ARCHIVE_ROOT}/{folder.relative_to(payload).as_posix()}".rstrip("/.")
         argv = [
             str(python),
             "-I",

@@ -239,7 +239,7 @@ def _run_stages(plan: Plan) -> BuildResult:
             return {}
 
         key = stage_key(
-            "site-packages",
+            contract.SITE_PACKAGES_DIR,
             locked.requirements,
             pin.triple,
             pin.python_minor,
@@ -275,16 +275,12 @@ def _run_stages(plan: Plan) -> BuildResult:
                 f"no offline docs at {options.path(options.docs_dir)}: the payload "
                 "ships without docs/ (build them first, e.g. `just docs-bundle`)"
             )
+        # Before collectstatic: settings may import the runtime (the inspector's do).
+        runtime = write_launcher(options, staging, precompiled=options.compile_bytecode and own)
         collect_static(options, staging, target_python if own else host_python(), work)
-        # Written first: its session_guard.py is compiled with the rest.
-        write_launcher(options, staging, precompiled=options.compile_bytecode and own)
         precompiled = False
         if options.compile_bytecode and own:
-            compile_bytecode(
-                target_python,
-                staging,
-                [staging / contract.APP_DIR, staging / contract.SESSION_GUARD],
-            )
+            compile_bytecode(target_python, staging, [staging / contract.APP_DIR, runtime])
             precompiled = True
         elif options.compile_bytecode:
             reporter.warn(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from . import contract
 from .errors import ConfigError
 
 TABLE = "tool.djdesk-bundle"
@@ -51,7 +52,7 @@ class Options:
     docs_dir: str = ""
     interpreter_manifest: str = "manifests/python-build-standalone.toml"
     variant: str = "install_only"
-    output_dir: str = "django-bundle"
+    output_dir: str = contract.ARCHIVE_ROOT
     dist_dir: str = "dist"
     prune: tuple[str, ...] = DEFAULT_PRUNE
     python_mirror: str = ""

@@ -1,37 +1,56 @@
-"""The payload contract (DESIGN.md), written once: names read by every stage and by verify."""
+"""The payload contract for the bundler: the names live in ``djdesk_runtime/contract.json``
+(shared with the launcher, the desktop settings and the Electron shell); this module
+re-exports them for the stages and adds what only the bundler needs."""
 
 from __future__ import annotations
 
-ARCHIVE_ROOT = "django-bundle"
-PYTHON_DIR = "python"
-SITE_PACKAGES_DIR = "site-packages"
-APP_DIR = "app"
-STATIC_DIR = "static"
-DOCS_DIR = "docs"
-SAMPLES_DIR = "samples"
-LAUNCHER = "run_django.py"
-SESSION_GUARD = "session_guard.py"  # the request check the launcher imports
-TEMPLATE_DATABASE = "template.sqlite3"  # migrated at build time, copied on first launch
-VERSION_FILE = "VERSION"
-BUILD_INFO = "build-info.json"
-SBOM = "sbom.cdx.json"
-CHECKSUMS = "SHA256SUMS"
-
-# Archive order: what changes least comes first (interpreter, then deps), then the app.
-ARCHIVE_PARTS = (PYTHON_DIR, SITE_PACKAGES_DIR, APP_DIR, STATIC_DIR, DOCS_DIR, SAMPLES_DIR)
-# The archive's first gzip member, cached compressed between builds (see pack.py).
-STABLE_PARTS = (PYTHON_DIR, SITE_PACKAGES_DIR)
-TOP_LEVEL_FILES = (
-    LAUNCHER,
-    SESSION_GUARD,
-    TEMPLATE_DATABASE,
-    VERSION_FILE,
+from djdesk_runtime.contract import (
+    APP_DIR,
+    ARCHIVE_PARTS,
+    ARCHIVE_ROOT,
     BUILD_INFO,
-    SBOM,
     CHECKSUMS,
+    CONTRACT_FILE,
+    DOCS_DIR,
+    LAUNCHER,
+    LAUNCHER_CONFIG,
+    PYTHON_DIR,
+    RUNTIME_DIR,
+    SAMPLES_DIR,
+    SBOM,
+    SITE_PACKAGES_DIR,
+    STABLE_PARTS,
+    STATIC_DIR,
+    TEMPLATE_DATABASE,
+    TOP_LEVEL_FILES,
+    VERSION_FILE,
+    archive_name,
+    interpreter_path,
 )
+
+__all__ = [
+    "APP_DIR",
+    "ARCHIVE_PARTS",
+    "ARCHIVE_ROOT",
+    "BUILD_INFO",
+    "BUILD_INFO_SCHEMA_VERSION",
+    "CHECKSUMS",
+    "CONTRACT_FILE",
+    "DOCS_DIR",
+    "LAUNCHER",
+    "LAUNCHER_CONFIG",
+    "PYTHON_DIR",
+    "RUNTIME_DIR",
+    "SAMPLES_DIR",
+    "SBOM",
+    "SITE_PACKAGES_DIR",
+    "STABLE_PARTS",
+    "STATIC_DIR",
+    "TEMPLATE_DATABASE",
+    "TOP_LEVEL_FILES",
+    "VERSION_FILE",
+    "archive_name",
+    "interpreter_path",
+]
+
 BUILD_INFO_SCHEMA_VERSION = 1
-
-
-def archive_name(name: str, version: str, triple: str) -> str:
-    return f"{name}-payload-{version}-{triple}.tar.gz"

@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import contract
 from .errors import ConfigError
 
 ELECTRON_BUILDER = """\
@@ -24,7 +25,7 @@ files:
 # The payload built by `djdesk-bundle build` ships beside the app, unpacked.
 extraResources:
   - from: {output_dir}
-    to: django-bundle
+    to: {bundle_root}
 mac:
   icon: build/icon.icns
   category: public.app-category.developer-tools
@@ -73,7 +74,7 @@ def table_text(found: Detected) -> str:
         f'settings-module = "{found.app_package}.settings"\n'
         f'wsgi-application = "{found.app_package}.wsgi:application"\n'
         'interpreter-manifest = "manifests/python-build-standalone.toml"\n'
-        'output-dir = "electron/django-bundle"\n'
+        f'output-dir = "electron/{contract.ARCHIVE_ROOT}"\n'
         'dist-dir = "dist"\n'
     )
 
@@ -100,7 +101,8 @@ def init_project(project: Path) -> list[Path]:
             ELECTRON_BUILDER.format(
                 app_id=f"com.example.{slug}",
                 product=found.name,
-                output_dir="django-bundle",
+                output_dir=contract.ARCHIVE_ROOT,
+                bundle_root=contract.ARCHIVE_ROOT,
             ),
             encoding="utf-8",
         )

@@ -1,4 +1,5 @@
-"""The payload's ``run_django.py``, generated from the project's configuration."""
+"""The payload's launcher: the ``djdesk_runtime`` package, its ``launcher.json`` (what this
+build decided) and a ``run_django.py`` of a few lines that starts it."""
 
 from __future__ import annotations
 
@@ -6,30 +7,47 @@ import shlex
 import shutil
 from pathlib import Path
 
+import djdesk_runtime
+from djdesk_runtime.config import LauncherConfig
+
 from . import contract
 from .config import Options, project_metadata
 
-TEMPLATE = Path(__file__).with_name("run_django.py.tmpl")
+RUNTIME_PACKAGE = Path(djdesk_runtime.__file__).parent
+
+# The entry point: the runtime's directory on sys.path, then its main(). Bytecode is off
+# until the runtime knows whether the payload was precompiled (it is read-only then).
+ENTRY_POINT = '''"""Start the bundled Django project (made by djdesk-bundle: see djdesk_runtime)."""
+import os
+import sys
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, {runtime_dir!r}))
+from djdesk_runtime.launcher import main  # noqa: E402
+
+sys.exit(main(HERE))
+'''
 
 
-def render_launcher(options: Options, precompiled: bool) -> str:
-    module, _, attribute = options.wsgi_application.partition(":")
-    values = {
-        "SETTINGS_MODULE": options.settings_module,
-        "WSGI_MODULE": module,
-        "WSGI_ATTRIBUTE": attribute or "application",
-        "PRECOMPILED": precompiled,
-        "WORKER_ARGV": shlex.split(options.worker_command),
-        "APP_VERSION": project_metadata(options)[1],
-    }
-    text = TEMPLATE.read_text(encoding="utf-8")
-    for key, value in values.items():
-        text = text.replace(f"@{key}@", repr(value))
-    return text
+def launcher_config(options: Options, precompiled: bool) -> LauncherConfig:
+    return LauncherConfig(
+        settings_module=options.settings_module,
+        wsgi_application=options.wsgi_application,
+        precompiled=precompiled,
+        worker_argv=tuple(shlex.split(options.worker_command)),
+        app_version=project_metadata(options)[1],
+    )
 
 
 def write_launcher(options: Options, payload: Path, precompiled: bool) -> Path:
-    path = payload / contract.LAUNCHER
-    path.write_text(render_launcher(options, precompiled), encoding="utf-8")
-    shutil.copyfile(Path(__file__).with_name("session_guard.py"), payload / contract.SESSION_GUARD)
-    return path
+    """The runtime package, its configuration and the entry point; returns the runtime dir."""
+    runtime = payload / contract.RUNTIME_DIR / RUNTIME_PACKAGE.name
+    shutil.copytree(RUNTIME_PACKAGE, runtime, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    (payload / contract.LAUNCHER_CONFIG).write_text(
+        launcher_config(options, precompiled).to_json(), encoding="utf-8"
+    )
+    (payload / contract.LAUNCHER).write_text(
+        ENTRY_POINT.format(runtime_dir=contract.RUNTIME_DIR), encoding="utf-8"
+    )
+    return runtime.parent

@@ -60,7 +60,8 @@ def sbom_problems(
             problems.append(f"sbom: {name} {version} is installed but not in the SBOM")
         elif listed[name] != version:
             problems.append(
-                f"sbom: {name} is {version} in site-packages but {listed[name]} in the SBOM"
+                f"sbom: {name} is {version} in {contract.SITE_PACKAGES_DIR} but "
+                f"{listed[name]} in the SBOM"
             )
     for name in sorted(set(listed) - set(installed)):
         problems.append(f"sbom: {name} {listed[name]} is in the SBOM but not installed")

@@ -2,14 +2,15 @@
 // interpreter running the source tree with runserver.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { ENV, LAUNCHER, PAYLOAD, payloadPath } from './contract.js';
 
-export const BUNDLE_SETTINGS = 'djdesk.settings.desktop';
+// Development runs of this repository's inspector from the source tree (a payload carries
+// its own settings module in launcher.json).
 export const DEV_SETTINGS = 'djdesk.settings.local';
 
 export function bundledPython(bundleDir, platform = process.platform) {
-  return platform === 'win32'
-    ? path.join(bundleDir, 'python', 'python.exe')
-    : path.join(bundleDir, 'python', 'bin', 'python3');
+  const relative = platform === 'win32' ? PAYLOAD.interpreter.windows : PAYLOAD.interpreter.posix;
+  return payloadPath(platform === 'win32' ? path.win32 : path.posix, bundleDir, relative);
 }
 
 function findOnPath(names, env, platform, exists) {
@@ -41,15 +42,16 @@ export function developmentPython({ repoDir, env = process.env, platform = proce
  */
 export function resolveServer({ bundleDir, repoDir, env = process.env, platform = process.platform,
   exists = existsSync }) {
-  const launcher = path.join(bundleDir, 'run_django.py');
+  const launcher = path.join(bundleDir, PAYLOAD.files.launcher);
   const python = bundledPython(bundleDir, platform);
   if (exists(launcher) && exists(python)) {
+    const settings = env[ENV.settings_module];
     return {
       mode: 'bundle',
       command: python,
-      args: ['-I', launcher, '--host', '127.0.0.1'],
+      args: [...LAUNCHER.python_flags, launcher, LAUNCHER.options.host, LAUNCHER.loopback_hosts[0]],
       cwd: bundleDir,
-      env: { DJANGO_SETTINGS_MODULE: env.DJANGO_SETTINGS_MODULE || BUNDLE_SETTINGS },
+      env: settings ? { [ENV.settings_module]: settings } : {},
     };
   }
   const devPython = developmentPython({ repoDir, env, platform, exists });
@@ -64,6 +66,6 @@ export function resolveServer({ bundleDir, repoDir, env = process.env, platform 
     // runserver does not migrate: bring the dev database up to date first.
     prepare: [['manage.py', 'migrate', '--noinput', '-v', '0']],
     cwd: path.join(repoDir, 'app'),
-    env: { DJANGO_SETTINGS_MODULE: env.DJANGO_SETTINGS_MODULE || DEV_SETTINGS },
+    env: { [ENV.settings_module]: env[ENV.settings_module] || DEV_SETTINGS },
   };
 }

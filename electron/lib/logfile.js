@@ -1,8 +1,10 @@
-// A small rotating log: django.log, django.log.1 … django.log.<keep>.
+// A small rotating log: shell.log, shell.log.1 … shell.log.<keep> (Django rotates its own
+// django.log beside it: one writer per file).
 import fs from 'node:fs';
 import path from 'node:path';
+import { DATA_DIR } from './contract.js';
 
-export function openRotatingLog(dir, { name = 'django.log', maxBytes = 1_000_000, keep = 3 } = {}) {
+export function openRotatingLog(dir, { name = DATA_DIR.shell_log, maxBytes = 1_000_000, keep = 3 } = {}) {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, name);
   let size = fs.existsSync(file) ? fs.statSync(file).size : 0;

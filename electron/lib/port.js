@@ -2,6 +2,7 @@
 // itself (--port 0, no race); dev-mode runserver gets one from get-port.
 import net from 'node:net';
 import getPort from 'get-port';
+import { ENV } from './contract.js';
 
 export class PortInUseError extends Error {}
 
@@ -15,14 +16,14 @@ export function isPortFree(port, host = '127.0.0.1') {
 }
 
 export async function choosePort({ env = process.env, mode }) {
-  const forced = env.DJDESK_FORCE_PORT;
+  const forced = env[ENV.force_port];
   if (forced) {
     const port = Number(forced);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new Error(`DJDESK_FORCE_PORT must be a port number (1-65535), not "${forced}"`);
+      throw new Error(`${ENV.force_port} must be a port number (1-65535), not "${forced}"`);
     }
     if (!(await isPortFree(port))) {
-      throw new PortInUseError(`Port ${port} (DJDESK_FORCE_PORT) is already in use on 127.0.0.1`);
+      throw new PortInUseError(`Port ${port} (${ENV.force_port}) is already in use on 127.0.0.1`);
     }
     return port;
   }

@@ -1,7 +1,8 @@
 // Security decisions, as pure functions the main process applies.
+import { SESSION } from './contract.js';
 
-export const SESSION_HEADER = 'X-DJDesk-Token';
-export const SESSION_COOKIE = 'djdesk_token';
+export const SESSION_HEADER = SESSION.header;
+export const SESSION_COOKIE = SESSION.cookie;
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
@@ -45,7 +46,7 @@ export function permissionAllowed(permission) {
 }
 
 /** BrowserWindow options: the renderer is untrusted. */
-export function windowOptions({ preload, title = 'DJDesk' }) {
+export function windowOptions({ preload, title = 'DJDesk', additionalArguments = [] }) {
   return {
     width: 1280,
     height: 860,
@@ -53,6 +54,7 @@ export function windowOptions({ preload, title = 'DJDesk' }) {
     show: false,
     webPreferences: {
       preload,
+      additionalArguments,
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,

@@ -3,9 +3,10 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import readline from 'node:readline';
 import { waitGroupGone } from './processes.js';
+import { ENV, LAUNCHER } from './contract.js';
 import { SESSION_HEADER } from './security.js';
 
-export const READY_PREFIX = 'DJDESK_READY ';
+export const READY_PREFIX = LAUNCHER.ready_prefix;
 
 export class ServerStartError extends Error {
   constructor(message, logLines) {
@@ -60,7 +61,7 @@ export class DjangoServer {
   }
 
   args() {
-    if (this.spec.mode === 'bundle') return [...this.spec.args, '--port', String(this.port)];
+    if (this.spec.mode === 'bundle') return [...this.spec.args, LAUNCHER.options.port, String(this.port)];
     return [...this.spec.args, `127.0.0.1:${this.port}`];
   }
 
@@ -68,9 +69,9 @@ export class DjangoServer {
     const env = {
       ...process.env,
       ...this.spec.env,
-      DJDESK_DATA_DIR: this.dataDir,
+      [ENV.data_dir]: this.dataDir,
       PYTHONUNBUFFERED: '1',
-      ...(this.token ? { DJDESK_SESSION_TOKEN: this.token } : {}),
+      ...(this.token ? { [ENV.session_token]: this.token } : {}),
     };
     for (const args of this.spec.prepare || []) {
       try {

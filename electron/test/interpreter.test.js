@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { BUNDLE_SETTINGS, DEV_SETTINGS, bundledPython, resolveServer } from '../lib/interpreter.js';
+import { DEV_SETTINGS, bundledPython, resolveServer } from '../lib/interpreter.js';
 
 const bundleDir = '/opt/DJDesk/resources/django-bundle';
 const repoDir = '/src/djdesk';
@@ -13,11 +13,18 @@ test('the bundled payload wins when its launcher and python exist', () => {
   assert.equal(spec.mode, 'bundle');
   assert.equal(spec.command, `${bundleDir}/python/bin/python3`);
   assert.deepEqual(spec.args, ['-I', `${bundleDir}/run_django.py`, '--host', '127.0.0.1']);
-  assert.equal(spec.env.DJANGO_SETTINGS_MODULE, BUNDLE_SETTINGS);
+  // The payload's launcher.json names its settings: the shell imposes none.
+  assert.deepEqual(spec.env, {});
+});
+
+test('a settings module in the environment is passed on to the payload', () => {
+  const spec = resolveServer({ bundleDir, repoDir, env: { DJANGO_SETTINGS_MODULE: 'site.settings.x' },
+    platform: 'linux', exists: existing([`${bundleDir}/run_django.py`, `${bundleDir}/python/bin/python3`]) });
+  assert.deepEqual(spec.env, { DJANGO_SETTINGS_MODULE: 'site.settings.x' });
 });
 
 test('windows uses python.exe of the payload', () => {
-  assert.equal(bundledPython('C:\\b', 'win32'), path.join('C:\\b', 'python', 'python.exe'));
+  assert.equal(bundledPython('C:\\b', 'win32'), 'C:\\b\\python\\python.exe');
 });
 
 test('then $PYTHON with the source tree and runserver', () => {

@@ -59,7 +59,7 @@ test('bundle mode: waits for DJDESK_READY from a built payload, secret enforced,
       await log.close();
     }
     assert.equal(groupAlive(server.child.pid), false);
-    assert.match(fs.readFileSync(path.join(logDir, 'django.log'), 'utf8'), /DJDESK_READY http/);
+    assert.match(fs.readFileSync(path.join(logDir, 'shell.log'), 'utf8'), /DJDESK_READY http/);
   });
 
 test('a server that dies on start gives an error with its last log lines', async () => {

@@ -60,10 +60,14 @@ def test_notes_builds_verifies_and_serves(notes, local_interpreter, tmp_path) ->
     assert bundle("verify", str(out), cwd=notes).returncode == 0
     assert not (out / "app" / "notes.log").exists()
     assert (out / "static" / "notes" / "notes.css").is_file()
-    launcher = (out / "run_django.py").read_text()
-    assert "'notesite.settings'" in launcher
-    assert "inspector" not in launcher and "djdesk.settings" not in launcher
-    env = {"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(tmp_path / "data")}
+    launcher = json.loads((out / "launcher.json").read_text())
+    assert launcher["settings_module"] == "notesite.settings"
+    assert "inspector" not in str(launcher) and "djdesk.settings" not in str(launcher)
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJDESK_DATA_DIR": str(tmp_path / "data"),
+        "DJDESK_SESSION_TOKEN": "t",
+    }
     process = subprocess.Popen(
         [
             str(out / "python/bin/python3"),
@@ -83,9 +87,11 @@ def test_notes_builds_verifies_and_serves(notes, local_interpreter, tmp_path) ->
         line = process.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("DJDESK_READY "), process.stderr.read()  # type: ignore[union-attr]
         url = line.split()[1]
-        with urllib.request.urlopen(url, timeout=10) as response:
+        token = {"X-DJDesk-Token": "t"}
+        with urllib.request.urlopen(urllib.request.Request(url, headers=token)) as response:
             assert b"Notes Desk" in response.read()
-        with urllib.request.urlopen(url + "assets/notes/notes.css", timeout=10) as response:
+        css = urllib.request.Request(url + "assets/notes/notes.css", headers=token)
+        with urllib.request.urlopen(css, timeout=10) as response:
             assert b"rebeccapurple" in response.read()
         assert (tmp_path / "data" / "notes.sqlite3").is_file()  # migrated on first start
     finally:
@@ -138,7 +144,7 @@ def test_cross_target_windows_payload(notes, tmp_path) -> None:
     assert not (output / "python" / "Lib" / "test").exists()  # pruned
     info = json.loads((output / "build-info.json").read_text())
     assert info["precompiled"] is False and info["target"] == "x86_64-pc-windows-msvc"
-    assert "PRECOMPILED = False" in (output / "run_django.py").read_text()
+    assert json.loads((output / "launcher.json").read_text())["precompiled"] is False
     assert not list(output.rglob("*.pyc"))
 
 

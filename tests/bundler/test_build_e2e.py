@@ -36,6 +36,9 @@ def test_payload_layout(built) -> None:
         "static/inspector/app.js",
         "samples/djdesk/manage.py",
         "run_django.py",
+        "launcher.json",
+        "runtime/djdesk_runtime/launcher.py",
+        "runtime/djdesk_runtime/contract.json",
         "VERSION",
         "build-info.json",
         "SHA256SUMS",
@@ -53,6 +56,8 @@ def test_payload_layout(built) -> None:
     # Bytecode names the payload, not the build directory.
     pyc = next((out / "app" / "inspector" / "__pycache__").glob("views.*.pyc")).read_bytes()
     assert b"django-bundle/app/inspector/views.py" in pyc
+    runtime_pyc = (out / "runtime/djdesk_runtime/__pycache__").glob("launcher.*.pyc")
+    assert b"django-bundle/runtime/djdesk_runtime/launcher.py" in next(runtime_pyc).read_bytes()
     assert str(built["root"]).encode() not in pyc
     # Exactly the app's locked runtime deps for this platform: none of the bundler's or the
     # dev tools' (no rich, uv, sigstore, pytest), no win32-only tzdata.

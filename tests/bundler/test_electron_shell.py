@@ -50,6 +50,7 @@ def test_electron_builder_packs_the_payload_as_a_resource(built, tmp_path: Path)
     for name in (
         "main.js",
         "preload.cjs",
+        "contract.json",
         "lib",
         "trust",
         "build",
@@ -104,6 +105,7 @@ def test_electron_builder_packs_the_payload_as_a_resource(built, tmp_path: Path)
     )
     files = json.loads(listing.stdout)
     assert "/main.js" in files and "/preload.cjs" in files
+    assert "/contract.json" in files and "/lib/contract.js" in files  # read at start-up
     # The update trust ships inside the app, with the updater and the verifier.
     assert "/trust/release-trust.json" in files and "/trust/sigstore-trusted-root.json" in files
     assert "/node_modules/@sigstore/verify/package.json" in files

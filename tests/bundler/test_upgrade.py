@@ -18,9 +18,11 @@ from djdesk_bundle.tools import uv_binary
 from tests.bundler.conftest import needs_local_python
 from tests.bundler.notes_project import make_notes_project
 from tests.bundler.test_any_project import build_notes
+from tests.runtime.test_database import sqlite_file
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
+TOKEN = "t"  # the launcher always requires a session token
 PINNED_FIELD = """
         class Note(models.Model):
             notebook = models.ForeignKey(Notebook, on_delete=models.CASCADE)
@@ -82,7 +84,12 @@ def serving(payload: Path, data: Path) -> Iterator[str]:
 def launch(payload: Path, data: Path, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [str(payload / "python/bin/python3"), "-I", str(payload / "run_django.py"), "--port", "0"],
-        env={"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data), **env},
+        env={
+            "PATH": os.environ["PATH"],
+            "DJDESK_DATA_DIR": str(data),
+            "DJDESK_SESSION_TOKEN": TOKEN,
+            **env,
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -115,7 +122,12 @@ def test_data_written_by_version_1_survives_the_upgrade(payloads, tmp_path: Path
     data = tmp_path / "data"
     database = version_1_data(payloads, data)
     assert (data / "notes.sqlite3.app-version").read_text() == "1.2.3\n"
-    with serving(payloads["1.3.0"], data) as url, urllib.request.urlopen(url, timeout=10) as page:
+    with (
+        serving(payloads["1.3.0"], data) as url,
+        urllib.request.urlopen(
+            urllib.request.Request(url, headers={"X-DJDesk-Token": TOKEN}), timeout=10
+        ) as page,
+    ):
         assert b"1 notes" in page.read()
     assert rows(database, "SELECT text, pinned FROM notes_note") == [("keep me", 0)]
     assert (data / "notes.sqlite3.app-version").read_text() == "1.3.0\n"
@@ -168,7 +180,7 @@ def test_backups_kept_is_configurable(payloads, tmp_path: Path) -> None:
     backups = data / "backups"
     backups.mkdir()
     for day in range(1, 4):  # older backups, named as the launcher names them
-        (backups / f"db-2026010{day}T000000Z-1.0.0-to-1.2.3.sqlite3").write_bytes(b"old")
+        sqlite_file(backups / f"db-2026010{day}T000000Z-1.0.0-to-1.2.3.sqlite3")
     code, _, stderr = refused(payloads["1.3.0"], data, DJDESK_BACKUPS_KEPT="many")
     assert code == 2 and "DJDESK_BACKUPS_KEPT must be a number" in stderr
     with serving(payloads["1.3.0"], data):
@@ -184,7 +196,7 @@ def test_at_most_the_configured_number_of_backups(payloads, tmp_path: Path) -> N
     backups = data / "backups"
     backups.mkdir()
     for day in range(1, 4):
-        (backups / f"db-2026010{day}T000000Z-1.0.0-to-1.2.3.sqlite3").write_bytes(b"old")
+        sqlite_file(backups / f"db-2026010{day}T000000Z-1.0.0-to-1.2.3.sqlite3")
     process = launch(payloads["1.3.0"], data, DJDESK_BACKUPS_KEPT="2")
     try:
         assert process.stdout.readline().startswith("DJDESK_READY")  # type: ignore[union-attr]
@@ -193,3 +205,24 @@ def test_at_most_the_configured_number_of_backups(payloads, tmp_path: Path) -> N
         process.wait(timeout=15)
     names = sorted(p.name for p in backups.iterdir())
     assert names[0] == "db-20260103T000000Z-1.0.0-to-1.2.3.sqlite3" and len(names) == 2
+
+
+def test_two_launchers_upgrading_one_data_dir_never_lose_it(payloads, tmp_path: Path) -> None:
+    """Both used to migrate through the same work file with no lock: the live database was
+    replaced by an empty one in 3 of 7 trials (#16). Now the second waits for the first."""
+    for trial in range(4):
+        data = tmp_path / f"data-{trial}"
+        database = version_1_data(payloads, data)
+        first = launch(payloads["1.3.0"], data)
+        second = launch(payloads["1.3.0"], data)
+        try:
+            for process in (first, second):
+                line = process.stdout.readline()  # type: ignore[union-attr]
+                assert line.startswith("DJDESK_READY "), process.stderr.read()  # type: ignore[union-attr]
+        finally:
+            for process in (first, second):
+                process.terminate()
+                process.wait(timeout=15)
+        assert rows(database, "SELECT text, pinned FROM notes_note") == [("keep me", 0)]
+        assert len(list((data / "backups").iterdir())) == 1  # one upgrade, one backup
+        assert not list(data.glob("*.migrating*"))

@@ -6,16 +6,18 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from djdesk_runtime.contract import DATA_DIR_LAYOUT, DOCS_DIR, ENV, SAMPLES_DIR, STATIC_DIR
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, tasks_setting
 
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
-_data_dir = os.environ.get("DJDESK_DATA_DIR")
+_data_dir = os.environ.get(ENV["data_dir"])
 if not _data_dir:
     raise ImproperlyConfigured(
-        "DJDESK_DATA_DIR is not set: the desktop settings keep the database, logs and "
+        f"{ENV['data_dir']} is not set: the desktop settings keep the database, logs and "
         "exports there (the Electron shell passes its userData directory)."
     )
 DATA_DIR = Path(_data_dir).resolve()
@@ -24,7 +26,7 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 def _load_or_create_secret_key(data_dir: Path) -> str:
     """One random key per data dir, created on first launch and kept (0600) there."""
-    key_file = data_dir / "secret_key"
+    key_file = data_dir / DATA_DIR_LAYOUT["secret_key"]
     try:
         key = key_file.read_text(encoding="ascii").strip()
     except FileNotFoundError:
@@ -44,7 +46,7 @@ SECRET_KEY = _load_or_create_secret_key(DATA_DIR)
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "db.sqlite3",
+        "NAME": DATA_DIR / DATA_DIR_LAYOUT["database"],
         # The server and the task worker share the file: wait for locks, write-ahead log.
         "OPTIONS": {
             "timeout": 20,
@@ -58,24 +60,24 @@ DATABASES = {
 TASKS = tasks_setting("database")
 
 # The payload is read-only: static files were collected at build time next to app/.
-STATIC_ROOT = BASE_DIR.parent / "static"
+STATIC_ROOT = BASE_DIR.parent / STATIC_DIR
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-_samples = BASE_DIR.parent / "samples"
+_samples = BASE_DIR.parent / SAMPLES_DIR
 if _samples.is_dir() and not (
     os.environ.get("DJDESK_SAMPLE_ROOT") or os.environ.get("INSPECTOR_SAMPLE_ROOT")
 ):
     INSPECTOR_SAMPLE_ROOT = _samples
-_docs = BASE_DIR.parent / "docs"
+_docs = BASE_DIR.parent / DOCS_DIR
 if _docs.is_dir():
     INSPECTOR_DOCS_BUNDLE_DIR = _docs
 if not os.environ.get("INSPECTOR_DATA_LAB_ROOT"):
-    INSPECTOR_DATA_LAB_ROOT = DATA_DIR / "data_lab"
+    INSPECTOR_DATA_LAB_ROOT = DATA_DIR / DATA_DIR_LAYOUT["data_lab"]
 
-LOG_DIR = DATA_DIR / "logs"
+LOG_DIR = DATA_DIR / DATA_DIR_LAYOUT["logs"]
 LOG_DIR.mkdir(exist_ok=True)
 LOGGING = {
     "version": 1,
@@ -83,7 +85,7 @@ LOGGING = {
     "handlers": {
         "file": {
             "class": "logging.handlers.RotatingFileHandler",
-            "filename": LOG_DIR / "django.log",
+            "filename": LOG_DIR / DATA_DIR_LAYOUT["django_log"],
             "maxBytes": 1_000_000,
             "backupCount": 3,
         },

@@ -6,7 +6,7 @@ import pytest
 from django.test import RequestFactory, override_settings
 
 from djdesk.middleware import SessionTokenMiddleware
-from djdesk_bundle.session_guard import decide, guard_wsgi, host_allowed
+from djdesk_runtime.guard import decide, guard_wsgi, host_allowed
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,9 @@ def test_header_or_cookie_passes_anything_else_is_refused() -> None:
     assert decide(environ(HTTP_HOST="evil.example", HTTP_X_DJDESK_TOKEN="t0k"), "t0k")[0] == (
         "400 Bad Request"
     )
-    assert decide(environ(), "", 8000) is None  # no secret configured: plain browser dev mode
+    # No secret is never "let everyone in": the launcher always has one (#16).
+    assert decide(environ(), "", 8000)[0] == "403 Forbidden"
+    assert decide(environ(QUERY_STRING="djdesk_token="), "", 8000)[0] == "403 Forbidden"
 
 
 def test_query_token_sets_cookie_and_redirects() -> None:

@@ -2,7 +2,8 @@
 
 The payload's launcher wraps the project's WSGI application with ``guard_wsgi``; in
 development the inspector uses the same check as a Django middleware. Standard library
-only: this file is copied into every payload next to ``run_django.py``.
+only: it runs inside every payload. An empty token lets nothing through: the launcher
+always has one (it makes one when the shell gives none).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from collections.abc import Callable, Iterable, Mapping
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qsl, urlencode
 
-TOKEN_HEADER = "HTTP_X_DJDESK_TOKEN"
-TOKEN_COOKIE = "djdesk_token"
-TOKEN_QUERY = "djdesk_token"
-LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+from .contract import LOOPBACK_HOSTS, SESSION_COOKIE, SESSION_HEADER, SESSION_QUERY
+
+# The header as WSGI names it: X-DJDesk-Token -> HTTP_X_DJDESK_TOKEN.
+TOKEN_ENVIRON_KEY = "HTTP_" + SESSION_HEADER.upper().replace("-", "_")
 
 Headers = list[tuple[str, str]]
 WSGIApp = Callable[[dict[str, object], Callable[..., object]], Iterable[bytes]]
@@ -26,23 +27,23 @@ def host_allowed(host: str, port: int | None = None) -> bool:
     name, _, host_port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
     if not name:
         name, host_port = host, ""
-    if name not in LOOPBACK_NAMES:
+    if name not in LOOPBACK_HOSTS:
         return False
     return not host_port or port is None or host_port == str(port)
 
 
 def carries_token(environ: Mapping[str, object], token: str) -> bool:
-    """Constant-time check of the header or cookie against the secret."""
+    """Constant-time check of the header or cookie against the secret (never an empty one)."""
     if not token:
-        return True
+        return False
     expected = token.encode()
-    candidates = [str(environ.get(TOKEN_HEADER, ""))]
+    candidates = [str(environ.get(TOKEN_ENVIRON_KEY, ""))]
     try:
         cookie = SimpleCookie(str(environ.get("HTTP_COOKIE", "")))
     except CookieError:
         cookie = SimpleCookie()
-    if TOKEN_COOKIE in cookie:
-        candidates.append(cookie[TOKEN_COOKIE].value)
+    if SESSION_COOKIE in cookie:
+        candidates.append(cookie[SESSION_COOKIE].value)
     return any(hmac.compare_digest(c.encode(), expected) for c in candidates if c)
 
 
@@ -59,13 +60,15 @@ def decide(
     if carries_token(environ, token):
         return None
     query = dict(parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True))
-    offered = query.pop(TOKEN_QUERY, "")
-    if environ.get("REQUEST_METHOD") == "GET" and hmac.compare_digest(
-        offered.encode(), token.encode()
+    offered = query.pop(SESSION_QUERY, "")
+    if (
+        token
+        and environ.get("REQUEST_METHOD") == "GET"
+        and hmac.compare_digest(offered.encode(), token.encode())
     ):
         rest = urlencode(query)
         location = str(environ.get("PATH_INFO", "/")) + (f"?{rest}" if rest else "")
-        cookie = f"{TOKEN_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+        cookie = f"{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
         return "302 Found", [("Location", location), ("Set-Cookie", cookie)], b""
     return (
         "403 Forbidden",

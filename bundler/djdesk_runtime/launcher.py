@@ -1,0 +1,226 @@
+"""The payload's launcher: ``python -I run_django.py --host 127.0.0.1 --port 0``.
+
+Sets up the import path, applies pending migrations to the user database under the data
+dir (holding the data-dir lock), serves with waitress behind the request guard, and prints
+``DJDESK_READY http://127.0.0.1:<port>/`` once listening. Every start-up failure becomes
+one line on stderr and an exit code from the contract (``main`` is the one place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from .config import DataDir, LauncherConfig
+from .contract import (
+    APP_DIR,
+    ENV,
+    EXIT_CODES,
+    LAUNCHER,
+    LAUNCHER_OPTIONS,
+    LOGIN_PREFIX,
+    LOOPBACK_HOSTS,
+    READY_PREFIX,
+    SESSION_QUERY,
+    SITE_PACKAGES_DIR,
+    STATIC_DIR,
+    TEMPLATE_DATABASE,
+    TIMING_PREFIX,
+)
+from .errors import LaunchError, describe, is_disk_full, root_cause
+
+PROG = "run_django"
+DEFAULT_LOCK_WAIT = 120.0  # seconds: long enough for another launcher's upgrade migration
+
+
+def mark(phase: str) -> None:
+    """With DJDESK_BOOT_TIMING set, when each start-up phase ended (for the benchmark)."""
+    if os.environ.get(ENV["boot_timing"]):
+        print(f"{TIMING_PREFIX}{phase} {time.time():.6f}", file=sys.stderr, flush=True)
+
+
+def say(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise LaunchError("usage", message)
+
+
+def parse_args(argv: list[str], environ: os._Environ[str] | dict[str, str]) -> argparse.Namespace:
+    parser = _Parser(prog=PROG, description="Serve the bundled Django project.")
+    option = LAUNCHER_OPTIONS
+    parser.add_argument(option["host"], default=LOOPBACK_HOSTS[0], help="loopback address")
+    parser.add_argument(option["port"], type=int, default=0, help="port; 0 binds a free one")
+    parser.add_argument(option["threads"], type=int, default=4)
+    parser.add_argument(option["worker"], action="store_true", help=argparse.SUPPRESS)
+    # Used by djdesk-bundle at build time: migrate a fresh database into this file.
+    parser.add_argument(option["make_template"], metavar="FILE", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.host not in LOOPBACK_HOSTS:
+        hosts = ", ".join(LOOPBACK_HOSTS)
+        raise LaunchError("usage", f"{option['host']} must be one of {hosts}, not {args.host!r}")
+    forced = environ.get(ENV["force_port"])
+    if forced:
+        if not forced.isdigit():
+            raise LaunchError("usage", f"{ENV['force_port']} must be a port number, not {forced!r}")
+        args.port = int(forced)
+    return args
+
+
+@dataclass(frozen=True)
+class Payload:
+    root: Path
+    config: LauncherConfig
+
+    @property
+    def launcher(self) -> Path:
+        return self.root / LAUNCHER
+
+
+def prepare_environment(payload: Payload, data: DataDir) -> None:
+    """Import path, bytecode policy, settings module, working directory."""
+    data.root.mkdir(parents=True, exist_ok=True)
+    if payload.config.precompiled:
+        sys.dont_write_bytecode = True  # the payload is read-only at run time
+    else:
+        # A cross-target build could not precompile: keep bytecode in the data dir.
+        sys.pycache_prefix = str(data.pycache)
+        sys.dont_write_bytecode = False
+    sys.path[:0] = [str(payload.root / APP_DIR), str(payload.root / SITE_PACKAGES_DIR)]
+    os.environ.setdefault(ENV["settings_module"], payload.config.settings_module)
+    os.environ[ENV["data_dir"]] = str(data.root)
+    # Relative paths in a project's settings (templates, fixtures) mean the app directory.
+    os.chdir(payload.root / APP_DIR)
+
+
+def backups_kept(environ: os._Environ[str] | dict[str, str]) -> int:
+    raw = environ.get(ENV["backups_kept"], "5")
+    if not raw.isdigit() or int(raw) < 1:
+        raise LaunchError(
+            "usage", f"{ENV['backups_kept']} must be a number of backups (1 or more), not {raw!r}"
+        )
+    return int(raw)
+
+
+def lock_wait(environ: os._Environ[str] | dict[str, str]) -> float:
+    raw = environ.get(ENV["lock_wait"], "")
+    try:
+        return float(raw) if raw else DEFAULT_LOCK_WAIT
+    except ValueError:
+        raise LaunchError(
+            "usage", f"{ENV['lock_wait']} must be a number of seconds, not {raw!r}"
+        ) from None
+
+
+def prepare_database(payload: Payload, data: DataDir) -> None:
+    """Under the data-dir lock: the template copy, the migration check, an upgrade."""
+    from django.db import connection
+
+    from .database import copy_template, migrate
+    from .locking import exclusive_lock
+
+    with exclusive_lock(data.lock, lock_wait(os.environ), say):
+        copy_template(connection, payload.root / TEMPLATE_DATABASE)
+        migrate(connection, payload.config.app_version, backups_kept(os.environ))
+    connection.close()
+
+
+def session_token() -> tuple[str, bool]:
+    """The shell's per-launch secret, or one made here (then printed as a login URL)."""
+    given = os.environ.get(ENV["session_token"], "")
+    return (given, False) if given else (secrets.token_urlsafe(32), True)
+
+
+def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
+    from .serve import bind, load_application, make_server
+
+    mark("interpreter")
+    sock = bind(args.host, args.port)
+    port = sock.getsockname()[1]
+    import django
+
+    django.setup()
+    mark("django-setup")
+    prepare_database(payload, data)
+    mark("migration-check")
+    application = load_application(payload.config.wsgi_application, payload.root / STATIC_DIR)
+
+    from .guard import guard_wsgi
+    from .worker import start_worker, stop_worker
+
+    token, generated = session_token()
+    server = make_server(guard_wsgi(application, token, port), sock, args.threads)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker = start_worker(payload.launcher, payload.config.worker_argv)
+    mark("listening")
+    origin = f"http://{LOOPBACK_HOSTS[0]}:{port}/"
+    print(f"{READY_PREFIX}{origin}", flush=True)
+    if generated:  # no shell: a browser logs in once through this URL (it sets the cookie)
+        print(f"{LOGIN_PREFIX}{origin}?{SESSION_QUERY}={token}", flush=True)
+    try:
+        server.run()
+    finally:
+        server.close()
+        stop_worker(worker)
+
+
+def run(payload_root: Path, argv: list[str]) -> None:
+    args = parse_args(argv, os.environ)
+    payload = Payload(payload_root, LauncherConfig.load(payload_root))
+    data = DataDir.from_environment(os.environ)
+    prepare_environment(payload, data)
+    if args.worker:
+        from .worker import run_worker
+
+        run_worker(payload.config.worker_argv)
+    elif args.make_template:
+        from .template import make_template
+
+        make_template(Path(args.make_template), int(os.environ[ENV["source_date_epoch"]]))
+    else:
+        serve(payload, data, args)
+
+
+def main(payload_root: str | Path, argv: list[str] | None = None) -> int:
+    """Run, turning every failure into one line and a documented exit code."""
+    try:
+        run(Path(payload_root), sys.argv[1:] if argv is None else argv)
+    except LaunchError as error:
+        say(str(error))
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        return report_unexpected(error)
+    return 0
+
+
+def report_unexpected(error: Exception) -> int:
+    """An error nobody foresaw: still one line (the traceback only with DJDESK_DEBUG)."""
+    cause = root_cause(error)
+    if os.environ.get(ENV["debug"]):
+        traceback.print_exc()
+    if isinstance(cause, ImportError) and cause.name:
+        say(f"{cause.name} cannot be imported ({describe(cause)}): is it a project dependency?")
+        return EXIT_CODES["missing_dependency"]
+    if is_disk_full(cause):
+        say(f"disk full: {describe(cause)}")
+        return EXIT_CODES["disk_full"]
+    say(f"startup failed: {describe(cause)}")
+    return EXIT_CODES["startup_failed"]

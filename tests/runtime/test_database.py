@@ -1,0 +1,93 @@
+"""The user database's backups, with real SQLite files (no Django needed)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from djdesk_runtime.database import backup_database, backup_is_good, rotate_backups
+from djdesk_runtime.errors import LaunchError
+
+
+def sqlite_file(path: Path, text: str = "x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("CREATE TABLE t (v TEXT)")
+        db.execute("INSERT INTO t VALUES (?)", [text])
+    return path
+
+
+def names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_retries_of_one_failing_upgrade_keep_the_backup_of_each_earlier_version(
+    tmp_path: Path,
+) -> None:
+    """Five failed retries of 1.2.3 -> 1.3.0 used to push every earlier backup out (#16)."""
+    folder = tmp_path / "backups"
+    sqlite_file(folder / "db-20260101T000000Z-1.0.0-to-1.1.0.sqlite3")
+    sqlite_file(folder / "db-20260201T000000Z-1.1.0-to-1.2.3.sqlite3")
+    for minute in range(5):
+        sqlite_file(folder / f"db-20260301T00{minute:02}00Z-1.2.3-to-1.3.0.sqlite3")
+    rotate_backups(folder, kept=3)
+    kept = names(folder)
+    assert "db-20260101T000000Z-1.0.0-to-1.1.0.sqlite3" in kept
+    assert "db-20260201T000000Z-1.1.0-to-1.2.3.sqlite3" in kept
+    assert len([n for n in kept if "-1.2.3-to-1.3.0" in n]) == 3
+
+
+def test_a_failed_backup_never_counts(tmp_path: Path) -> None:
+    folder = tmp_path / "backups"
+    good = sqlite_file(folder / "db-20260101T000000Z-1.0.0-to-1.1.0.sqlite3")
+    (folder / "db-20260301T000000Z-1.1.0-to-1.2.0.sqlite3").write_bytes(b"")  # disk was full
+    (folder / "db-20260302T000000Z-1.1.0-to-1.2.0.sqlite3").write_bytes(b"torn")
+    rotate_backups(folder, kept=1)
+    assert names(folder) == [good.name]
+
+
+def test_backup_is_named_checked_and_rotated(tmp_path: Path) -> None:
+    database = sqlite_file(tmp_path / "db.sqlite3", "user data")
+    (tmp_path / "db.sqlite3.app-version").write_text("1.0.0\n")
+    backup = backup_database(database, "2.0.0", kept=5)
+    assert backup.parent == tmp_path / "backups"
+    assert backup.name.endswith("-1.0.0-to-2.0.0.sqlite3") and backup_is_good(backup)
+    with closing(sqlite3.connect(backup)) as db:
+        assert db.execute("SELECT v FROM t").fetchall() == [("user data",)]
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs: room for less than one backup (needs root, as on the test machines)."""
+    mount_point = tmp_path / "data" / "backups"
+    mount_point.mkdir(parents=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_disk_full_is_said_plainly_and_leaves_no_backup(full_disk: Path) -> None:
+    database = full_disk.parent / "db.sqlite3"
+    with closing(sqlite3.connect(database)) as db, db:
+        db.execute("CREATE TABLE t (v BLOB)")
+        db.executemany("INSERT INTO t VALUES (?)", [(b"x" * 4096,) for _ in range(64)])
+    before = database.read_bytes()
+    with pytest.raises(LaunchError) as raised:
+        backup_database(database, "2.0.0", kept=5)
+    assert raised.value.reason == "disk_full"
+    assert str(raised.value).startswith("disk full:")
+    assert list(full_disk.iterdir()) == []  # no 0-byte "backup" left to count
+    assert database.read_bytes() == before
