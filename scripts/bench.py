@@ -118,11 +118,12 @@ def biggest_dirs(root: Path, count: int = 10) -> list[tuple[str, int]]:
 
 def install_baseline(work: Path) -> dict[str, float]:
     """The same locked install with uv and with pip, each from a cold cache."""
-    from djdesk_bundle.config import load_options
+    from djdesk_bundle.config import load_options, read_app_project
     from djdesk_bundle.install import export_locked_requirements
 
     req = work / "req.txt"  # exactly what `djdesk-bundle build` installs
-    req.write_text(export_locked_requirements(load_options(REPO, os.environ)).requirements)
+    options = load_options(REPO, os.environ)
+    req.write_text(export_locked_requirements(options, read_app_project(options)).requirements)
     uv = timed(
         [
             "uv",

@@ -1,18 +1,20 @@
-"""Stage 5, app: copy the Django project, collect its static files, precompile bytecode."""
+"""Stage 5, app: copy the Django project, its samples and docs, the launcher; collect
+static files; precompile bytecode."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from djdesk_runtime.contract import EXIT_CODES, LAUNCHER_OPTIONS, PYTHON_FLAGS
-
 from . import contract
-from .config import Options
+from .bytecode import compile_bytecode, host_python
+from .config import AppProject, Options
 from .errors import AppStageError
+from .extract import Interpreter
+from .launcher import write_launcher
+from .stage import StageContext
 from .tools import git, run, tail
 
 # Never shipped, whether git tracks them or not.
@@ -85,22 +87,6 @@ def copy_optional_dir(options: Options, relative: str, destination: Path) -> Non
     )
 
 
-def runnable_python(executable: Path) -> bool:
-    """Can this host run the payload's own interpreter (same OS and architecture)?"""
-    if not executable.exists():
-        return False
-    try:
-        probe = subprocess.run(
-            [str(executable), "-I", "-B", "-c", "pass"],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    except OSError:
-        return False
-    return probe.returncode == 0
-
-
 COLLECTSTATIC = """
 import os, sys
 app, site, runtime, static = sys.argv[1:5]
@@ -121,7 +107,7 @@ call_command("collectstatic", interactive=False, verbosity=0)
 def collect_static(options: Options, payload: Path, python: Path, work_dir: Path) -> None:
     static = payload / contract.STATIC_DIR
     settings = options.collectstatic_settings or options.settings_module
-    env = _django_env(settings, work_dir / "collect-data")
+    env = django_env(settings, work_dir / "collect-data")
     parts = (contract.APP_DIR, contract.SITE_PACKAGES_DIR, contract.RUNTIME_DIR)
     args = [*(str(payload / part) for part in parts), str(static)]
     # -B: running Django here must not leave timestamp-based .pyc files in the payload.
@@ -133,7 +119,7 @@ def collect_static(options: Options, payload: Path, python: Path, work_dir: Path
     static.mkdir(exist_ok=True)
 
 
-def _django_env(settings: str, data_dir: Path) -> dict[str, str]:
+def django_env(settings: str, data_dir: Path) -> dict[str, str]:
     """The build's environment without anything that would steer the payload's Python."""
     env = {
         key: value
@@ -144,67 +130,47 @@ def _django_env(settings: str, data_dir: Path) -> dict[str, str]:
     return env
 
 
-def make_template_database(
-    options: Options, payload: Path, python: Path, work_dir: Path, source_date_epoch: int
-) -> bool:
-    """``template.sqlite3``: the payload's launcher migrates a new database with the clock
-    at SOURCE_DATE_EPOCH; first launches copy it instead of migrating. False when the
-    project's database is not SQLite (nothing to ship)."""
-    data_dir = work_dir / "template-data"
-    shutil.rmtree(data_dir, ignore_errors=True)
-    env = _django_env(options.settings_module, data_dir) | {
-        "SOURCE_DATE_EPOCH": str(source_date_epoch)
-    }
-    target = payload / contract.TEMPLATE_DATABASE
-    result = run(
-        [
-            str(python),
-            *PYTHON_FLAGS,
-            str(payload / contract.LAUNCHER),
-            LAUNCHER_OPTIONS["make_template"],
-            str(target),
-        ],
-        env=env,
-    )
-    if result.returncode == EXIT_CODES["not_sqlite"]:
-        return False
-    if result.returncode != 0:
-        target.unlink(missing_ok=True)
-        raise AppStageError(f"migrating the template database failed:\n{tail(result.stderr)}")
-    return True
+@dataclass(frozen=True)
+class AppPayload:
+    precompiled: bool  # bytecode shipped (False: the first launch compiles into the data dir)
 
 
-def compile_bytecode(python: Path, payload: Path, paths: list[Path]) -> None:
-    """Hash-based .pyc whose recorded paths name the payload, not the build directory.
-
-    ``paths`` are directories (compiled recursively) or single files of the payload.
-    """
-    for path in paths:
-        if not path.exists():
-            continue
-        folder = path if path.is_dir() else path.parent
-        logical = f"{contract.ARCHIVE_ROOT}/{folder.relative_to(payload).as_posix()}".rstrip("/.")
-        argv = [
-            str(python),
-            "-I",
-            "-B",
-            "-m",
-            "compileall",
-            "-f",
-            "-q",
-            "-j",
-            "0",
-            "--invalidation-mode",
-            "checked-hash",
-            "-d",
-            logical,
-            str(path),
-        ]
-        result = run(argv)
-        # compileall exits 1 when some file does not compile (e.g. py2-only test data).
-        if result.returncode not in (0, 1):
-            raise AppStageError(f"compileall failed in {path}:\n{tail(result.stderr)}")
+def copy_sources(ctx: StageContext) -> None:
+    """The app's shipped files, the samples and the offline docs."""
+    options, staging = ctx.options, ctx.staging
+    copy_app(options, staging / contract.APP_DIR)
+    untracked = untracked_files(options.app_path, options.project_dir)
+    if untracked:
+        ctx.reporter.warn(
+            f"{len(untracked)} untracked file(s) in the app are not shipped "
+            f"(git add them): {', '.join(untracked[:5])}"
+        )
+    if options.samples_dir:
+        sample = options.path(options.samples_dir)
+        copy_optional_dir(
+            options, options.samples_dir, staging / contract.SAMPLES_DIR / sample.name
+        )
+    if options.docs_dir and options.path(options.docs_dir).is_dir():
+        copy_optional_dir(options, options.docs_dir, staging / contract.DOCS_DIR)
+    elif options.docs_dir:
+        ctx.reporter.warn(
+            f"no offline docs at {options.path(options.docs_dir)}: the payload "
+            "ships without docs/ (build them first, e.g. `just docs-bundle`)"
+        )
 
 
-def host_python() -> Path:
-    return Path(sys.executable)
+def app_stage(ctx: StageContext, app: AppProject, interpreter: Interpreter) -> AppPayload:
+    copy_sources(ctx)
+    precompiled = interpreter.compiles
+    # Before collectstatic: settings may import the runtime (the inspector's do).
+    runtime = write_launcher(ctx.options, ctx.staging, app.version, precompiled)
+    python = interpreter.executable if interpreter.runnable else host_python()
+    collect_static(ctx.options, ctx.staging, python, ctx.work)
+    if precompiled:
+        compile_bytecode(python, ctx.staging, [ctx.staging / contract.APP_DIR, runtime])
+    elif ctx.options.compile_bytecode:
+        ctx.reporter.warn(
+            f"cannot run the {interpreter.triple} interpreter here: bytecode is not "
+            "precompiled; the first launch compiles into the data dir"
+        )
+    return AppPayload(precompiled=precompiled)

@@ -15,14 +15,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .build import BuildResult, build, cache_dir, fetch_pinned
+from .build import BuildResult, build
 from .config import Options, load_options
-from .errors import BundleError, ConfigError, VerificationFailed
-from .fetch import clear_cache
+from .errors import INTERRUPTED, BundleError, ConfigError, VerificationFailed
+from .fetch import clear_cache, fetch_stage
 from .init import init_project
-from .install import export_locked_requirements, install_requirements
+from .install import install_requirements
 from .manifest import load_manifest
 from .reproducible import check_reproducible
+from .resolve import resolve
 from .signing import (
     ExpectedSigner,
     identity_token,
@@ -68,8 +69,25 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="djdesk-bundle", description=__doc__)
     parser.add_argument("--version", action="version", version=f"djdesk-bundle {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+    _build_parser(commands.add_parser("build", help="build the payload and its archive"))
+    _verify_parser(commands.add_parser("verify", help="check a payload dir or archive"))
+    fetch_cmd = commands.add_parser("fetch", help="fill the cache for offline builds")
+    _common(fetch_cmd)
+    fetch_cmd.add_argument("--all-targets", action="store_true", help="every pinned target")
+    targets_cmd = commands.add_parser("targets", help="list the pinned target triples")
+    targets_cmd.add_argument("--project", type=Path, default=Path.cwd())
+    targets_cmd.add_argument("--manifest", help="interpreter manifest (TOML)")
+    targets_cmd.add_argument("--json", action="store_true", help="a JSON list")
+    _sign_parser(commands.add_parser("sign", help="keyless-sign files with sigstore"))
+    init_cmd = commands.add_parser("init", help="write [tool.djdesk-bundle] for a project")
+    init_cmd.add_argument("--project", type=Path, default=Path.cwd())
+    clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
+    _common(clean_cmd)
+    clean_cmd.add_argument("--all", action="store_true", help="also the download cache")
+    return parser
 
-    build_cmd = commands.add_parser("build", help="build the payload and its archive")
+
+def _build_parser(build_cmd: argparse.ArgumentParser) -> None:
     _common(build_cmd)
     build_cmd.add_argument("--output", type=Path, help="payload dir (default: output-dir)")
     build_cmd.add_argument("--dist", type=Path, help="archive dir (default: dist-dir)")
@@ -93,7 +111,8 @@ def make_parser() -> argparse.ArgumentParser:
         "--check-reproducible", action="store_true", help="build twice and compare the archives"
     )
 
-    verify_cmd = commands.add_parser("verify", help="check a payload dir or archive")
+
+def _verify_parser(verify_cmd: argparse.ArgumentParser) -> None:
     verify_cmd.add_argument("path", type=Path, help="payload dir, archive, or signed file")
     verify_cmd.add_argument(
         "--bundle", type=Path, help="sigstore bundle: check only this signature"
@@ -120,16 +139,8 @@ def make_parser() -> argparse.ArgumentParser:
     verify_cmd.add_argument("-q", "--quiet", action="store_true")
     verify_cmd.add_argument("-v", "--verbose", action="store_true")
 
-    fetch_cmd = commands.add_parser("fetch", help="fill the cache for offline builds")
-    _common(fetch_cmd)
-    fetch_cmd.add_argument("--all-targets", action="store_true", help="every pinned target")
 
-    targets_cmd = commands.add_parser("targets", help="list the pinned target triples")
-    targets_cmd.add_argument("--project", type=Path, default=Path.cwd())
-    targets_cmd.add_argument("--manifest", help="interpreter manifest (TOML)")
-    targets_cmd.add_argument("--json", action="store_true", help="a JSON list")
-
-    sign_cmd = commands.add_parser("sign", help="keyless-sign files with sigstore")
+def _sign_parser(sign_cmd: argparse.ArgumentParser) -> None:
     sign_cmd.add_argument("artifacts", type=Path, nargs="+")
     sign_cmd.add_argument("--identity-token", help="an OIDC token (default: ambient / env)")
     sign_cmd.add_argument("--interactive", action="store_true", help="browser sign-in if needed")
@@ -141,14 +152,6 @@ def make_parser() -> argparse.ArgumentParser:
     )
     sign_cmd.add_argument("-q", "--quiet", action="store_true")
     sign_cmd.add_argument("-v", "--verbose", action="store_true")
-
-    init_cmd = commands.add_parser("init", help="write [tool.djdesk-bundle] for a project")
-    init_cmd.add_argument("--project", type=Path, default=Path.cwd())
-
-    clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
-    _common(clean_cmd)
-    clean_cmd.add_argument("--all", action="store_true", help="also the download cache")
-    return parser
 
 
 def _reporter(args: argparse.Namespace) -> Reporter:
@@ -236,21 +239,21 @@ def cmd_verify(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace, reporter: Reporter) -> int:
+    """What a build downloads (the same resolve and fetch stages), for later --offline use."""
     options = _options(args)
     manifest = load_manifest(options.path(options.interpreter_manifest))
     triples = sorted(manifest.pins) if args.all_targets else [options.target]
-    locked = export_locked_requirements(options, offline=options.offline)
     for triple in triples:
-        pin = manifest.pin_for(triple)
-        path = fetch_pinned(options, pin, reporter)
+        resolved = resolve(options, os.environ, options.path(options.dist_dir), target=triple)
+        path = fetch_stage(options, resolved.pin, reporter)
         reporter.info(f"[green]✓[/green] {triple}: {path}")
         # Installing once into a throwaway dir fills uv's cache with the target's wheels.
         with tempfile.TemporaryDirectory() as scratch:
             install_requirements(
-                locked,
+                resolved.locked,
                 Path(scratch) / "site",
                 triple,
-                pin.python_minor,
+                resolved.pin.python_minor,
                 Path(scratch),
                 offline=options.offline,
             )
@@ -277,8 +280,8 @@ def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
     for message in recover(output):
         reporter.info(message)
     if args.all:
-        clear_cache(cache_dir(options))
-        reporter.info(f"removed the cache {cache_dir(options)}")
+        clear_cache(options.cache_root)
+        reporter.info(f"removed the cache {options.cache_root}")
     dist = options.path(options.dist_dir)
     for leftover in dist.glob("*.tmp") if dist.is_dir() else []:
         leftover.unlink()
@@ -328,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         reporter.console.print("[red]interrupted[/red]: the previous output is untouched")
-        return 130
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ import platform
 import sys
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from . import contract
 from .errors import ConfigError
@@ -51,7 +53,6 @@ class Options:
     samples_dir: str = ""
     docs_dir: str = ""
     interpreter_manifest: str = "manifests/python-build-standalone.toml"
-    variant: str = "install_only"
     output_dir: str = contract.ARCHIVE_ROOT
     dist_dir: str = "dist"
     prune: tuple[str, ...] = DEFAULT_PRUNE
@@ -65,7 +66,6 @@ class Options:
     worker_command: str = ""  # a management command the launcher runs beside the server
     template_database: bool = True  # ship a pre-migrated SQLite database for first launch
     extras: tuple[str, ...] = ()  # optional dependency groups of the app to ship too
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def path(self, relative: str) -> Path:
         return (self.project_dir / relative).resolve()
@@ -74,9 +74,13 @@ class Options:
     def app_path(self) -> Path:
         return self.path(self.app_dir)
 
+    @property
+    def cache_root(self) -> Path:
+        return Path(self.cache_dir or platformdirs.user_cache_dir("djdesk-bundle"))
 
-OPTION_NAMES = {f.name.replace("_", "-"): f for f in fields(Options)} | {}
-SETTABLE = {k: f for k, f in OPTION_NAMES.items() if k not in {"project-dir", "extra"}}
+
+OPTION_NAMES = {f.name.replace("_", "-"): f for f in fields(Options)}
+SETTABLE = {k: f for k, f in OPTION_NAMES.items() if k != "project-dir"}
 
 
 def host_triple() -> str:
@@ -198,13 +202,28 @@ def _guess_project_package(app_path: Path) -> str:
     return candidates[0]
 
 
-def project_metadata(options: Options) -> tuple[str, str]:
-    """(name, version) of the shipped app: the app dir's pyproject, else the root's."""
+@dataclass(frozen=True)
+class AppProject:
+    """The shipped app's ``[project]``: read once (resolve), passed to every stage."""
+
+    pyproject: Path
+    name: str
+    version: str
+    dependencies: tuple[str, ...]
+
+
+def read_app_project(options: Options) -> AppProject:
+    """The app dir's pyproject ``[project]``, else the project root's."""
     for pyproject in (options.app_path / "pyproject.toml", options.project_dir / "pyproject.toml"):
         if pyproject.is_file():
             project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
             if project.get("name") and project.get("version"):
-                return str(project["name"]), str(project["version"])
+                return AppProject(
+                    pyproject=pyproject,
+                    name=str(project["name"]),
+                    version=str(project["version"]),
+                    dependencies=tuple(str(d) for d in project.get("dependencies", [])),
+                )
     raise ConfigError(
         f"no [project] name and version in {options.app_path / 'pyproject.toml'} "
         f"or {options.project_dir / 'pyproject.toml'}: the payload needs a version"

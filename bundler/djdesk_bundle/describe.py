@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import contract
+from .digests import file_sha256
 from .manifest import InterpreterPin
+from .sbom import app_dependency_names, build_sbom
+from .tools import uv_version
+
+if TYPE_CHECKING:  # the stage types import this module
+    from .app_stage import AppPayload
+    from .extract import Interpreter
+    from .resolve import Resolved
+    from .stage import StageContext
 
 
 @dataclass(frozen=True)
@@ -26,14 +34,6 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8", newline="\n")
     os.replace(tmp, path)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def write_version(payload: Path, state: SourceState) -> None:
@@ -95,3 +95,49 @@ def parse_checksums(text: str) -> dict[str, str]:
             digest, _, rel = line.partition("  ")
             entries[rel] = digest
     return entries
+
+
+def describe_stage(
+    ctx: StageContext,
+    resolved: Resolved,
+    interpreter: Interpreter,
+    app: AppPayload,
+    template_database: bool,
+) -> dict[str, Any]:
+    """VERSION, build-info.json, the SBOM (validated) and SHA256SUMS; returns build-info."""
+    from . import __version__
+
+    state, locked, options = resolved.state, resolved.locked, ctx.options
+    write_version(ctx.staging, state)
+    info = build_info(
+        state,
+        resolved.pin,
+        {
+            "target": resolved.pin.triple,
+            "precompiled": app.precompiled,
+            "template_database": template_database,
+            "lock": {
+                "kind": locked.kind,
+                "file": locked.lock_path.name,
+                "sha256": file_sha256(locked.lock_path),
+            },
+            # From the stage cache on a hit: the same inputs made the same tree.
+            "pruned": {"paths": interpreter.pruned.paths, "bytes": interpreter.pruned.bytes},
+            "tools": {"djdesk-bundle": __version__, "uv": uv_version()},
+        },
+    )
+    write_build_info(ctx.staging, info)
+    sbom = build_sbom(
+        ctx.staging,
+        state.name,
+        state.version,
+        resolved.pin,
+        locked.lock_path,
+        app_dependency_names(resolved.app.dependencies),
+        options.path(options.npm_lock) if options.npm_lock else None,
+        state.source_date_epoch,
+        validated_cache=ctx.cache_root / "sbom-validated",
+    )
+    write_atomic(ctx.staging / contract.SBOM, sbom)
+    write_checksums(ctx.staging)
+    return info

@@ -1,4 +1,24 @@
-"""One error base class; each subclass carries its own exit code, caught once in main()."""
+"""One error base class; each subclass carries its own exit code, caught once in main().
+
+The exit-code table, each code distinct (README "Exit codes" mirrors it):
+
+====  ======================================================================
+0     ok
+1     verification failed (``verify``: a payload or signature does not match)
+2     configuration (``[tool.djdesk-bundle]``, flags, environment, paths)
+3     download (HTTP, mirror, offline cache miss)
+4     checksum mismatch (a download or cache entry is not what the pin says)
+5     unsafe archive (paths, links, devices, limits, truncation)
+6     lock (missing, stale or unhashed lock; export failed)
+7     app stage (collectstatic, bytecode, template database)
+8     missing tool (uv, git)
+9     invalid SBOM
+10    signing unavailable (no identity for sigstore)
+11    install (uv could not install the locked dependencies for the target)
+70    internal error (a BundleError without a more precise class; a bug)
+130   interrupted (Ctrl-C)
+====  ======================================================================
+"""
 
 from __future__ import annotations
 
@@ -6,7 +26,7 @@ from __future__ import annotations
 class BundleError(Exception):
     """A failure the user can act on; the message says what happened and what to do."""
 
-    exit_code = 1
+    exit_code = 70
 
 
 class VerificationFailed(BundleError):
@@ -37,13 +57,24 @@ class LockError(BundleError):
     exit_code = 6
 
 
-class InstallError(BundleError):
-    exit_code = 6
-
-
 class AppStageError(BundleError):
     exit_code = 7
 
 
 class ToolMissing(BundleError):
     exit_code = 8
+
+
+class SbomInvalid(BundleError):
+    exit_code = 9
+
+
+class SigningUnavailable(BundleError):
+    exit_code = 10
+
+
+class InstallError(BundleError):
+    exit_code = 11
+
+
+INTERRUPTED = 130

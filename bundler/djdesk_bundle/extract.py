@@ -11,8 +11,15 @@ import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
+from . import contract
+from .bytecode import compile_bytecode, runnable_python
+from .config import host_triple
 from .errors import UnsafeArchive
+from .manifest import InterpreterPin
+from .stage import StageContext
+from .stage_cache import cached_tree, stage_key
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ def extract_interpreter(archive: Path, destination: Path) -> Path:
             tar.extractall(destination, members=members, filter="data")
     except tarfile.TarError as exc:
         raise UnsafeArchive(f"{archive.name}: not a readable tar archive ({exc})") from None
-    root = destination / "python"
+    root = destination / contract.PYTHON_DIR
     if not root.is_dir():
         raise UnsafeArchive(f"{archive.name}: no top-level python/ directory (not install_only?)")
     return root
@@ -86,5 +93,55 @@ def prune(root: Path, patterns: tuple[str, ...]) -> PruneReport:
     return PruneReport(paths=count, bytes=size)
 
 
-def interpreter_executable(root: Path, windows: bool) -> Path:
-    return root / "python.exe" if windows else root / "bin" / "python3"
+def interpreter_executable(payload: Path, windows: bool) -> Path:
+    return payload / contract.interpreter_path(windows)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """The payload's ``python/`` tree and what this host can do with it."""
+
+    root: Path
+    executable: Path
+    triple: str
+    runnable: bool  # this host runs it (same OS and architecture)
+    compiles: bool  # bytecode is precompiled with it (wanted and runnable)
+    cache_key: str
+    pruned: PruneReport
+    cached: bool
+
+
+def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Interpreter:
+    """The interpreter, extracted, pruned and precompiled, or the same from the stage cache."""
+    options = ctx.options
+    root = ctx.staging / contract.PYTHON_DIR
+    executable = interpreter_executable(ctx.staging, pin.is_windows)
+    compile_wanted = options.compile_bytecode
+
+    def make(tree: Path) -> dict[str, Any]:
+        extract_interpreter(archive, ctx.staging)
+        report = prune(tree, options.prune)
+        if compile_wanted and runnable_python(executable):
+            compile_bytecode(executable, ctx.staging, [tree])
+        return {"paths": report.paths, "bytes": report.bytes}
+
+    key = stage_key(
+        "interpreter",
+        pin.sha256,
+        pin.triple,
+        host_triple(),
+        repr(sorted(options.prune)),
+        str(compile_wanted),
+    )
+    hit, facts = cached_tree(ctx.cache_root, key, root, make)
+    runnable = runnable_python(executable)
+    return Interpreter(
+        root=root,
+        executable=executable,
+        triple=pin.triple,
+        runnable=runnable,
+        compiles=compile_wanted and runnable,
+        cache_key=key,
+        pruned=PruneReport(paths=facts["paths"], bytes=facts["bytes"]),
+        cached=hit,
+    )

@@ -7,7 +7,6 @@ use, cache hits included, and a file that does not match is moved aside.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import time
@@ -17,6 +16,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from .config import Options
+from .digests import file_sha256
 from .errors import ChecksumMismatch, FetchError, OfflineCacheMiss
 from .manifest import InterpreterPin
 from .ui import Reporter, advance
@@ -27,20 +28,12 @@ BACKOFF_SECONDS = 0.5
 TIMEOUT_SECONDS = 30
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def cached_path(cache_dir: Path, pin: InterpreterPin) -> Path:
     return cache_dir / "interpreters" / pin.sha256 / pin.filename
 
 
 def _check(path: Path, expected: str, url: str) -> None:
-    actual = sha256_of(path)
+    actual = file_sha256(path)
     if actual != expected:
         aside = path.with_name(f"{path.name.removesuffix('.part')}.bad-{actual[:12]}")
         os.replace(path, aside)
@@ -139,3 +132,14 @@ def fetch_interpreter(
 
 def clear_cache(cache_dir: Path) -> None:
     shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+def fetch_stage(options: Options, pin: InterpreterPin, reporter: Reporter) -> Path:
+    """The verified interpreter archive, per the options' cache, mirror and offline mode."""
+    return fetch_interpreter(
+        pin,
+        options.cache_root,
+        reporter,
+        mirror=options.python_mirror or None,
+        offline=options.offline,
+    )

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import re
 import shutil
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .config import Options
+from . import contract
+from .bytecode import compile_bytecode
+from .config import AppProject, Options, host_triple
 from .errors import InstallError, LockError
-from .tools import run, tail, uv_binary
+from .extract import Interpreter
+from .manifest import InterpreterPin
+from .stage import StageContext
+from .stage_cache import cached_tree, stage_key
+from .tools import run, tail, uv_binary, uv_version
 
 HASH_PATTERN = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 NO_WHEEL = re.compile(
@@ -30,19 +36,6 @@ class LockedRequirements:
     requirements: str  # requirements.txt text with hashes
 
 
-def _member_name(options: Options) -> str:
-    if options.app_project:
-        return options.app_project
-    pyproject = options.app_path / "pyproject.toml"
-    if pyproject.is_file():
-        name = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {}).get("name")
-        if name:
-            return str(name)
-    return str(
-        tomllib.loads((options.project_dir / "pyproject.toml").read_text())["project"]["name"]
-    )
-
-
 def _check_hashes(text: str, source: Path) -> None:
     missing = []
     for line in text.replace("\\\n", " ").splitlines():
@@ -56,7 +49,9 @@ def _check_hashes(text: str, source: Path) -> None:
         )
 
 
-def export_locked_requirements(options: Options, offline: bool = False) -> LockedRequirements:
+def export_locked_requirements(
+    options: Options, app: AppProject, offline: bool = False
+) -> LockedRequirements:
     """The runtime deps of the app, exactly as locked, with their hashes."""
     project = options.project_dir
     lock_name = options.lock or ("uv.lock" if (project / "uv.lock").is_file() else "")
@@ -88,7 +83,7 @@ def export_locked_requirements(options: Options, offline: bool = False) -> Locke
             "export",
             "--frozen",
             "--package",
-            _member_name(options),
+            options.app_project or app.name,
             "--no-dev",
             "--no-emit-workspace",
             "--no-header",
@@ -164,3 +159,38 @@ def drop_console_scripts(site_packages: Path) -> None:
         kept = [line for line in lines if not line.startswith(("bin/", "Scripts/"))]
         if kept != lines:
             record.write_text("".join(kept), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class SitePackages:
+    path: Path
+    cache_key: str
+    cached: bool
+
+
+def install_stage(
+    ctx: StageContext, pin: InterpreterPin, locked: LockedRequirements, interpreter: Interpreter
+) -> SitePackages:
+    """The locked runtime deps for the target, precompiled, or the same from the stage cache."""
+    site = ctx.staging / contract.SITE_PACKAGES_DIR
+
+    def make(tree: Path) -> dict[str, Any]:
+        install_requirements(
+            locked, tree, pin.triple, pin.python_minor, ctx.work, offline=ctx.options.offline
+        )
+        if interpreter.compiles:
+            compile_bytecode(interpreter.executable, ctx.staging, [tree])
+        return {}
+
+    key = stage_key(
+        contract.SITE_PACKAGES_DIR,
+        locked.requirements,
+        pin.triple,
+        pin.python_minor,
+        pin.sha256,
+        host_triple(),
+        str(interpreter.compiles),
+        uv_version(),
+    )
+    hit, _ = cached_tree(ctx.cache_root, key, site, make)
+    return SitePackages(path=site, cache_key=key, cached=hit)

@@ -11,7 +11,7 @@ import djdesk_runtime
 from djdesk_runtime.config import LauncherConfig
 
 from . import contract
-from .config import Options, project_metadata
+from .config import Options
 
 RUNTIME_PACKAGE = Path(djdesk_runtime.__file__).parent
 
@@ -30,22 +30,22 @@ sys.exit(main(HERE))
 '''
 
 
-def launcher_config(options: Options, precompiled: bool) -> LauncherConfig:
+def launcher_config(options: Options, app_version: str, precompiled: bool) -> LauncherConfig:
     return LauncherConfig(
         settings_module=options.settings_module,
         wsgi_application=options.wsgi_application,
         precompiled=precompiled,
         worker_argv=tuple(shlex.split(options.worker_command)),
-        app_version=project_metadata(options)[1],
+        app_version=app_version,
     )
 
 
-def write_launcher(options: Options, payload: Path, precompiled: bool) -> Path:
+def write_launcher(options: Options, payload: Path, app_version: str, precompiled: bool) -> Path:
     """The runtime package, its configuration and the entry point; returns the runtime dir."""
     runtime = payload / contract.RUNTIME_DIR / RUNTIME_PACKAGE.name
     shutil.copytree(RUNTIME_PACKAGE, runtime, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     (payload / contract.LAUNCHER_CONFIG).write_text(
-        launcher_config(options, precompiled).to_json(), encoding="utf-8"
+        launcher_config(options, app_version, precompiled).to_json(), encoding="utf-8"
     )
     (payload / contract.LAUNCHER).write_text(
         ENTRY_POINT.format(runtime_dir=contract.RUNTIME_DIR), encoding="utf-8"

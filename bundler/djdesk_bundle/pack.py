@@ -22,11 +22,20 @@ import stat
 import tarfile
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
 from . import contract
+from .digests import file_sha256
+from .stage_cache import stage_key
+
+if TYPE_CHECKING:  # the stage types import this module's neighbours
+    from .extract import Interpreter
+    from .install import SitePackages
+    from .resolve import Resolved
+    from .stage import StageContext
 
 STABLE_MTIME = 315532800  # 1980-01-01, as in wheels: the oldest time ZIP and tools agree on
 COMPRESS_LEVEL = 6
@@ -204,7 +213,7 @@ def write_members(
                 writer.offset = start + size  # also when the member came from the cache unread
             else:
                 _gzip_member(raw, produce)
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    digest = file_sha256(tmp)
     os.replace(tmp, destination)
     sidecar = destination.with_name(destination.name + ".sha256")
     sidecar.write_text(f"{digest}  {destination.name}\n", encoding="utf-8")
@@ -254,3 +263,25 @@ def write_archive(
         cache,
         stable_key,
     )
+
+
+@dataclass(frozen=True)
+class Packed:
+    archive: Path
+    sha256: str
+
+
+def pack_stage(
+    ctx: StageContext, resolved: Resolved, interpreter: Interpreter, site: SitePackages
+) -> Packed:
+    """The payload's deterministic archive (written beside its final place in dist/)."""
+    # Both trees are what their stage keys name (nothing writes into them later), so
+    # their compressed member is found by those keys without reading them.
+    digest = write_archive(
+        ctx.staging,
+        resolved.archive,
+        resolved.state.source_date_epoch,
+        cache=ctx.cache_root / "pack",
+        stable_key=stage_key("archive-prefix", interpreter.cache_key, site.cache_key),
+    )
+    return Packed(archive=resolved.archive, sha256=digest)

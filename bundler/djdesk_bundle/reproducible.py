@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .build import build
 from .config import Options
-from .describe import file_sha256
+from .digests import file_sha256
 from .ui import Reporter
 
 

@@ -28,15 +28,11 @@ from cyclonedx.schema import SchemaVersion
 from packageurl import PackageURL
 
 from . import __version__, contract
-from .errors import BundleError
+from .errors import SbomInvalid
 from .manifest import InterpreterPin
 
 NAME_PATTERN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 SERIAL_NAMESPACE = uuid.UUID("6f1c1e02-5d1b-4a53-9f5e-0a3c2b9d7e41")
-
-
-class SbomInvalid(BundleError):
-    exit_code = 9
 
 
 def normalize(name: str) -> str:
@@ -273,8 +269,6 @@ def validate_sbom(text: str) -> None:
         raise SbomInvalid(f"the SBOM does not validate against CycloneDX 1.6: {error}")
 
 
-def app_dependency_names(app_pyproject: Path) -> list[str]:
-    if not app_pyproject.is_file():
-        return []
-    project = tomllib.loads(app_pyproject.read_text(encoding="utf-8")).get("project", {})
-    return [m.group(1) for dep in project.get("dependencies", []) if (m := NAME_PATTERN.match(dep))]
+def app_dependency_names(dependencies: tuple[str, ...]) -> list[str]:
+    """The names in the app's ``[project] dependencies`` (its direct dependencies)."""
+    return [m.group(1) for dep in dependencies if (m := NAME_PATTERN.match(dep))]

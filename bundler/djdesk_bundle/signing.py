@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from .describe import write_atomic
-from .errors import BundleError, VerificationFailed
+from .digests import file_sha256
+from .errors import SigningUnavailable, VerificationFailed
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-
-
-class SigningUnavailable(BundleError):
-    exit_code = 10
 
 
 @dataclass(frozen=True)
@@ -106,9 +102,7 @@ def identity_token(env: Mapping[str, str], explicit: str | None, interactive: bo
 
 def write_release_sums(artifacts: list[Path], destination: Path) -> Path:
     """A release SHA256SUMS over the given assets, sorted by file name."""
-    lines = sorted(
-        f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n" for path in artifacts
-    )
+    lines = sorted(f"{file_sha256(path)}  {path.name}\n" for path in artifacts)
     write_atomic(destination, "".join(lines))
     return destination
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
-from .config import Options, project_metadata
+from .config import AppProject, Options
 from .describe import SourceState
 from .errors import ConfigError
 from .tools import git
@@ -13,8 +12,8 @@ from .tools import git
 FALLBACK_EPOCH = 315532800  # 1980-01-01: the earliest time a zip (and many tools) accept
 
 
-def source_state(options: Options, env: Mapping[str, str]) -> SourceState:
-    name, version = project_metadata(options)
+def source_state(options: Options, app: AppProject, env: Mapping[str, str]) -> SourceState:
+    name, version = app.name, app.version
     sha = (git(options.project_dir, "rev-parse", "HEAD") or "").strip()
     # Modified tracked files make a build dirty; untracked files do not.
     status = git(options.project_dir, "status", "--porcelain", "--untracked-files=no")
@@ -47,7 +46,3 @@ def check_shell_version(options: Options, version: str) -> None:
             f"{package} has version {shell_version!r} but the app's is {version!r}: "
             "set them equal (one version for the payload, the shell and the release tag)"
         )
-
-
-def default_env() -> dict[str, str]:
-    return dict(os.environ)

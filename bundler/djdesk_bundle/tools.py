@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import ToolMissing
@@ -35,6 +35,19 @@ def run(
 def uv_version() -> str:
     result = run([uv_binary(), "--version"])
     return result.stdout.strip().removeprefix("uv ")
+
+
+def in_git_checkout(path: Path) -> bool:
+    return any((folder / ".git").exists() for folder in (path.resolve(), *path.resolve().parents))
+
+
+def require_git(project_dir: Path, which: Callable[[str], str | None] = shutil.which) -> None:
+    """A checkout without git would ship untracked files (the build copies what git tracks)."""
+    if which("git") is None and in_git_checkout(project_dir):
+        raise ToolMissing(
+            f"git is not installed, but {project_dir} is a git checkout: install git "
+            "(the build ships only the files git tracks, and records the commit)"
+        )
 
 
 def git(project_dir: Path, *args: str) -> str | None:

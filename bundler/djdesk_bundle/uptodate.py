@@ -20,6 +20,7 @@ from . import __version__
 from .app_stage import app_files
 from .config import Options, host_triple
 from .describe import SourceState
+from .digests import file_sha256
 from .errors import VerificationFailed
 from .install import LockedRequirements
 from .manifest import InterpreterPin
@@ -40,7 +41,7 @@ def _digest_files(digest: Any, label: str, root: Path, files: list[Path]) -> Non
         full = path if path.is_absolute() else root / path
         relative = full.relative_to(root).as_posix() if full.is_relative_to(root) else str(full)
         digest.update(f"{label}:{relative}\0".encode())
-        digest.update(hashlib.sha256(full.read_bytes()).digest() if full.is_file() else b"-")
+        digest.update(file_sha256(full).encode() if full.is_file() else b"-")
 
 
 def inputs_digest(

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import contract
-from .describe import file_sha256, parse_checksums, payload_files
+from .describe import parse_checksums, payload_files
+from .digests import file_sha256
 from .errors import VerificationFailed
 from .sbom import normalize
 

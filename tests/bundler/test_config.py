@@ -130,11 +130,11 @@ def test_relative_url_needs_a_mirror(tmp_path: Path) -> None:
 def test_shell_and_app_share_one_version(tmp_path: Path) -> None:
     import json
 
-    from djdesk_bundle.config import project_metadata
+    from djdesk_bundle.config import read_app_project
     from djdesk_bundle.source import check_shell_version
 
     options = load_options(REPO, {})
-    _, version = project_metadata(options)
+    version = read_app_project(options).version
     assert json.loads((REPO / "electron" / "package.json").read_text())["version"] == version
     check_shell_version(options, version)
     root = write_project(tmp_path, 'app-dir = "src"\nnpm-lock = "shell/package-lock.json"')

@@ -1,0 +1,51 @@
+"""Stage 1, resolve: what is built and from what, checked before any download."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import contract
+from .config import AppProject, Options, read_app_project
+from .describe import SourceState
+from .install import LockedRequirements, export_locked_requirements
+from .manifest import InterpreterPin, load_manifest
+from .source import check_shell_version, source_state
+from .tools import require_git
+from .uptodate import inputs_digest
+
+
+@dataclass(frozen=True)
+class Resolved:
+    app: AppProject
+    pin: InterpreterPin
+    state: SourceState
+    locked: LockedRequirements
+    archive: Path  # <dist>/<name>-payload-<version>-<triple>.tar.gz
+    inputs_digest: str  # everything the build reads: unchanged means up to date
+
+
+def resolve_pin(options: Options, target: str | None = None) -> InterpreterPin:
+    manifest = load_manifest(options.path(options.interpreter_manifest))
+    return manifest.pin_for(target or options.target)
+
+
+def resolve(
+    options: Options, env: Mapping[str, str], dist: Path, target: str | None = None
+) -> Resolved:
+    """Config, manifest, lock and source state: they fail in seconds, before any work."""
+    require_git(options.project_dir)
+    pin = resolve_pin(options, target)
+    app = read_app_project(options)
+    state = source_state(options, app, env)
+    check_shell_version(options, state.version)
+    locked = export_locked_requirements(options, app, offline=options.offline)
+    return Resolved(
+        app=app,
+        pin=pin,
+        state=state,
+        locked=locked,
+        archive=dist / contract.archive_name(state.name, state.version, pin.triple),
+        inputs_digest=inputs_digest(options, pin, state, locked),
+    )

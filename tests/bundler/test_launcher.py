@@ -1,0 +1,41 @@
+"""The bundler's side of the launcher: the runtime package, launcher.json, run_django.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from djdesk_bundle.config import load_options
+from djdesk_bundle.launcher import write_launcher
+from djdesk_runtime.contract import EXIT_CODES, LAUNCHER, LAUNCHER_CONFIG, RUNTIME_DIR
+from tests.conftest import REPO
+
+
+def test_the_payload_gets_the_runtime_its_config_and_a_short_entry_point(tmp_path: Path) -> None:
+    options = load_options(REPO, {})
+    runtime = write_launcher(options, tmp_path, "9.9.9", precompiled=True)
+    assert runtime == tmp_path / RUNTIME_DIR
+    assert (runtime / "djdesk_runtime" / "launcher.py").is_file()
+    assert (runtime / "djdesk_runtime" / "contract.json").is_file()
+    assert not list(runtime.rglob("__pycache__"))
+    config = json.loads((tmp_path / LAUNCHER_CONFIG).read_text())
+    assert config == {
+        "app_version": "9.9.9",
+        "precompiled": True,
+        "settings_module": "djdesk.settings.desktop",
+        "worker_argv": ["db_worker", "--no-startup-delay", "--interval", "0.2", "--no-reload"],
+        "wsgi_application": "djdesk.wsgi:application",
+    }
+    assert len((tmp_path / LAUNCHER).read_text().splitlines()) < 15
+    # Run for real: without a data dir it refuses with one line and the usage code.
+    env = {"PATH": os.environ["PATH"]}
+    result = subprocess.run(
+        [sys.executable, "-I", str(tmp_path / LAUNCHER)], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == EXIT_CODES["usage"]
+    assert result.stderr == (
+        "run_django: DJDESK_DATA_DIR is not set (the shell passes its user data folder)\n"
+    )
