@@ -10,12 +10,13 @@ import { resolveServer } from './lib/interpreter.js';
 import { openRotatingLog } from './lib/logfile.js';
 import { createDispatcher, notificationText, preloadArgument } from './lib/ipc.js';
 import { choosePort } from './lib/port.js';
+import { killGroupNow } from './lib/processes.js';
 import {
   CONTENT_SECURITY_POLICY, SESSION_COOKIE, SESSION_HEADER, isSafeExternalUrl, navigationDecision,
   newSessionToken, permissionAllowed, windowOptions,
 } from './lib/security.js';
 import { DjangoServer } from './lib/server.js';
-import { verifiedProviderClass } from './lib/updateFeed.js';
+import { feedOptions } from './lib/updateFeed.js';
 import { UpdateController, loadSettings, prepareInstall, saveSettings } from './lib/updates.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -118,10 +119,7 @@ function setupUpdates() {
     const verification = { trust, currentVersion: app.getVersion(), onRefused: (error) => updates.fail(error) };
     // A generic URL (private mirror, tests) or the GitHub releases of the pinned repository.
     const feedUrl = process.env.DJDESK_UPDATE_URL || settings.updateFeedUrl;
-    const [owner, repo] = trust.identity.repository.split('/');
-    autoUpdater.setFeedURL(feedUrl
-      ? { provider: 'custom', updateProvider: verifiedProviderClass('generic', verification), url: feedUrl }
-      : { provider: 'custom', updateProvider: verifiedProviderClass('github', verification), owner, repo });
+    autoUpdater.setFeedURL(feedOptions({ feedUrl, trust, verification }));
   } catch (error) {
     updates.fail(error); // e.g. a modified trust root: fail closed, visibly
     return;
@@ -210,11 +208,4 @@ app.on('before-quit', (event) => {
 });
 app.on('window-all-closed', () => { stopServer().finally(() => app.quit()); });
 // Last resort if the shell itself dies: take the server's process group down with it.
-process.on('exit', () => {
-  if (!server || !server.child || process.platform === 'win32') return;
-  try {
-    process.kill(-server.child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-});
+process.on('exit', () => { if (server && server.child) killGroupNow(server.child.pid); });

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from .allowlist import LAB_MODULE, check_lab_argv
+from .allowlist import LAB_MODULE, LAB_OPTIONAL, LAB_REQUIRED, check_lab_argv
 from .datalab import export_dir
 from .models import Workspace
 from .runner import kill_group, minimal_env, own_packages_env
@@ -61,19 +61,16 @@ def _free_port() -> int:
 
 
 def lab_argv(folder: Path, port: int) -> list[str]:
+    """The argv the allowlist checks (its options are written once, there)."""
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
     return [
         sys.executable,
         "-m",
         LAB_MODULE,
         f"--ServerApp.root_dir={folder}",
         f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        "--ServerApp.ip=127.0.0.1",
-        "--ServerApp.open_browser=False",
-        "--ServerApp.terminals_enabled=False",
-        "--ServerApp.allow_remote_access=False",
-        "--ContentsManager.allow_hidden=False",
-        *(["--ServerApp.allow_root=True"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
+        *LAB_REQUIRED,
+        *(LAB_OPTIONAL if as_root else ()),
     ]
 
 

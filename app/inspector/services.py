@@ -13,6 +13,8 @@ from .models import DocLink, ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
 from .runner import reap_stale_runs
 from .tasks import run_scan
 
+LOG_TAIL = 20_000  # characters of a task run's log the API returns
+
 RECENT_SCANS = 12
 RECENT_TASK_RUNS = 10
 SCAN_KINDS = [ScanJob.Kind.SCHEMA, ScanJob.Kind.MIGRATIONS, ScanJob.Kind.LOGS]
@@ -147,8 +149,11 @@ def _apps(schema: dict[str, Any], migrations: dict[str, Any]) -> list[dict[str, 
     ]
 
 
-def task_run_dict(run: WorkspaceTaskRun) -> dict[str, Any]:
-    return {
+def task_run_dict(run: WorkspaceTaskRun, detail: bool = False) -> dict[str, Any]:
+    """One serializer for a task run: the summary the status poll lists, or (``detail``)
+    everything the task-run API returns, the log's tail included."""
+    stamp = lambda value: value.isoformat() if value else None  # noqa: E731
+    summary = {
         "id": run.pk,
         "preset": run.preset.key,
         "label": run.preset.label,
@@ -157,7 +162,18 @@ def task_run_dict(run: WorkspaceTaskRun) -> dict[str, Any]:
         "exit_code": run.exit_code,
         "duration": run.duration,
         "error": run.error,
-        "created_at": run.created_at.isoformat(),
+        "created_at": stamp(run.created_at),
+    }
+    if not detail:
+        return summary
+    return summary | {
+        "workspace": run.workspace.slug,
+        "args": run.args,
+        "note": run.note,
+        "argv": run.argv,
+        "log": run.log[-LOG_TAIL:],
+        "started_at": stamp(run.started_at),
+        "finished_at": stamp(run.finished_at),
     }
 
 

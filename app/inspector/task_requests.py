@@ -10,7 +10,6 @@ from .allowlist import SAFE_VALUE, NotAllowed, render_argv
 from .models import ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
 
 ALLOWED_FIELDS = {"workspace", "preset", "args", "note", "confirm_safe"}
-LOG_TAIL = 20_000
 
 
 class RequestError(Exception):
@@ -96,25 +95,3 @@ def create_task_run(body: bytes) -> WorkspaceTaskRun:
     except NotAllowed as exc:
         raise RequestError("args", str(exc)) from None
     return WorkspaceTaskRun.objects.create(workspace=workspace, preset=preset, args=args, note=note)
-
-
-def run_dict(run: WorkspaceTaskRun) -> dict[str, Any]:
-    stamp = lambda value: value.isoformat() if value else None  # noqa: E731
-    return {
-        "id": run.pk,
-        "workspace": run.workspace.slug,
-        "preset": run.preset.key,
-        "label": run.preset.label,
-        "args": run.args,
-        "note": run.note,
-        "status": run.status,
-        "progress": run.progress,
-        "exit_code": run.exit_code,
-        "duration": run.duration,
-        "argv": run.argv,
-        "log": run.log[-LOG_TAIL:],
-        "error": run.error,
-        "created_at": stamp(run.created_at),
-        "started_at": stamp(run.started_at),
-        "finished_at": stamp(run.finished_at),
-    }

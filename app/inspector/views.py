@@ -21,7 +21,7 @@ from django.views.generic import FormView, TemplateView
 from . import datalab, live_lab, services
 from .forms import WorkspaceWizardForm
 from .models import ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
-from .task_requests import RequestError, create_task_run, run_dict
+from .task_requests import RequestError, create_task_run
 from .tasks import execute_workspace_task, export_data_lab
 
 
@@ -150,14 +150,14 @@ def task_runs(request: HttpRequest) -> JsonResponse:
             .filter(status__in=WorkspaceTaskRun.ACTIVE_STATUSES)
             .order_by("pk")
         )
-        return JsonResponse({"runs": [run_dict(run) for run in active]})
+        return JsonResponse({"runs": [services.task_run_dict(run, detail=True) for run in active]})
     try:
         run = create_task_run(request.body)
     except RequestError as error:
         return json_error(error.status, error.message, field=error.field)
     execute_workspace_task.enqueue(run.pk)
     run.refresh_from_db()
-    return JsonResponse(run_dict(run), status=HTTPStatus.CREATED)
+    return JsonResponse(services.task_run_dict(run, detail=True), status=HTTPStatus.CREATED)
 
 
 @require_GET
@@ -165,7 +165,7 @@ def task_run_detail(request: HttpRequest, run_id: int) -> JsonResponse:
     run = WorkspaceTaskRun.objects.select_related("workspace", "preset").filter(pk=run_id).first()
     if run is None:
         return json_error(HTTPStatus.NOT_FOUND, f"no task run {run_id}")
-    return JsonResponse(run_dict(run))
+    return JsonResponse(services.task_run_dict(run, detail=True))
 
 
 @require_POST
@@ -181,7 +181,7 @@ def task_run_cancel(request: HttpRequest, run_id: int) -> JsonResponse:
     else:
         WorkspaceTaskRun.objects.filter(pk=run_id).update(cancel_requested=True)
     run.refresh_from_db()
-    return JsonResponse(run_dict(run), status=HTTPStatus.ACCEPTED)
+    return JsonResponse(services.task_run_dict(run, detail=True), status=HTTPStatus.ACCEPTED)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -47,3 +47,14 @@ export async function waitGroupGone(pgid, timeoutMs = 5000) {
   }
   return true;
 }
+
+/** The last resort when the shell itself dies: SIGKILL the whole group at once (POSIX). */
+export function killGroupNow(pgid, platform = process.platform) {
+  if (!pgid || platform === 'win32') return false;
+  try {
+    process.kill(-pgid, 'SIGKILL');
+    return true;
+  } catch {
+    return false; // already gone
+  }
+}

@@ -119,3 +119,14 @@ export function verifiedProviderClass(kind, verification) {
     }
   };
 }
+
+/**
+ * electron-updater's setFeedURL options: a generic URL (private mirror, tests) or the GitHub
+ * releases of the pinned repository, always through the verifying provider.
+ */
+export function feedOptions({ feedUrl, trust, verification }) {
+  const provider = (kind) => verifiedProviderClass(kind, verification);
+  if (feedUrl) return { provider: 'custom', updateProvider: provider('generic'), url: feedUrl };
+  const [owner, repo] = trust.identity.repository.split('/');
+  return { provider: 'custom', updateProvider: provider('github'), owner, repo };
+}

@@ -11,7 +11,8 @@ import {
   FeedRefused, TRUST_DIR, identityPattern, loadFeedTrust, signedTag, verifySignedBytes,
 } from '../lib/feedTrust.js';
 import {
-  channelFileName, checkFeedVersion, feedVersion, fetchVerifiedFeed, updateDecision, verifiedProviderClass,
+  channelFileName, checkFeedVersion, feedOptions, feedVersion, fetchVerifiedFeed, updateDecision,
+  verifiedProviderClass,
 } from '../lib/updateFeed.js';
 import { repoDir } from './helpers.js';
 
@@ -173,4 +174,14 @@ describe('version rules', () => {
     assert.throws(() => verifySignedBytes(ARTIFACT, null, loadFeedTrust({ identity: FIXTURE_IDENTITY })),
       (error) => error.reason === 'missing-signature');
   });
+});
+
+test('feedOptions: a generic URL when given, else the pinned GitHub repository', () => {
+  const trust = { identity: { repository: 'owner/repo' } };
+  const generic = feedOptions({ feedUrl: 'http://127.0.0.1:1/feed/', trust, verification: {} });
+  assert.equal(generic.provider, 'custom');
+  assert.equal(generic.url, 'http://127.0.0.1:1/feed/');
+  const github = feedOptions({ feedUrl: '', trust, verification: {} });
+  assert.deepEqual([github.owner, github.repo], ['owner', 'repo']);
+  assert.equal(typeof github.updateProvider, 'function');
 });
