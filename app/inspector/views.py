@@ -60,6 +60,7 @@ class DashboardView(TemplateView):
             workspace=self.workspace,
             data_lab_exports=data_lab_exports(self.workspace),
             status=status,
+            scan_history=services.scan_history(status),
             doc_links=status["doc_links"],
             task_presets=TaskPreset.objects.all(),
         )
@@ -238,7 +239,9 @@ def data_lab_export(request: HttpRequest, slug: str) -> JsonResponse:
         template = datalab.get_template(str(parse_json_object(request.body).get("template", "")))
     except datalab.ExportError as error:
         return json_error(HTTPStatus.BAD_REQUEST, error.message, field=error.field)
-    job = ScanJob.objects.create(workspace=workspace, kind=ScanJob.Kind.EXPORT)
+    job = ScanJob.objects.create(
+        workspace=workspace, kind=ScanJob.Kind.EXPORT, result={"template": template.key}
+    )
     export_data_lab.enqueue(job.pk, template.key)
     job.refresh_from_db()
     if job.status == ScanJob.Status.FAILED:  # finished already (immediate backend) and failed

@@ -153,3 +153,39 @@ def test_scan_of_missing_folder_fails_cleanly(atlas: Workspace) -> None:
     job.refresh_from_db()
     assert job.status == ScanJob.Status.FAILED
     assert "project folder not found" in job.error
+
+
+def test_one_current_scan_per_kind_with_the_rest_as_history(client, atlas: Workspace) -> None:
+    services.start_scans(atlas)
+    newest = services.start_scans(atlas)
+    # Many newer jobs of another kind do not push a kind's current row out.
+    ScanJob.objects.bulk_create(
+        ScanJob(workspace=atlas, kind="export", status="failed") for _ in range(20)
+    )
+    data = client.get(STATUS_URL.format(atlas.slug)).json()
+    current = data["current_scans"]
+    assert [s["kind"] for s in current] == ["schema", "migrations", "logs", "export"]
+    assert [s["id"] for s in current[:3]] == [job.pk for job in newest]
+    schema = current[0]
+    assert schema["label"] == "Schema" and schema["status"] == "completed"
+    assert schema["started_at"] and schema["duration"] is not None and schema["duration"] >= 0
+    assert schema["findings_count"] == len(schema["findings"])
+    history = services.scan_history(data)
+    assert current[3]["id"] not in {s["id"] for s in history}
+    assert len(history) == len(data["scans"]) - 1  # the recent ones, less the export shown
+
+
+def test_an_export_is_labelled_with_its_template_and_file(client, lab, atlas: Workspace) -> None:
+    services.start_scans(atlas)
+    url = f"/api/workspaces/{atlas.slug}/data-lab/export/"
+    job = client.post(url, {"template": "log-study"}, content_type="application/json").json()
+    assert job["job"]["label"] == "Export: Log study (log-study.ipynb)"
+    failed = Workspace.objects.create(name="Fresh", slug="fresh", project_path="djdesk")
+    refused = client.post(
+        f"/api/workspaces/{failed.slug}/data-lab/export/",
+        {"template": "schema-audit"},
+        content_type="application/json",
+    ).json()
+    assert refused["job"]["label"] == "Export: Schema audit (schema-audit.ipynb)"
+    page = client.get(f"/workspaces/{atlas.slug}/").content.decode()
+    assert "Export: Log study (log-study.ipynb)" in page
