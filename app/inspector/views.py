@@ -17,7 +17,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import FormView, TemplateView
 
-from . import datalab, live_lab, services
+from . import datalab, live_lab, notebook_preview, services
 from .api_errors import RequestError, json_error, parse_json_object
 from .forms import WorkspaceWizardForm
 from .models import ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
@@ -260,7 +260,7 @@ def data_lab_export(request: HttpRequest, slug: str) -> JsonResponse:
 
 @require_GET
 def data_lab_preview(request: HttpRequest, slug: str, template: str) -> HttpResponse:
-    """A static rendering of an export: outputs are escaped; HTML goes to a sandboxed frame."""
+    """A static rendering of an export (see notebook_preview): nothing in it runs."""
     if not settings.DJDESK_FLAG_DATA_LAB or template not in datalab.TEMPLATES:
         raise Http404("no such notebook")
     workspace = get_object_or_404(Workspace, slug=slug)
@@ -268,24 +268,13 @@ def data_lab_preview(request: HttpRequest, slug: str, template: str) -> HttpResp
         notebook = datalab.read_export(workspace, template)
     except FileNotFoundError:
         raise Http404("not exported yet") from None
-    cells = []
-    for cell in notebook.cells:
-        outputs = []
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if "text/html" in data:
-                outputs.append({"html": "".join(data["text/html"])})
-            else:
-                text = output.get("text") or data.get("text/plain") or output.get("evalue", "")
-                outputs.append({"text": "".join(text)})
-        cells.append({"type": cell.cell_type, "source": cell.source, "outputs": outputs})
     return render(
         request,
         "inspector/data_lab_preview.html",
         {
             "workspace": workspace,
             "template": datalab.TEMPLATES[template],
-            "cells": cells,
+            "cells": notebook_preview.preview_cells(notebook),
             "data_lab_exports": data_lab_exports(workspace),
         },
     )

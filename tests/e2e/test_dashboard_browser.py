@@ -100,7 +100,7 @@ def test_data_lab_export_and_preview(page, inspector_server: str) -> None:
     expect(page).to_have_url(
         inspector_server + "/workspaces/atlas-telemetry/data-lab/schema-audit/"
     )
-    expect(page.locator("main h1")).to_contain_text("Schema audit: Atlas Telemetry")
+    expect(page.locator("main > h1")).to_contain_text("Schema audit: Atlas Telemetry")
     expect(page.locator(".cell").nth(1)).to_contain_text("catalog.datasets")
     expect(page.locator("[data-data-lab] .exports")).to_contain_text("Schema audit")
 
