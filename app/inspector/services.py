@@ -92,6 +92,7 @@ def doc_links() -> list[dict[str, str]]:
 
 
 KIND_ORDER = [*SCAN_KINDS, ScanJob.Kind.EXPORT]
+MODEL_BASE_NAMES = {"Model", "models.Model"}
 
 
 def _newest_per_kind(scans: Any) -> Any:
@@ -139,18 +140,60 @@ def _insights(
     ]
 
 
+def _resolver(models: list[dict[str, Any]]) -> Any:
+    """Find the node id a relation or a base class names: "Model" in the same app (else
+    the one model of that name), "app_label.Model" by the last part of an app's label."""
+    by_name: dict[str, list[str]] = {}
+    for model in models:
+        by_name.setdefault(model["name"], []).append(model["app"])
+
+    def resolve(target: str, app: str) -> str | None:
+        label, _, name = target.rpartition(".")
+        apps = by_name.get(name, [])
+        if label:
+            matches = [a for a in apps if a == label or a.endswith("." + label)]
+        else:
+            matches = [app] if app in apps else apps
+        return f"{matches[0]}.{name}" if len(matches) == 1 else None
+
+    return resolve
+
+
 def _schema_graph(schema: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Models with their fields, and every relation and inheritance between them as an
+    edge whose ``target_id`` is the node it points at (None: a model outside the project)."""
+    models = schema.get("models", [])
+    resolve = _resolver(models)
     nodes = [
         {
+            "id": f"{m['app']}.{m['name']}",
             "name": m["name"],
             "app": m["app"],
             "fields": [f["name"] for f in m["fields"]],
+            "field_types": [f["type"] for f in m["fields"]],
             "abstract": m["abstract"],
             "proxy": m["proxy"],
         }
-        for m in schema.get("models", [])
+        for m in models
     ]
-    return {"nodes": nodes, "edges": schema.get("relations", [])}
+    edges = []
+    for relation in schema.get("relations", []):
+        app = relation["source"].rpartition(".")[0]
+        edges.append({**relation, "target_id": resolve(relation["target"], app)})
+    for model in models:
+        for base in model.get("bases", []):
+            base_id = resolve(base.rsplit(".", 1)[-1], model["app"])
+            if base_id and base not in MODEL_BASE_NAMES:
+                edges.append(
+                    {
+                        "source": f"{model['app']}.{model['name']}",
+                        "field": "",
+                        "target": base,
+                        "target_id": base_id,
+                        "relation": "proxy" if model["proxy"] else "inherits",
+                    }
+                )
+    return {"nodes": nodes, "edges": edges}
 
 
 def _apps(schema: dict[str, Any], migrations: dict[str, Any]) -> list[dict[str, Any]]:

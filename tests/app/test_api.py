@@ -41,6 +41,7 @@ def test_status_shape_after_scans(client, atlas: Workspace) -> None:
         "source": "telemetry.Metric",
         "field": "event",
         "target": "Event",
+        "target_id": "telemetry.Event",
         "relation": "many-to-one",
     } in data["schema"]["edges"]
     assert data["log_excerpt"][0] == {
@@ -189,3 +190,50 @@ def test_an_export_is_labelled_with_its_template_and_file(client, lab, atlas: Wo
     assert refused["job"]["label"] == "Export: Schema audit (schema-audit.ipynb)"
     page = client.get(f"/workspaces/{atlas.slug}/").content.decode()
     assert "Export: Log study (log-study.ipynb)" in page
+
+
+def test_the_schema_graph_resolves_relations_and_inheritance(client, atlas: Workspace) -> None:
+    services.start_scans(atlas, ["schema"])
+    graph = client.get(STATUS_URL.format(atlas.slug)).json()["schema"]
+    ids = {node["id"] for node in graph["nodes"]}
+    assert len(ids) == 10 and "catalog.datasets.Dataset" in ids
+    dataset = next(n for n in graph["nodes"] if n["id"] == "catalog.datasets.Dataset")
+    assert dataset["field_types"][:3] == ["BigAutoField", "DateTimeField", "SlugField"]
+    edges = {(e["source"], e["field"], e["relation"]): e["target_id"] for e in graph["edges"]}
+    assert edges == {
+        ("accounts.Member", "teams", "many-to-many"): "accounts.Team",
+        ("catalog.datasets.Dataset", "owner", "many-to-one"): "accounts.Team",
+        ("catalog.datasets.Dataset", "source", "many-to-one"): "catalog.sources.Source",
+        ("catalog.datasets.DatasetVersion", "dataset", "many-to-one"): "catalog.datasets.Dataset",
+        ("catalog.sources.Credential", "source", "one-to-one"): "catalog.sources.Source",
+        ("telemetry.Event", "dataset", "many-to-one"): "catalog.datasets.Dataset",
+        ("telemetry.Metric", "event", "many-to-one"): "telemetry.Event",
+        ("catalog.datasets.Dataset", "", "inherits"): "catalog.datasets.TimeStamped",
+        ("catalog.datasets.DatasetVersion", "", "inherits"): "catalog.datasets.TimeStamped",
+        ("catalog.datasets.PublishedDataset", "", "proxy"): "catalog.datasets.Dataset",
+    }
+
+
+def test_a_relation_to_a_model_outside_the_project_has_no_target_id() -> None:
+    schema = {
+        "models": [
+            {
+                "app": "shop",
+                "name": "Order",
+                "fields": [],
+                "bases": [],
+                "abstract": False,
+                "proxy": False,
+            },
+        ],
+        "relations": [
+            {
+                "source": "shop.Order",
+                "field": "user",
+                "target": "auth.User",
+                "relation": "many-to-one",
+            },
+        ],
+    }
+    (edge,) = services._schema_graph(schema)["edges"]
+    assert edge["target_id"] is None

@@ -92,6 +92,8 @@
     fill("insights", status.insights, renderers.insights);
     fill("apps", status.apps, renderers.apps);
     fill("schema", status.schema.nodes, renderers.schema);
+    const diagram = document.querySelector("[data-schema-diagram]");
+    if (diagram && window.djdeskSchemaDiagram) window.djdeskSchemaDiagram.render(diagram, status.schema);
     fill("logs", status.log_excerpt, renderers.logs);
     fill("scans", status.current_scans, renderers.scans);
     const current = new Set(status.current_scans.map((scan) => scan.id));
