@@ -7,6 +7,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 project = "DJDesk"
 author = "DJDesk contributors"
+# A fixed year (not today's): the docs bundle ships in the reproducible payload.
+copyright = f"2026, {author}"
 release = tomllib.loads((ROOT / "app" / "pyproject.toml").read_text())["project"]["version"]
 version = release
 

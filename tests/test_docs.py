@@ -43,6 +43,8 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
         "troubleshooting",
     ):
         assert (tmp_path / f"{page}.html").is_file()
+    footer = (tmp_path / "index.html").read_text()
+    assert re.search(r"Copyright (©|&#169;) 2026, DJDesk contributors", footer)  # a holder
 
 
 def subcommands() -> set[str]:

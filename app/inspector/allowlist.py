@@ -15,7 +15,8 @@ from pathlib import Path
 from django.conf import settings
 
 PLACEHOLDER = re.compile(r"^\{([a-z_]+)\}$")
-SAFE_VALUE = re.compile(r"^[A-Za-z0-9_]{1,100}$")
+# Matched with fullmatch: "$" would also accept a trailing newline.
+SAFE_VALUE = re.compile(r"[A-Za-z0-9_]{1,100}")
 
 
 class NotAllowed(ValueError):
@@ -65,7 +66,7 @@ def render_argv(argv: list[str], values: dict[str, str]) -> list[str]:
         match = PLACEHOLDER.match(item)
         if match:
             value = values[match.group(1)]
-            if not isinstance(value, str) or not SAFE_VALUE.match(value):
+            if not isinstance(value, str) or not SAFE_VALUE.fullmatch(value):
                 raise NotAllowed(f"{match.group(1)}: {value!r} is not a plain identifier")
             rendered.append(value)
         else:

@@ -13,6 +13,19 @@ from django.utils.text import slugify
 from .allowlist import NotAllowed, check_argv_template
 
 
+class TimedMixin:
+    """Seconds from start to finish of a job with ``started_at``/``finished_at`` fields."""
+
+    started_at: Any
+    finished_at: Any
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return round((self.finished_at - self.started_at).total_seconds(), 3)
+        return None
+
+
 class Workspace(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=140, unique=True)
@@ -47,7 +60,7 @@ class Workspace(models.Model):
         return slug
 
 
-class ScanJob(models.Model):
+class ScanJob(TimedMixin, models.Model):
     class Kind(models.TextChoices):
         SCHEMA = "schema", "Schema"
         MIGRATIONS = "migrations", "Migrations"
@@ -115,7 +128,7 @@ class TaskPreset(models.Model):
         super().save(*args, **kwargs)
 
 
-class WorkspaceTaskRun(models.Model):
+class WorkspaceTaskRun(TimedMixin, models.Model):
     class Status(models.TextChoices):
         REQUESTED = "requested", "Requested"
         RUNNING = "running", "Running"
@@ -147,12 +160,6 @@ class WorkspaceTaskRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.preset_id} on {self.workspace_id} ({self.status})"
-
-    @property
-    def duration(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return round((self.finished_at - self.started_at).total_seconds(), 3)
-        return None
 
     @property
     def finished(self) -> bool:

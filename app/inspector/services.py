@@ -6,9 +6,10 @@ import hashlib
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DateTimeField, F, Func, IntegerField, OuterRef, Subquery
+from django.db.models import DateTimeField, F, Func, IntegerField, Max, OuterRef, Q, Subquery
 
 from .allowlist import NotAllowed
+from .datalab import TEMPLATES
 from .models import DocLink, ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
 from .runner import reap_stale_runs
 from .tasks import run_scan
@@ -92,14 +93,35 @@ def doc_links() -> list[dict[str, str]]:
     return [{"title": link.title, "url": doc_link_url(link)} for link in DocLink.objects.all()]
 
 
-def latest_scans(workspace: Workspace) -> tuple[list[ScanJob], dict[str, ScanJob]]:
-    """Recent scans, and the latest completed one of each kind (one query)."""
-    recent = list(workspace.scans.all()[:RECENT_SCANS])
+KIND_ORDER = [*SCAN_KINDS, ScanJob.Kind.EXPORT]
+MODEL_BASE_NAMES = {"Model", "models.Model"}
+
+
+def _newest_per_kind(scans: Any) -> Any:
+    return scans.order_by().values("kind").annotate(newest=Max("id")).values("newest")
+
+
+def latest_scans(
+    workspace: Workspace,
+) -> tuple[list[ScanJob], list[ScanJob], dict[str, ScanJob]]:
+    """In one query: the recent scans, the newest scan of each kind (the panel's current
+    rows, however old) and the newest completed one of each kind (what the panels show)."""
+    scans = workspace.scans.all()
+    jobs = list(
+        scans.filter(
+            Q(id__in=scans.order_by("-id").values("id")[:RECENT_SCANS])
+            | Q(id__in=_newest_per_kind(scans))
+            | Q(id__in=_newest_per_kind(scans.filter(status=ScanJob.Status.COMPLETED)))
+        ).order_by("-id")
+    )
+    current: dict[str, ScanJob] = {}
     latest: dict[str, ScanJob] = {}
-    for job in recent:
+    for job in jobs:
+        current.setdefault(job.kind, job)
         if job.status == ScanJob.Status.COMPLETED:
             latest.setdefault(job.kind, job)
-    return recent, latest
+    ordered = [current[kind] for kind in KIND_ORDER if kind in current]
+    return jobs[:RECENT_SCANS], ordered, latest
 
 
 def _insights(
@@ -120,18 +142,60 @@ def _insights(
     ]
 
 
+def _resolver(models: list[dict[str, Any]]) -> Any:
+    """Find the node id a relation or a base class names: "Model" in the same app (else
+    the one model of that name), "app_label.Model" by the last part of an app's label."""
+    by_name: dict[str, list[str]] = {}
+    for model in models:
+        by_name.setdefault(model["name"], []).append(model["app"])
+
+    def resolve(target: str, app: str) -> str | None:
+        label, _, name = target.rpartition(".")
+        apps = by_name.get(name, [])
+        if label:
+            matches = [a for a in apps if a == label or a.endswith("." + label)]
+        else:
+            matches = [app] if app in apps else apps
+        return f"{matches[0]}.{name}" if len(matches) == 1 else None
+
+    return resolve
+
+
 def _schema_graph(schema: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Models with their fields, and every relation and inheritance between them as an
+    edge whose ``target_id`` is the node it points at (None: a model outside the project)."""
+    models = schema.get("models", [])
+    resolve = _resolver(models)
     nodes = [
         {
+            "id": f"{m['app']}.{m['name']}",
             "name": m["name"],
             "app": m["app"],
             "fields": [f["name"] for f in m["fields"]],
+            "field_types": [f["type"] for f in m["fields"]],
             "abstract": m["abstract"],
             "proxy": m["proxy"],
         }
-        for m in schema.get("models", [])
+        for m in models
     ]
-    return {"nodes": nodes, "edges": schema.get("relations", [])}
+    edges = []
+    for relation in schema.get("relations", []):
+        app = relation["source"].rpartition(".")[0]
+        edges.append({**relation, "target_id": resolve(relation["target"], app)})
+    for model in models:
+        for base in model.get("bases", []):
+            base_id = resolve(base.rsplit(".", 1)[-1], model["app"])
+            if base_id and base not in MODEL_BASE_NAMES:
+                edges.append(
+                    {
+                        "source": f"{model['app']}.{model['name']}",
+                        "field": "",
+                        "target": base,
+                        "target_id": base_id,
+                        "relation": "proxy" if model["proxy"] else "inherits",
+                    }
+                )
+    return {"nodes": nodes, "edges": edges}
 
 
 def _apps(schema: dict[str, Any], migrations: dict[str, Any]) -> list[dict[str, Any]]:
@@ -177,16 +241,38 @@ def task_run_dict(run: WorkspaceTaskRun, detail: bool = False) -> dict[str, Any]
     }
 
 
+def scan_label(job: ScanJob) -> str:
+    """What the scans panel calls a job: its kind, and for an export its template and file."""
+    if job.kind != ScanJob.Kind.EXPORT:
+        return str(ScanJob.Kind(job.kind).label)
+    template = TEMPLATES.get(str(job.result.get("template", "")))
+    if template is None:
+        return "Data Lab export"
+    return f"Export: {template.title} ({job.result.get('file') or template.key + '.ipynb'})"
+
+
 def scan_dict(job: ScanJob) -> dict[str, Any]:
+    stamp = lambda value: value.isoformat() if value else None  # noqa: E731
     return {
         "id": job.pk,
         "kind": job.kind,
+        "label": scan_label(job),
         "status": job.status,
         "progress": job.progress,
         "findings": job.findings,
+        "findings_count": len(job.findings),
         "error": job.error,
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        "created_at": stamp(job.created_at),
+        "started_at": stamp(job.started_at),
+        "finished_at": stamp(job.finished_at),
+        "duration": job.duration,
     }
+
+
+def scan_history(status: dict[str, Any]) -> list[dict[str, Any]]:
+    """The recent scans of a status payload that are not a kind's current row."""
+    current = {scan["id"] for scan in status["current_scans"]}
+    return [scan for scan in status["scans"] if scan["id"] not in current]
 
 
 def _safe_params(preset: TaskPreset) -> list[str]:
@@ -200,7 +286,7 @@ def build_status_payload(workspace: Workspace) -> dict[str, Any]:
     """The dashboard's consolidated state; a fixed number of queries however much data."""
     if getattr(workspace, "active_runs", 1):  # unknown, or some run may be stale
         reap_stale_runs()
-    recent, latest = latest_scans(workspace)
+    recent, current, latest = latest_scans(workspace)
     schema = latest["schema"].result if "schema" in latest else {}
     migrations = latest["migrations"].result if "migrations" in latest else {}
     logs = latest["logs"].result if "logs" in latest else {}
@@ -218,6 +304,7 @@ def build_status_payload(workspace: Workspace) -> dict[str, Any]:
             for e in logs.get("entries", [])[-25:]
         ],
         "scans": [scan_dict(job) for job in recent],
+        "current_scans": [scan_dict(job) for job in current],
         "tasks": [task_run_dict(run) for run in runs],
         "task_presets": [
             {

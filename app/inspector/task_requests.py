@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from http import HTTPStatus
 from typing import Any
 
 from .allowlist import SAFE_VALUE, NotAllowed, render_argv
+from .api_errors import RequestError, parse_json_object
 from .models import ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
 
 ALLOWED_FIELDS = {"workspace", "preset", "args", "note", "confirm_safe"}
-
-
-class RequestError(Exception):
-    def __init__(self, field: str, message: str, status: HTTPStatus = HTTPStatus.BAD_REQUEST):
-        super().__init__(message)
-        self.field, self.message, self.status = field, message, status
 
 
 def _migrations_by_app(workspace: Workspace) -> dict[str, list[str]]:
@@ -31,7 +24,7 @@ def _migrations_by_app(workspace: Workspace) -> dict[str, list[str]]:
 
 def _check_values(workspace: Workspace, args: dict[str, Any]) -> None:
     for name, value in args.items():
-        if not isinstance(value, str) or not SAFE_VALUE.match(value):
+        if not isinstance(value, str) or not SAFE_VALUE.fullmatch(value):
             raise RequestError(f"args.{name}", f"{value!r} is not a plain identifier")
     if "app_label" in args or "migration" in args:
         known = _migrations_by_app(workspace)
@@ -49,12 +42,7 @@ def _check_values(workspace: Workspace, args: dict[str, Any]) -> None:
 
 
 def parse_task_request(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body or b"")
-    except ValueError as exc:
-        raise RequestError("body", f"malformed JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise RequestError("body", "the body must be a JSON object")
+    data = parse_json_object(body)
     unknown = sorted(set(data) - ALLOWED_FIELDS)
     if unknown:
         raise RequestError(unknown[0], f"unknown field {unknown[0]!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import mimetypes
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -18,15 +17,16 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import FormView, TemplateView
 
-from . import datalab, live_lab, services
+from . import datalab, live_lab, notebook_preview, services
+from .api_errors import RequestError, json_error, parse_json_object
 from .forms import WorkspaceWizardForm
 from .models import ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
-from .task_requests import RequestError, create_task_run
+from .task_requests import create_task_run
 from .tasks import execute_workspace_task, export_data_lab
 
 
-def json_error(status: HTTPStatus, message: str, **extra: Any) -> JsonResponse:
-    return JsonResponse({"error": message, **extra}, status=status)
+def no_workspace(slug: str) -> JsonResponse:
+    return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug[:200]!r}", "slug")
 
 
 def data_lab_exports(workspace: Workspace) -> list[dict[str, Any]]:
@@ -60,6 +60,7 @@ class DashboardView(TemplateView):
             workspace=self.workspace,
             data_lab_exports=data_lab_exports(self.workspace),
             status=status,
+            scan_history=services.scan_history(status),
             doc_links=status["doc_links"],
             task_presets=TaskPreset.objects.all(),
         )
@@ -89,7 +90,7 @@ class RescanView(View):
 def workspace_status(request: HttpRequest, slug: str) -> HttpResponse:
     workspace = services.workspace_for_status(slug)
     if workspace is None:
-        return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug!r}")
+        return no_workspace(slug)
     etag = services.status_etag(workspace)
     if etag in request.headers.get("If-None-Match", ""):
         response = HttpResponse(status=HTTPStatus.NOT_MODIFIED)
@@ -104,18 +105,8 @@ def workspace_status(request: HttpRequest, slug: str) -> HttpResponse:
 def workspace_rescan_api(request: HttpRequest, slug: str) -> JsonResponse:
     workspace = Workspace.objects.filter(slug=slug).first()
     if workspace is None:
-        return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug!r}")
-    kinds = None
-    if request.body:
-        try:
-            kinds = json.loads(request.body).get("kinds")
-        except (ValueError, AttributeError):
-            return json_error(HTTPStatus.BAD_REQUEST, "body must be a JSON object")
-        unknown = sorted(set(kinds or []) - set(services.SCAN_KINDS))
-        if unknown or (kinds is not None and not isinstance(kinds, list)):
-            return json_error(
-                HTTPStatus.BAD_REQUEST, f"kinds: unknown scan kinds {unknown}", field="kinds"
-            )
+        return no_workspace(slug)
+    kinds = scan_kinds(parse_json_object(request.body).get("kinds"))
     jobs = services.start_scans(workspace, kinds)
     for job in jobs:
         job.refresh_from_db()
@@ -124,13 +115,30 @@ def workspace_rescan_api(request: HttpRequest, slug: str) -> JsonResponse:
     )
 
 
+def scan_kinds(kinds: object) -> list[str] | None:
+    """The ``kinds`` of a rescan request: absent (all), or a list of known kind names."""
+    if kinds is None:
+        return None
+    known = [str(kind) for kind in services.SCAN_KINDS]
+    if not isinstance(kinds, list) or not all(isinstance(kind, str) for kind in kinds):
+        raise RequestError("kinds", f"kinds must be a list of scan kinds ({', '.join(known)})")
+    unknown = sorted(set(kinds) - set(known))
+    if unknown:
+        raise RequestError("kinds", f"unknown scan kinds {unknown} (known: {', '.join(known)})")
+    return kinds
+
+
 @require_GET
 def offline_docs(request: HttpRequest, path: str = "index.html") -> HttpResponse:
     root = Path(settings.INSPECTOR_DOCS_BUNDLE_DIR).resolve()
-    target = (root / (path or "index.html")).resolve()
-    if target.is_dir():
-        target = target / "index.html"
-    if not target.is_relative_to(root) or not target.is_file():
+    try:
+        target = (root / (path or "index.html")).resolve()
+        if target.is_dir():
+            target = target / "index.html"
+        found = target.is_relative_to(root) and target.is_file()
+    except (OSError, ValueError):  # a NUL byte, a name longer than the OS allows
+        found = False
+    if not found:
         raise Http404("no such page in the offline docs")
     content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     return FileResponse(target.open("rb"), content_type=content_type)
@@ -151,10 +159,7 @@ def task_runs(request: HttpRequest) -> JsonResponse:
             .order_by("pk")
         )
         return JsonResponse({"runs": [services.task_run_dict(run, detail=True) for run in active]})
-    try:
-        run = create_task_run(request.body)
-    except RequestError as error:
-        return json_error(error.status, error.message, field=error.field)
+    run = create_task_run(request.body)
     execute_workspace_task.enqueue(run.pk)
     run.refresh_from_db()
     return JsonResponse(services.task_run_dict(run, detail=True), status=HTTPStatus.CREATED)
@@ -164,7 +169,7 @@ def task_runs(request: HttpRequest) -> JsonResponse:
 def task_run_detail(request: HttpRequest, run_id: int) -> JsonResponse:
     run = WorkspaceTaskRun.objects.select_related("workspace", "preset").filter(pk=run_id).first()
     if run is None:
-        return json_error(HTTPStatus.NOT_FOUND, f"no task run {run_id}")
+        return json_error(HTTPStatus.NOT_FOUND, f"no task run {run_id}", "run_id")
     return JsonResponse(services.task_run_dict(run, detail=True))
 
 
@@ -172,9 +177,9 @@ def task_run_detail(request: HttpRequest, run_id: int) -> JsonResponse:
 def task_run_cancel(request: HttpRequest, run_id: int) -> JsonResponse:
     run = WorkspaceTaskRun.objects.select_related("workspace", "preset").filter(pk=run_id).first()
     if run is None:
-        return json_error(HTTPStatus.NOT_FOUND, f"no task run {run_id}")
+        return json_error(HTTPStatus.NOT_FOUND, f"no task run {run_id}", "run_id")
     if run.finished:
-        return json_error(HTTPStatus.CONFLICT, f"run {run_id} has already {run.status}")
+        return json_error(HTTPStatus.CONFLICT, f"run {run_id} has already {run.status}", "run_id")
     if run.status == WorkspaceTaskRun.Status.REQUESTED:
         run.status, run.error = WorkspaceTaskRun.Status.CANCELLED, "cancelled before it started"
         run.save()
@@ -194,10 +199,12 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def data_lab_workspace(slug: str) -> Workspace | JsonResponse:
     """The workspace of a Data Lab API call, or the JSON 404 saying what is missing."""
     if not settings.DJDESK_FLAG_DATA_LAB:
-        return json_error(HTTPStatus.NOT_FOUND, "the Data Lab is off (DJDESK_FLAG_DATA_LAB)")
+        return json_error(
+            HTTPStatus.NOT_FOUND, "the Data Lab is off (DJDESK_FLAG_DATA_LAB)", "path"
+        )
     workspace = Workspace.objects.filter(slug=slug).first()
     if workspace is None:
-        return json_error(HTTPStatus.NOT_FOUND, f"no workspace with slug {slug!r}")
+        return no_workspace(slug)
     return workspace
 
 
@@ -209,12 +216,14 @@ def data_lab_live(request: HttpRequest, slug: str) -> HttpResponse:
         return workspace
     if request.method == "DELETE":
         if not live_lab.stop(workspace):
-            return json_error(HTTPStatus.NOT_FOUND, "no live lab is running for this workspace")
+            return json_error(
+                HTTPStatus.NOT_FOUND, "no live lab is running for this workspace", "slug"
+            )
         return HttpResponse(status=HTTPStatus.NO_CONTENT)
     try:
         lab = live_lab.start(workspace)
     except live_lab.LabUnavailable as error:
-        return json_error(HTTPStatus.CONFLICT, str(error))
+        return json_error(HTTPStatus.CONFLICT, str(error), "lab")
     return JsonResponse(
         {"url": f"{lab.url}tree?token={lab.token}", "folder": str(lab.folder)},
         status=HTTPStatus.CREATED,
@@ -227,17 +236,12 @@ def data_lab_export(request: HttpRequest, slug: str) -> JsonResponse:
     if isinstance(workspace, JsonResponse):
         return workspace
     try:
-        data = json.loads(request.body or b"{}")
-        template = (
-            datalab.get_template(str(data.get("template", ""))) if isinstance(data, dict) else None
-        )
-    except ValueError:
-        return json_error(HTTPStatus.BAD_REQUEST, "body must be a JSON object", field="body")
+        template = datalab.get_template(str(parse_json_object(request.body).get("template", "")))
     except datalab.ExportError as error:
         return json_error(HTTPStatus.BAD_REQUEST, error.message, field=error.field)
-    if template is None:
-        return json_error(HTTPStatus.BAD_REQUEST, "body must be a JSON object", field="body")
-    job = ScanJob.objects.create(workspace=workspace, kind=ScanJob.Kind.EXPORT)
+    job = ScanJob.objects.create(
+        workspace=workspace, kind=ScanJob.Kind.EXPORT, result={"template": template.key}
+    )
     export_data_lab.enqueue(job.pk, template.key)
     job.refresh_from_db()
     if job.status == ScanJob.Status.FAILED:  # finished already (immediate backend) and failed
@@ -256,7 +260,7 @@ def data_lab_export(request: HttpRequest, slug: str) -> JsonResponse:
 
 @require_GET
 def data_lab_preview(request: HttpRequest, slug: str, template: str) -> HttpResponse:
-    """A static rendering of an export: outputs are escaped; HTML goes to a sandboxed frame."""
+    """A static rendering of an export (see notebook_preview): nothing in it runs."""
     if not settings.DJDESK_FLAG_DATA_LAB or template not in datalab.TEMPLATES:
         raise Http404("no such notebook")
     workspace = get_object_or_404(Workspace, slug=slug)
@@ -264,24 +268,13 @@ def data_lab_preview(request: HttpRequest, slug: str, template: str) -> HttpResp
         notebook = datalab.read_export(workspace, template)
     except FileNotFoundError:
         raise Http404("not exported yet") from None
-    cells = []
-    for cell in notebook.cells:
-        outputs = []
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if "text/html" in data:
-                outputs.append({"html": "".join(data["text/html"])})
-            else:
-                text = output.get("text") or data.get("text/plain") or output.get("evalue", "")
-                outputs.append({"text": "".join(text)})
-        cells.append({"type": cell.cell_type, "source": cell.source, "outputs": outputs})
     return render(
         request,
         "inspector/data_lab_preview.html",
         {
             "workspace": workspace,
             "template": datalab.TEMPLATES[template],
-            "cells": cells,
+            "cells": notebook_preview.preview_cells(notebook),
             "data_lab_exports": data_lab_exports(workspace),
         },
     )

@@ -41,6 +41,7 @@ def test_status_shape_after_scans(client, atlas: Workspace) -> None:
         "source": "telemetry.Metric",
         "field": "event",
         "target": "Event",
+        "target_id": "telemetry.Event",
         "relation": "many-to-one",
     } in data["schema"]["edges"]
     assert data["log_excerpt"][0] == {
@@ -153,3 +154,86 @@ def test_scan_of_missing_folder_fails_cleanly(atlas: Workspace) -> None:
     job.refresh_from_db()
     assert job.status == ScanJob.Status.FAILED
     assert "project folder not found" in job.error
+
+
+def test_one_current_scan_per_kind_with_the_rest_as_history(client, atlas: Workspace) -> None:
+    services.start_scans(atlas)
+    newest = services.start_scans(atlas)
+    # Many newer jobs of another kind do not push a kind's current row out.
+    ScanJob.objects.bulk_create(
+        ScanJob(workspace=atlas, kind="export", status="failed") for _ in range(20)
+    )
+    data = client.get(STATUS_URL.format(atlas.slug)).json()
+    current = data["current_scans"]
+    assert [s["kind"] for s in current] == ["schema", "migrations", "logs", "export"]
+    assert [s["id"] for s in current[:3]] == [job.pk for job in newest]
+    schema = current[0]
+    assert schema["label"] == "Schema" and schema["status"] == "completed"
+    assert schema["started_at"] and schema["duration"] is not None and schema["duration"] >= 0
+    assert schema["findings_count"] == len(schema["findings"])
+    history = services.scan_history(data)
+    assert current[3]["id"] not in {s["id"] for s in history}
+    assert len(history) == len(data["scans"]) - 1  # the recent ones, less the export shown
+
+
+def test_an_export_is_labelled_with_its_template_and_file(client, lab, atlas: Workspace) -> None:
+    services.start_scans(atlas)
+    url = f"/api/workspaces/{atlas.slug}/data-lab/export/"
+    job = client.post(url, {"template": "log-study"}, content_type="application/json").json()
+    assert job["job"]["label"] == "Export: Log study (log-study.ipynb)"
+    failed = Workspace.objects.create(name="Fresh", slug="fresh", project_path="djdesk")
+    refused = client.post(
+        f"/api/workspaces/{failed.slug}/data-lab/export/",
+        {"template": "schema-audit"},
+        content_type="application/json",
+    ).json()
+    assert refused["job"]["label"] == "Export: Schema audit (schema-audit.ipynb)"
+    page = client.get(f"/workspaces/{atlas.slug}/").content.decode()
+    assert "Export: Log study (log-study.ipynb)" in page
+
+
+def test_the_schema_graph_resolves_relations_and_inheritance(client, atlas: Workspace) -> None:
+    services.start_scans(atlas, ["schema"])
+    graph = client.get(STATUS_URL.format(atlas.slug)).json()["schema"]
+    ids = {node["id"] for node in graph["nodes"]}
+    assert len(ids) == 10 and "catalog.datasets.Dataset" in ids
+    dataset = next(n for n in graph["nodes"] if n["id"] == "catalog.datasets.Dataset")
+    assert dataset["field_types"][:3] == ["BigAutoField", "DateTimeField", "SlugField"]
+    edges = {(e["source"], e["field"], e["relation"]): e["target_id"] for e in graph["edges"]}
+    assert edges == {
+        ("accounts.Member", "teams", "many-to-many"): "accounts.Team",
+        ("catalog.datasets.Dataset", "owner", "many-to-one"): "accounts.Team",
+        ("catalog.datasets.Dataset", "source", "many-to-one"): "catalog.sources.Source",
+        ("catalog.datasets.DatasetVersion", "dataset", "many-to-one"): "catalog.datasets.Dataset",
+        ("catalog.sources.Credential", "source", "one-to-one"): "catalog.sources.Source",
+        ("telemetry.Event", "dataset", "many-to-one"): "catalog.datasets.Dataset",
+        ("telemetry.Metric", "event", "many-to-one"): "telemetry.Event",
+        ("catalog.datasets.Dataset", "", "inherits"): "catalog.datasets.TimeStamped",
+        ("catalog.datasets.DatasetVersion", "", "inherits"): "catalog.datasets.TimeStamped",
+        ("catalog.datasets.PublishedDataset", "", "proxy"): "catalog.datasets.Dataset",
+    }
+
+
+def test_a_relation_to_a_model_outside_the_project_has_no_target_id() -> None:
+    schema = {
+        "models": [
+            {
+                "app": "shop",
+                "name": "Order",
+                "fields": [],
+                "bases": [],
+                "abstract": False,
+                "proxy": False,
+            },
+        ],
+        "relations": [
+            {
+                "source": "shop.Order",
+                "field": "user",
+                "target": "auth.User",
+                "relation": "many-to-one",
+            },
+        ],
+    }
+    (edge,) = services._schema_graph(schema)["edges"]
+    assert edge["target_id"] is None

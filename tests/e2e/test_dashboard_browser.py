@@ -18,15 +18,17 @@ def test_dashboard_shows_atlas_and_polls(page, inspector_server: str) -> None:
     expect(page.locator("[data-offline-indicator]")).to_have_text("Synced")
     # The poller fetched the status API at least once and re-rendered the panels.
     expect(page.locator("[data-poll-status]")).to_contain_text("Updated", timeout=10_000)
-    expect(page.locator("[data-panel=scans] li")).to_have_count(3)
+    expect(page.locator("[data-panel=scans] tr")).to_have_count(3)
     # A rescan through the API (CSRF token from the cookie, as the page's JS sends it)
-    # changes the status; the next poll re-renders the scans panel without a reload.
+    # changes the status; the next poll re-renders the scans panel without a reload:
+    # still one current row per kind, the earlier runs behind the history disclosure.
     status = page.evaluate(
         "async () => (await djdeskFetch('/api/workspaces/atlas-telemetry/scans/',"
         " {method: 'POST'})).status"
     )
     assert status == 202
-    expect(page.locator("[data-panel=scans] li")).to_have_count(6, timeout=10_000)
+    expect(page.locator("[data-history-count]")).to_have_text("3", timeout=10_000)
+    expect(page.locator("[data-panel=scans] tr")).to_have_count(3)
     expect(page.locator("[data-panel=insights]")).to_contain_text("Pending migrations")
 
 
@@ -98,7 +100,7 @@ def test_data_lab_export_and_preview(page, inspector_server: str) -> None:
     expect(page).to_have_url(
         inspector_server + "/workspaces/atlas-telemetry/data-lab/schema-audit/"
     )
-    expect(page.locator("main h1")).to_contain_text("Schema audit: Atlas Telemetry")
+    expect(page.locator("main > h1")).to_contain_text("Schema audit: Atlas Telemetry")
     expect(page.locator(".cell").nth(1)).to_contain_text("catalog.datasets")
     expect(page.locator("[data-data-lab] .exports")).to_contain_text("Schema audit")
 

@@ -24,6 +24,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # First of ours: refuses oversized API bodies before anything reads them.
+    "inspector.api_errors.ApiErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -101,6 +103,8 @@ INSPECTOR_SAFE_COMMANDS = {
     "sqlmigrate": {"params": ["app_label", "migration"]},
     "diffsettings": {"flags": ["--all"]},
 }
+# The API's JSON bodies are small: anything larger is refused with a JSON 413.
+INSPECTOR_API_MAX_BODY_BYTES = 1024 * 1024
 INSPECTOR_TASK_LOG_LIMIT = 200_000  # characters of output kept per run
 
 # Scanner bounds: a hostile or huge project must not stall a scan.

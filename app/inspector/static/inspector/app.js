@@ -28,6 +28,10 @@
     return node;
   }
 
+  // Times as the server renders them (hh:mm:ss of the ISO stamp), durations in seconds.
+  const clock = (iso) => (iso ? iso.slice(11, 19) : "");
+  const seconds = (value) => (value === null || value === undefined ? "" : `${value.toFixed(2)} s`);
+
   function fill(panel, items, render) {
     const target = document.querySelector(`[data-panel="${panel}"]`);
     if (!target) return;
@@ -56,10 +60,28 @@
       li.append(el("time", {}, entry.timestamp), " ", el("span", { class: "level" }, entry.level), " " + entry.message);
       return li;
     },
+    // One current row per scan kind; older runs go to the history disclosure.
     scans: (scan) => {
-      const li = el("li", {}, `${scan.kind} · ${scan.status} · `);
-      li.append(el("progress", { max: "100", value: String(scan.progress) }));
-      if (scan.error) li.append(" ", el("span", { class: "error" }, scan.error));
+      const tr = el("tr", { "data-scan-kind": scan.kind, class: `status-${scan.status}` });
+      const label = el("td", { class: "scan-label" }, scan.label);
+      if (scan.error) label.append(el("br"), el("small", { class: "error" }, scan.error));
+      scan.findings.forEach((f) => label.append(el("br"), el("small", { class: `finding-${f.level}` }, `${f.path} ${f.message}`)));
+      const state = el("td");
+      state.append(el("span", { class: "badge" }, scan.status));
+      if (["requested", "running"].includes(scan.status)) {
+        state.append(" ", el("progress", { max: "100", value: String(scan.progress) }));
+      }
+      const started = el("td");
+      started.append(el("time", { datetime: scan.started_at || "" }, clock(scan.started_at) || "—"));
+      tr.append(label, state, started, el("td", {}, seconds(scan.duration) || "—"), el("td", {}, String(scan.findings_count)));
+      return tr;
+    },
+    "scan-history": (scan) => {
+      const li = el("li", { class: `status-${scan.status}` }, `${scan.label} · `);
+      const plural = scan.findings_count === 1 ? "" : "s";
+      li.append(el("span", { class: "badge" }, scan.status),
+        ` · ${clock(scan.started_at) || "not started"}${scan.duration !== null ? ` · ${seconds(scan.duration)}` : ""}` +
+        ` · ${scan.findings_count} finding${plural}`);
       return li;
     },
     tasks: (run) => el("li", { "data-run-id": String(run.id) },
@@ -70,8 +92,15 @@
     fill("insights", status.insights, renderers.insights);
     fill("apps", status.apps, renderers.apps);
     fill("schema", status.schema.nodes, renderers.schema);
+    const diagram = document.querySelector("[data-schema-diagram]");
+    if (diagram && window.djdeskSchemaDiagram) window.djdeskSchemaDiagram.render(diagram, status.schema);
     fill("logs", status.log_excerpt, renderers.logs);
-    fill("scans", status.scans, renderers.scans);
+    fill("scans", status.current_scans, renderers.scans);
+    const current = new Set(status.current_scans.map((scan) => scan.id));
+    const history = status.scans.filter((scan) => !current.has(scan.id));
+    fill("scan-history", history, renderers["scan-history"]);
+    const count = document.querySelector("[data-history-count]");
+    if (count) count.textContent = String(history.length);
     if (status.tasks.length) fill("tasks", status.tasks, renderers.tasks);
   }
 
