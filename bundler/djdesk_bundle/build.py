@@ -35,7 +35,14 @@ from .describe import (
     write_checksums,
     write_version,
 )
-from .extract import PruneReport, extract_interpreter, interpreter_executable, prune
+from .extract import (
+    ExtractLimits,
+    PruneReport,
+    check_host_interpreter,
+    extract_interpreter,
+    interpreter_executable,
+    prune,
+)
 from .fetch import fetch_interpreter
 from .install import LockedRequirements, export_locked_requirements, install_requirements
 from .launcher import write_launcher
@@ -205,7 +212,7 @@ def _run_stages(plan: Plan) -> BuildResult:
         python_root = staging / contract.PYTHON_DIR
 
         def make_interpreter(root: Path) -> dict[str, Any]:
-            extract_interpreter(archive, staging)
+            extract_interpreter(archive, staging, ExtractLimits.from_options(options))
             report = prune(root, options.prune)
             executable = interpreter_executable(root, pin.is_windows)
             if compile_wanted and runnable_python(executable):
@@ -228,6 +235,7 @@ def _run_stages(plan: Plan) -> BuildResult:
     after("extract")
     target_python = interpreter_executable(python_root, pin.is_windows)
     own = runnable_python(target_python)
+    check_host_interpreter(target_python, staging, own, pin.triple)
     with clock.stage("install"):
 
         def make_site_packages(site: Path) -> dict[str, Any]:
