@@ -228,7 +228,7 @@ def _run_stages(plan: Plan) -> BuildResult:
             str(compile_wanted),
         )
         interpreter_key = key
-        hit, facts = cached_tree(cache_root, key, python_root, make_interpreter)
+        hit, facts = cached_tree(cache_root, key, python_root, make_interpreter, reporter.warn)
         if hit:
             clock.note("cached")
         pruned = PruneReport(paths=facts["paths"], bytes=facts["bytes"])
@@ -258,7 +258,7 @@ def _run_stages(plan: Plan) -> BuildResult:
         )
         site_packages_key = key
         hit, _ = cached_tree(
-            cache_root, key, staging / contract.SITE_PACKAGES_DIR, make_site_packages
+            cache_root, key, staging / contract.SITE_PACKAGES_DIR, make_site_packages, reporter.warn
         )
         if hit:
             clock.note("cached")
