@@ -46,9 +46,10 @@ from .extract import (
 from .fetch import fetch_interpreter
 from .install import LockedRequirements, export_locked_requirements, install_requirements
 from .launcher import write_launcher
+from .locks import build_locks
 from .manifest import InterpreterPin, load_manifest
-from .pack import write_archive
-from .publish import publish, recover, staging_path
+from .pack import install_archive, pending_path, write_archive
+from .publish import check_output_dir, publish, recover, source_dirs, staging_path
 from .sbom import app_dependency_names, build_sbom
 from .source import check_shell_version, source_state
 from .stage_cache import cached_tree, stage_key
@@ -135,6 +136,20 @@ def build(
     """
     output = (output or options.path(options.output_dir)).resolve()
     dist = (dist or options.path(options.dist_dir)).resolve()
+    with build_locks(output, dist, reporter):
+        check_output_dir(output, options.project_dir, source_dirs(options))
+        return _build_locked(options, reporter, env, output, dist, hooks, force)
+
+
+def _build_locked(
+    options: Options,
+    reporter: Reporter,
+    env: Mapping[str, str],
+    output: Path,
+    dist: Path,
+    hooks: Mapping[str, Callable[[Path], None]] | None,
+    force: bool,
+) -> BuildResult:
     clock = StageClock(reporter)
     hooks = hooks or {}
 
@@ -165,12 +180,14 @@ def build(
         result = _run_stages(plan)
         with clock.stage("publish"):
             publish(staging, output)
+            install_archive(result.archive, result.archive_sha256)
         result.output = output
         remember_build(cache_dir(options), output, digest, result.archive, result.archive_sha256)
         return result
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
+        pending_path(archive).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -356,6 +373,7 @@ def _run_stages(plan: Plan) -> BuildResult:
             state.source_date_epoch,
             cache=cache_root / "pack",
             stable_key=stage_key("archive-prefix", interpreter_key, site_packages_key),
+            install=False,  # put in place after the payload swap
         )
     after("pack")
     return BuildResult(
