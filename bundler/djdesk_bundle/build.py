@@ -23,8 +23,9 @@ from .describe import describe_stage
 from .extract import extract_stage
 from .fetch import fetch_stage
 from .install import install_stage
-from .pack import pack_stage
-from .publish import publish, recover, staging_path
+from .locks import build_locks
+from .pack import Packed, install_archive, pack_stage, pending_path
+from .publish import check_output_dir, publish, recover, source_dirs, staging_path
 from .resolve import resolve
 from .stage import StageClock, StageContext
 from .template_db import template_stage
@@ -58,7 +59,20 @@ def build(
     """
     output = (output or options.path(options.output_dir)).resolve()
     dist = (dist or options.path(options.dist_dir)).resolve()
-    hooks = hooks or {}
+    with build_locks(output, dist, reporter):
+        check_output_dir(output, options.project_dir, source_dirs(options))
+        return _build_locked(options, reporter, env, output, dist, hooks or {}, force)
+
+
+def _build_locked(
+    options: Options,
+    reporter: Reporter,
+    env: Mapping[str, str],
+    output: Path,
+    dist: Path,
+    hooks: Mapping[str, Callable[[Path], None]],
+    force: bool,
+) -> BuildResult:
     staging = staging_path(output)
     clock = StageClock(reporter, {name: _bind(hook, staging) for name, hook in hooks.items()})
 
@@ -74,7 +88,7 @@ def build(
         info = json.loads((output / contract.BUILD_INFO).read_text(encoding="utf-8"))
         return BuildResult(output, resolved.archive, unchanged, clock.timings, info)
 
-    with _staging_area(output, staging) as work:
+    with _staging_area(output, staging, resolved.archive) as work:
         ctx = StageContext(options, reporter, staging, work)
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
@@ -83,11 +97,17 @@ def build(
         template = clock.run("template-db", template_stage, ctx, resolved.state, interpreter)
         info = clock.run("describe", describe_stage, ctx, resolved, interpreter, app, template)
         packed = clock.run("pack", pack_stage, ctx, resolved, interpreter, site)
-        clock.run("publish", publish, staging, output)
+        clock.run("publish", publish_stage, staging, output, packed)
     remember_build(
         options.cache_root, output, resolved.inputs_digest, packed.archive, packed.sha256
     )
     return BuildResult(output, packed.archive, packed.sha256, clock.timings, info)
+
+
+def publish_stage(staging: Path, output: Path, packed: Packed) -> None:
+    """The payload swapped into place, then (only then) the archive and its sidecar."""
+    publish(staging, output)
+    install_archive(packed.archive, packed.sha256)
 
 
 def _bind(hook: Callable[[Path], None], staging: Path) -> Callable[[], None]:
@@ -95,8 +115,9 @@ def _bind(hook: Callable[[Path], None], staging: Path) -> Callable[[], None]:
 
 
 @contextmanager
-def _staging_area(output: Path, staging: Path) -> Iterator[Path]:
-    """A fresh staging dir beside the output and a scratch dir; both gone afterwards."""
+def _staging_area(output: Path, staging: Path, archive: Path) -> Iterator[Path]:
+    """A fresh staging dir beside the output and a scratch dir; both gone afterwards, and
+    so is an archive a failed build left pending."""
     output.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(staging, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix="djdesk-bundle-"))
@@ -106,3 +127,4 @@ def _staging_area(output: Path, staging: Path) -> Iterator[Path]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
+        pending_path(archive).unlink(missing_ok=True)

@@ -38,6 +38,11 @@ DEFAULT_PRUNE = (
     "tcl",
 )
 
+# The largest python-build-standalone install_only archive expands to ~250 MB in ~10 000
+# entries; anything far beyond is a decompression bomb, not an interpreter.
+DEFAULT_EXTRACT_MAX_BYTES = 2 * 1024**3
+DEFAULT_EXTRACT_MAX_ENTRIES = 200_000
+
 
 @dataclass(frozen=True)
 class Options:
@@ -66,6 +71,8 @@ class Options:
     worker_command: str = ""  # a management command the launcher runs beside the server
     template_database: bool = True  # ship a pre-migrated SQLite database for first launch
     extras: tuple[str, ...] = ()  # optional dependency groups of the app to ship too
+    extract_max_bytes: int = DEFAULT_EXTRACT_MAX_BYTES  # the interpreter archive, expanded
+    extract_max_entries: int = DEFAULT_EXTRACT_MAX_ENTRIES
 
     def path(self, relative: str) -> Path:
         return (self.project_dir / relative).resolve()
@@ -113,6 +120,14 @@ def _coerce(key: str, value: Any, where: str) -> Any:
         }:
             return value.lower() in {"1", "true", "yes", "on"}
         raise ConfigError(f"{where}: {key} must be true or false (got {value!r})")
+    if kind in ("int", int):
+        try:
+            number = int(value) if not isinstance(value, bool) else -1
+        except (TypeError, ValueError):
+            number = -1
+        if number <= 0:
+            raise ConfigError(f"{where}: {key} must be a positive whole number (got {value!r})")
+        return number
     if "tuple" in str(kind):
         if isinstance(value, str):
             value = [item.strip() for item in value.split(",") if item.strip()]

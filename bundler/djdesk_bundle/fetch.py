@@ -79,15 +79,24 @@ def _download_once(url: str, part: Path, reporter: Reporter) -> None:
             raise OSError(f"connection closed after {part.stat().st_size} of {total} bytes")
 
 
-def _download(url: str, part: Path, reporter: Reporter) -> None:
+def _download(url: str, part: Path, expected: str, reporter: Reporter) -> None:
     for attempt in range(1, RETRIES + 1):
         try:
             _download_once(url, part, reporter)
             return
         except urllib.error.HTTPError as exc:
-            if 400 <= exc.code < 500 and exc.code not in (408, 429):
+            if exc.code == 416 and part.exists():
+                # Nothing left to resume: the .part is either the whole file (a run killed
+                # between the last byte and the rename) or junk to start again from.
+                if file_sha256(part) == expected:
+                    return
+                part.unlink()
+                reporter.detail("the partial download cannot be resumed; starting again")
+                problem = "HTTP 416"
+            elif 400 <= exc.code < 500 and exc.code not in (408, 429):
                 raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-            problem: str = f"HTTP {exc.code}"
+            else:
+                problem = f"HTTP {exc.code}"
         except (urllib.error.URLError, OSError) as exc:
             problem = str(getattr(exc, "reason", exc))
         if attempt == RETRIES:
@@ -124,7 +133,7 @@ def fetch_interpreter(
     if urlsplit(url).scheme == "file":
         _copy_local(url, part, reporter)
     else:
-        _download(url, part, reporter)
+        _download(url, part, pin.sha256, reporter)
     _check(part, pin.sha256, url)
     os.replace(part, target)
     return target

@@ -197,11 +197,14 @@ def write_members(
     members: list[Member],
     cache: Path | None = None,
     content_key: str | None = None,
+    install: bool = True,
 ) -> str:
     """Write ``base``'s entries under ``root_name/`` atomically, one gzip member per
-    ``Member``; return the sha256 (also written to ``<archive>.sha256``)."""
+    ``Member``; return the sha256 (also written to ``<archive>.sha256``). With
+    ``install=False`` the archive is left at ``pending_path(destination)`` for
+    ``install_archive`` to put in place later (a build does so after its payload swap)."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = destination.with_name(destination.name + ".tmp")
+    tmp = pending_path(destination)
     writer = _TarWriter(base, root_name)
     with tmp.open("wb") as raw:
         for index, member in enumerate(members):
@@ -214,10 +217,25 @@ def write_members(
             else:
                 _gzip_member(raw, produce)
     digest = file_sha256(tmp)
-    os.replace(tmp, destination)
-    sidecar = destination.with_name(destination.name + ".sha256")
-    sidecar.write_text(f"{digest}  {destination.name}\n", encoding="utf-8")
+    if install:
+        install_archive(destination, digest)
     return digest
+
+
+def pending_path(destination: Path) -> Path:
+    """Where this process writes an archive before it is put in place (unique per build,
+    so that two builds never write the same temporary file)."""
+    return destination.with_name(f"{destination.name}.{os.getpid()}.tmp")
+
+
+def install_archive(destination: Path, digest: str) -> None:
+    """Move the pending archive into place, then its ``.sha256`` sidecar: each an atomic
+    rename, so a reader sees an old or a new file, never a partial one."""
+    os.replace(pending_path(destination), destination)
+    sidecar = destination.with_name(destination.name + ".sha256")
+    pending_sidecar = pending_path(sidecar)
+    pending_sidecar.write_text(f"{digest}  {destination.name}\n", encoding="utf-8")
+    os.replace(pending_sidecar, sidecar)
 
 
 def _write_member(
@@ -251,6 +269,7 @@ def write_archive(
     source_date_epoch: int,
     cache: Path | None = None,
     stable_key: str | None = None,
+    install: bool = True,
 ) -> str:
     """The payload archive; its sha256 is returned and written to ``<archive>.sha256``.
     With ``cache``, the compressed interpreter + dependencies member is reused; with
@@ -262,6 +281,7 @@ def write_archive(
         archive_members(payload, source_date_epoch),
         cache,
         stable_key,
+        install,
     )
 
 
@@ -274,7 +294,7 @@ class Packed:
 def pack_stage(
     ctx: StageContext, resolved: Resolved, interpreter: Interpreter, site: SitePackages
 ) -> Packed:
-    """The payload's deterministic archive (written beside its final place in dist/)."""
+    """The payload's deterministic archive, left pending beside its place in dist/."""
     # Both trees are what their stage keys name (nothing writes into them later), so
     # their compressed member is found by those keys without reading them.
     digest = write_archive(
@@ -283,5 +303,6 @@ def pack_stage(
         resolved.state.source_date_epoch,
         cache=ctx.cache_root / "pack",
         stable_key=stage_key("archive-prefix", interpreter.cache_key, site.cache_key),
+        install=False,  # put in place after the payload swap (build.publish_stage)
     )
     return Packed(archive=resolved.archive, sha256=digest)

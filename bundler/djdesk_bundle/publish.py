@@ -4,6 +4,10 @@ The swap is two renames: ``OUT -> OUT.old`` then ``STAGING -> OUT``. A kill betw
 them leaves ``OUT.old`` and no ``OUT``; ``recover()`` (run first by every build) puts
 ``OUT.old`` back. Any other leftover (an abandoned staging dir, a finished swap's
 ``OUT.old``) is removed.
+
+Because publishing replaces OUT wholesale, OUT must be a directory the bundler owns:
+missing, empty, or a previous payload (``build-info.json`` and ``SHA256SUMS``), and never
+the project's sources or a folder holding them (``check_output_dir``).
 """
 
 from __future__ import annotations
@@ -11,6 +15,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+
+from . import contract
+from .config import Options
+from .errors import ConfigError
 
 
 def old_path(output: Path) -> Path:
@@ -54,3 +62,39 @@ def publish(staging: Path, output: Path) -> None:
         os.replace(output, old)
     os.replace(staging, output)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def is_payload(directory: Path) -> bool:
+    """Does this directory hold a payload a previous build wrote?"""
+    return all(
+        (directory / name).is_file() and not (directory / name).is_symlink()
+        for name in (contract.BUILD_INFO, contract.CHECKSUMS)
+    )
+
+
+def check_output_dir(output: Path, project_dir: Path, sources: list[Path]) -> None:
+    """Refuse an output dir whose contents a build would destroy (see the module doc):
+    one that is, holds or lies inside a source folder (the app, samples, docs; inside
+    is allowed only when that folder is the project dir itself, as with ``app-dir = "."``,
+    where the emptiness check below protects the rest)."""
+    for source in [project_dir, *sources]:
+        inside = output.is_relative_to(source) and source != project_dir
+        if output == source or source.is_relative_to(output) or inside:
+            raise ConfigError(
+                f"output {output} overlaps the project's sources {source}: a build "
+                "replaces its output dir wholesale; choose a directory of its own"
+            )
+    if output.is_symlink() or (output.exists() and not output.is_dir()):
+        raise ConfigError(f"output {output} exists and is not a directory")
+    if output.is_dir() and any(output.iterdir()) and not is_payload(output):
+        raise ConfigError(
+            f"output {output} is not empty and holds no previous payload "
+            f"({contract.BUILD_INFO} and {contract.CHECKSUMS}); a build would replace "
+            "everything in it: empty it or choose another directory"
+        )
+
+
+def source_dirs(options: Options) -> list[Path]:
+    """The project's folders a build reads and must never replace."""
+    optional = [options.samples_dir, options.docs_dir]
+    return [options.app_path, *(options.path(folder) for folder in optional if folder)]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .describe import write_atomic
 from .digests import file_sha256
-from .errors import SigningUnavailable, VerificationFailed
+from .errors import ConfigError, SigningUnavailable, VerificationFailed
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
@@ -29,6 +29,7 @@ class ExpectedSigner:
 
 
 def _verifier(trust: str, offline: bool):  # type: ignore[no-untyped-def]
+    from sigstore.errors import Error as SigstoreError
     from sigstore.models import ClientTrustConfig
     from sigstore.verify import Verifier
 
@@ -41,8 +42,14 @@ def _verifier(trust: str, offline: bool):  # type: ignore[no-untyped-def]
         raise VerificationFailed(
             f"trust config {trust} not found (use production, staging or a file)"
         )
-    config = ClientTrustConfig.from_json(path.read_text(encoding="utf-8"))
-    return Verifier(trusted_root=config.trusted_root)
+    try:
+        config = ClientTrustConfig.from_json(path.read_text(encoding="utf-8"))
+        return Verifier(trusted_root=config.trusted_root)
+    except (ValueError, SigstoreError) as exc:  # pydantic's ValidationError is a ValueError
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(
+            f"--trust-root {trust}: not a valid sigstore client trust config ({reason})"
+        ) from None
 
 
 def verify_signature(

@@ -3,6 +3,10 @@
 An entry is keyed by a digest of everything the stage's output depends on (pins, lock
 export, target, prune list, tool versions) and stored complete or not at all. A hit is
 copied into staging, so a cached build and a clean build produce the same bytes.
+
+The cache is not trusted: each entry records the digest of its tree when stored, and a
+hit is used only when its tree still has that digest; otherwise (a file edited, added or
+removed in the cache) the entry is discarded and the stage runs again.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .tree import tree_digest
 
-LAYOUT_VERSION = "1"  # bump when what a stage writes changes shape
+LAYOUT_VERSION = "2"  # bump when what a stage writes changes shape (2: tree digests)
 
 
 def stage_key(*parts: str) -> str:
@@ -27,8 +32,29 @@ def stage_key(*parts: str) -> str:
     return digest.hexdigest()[:40]
 
 
+def _intact(entry: Path, warn: Callable[[str], None]) -> bool:
+    """Is this stored entry complete and its tree exactly what was stored?"""
+    if not (entry / "complete").is_file():
+        return False
+    try:
+        recorded = (entry / "tree.sha256").read_text(encoding="utf-8").strip()
+        ok = tree_digest(entry / "tree") == recorded
+    except OSError:
+        ok = False
+    if not ok:
+        warn(f"the cached stage {entry} was modified since it was stored; rebuilding it")
+        aside = entry.with_name(f"{entry.name}.bad-{os.getpid()}")
+        os.replace(entry, aside)
+        shutil.rmtree(aside, ignore_errors=True)
+    return ok
+
+
 def cached_tree(
-    cache_root: Path, key: str, destination: Path, produce: Callable[[Path], dict[str, Any]]
+    cache_root: Path,
+    key: str,
+    destination: Path,
+    produce: Callable[[Path], dict[str, Any]],
+    warn: Callable[[str], None] = lambda message: None,
 ) -> tuple[bool, dict[str, Any]]:
     """Fill ``destination`` from the cache or by ``produce`` (then stored).
 
@@ -36,7 +62,7 @@ def cached_tree(
     hit reports the same facts as the build that made it.
     """
     entry = cache_root / "stages" / key
-    if (entry / "complete").is_file():
+    if _intact(entry, warn):
         shutil.copytree(entry / "tree", destination, symlinks=True)
         facts: dict[str, Any] = json.loads((entry / "facts.json").read_text(encoding="utf-8"))
         return True, facts
@@ -45,6 +71,7 @@ def cached_tree(
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(destination, tmp / "tree", symlinks=True)
     (tmp / "facts.json").write_text(json.dumps(facts, sort_keys=True), encoding="utf-8")
+    (tmp / "tree.sha256").write_text(tree_digest(tmp / "tree") + "\n", encoding="utf-8")
     (tmp / "complete").write_text("")
     try:
         os.replace(tmp, entry)

@@ -94,3 +94,14 @@ def built(tmp_path_factory, local_interpreter: Path, sample_root: Path) -> dict[
         assert state.requests, "the interpreter must come through the HTTP mirror"
     (archive,) = (root / "dist").glob("*.tar.gz")
     return {"root": root, "out": root / "out", "archive": archive, "cache": root / "cache"}
+
+
+@pytest.fixture
+def previous(tmp_path: Path) -> Path:
+    """What an earlier build left in the output dir (recognised by these two files)."""
+    out = tmp_path / "out"
+    (out / "app").mkdir(parents=True)
+    (out / "app" / "marker").write_text("previous complete payload")
+    (out / "build-info.json").write_text("{}")
+    (out / "SHA256SUMS").write_text("")
+    return out

@@ -32,6 +32,13 @@ def _handler(state: MirrorState) -> type[BaseHTTPRequestHandler]:
             data = path.read_bytes()
             start = 0
             match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
+            if match and int(match.group(1)) >= len(data):
+                # As real servers do: nothing at or after that offset.
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if match:
                 start = int(match.group(1))
                 self.send_response(206)

@@ -266,14 +266,6 @@ def test_two_checkouts_build_identical_archives(local_interpreter, sample_root, 
 # --- failure paths: a clear message, a specific exit code, the previous output intact ---
 
 
-@pytest.fixture
-def previous(tmp_path: Path) -> Path:
-    out = tmp_path / "out"
-    (out / "app").mkdir(parents=True)
-    (out / "app" / "marker").write_text("previous complete payload")
-    return out
-
-
 def assert_intact(previous: Path) -> None:
     assert (previous / "app" / "marker").read_text() == "previous complete payload"
     assert not list(previous.parent.glob("out.staging-*"))

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.errors import UnsafeArchive
-from djdesk_bundle.extract import extract_interpreter, prune
+from djdesk_bundle.config import load_options
+from djdesk_bundle.errors import ConfigError, UnsafeArchive
+from djdesk_bundle.extract import ExtractLimits, extract_interpreter, prune
 
 
 def make_tar(path: Path, entries: list[tarfile.TarInfo]) -> Path:
@@ -82,9 +83,127 @@ def test_inner_links_are_fine_and_prune_works(tmp_path: Path) -> None:
 
 
 def test_not_an_install_only_archive(tmp_path: Path) -> None:
-    archive = make_tar(tmp_path / "x.tar.gz", [file_entry("other/file")])
+    archive = make_tar(tmp_path / "x.tar.gz", [])
     with pytest.raises(UnsafeArchive, match="no top-level python/"):
         extract_interpreter(archive, tmp_path / "out")
     (tmp_path / "garbage.tar.gz").write_bytes(b"not a tar")
     with pytest.raises(UnsafeArchive, match="not a readable tar"):
         extract_interpreter(tmp_path / "garbage.tar.gz", tmp_path / "out2")
+
+
+def symlink_chain_archive(path: Path) -> Path:
+    """CVE-2025-4517's PATH_MAX technique, under python/: nested directories with
+    247-character names, each reachable through a one-letter symlink, so that the
+    expanded path of the chain passes PATH_MAX and ``os.path.realpath`` (behind the stdlib
+    ``data`` filter before 3.11.13) stops resolving it; then a link that climbs out
+    through the chain, and a file written through that link."""
+    component = "d" * 247
+    steps = "abcdefghijklmnop"
+    entries = []
+    prefix = "python"
+    for step in steps:
+        directory = tarfile.TarInfo(f"{prefix}/{component}")
+        directory.type = tarfile.DIRTYPE
+        entries += [directory, link_entry(f"{prefix}/{step}", component)]
+        prefix = f"{prefix}/{component}"
+    chain = "python/" + "/".join(steps)
+    long_link = f"{chain}/{'l' * 254}"
+    entries.append(link_entry(long_link, "/".join([".."] * len(steps))))
+    # Lexically python/escape -> python/a/…/p/lll…/../.. stays inside python/; on disk it
+    # is three levels above the extraction directory.
+    entries.append(link_entry("python/escape", f"{'/'.join(steps)}/{'l' * 254}/../../.."))
+    entries.append(file_entry("python/escape/planted"))
+    return make_tar(path, [file_entry("python/bin/python3"), *entries])
+
+
+def test_symlink_chain_past_path_max_is_refused(tmp_path: Path) -> None:
+    deep = tmp_path / "x" / "y" / "z"
+    deep.mkdir(parents=True)
+    archive = symlink_chain_archive(tmp_path / "chain.tar.gz")
+    destination = deep / "build"
+    with pytest.raises(UnsafeArchive, match="written through the symlink"):
+        extract_interpreter(archive, destination)
+    assert not (destination / "python").exists()
+    planted = [p for p in tmp_path.rglob("planted")]
+    assert planted == []
+
+
+def test_members_outside_python_are_refused(tmp_path: Path) -> None:
+    for name in ("run_django.py", "app/evil.py", "./other/x"):
+        archive = make_tar(
+            tmp_path / "outside.tar.gz", [file_entry("python/bin/python3"), file_entry(name)]
+        )
+        with pytest.raises(UnsafeArchive, match="outside python/"):
+            extract_interpreter(archive, tmp_path / "out")
+        assert not (tmp_path / "out" / "python").exists()
+
+
+def test_links_must_end_at_a_file_inside_python(tmp_path: Path) -> None:
+    cases = [
+        (link_entry("python/lib", "../app"), "links outside python/"),
+        (link_entry("python/bin/dir", "."), "does not end at a file"),
+        (link_entry("python/bin/dangling", "nothing"), "does not end at a file"),
+        (link_entry("python/hard", "python/bin/later", tarfile.LNKTYPE), "does not end at a file"),
+    ]
+    for entry, message in cases:
+        archive = make_tar(tmp_path / "l.tar.gz", [file_entry("python/bin/python3"), entry])
+        with pytest.raises(UnsafeArchive, match=message):
+            extract_interpreter(archive, tmp_path / "out")
+
+
+def test_duplicate_entries_are_refused(tmp_path: Path) -> None:
+    archive = make_tar(
+        tmp_path / "dup.tar.gz",
+        [
+            file_entry("python/bin/python3"),
+            file_entry("python/lib/os.py"),
+            file_entry("python/lib/os.py"),
+        ],
+    )
+    with pytest.raises(UnsafeArchive, match="appears twice"):
+        extract_interpreter(archive, tmp_path / "out")
+    assert not (tmp_path / "out" / "python").exists()
+
+
+def test_expanded_size_limit(tmp_path: Path) -> None:
+    archive = tmp_path / "bomb.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.addfile(file_entry("python/bin/python3"), io.BytesIO(b"x"))
+        zeros = tarfile.TarInfo("python/zeros")
+        zeros.size = 64 * 1024 * 1024
+        tar.addfile(zeros, io.BytesIO(bytes(zeros.size)))
+    assert archive.stat().st_size < 200_000  # a small archive that expands 300-fold
+    with pytest.raises(UnsafeArchive, match="expands to more than 16777216 bytes"):
+        extract_interpreter(archive, tmp_path / "out", ExtractLimits(max_bytes=16 * 1024 * 1024))
+    assert not (tmp_path / "out" / "python").exists()
+    root = extract_interpreter(archive, tmp_path / "ok")  # the default limit is 2 GiB
+    assert (root / "zeros").stat().st_size == 64 * 1024 * 1024
+
+
+def test_entry_count_limit(tmp_path: Path) -> None:
+    entries = [file_entry("python/bin/python3")] + [file_entry(f"python/f{i}") for i in range(100)]
+    archive = make_tar(tmp_path / "many.tar.gz", entries)
+    with pytest.raises(UnsafeArchive, match="more than 100 entries"):
+        extract_interpreter(archive, tmp_path / "out", ExtractLimits(max_entries=100))
+    assert not (tmp_path / "out" / "python").exists()
+    extract_interpreter(archive, tmp_path / "ok", ExtractLimits(max_entries=101))
+
+
+def test_limits_are_options(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "site").mkdir()
+    (tmp_path / "app" / "site" / "wsgi.py").write_text("")
+    (tmp_path / "pyproject.toml").write_text("[tool.djdesk-bundle]\nextract-max-bytes = 1000\n")
+    options = load_options(tmp_path, {"DJDESK_BUNDLE_EXTRACT_MAX_ENTRIES": "50"})
+    assert ExtractLimits.from_options(options) == ExtractLimits(1000, 50)
+    with pytest.raises(ConfigError, match="extract-max-entries must be a positive whole number"):
+        load_options(tmp_path, {"DJDESK_BUNDLE_EXTRACT_MAX_ENTRIES": "lots"})
+
+
+def test_truncated_archive_is_a_one_line_error(tmp_path: Path, local_interpreter: Path) -> None:
+    (whole,) = local_interpreter.glob("*.tar.gz")
+    cut = tmp_path / whole.name
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(UnsafeArchive, match="truncated or not a readable tar archive"):
+        extract_interpreter(cut, tmp_path / "out")
+    assert not (tmp_path / "out" / "python").exists()

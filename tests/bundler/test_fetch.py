@@ -95,3 +95,35 @@ def test_file_mirror_missing_file(tmp_path: Path, archive, reporter) -> None:
     _, pin = archive
     with pytest.raises(FetchError, match="not found"):
         fetch_interpreter(pin, tmp_path / "cache", reporter, mirror=(tmp_path / "x").as_uri())
+
+
+def test_complete_leftover_part_is_used(tmp_path: Path, archive, reporter) -> None:
+    """A run killed between the last byte and the rename leaves the whole file as .part:
+    the server answers the resume with 416, and the .part is checked and used."""
+    mirror, pin = archive
+    part = cached_path(tmp_path / "cache", pin).with_name(NAME + ".part")
+    part.parent.mkdir(parents=True)
+    part.write_bytes((mirror / NAME).read_bytes())
+    with serve_mirror(mirror) as (url, state):
+        path = fetch_interpreter(pin, tmp_path / "cache", reporter, mirror=url)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == pin.sha256
+    assert [r["range"] for r in state.requests] == [f"bytes={part_size(mirror)}-"]
+    assert not part.exists()
+
+
+def test_leftover_part_that_cannot_be_resumed_is_discarded(
+    tmp_path: Path, archive, reporter
+) -> None:
+    mirror, pin = archive
+    part = cached_path(tmp_path / "cache", pin).with_name(NAME + ".part")
+    part.parent.mkdir(parents=True)
+    junk = b"junk" * (part_size(mirror) // 4 + 10)  # longer than the file
+    part.write_bytes(junk)
+    with serve_mirror(mirror) as (url, state):
+        path = fetch_interpreter(pin, tmp_path / "cache", reporter, mirror=url)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == pin.sha256
+    assert [r["range"] for r in state.requests] == [f"bytes={len(junk)}-", ""]
+
+
+def part_size(mirror: Path) -> int:
+    return (mirror / NAME).stat().st_size

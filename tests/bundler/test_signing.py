@@ -120,3 +120,31 @@ def test_release_sums(tmp_path: Path) -> None:
     lines = sums.read_text().splitlines()
     assert [line.split("  ")[1] for line in lines] == ["a.dmg", "b.tar.gz"]
     assert all(len(line.split("  ")[0]) == 64 for line in lines)
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"mediaType": "nonsense"}', "not json at all", '{"trustedRoot": 5}', "\x00\xff"],
+)
+def test_a_bad_trust_config_is_a_one_line_error(tmp_path: Path, content: str) -> None:
+    config = tmp_path / "trust.json"
+    config.write_text(content, encoding="latin-1")
+    result = bundle(
+        "verify",
+        str(ARTIFACT),
+        "--bundle",
+        str(BUNDLE),
+        "--cert-identity",
+        SIGNER.identity,
+        "--cert-oidc-issuer",
+        SIGNER.issuer,
+        "--trust-root",
+        str(config),
+        cwd=REPO,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(
+        f"error: --trust-root {config}: not a valid sigstore client trust config"
+    )

@@ -1,0 +1,154 @@
+"""Builds never destroy what is not theirs, and two builds of one output take turns."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import tarfile
+import time
+from pathlib import Path
+
+from filelock import FileLock
+
+from djdesk_bundle.locks import lock_path
+from tests.bundler.conftest import build_env, bundle, bundle_exe
+from tests.bundler.test_build_e2e import assert_intact, failing_build, write_manifest
+from tests.conftest import REPO
+
+
+def build_into(output: Path, sample_root: Path, local_interpreter: Path, cache: Path):  # type: ignore[no-untyped-def]
+    return bundle(
+        "build",
+        "--manifest",
+        str(local_interpreter / "manifest.toml"),
+        "--python-mirror",
+        local_interpreter.as_uri(),
+        "--output",
+        str(output),
+        "--dist",
+        str(output.parent / "dist"),
+        "--cache-dir",
+        str(cache),
+        cwd=REPO,
+        env=build_env(sample_root),
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and result.stderr.rstrip().endswith(errors[0]), result.stderr
+    return errors[0]
+
+
+def test_output_holding_user_files_is_refused(tmp_path, sample_root, local_interpreter) -> None:
+    output = tmp_path / "my documents"
+    output.mkdir()
+    (output / "thesis.txt").write_text("years of work")
+    result = build_into(output, sample_root, local_interpreter, tmp_path / "cache")
+    assert "holds no previous payload" in one_line_error(result, 2)
+    assert (output / "thesis.txt").read_text() == "years of work"
+
+
+def test_output_overlapping_the_sources_is_refused(
+    tmp_path, sample_root, local_interpreter
+) -> None:
+    for output in (REPO / "app", REPO / "app" / "inspector" / "out", REPO):
+        before = sorted(p.name for p in output.iterdir()) if output.exists() else None
+        result = build_into(output, sample_root, local_interpreter, tmp_path / "cache")
+        assert "overlaps the project's sources" in one_line_error(result, 2)
+        after = sorted(p.name for p in output.iterdir()) if output.exists() else None
+        assert before == after
+
+
+def test_a_file_as_output_is_refused(tmp_path, sample_root, local_interpreter) -> None:
+    (tmp_path / "out").write_text("a file")
+    result = build_into(tmp_path / "out", sample_root, local_interpreter, tmp_path / "cache")
+    assert "is not a directory" in one_line_error(result, 2)
+
+
+def test_truncated_interpreter_archive_is_exit_5(previous, local_interpreter, sample_root) -> None:
+    (whole,) = local_interpreter.glob("*.tar.gz")
+    mirror = previous.parent / "mirror"
+    mirror.mkdir()
+    cut = mirror / whole.name
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+    manifest = write_manifest(mirror, cut.name, hashlib.sha256(cut.read_bytes()).hexdigest())
+    result = failing_build(previous, manifest, mirror.as_uri(), sample_root)
+    assert "truncated or not a readable tar archive" in one_line_error(result, 5)
+    assert_intact(previous)
+
+
+def test_host_interpreter_that_does_not_run_is_refused(previous, sample_root) -> None:
+    mirror = previous.parent / "mirror"
+    mirror.mkdir()
+    archive = mirror / "cpython-3.11.2+local-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name, data in {
+            "python/bin/python3": b"not an interpreter",
+            "python/lib/x": b"",
+        }.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755
+            tar.addfile(info, io.BytesIO(data))
+    manifest = write_manifest(
+        mirror, archive.name, hashlib.sha256(archive.read_bytes()).hexdigest()
+    )
+    result = failing_build(previous, manifest, mirror.as_uri(), sample_root)
+    assert "no runnable python/bin/python3" in one_line_error(result, 5)
+    assert_intact(previous)
+
+
+def test_two_concurrent_builds_take_turns(tmp_path, built, sample_root, local_interpreter) -> None:
+    """Two real build processes into one output and dist: the second waits for the first,
+    and what is left is one consistent payload, archive and sidecar."""
+    output = tmp_path / "out"
+    command = [
+        bundle_exe(),
+        "build",
+        "--manifest",
+        str(local_interpreter / "manifest.toml"),
+        "--python-mirror",
+        local_interpreter.as_uri(),
+        "--output",
+        str(output),
+        "--dist",
+        str(tmp_path / "dist"),
+        "--cache-dir",
+        str(built["cache"]),  # warm: the stages come from the cache
+        "--force",
+    ]
+    # Hold the output's lock, so that both builds are certainly running when released.
+    lock = FileLock(lock_path(output))
+    lock.acquire()
+    logs = [tmp_path / f"build-{i}.log" for i in range(2)]
+    processes = []
+    try:
+        for log in logs:
+            with log.open("w") as sink:
+                processes.append(
+                    subprocess.Popen(
+                        command, cwd=REPO, env=build_env(sample_root), stdout=sink, stderr=sink
+                    )
+                )
+        deadline = time.monotonic() + 120
+        while not all("waiting for it to finish" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline, [log.read_text() for log in logs]
+            time.sleep(0.1)
+    finally:
+        lock.release()
+        codes = [process.wait(timeout=600) for process in processes]
+    assert codes == [0, 0], [log.read_text() for log in logs]
+    assert not any("Traceback" in log.read_text() for log in logs)
+    (archive,) = (tmp_path / "dist").glob("*.tar.gz")
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert archive.with_name(archive.name + ".sha256").read_text() == f"{digest}  {archive.name}\n"
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [
+        archive.name,
+        archive.name + ".sha256",
+    ]
+    assert bundle("verify", str(output), cwd=REPO).returncode == 0
+    assert bundle("verify", str(archive), cwd=REPO).returncode == 0
+    assert not list(tmp_path.glob("out.*"))  # no staging dir or .old left

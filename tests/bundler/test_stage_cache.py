@@ -1,0 +1,65 @@
+"""The stage cache is not trusted: a tree edited in the cache is rebuilt, never shipped."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from djdesk_bundle.stage_cache import cached_tree
+
+
+def make_tree(calls: list[Path]):  # type: ignore[no-untyped-def]
+    def produce(destination: Path) -> dict[str, int]:
+        calls.append(destination)
+        (destination / "bin").mkdir(parents=True)
+        (destination / "bin" / "python3.11").write_text("the real interpreter")
+        os.symlink("python3.11", destination / "bin" / "python3")
+        (destination / "lib.py").write_text("print('hello')")
+        return {"paths": 3}
+
+    return produce
+
+
+def test_a_hit_is_the_stored_tree(tmp_path: Path) -> None:
+    calls: list[Path] = []
+    assert cached_tree(tmp_path / "cache", "k", tmp_path / "a", make_tree(calls)) == (
+        False,
+        {"paths": 3},
+    )
+    assert cached_tree(tmp_path / "cache", "k", tmp_path / "b", make_tree(calls)) == (
+        True,
+        {"paths": 3},
+    )
+    assert len(calls) == 1 and (tmp_path / "b" / "bin" / "python3").is_symlink()
+
+
+def test_an_edited_cache_entry_is_rebuilt_with_a_message(tmp_path: Path) -> None:
+    calls: list[Path] = []
+    cached_tree(tmp_path / "cache", "k", tmp_path / "first", make_tree(calls))
+    (stored,) = (tmp_path / "cache" / "stages").glob("k/tree/lib.py")
+    stored.write_text("import evil")
+    warnings: list[str] = []
+    hit, _ = cached_tree(
+        tmp_path / "cache", "k", tmp_path / "second", make_tree(calls), warnings.append
+    )
+    assert not hit and len(calls) == 2
+    assert (tmp_path / "second" / "lib.py").read_text() == "print('hello')"  # not shipped
+    assert len(warnings) == 1 and "modified since it was stored" in warnings[0]
+    # The rebuilt entry replaced the tampered one.
+    assert (tmp_path / "cache" / "stages" / "k" / "tree" / "lib.py").read_text() == (
+        "print('hello')"
+    )
+    assert cached_tree(tmp_path / "cache", "k", tmp_path / "third", make_tree(calls))[0]
+
+
+def test_added_files_and_changed_links_count_too(tmp_path: Path) -> None:
+    calls: list[Path] = []
+    cached_tree(tmp_path / "cache", "k", tmp_path / "first", make_tree(calls))
+    tree = tmp_path / "cache" / "stages" / "k" / "tree"
+    (tree / "sitecustomize.py").write_text("import evil")
+    assert not cached_tree(tmp_path / "cache", "k", tmp_path / "second", make_tree(calls))[0]
+    assert not (tmp_path / "second" / "sitecustomize.py").exists()
+    (tree / "bin" / "python3").unlink()
+    os.symlink("/usr/bin/python3", tree / "bin" / "python3")
+    assert not cached_tree(tmp_path / "cache", "k", tmp_path / "third", make_tree(calls))[0]
+    assert os.readlink(tmp_path / "third" / "bin" / "python3") == "python3.11"
