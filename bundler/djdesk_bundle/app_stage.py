@@ -11,6 +11,7 @@ from pathlib import Path
 from . import contract
 from .config import Options
 from .errors import AppStageError
+from .machine_state import is_machine_state
 from .tools import git, run, tail
 
 # Never shipped, whether git tracks them or not.
@@ -29,7 +30,11 @@ EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".sqlite3", ".sqlite", ".log", ".db"}
 
 
 def _wanted(relative: Path) -> bool:
-    return not (set(relative.parts) & EXCLUDED_PARTS) and relative.suffix not in EXCLUDED_SUFFIXES
+    return (
+        not (set(relative.parts) & EXCLUDED_PARTS)
+        and relative.suffix not in EXCLUDED_SUFFIXES
+        and not is_machine_state(relative)
+    )
 
 
 def app_files(source: Path, project_dir: Path) -> list[Path]:
@@ -75,12 +80,9 @@ def copy_optional_dir(options: Options, relative: str, destination: Path) -> Non
             "generate it first (for the inspector: `just fetch-samples` / `just docs-bundle`)"
         )
     files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
-    # Data folders ship as they are (a sample's database and logs included), minus bytecode.
-    copy_tree_files(
-        source,
-        destination,
-        [f for f in files if "__pycache__" not in f.parts and f.suffix != ".pyc"],
-    )
+    # Data folders ship as they are (a sample's database and logs included), minus build
+    # caches and machine state (bytecode, a Sphinx cache, editor files).
+    copy_tree_files(source, destination, [f for f in files if not is_machine_state(f)])
 
 
 def runnable_python(executable: Path) -> bool:
