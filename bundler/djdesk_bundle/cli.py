@@ -17,6 +17,7 @@ from rich.table import Table
 from . import __version__
 from .build import BuildResult, build, cache_dir, fetch_pinned
 from .config import Options, load_options
+from .diff import diff_payloads
 from .errors import BundleError, ConfigError, VerificationFailed
 from .fetch import clear_cache
 from .init import init_project
@@ -144,6 +145,13 @@ def make_parser() -> argparse.ArgumentParser:
 
     init_cmd = commands.add_parser("init", help="write [tool.djdesk-bundle] for a project")
     init_cmd.add_argument("--project", type=Path, default=Path.cwd())
+
+    diff_cmd = commands.add_parser("diff", help="what differs between two payloads or archives")
+    diff_cmd.add_argument("first", type=Path, help="payload dir or archive")
+    diff_cmd.add_argument("second", type=Path, help="payload dir or archive")
+    diff_cmd.add_argument(
+        "--no-diffoscope", action="store_true", help="do not look into binary files"
+    )
 
     clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
     _common(clean_cmd)
@@ -307,6 +315,12 @@ def cmd_init(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace, reporter: Reporter) -> int:
+    report = diff_payloads(args.first, args.second, deep=not args.no_diffoscope)
+    print("\n".join(report.lines()) if not report.identical else "identical")
+    return 0 if report.identical else 1
+
+
 COMMANDS = {
     "build": cmd_build,
     "verify": cmd_verify,
@@ -315,6 +329,7 @@ COMMANDS = {
     "clean": cmd_clean,
     "init": cmd_init,
     "sign": cmd_sign,
+    "diff": cmd_diff,
 }
 
 
