@@ -189,13 +189,14 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
         overrides["extras"] = extras
     options = _options(args, **overrides)
     if args.check_reproducible:
-        differences = check_reproducible(options, reporter, os.environ)
-        if differences:
-            reporter.console.print("[red]not reproducible[/red]; first differing files:")
-            for line in differences[:20]:
-                reporter.console.print(f"  {line}")
+        check = check_reproducible(options, reporter, os.environ)
+        if check.difference is not None:
+            reporter.console.print("[red]not reproducible[/red]: the two archives differ")
+            print("\n".join(check.difference.lines()))
             return 1
-        reporter.info("[green]reproducible[/green]: two builds gave identical archives")
+        reporter.info(
+            "[green]reproducible[/green]: two independent builds gave identical archives"
+        )
     result = build(
         options, reporter, os.environ, output=args.output, dist=args.dist, force=args.force
     )
