@@ -43,6 +43,7 @@ from .manifest import InterpreterPin, load_manifest
 from .pack import write_archive
 from .publish import publish, recover, staging_path
 from .sbom import app_dependency_names, build_sbom
+from .sbom_shell import ELECTRON_VERSIONS
 from .source import check_shell_version, source_state
 from .stage_cache import cached_tree, stage_key
 from .tools import uv_version
@@ -334,6 +335,7 @@ def _run_stages(plan: Plan) -> BuildResult:
             options.path(options.npm_lock) if options.npm_lock else None,
             state.source_date_epoch,
             validated_cache=cache_root / "sbom-validated",
+            electron_versions=options.path(ELECTRON_VERSIONS),
         )
         write_atomic(staging / contract.SBOM, sbom)
         write_checksums(staging)

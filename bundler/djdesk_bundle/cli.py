@@ -22,6 +22,7 @@ from .errors import BundleError, ConfigError, VerificationFailed
 from .fetch import clear_cache
 from .init import init_project
 from .install import export_locked_requirements, install_requirements
+from .installer_sbom import write_installer_sbom
 from .manifest import load_manifest
 from .reproducible import check_reproducible
 from .signing import (
@@ -153,6 +154,15 @@ def make_parser() -> argparse.ArgumentParser:
         "--no-diffoscope", action="store_true", help="do not look into binary files"
     )
 
+    installer_cmd = commands.add_parser(
+        "installer-sbom", help="the SBOM of an installer that ships a payload"
+    )
+    installer_cmd.add_argument("--payload", type=Path, required=True, help="payload dir or SBOM")
+    installer_cmd.add_argument("--installer", type=Path, required=True, help="installer file")
+    installer_cmd.add_argument(
+        "--output", type=Path, required=True, help="where to write FILE.cdx.json"
+    )
+
     clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
     _common(clean_cmd)
     clean_cmd.add_argument("--all", action="store_true", help="also the download cache")
@@ -194,9 +204,7 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
             reporter.console.print("[red]not reproducible[/red]: the two archives differ")
             print("\n".join(check.difference.lines()))
             return 1
-        reporter.info(
-            "[green]reproducible[/green]: two independent builds gave identical archives"
-        )
+        reporter.info("[green]reproducible[/green]: two independent builds gave identical archives")
     result = build(
         options, reporter, os.environ, output=args.output, dist=args.dist, force=args.force
     )
@@ -322,6 +330,12 @@ def cmd_diff(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0 if report.identical else 1
 
 
+def cmd_installer_sbom(args: argparse.Namespace, reporter: Reporter) -> int:
+    path = write_installer_sbom(args.payload, args.installer, args.output)
+    reporter.info(f"wrote {path}")
+    return 0
+
+
 COMMANDS = {
     "build": cmd_build,
     "verify": cmd_verify,
@@ -331,6 +345,7 @@ COMMANDS = {
     "init": cmd_init,
     "sign": cmd_sign,
     "diff": cmd_diff,
+    "installer-sbom": cmd_installer_sbom,
 }
 
 

@@ -23,6 +23,7 @@ from .describe import SourceState
 from .errors import VerificationFailed
 from .install import LockedRequirements
 from .manifest import InterpreterPin
+from .sbom_shell import ELECTRON_VERSIONS
 from .tools import uv_version
 from .verify import verify_directory
 
@@ -69,6 +70,8 @@ def inputs_digest(
     if options.npm_lock:
         npm_lock = options.path(options.npm_lock)
         loose += [npm_lock, npm_lock.with_name("package.json")]
+    if options.path(ELECTRON_VERSIONS).is_file():
+        loose.append(options.path(ELECTRON_VERSIONS))
     _digest_files(digest, "file", project, loose)
     bundler_code = [p for p in _files_under(BUNDLER_DIR) if p.suffix in {".py", ".tmpl"}]
     _digest_files(digest, "bundler", BUNDLER_DIR, bundler_code)

@@ -481,7 +481,14 @@ def test_sbom_is_valid_and_matches_the_payload(built) -> None:
     assert "x86_64-unknown-linux-gnu" in cpython["purl"]
     (get_port,) = [c for c in sbom["components"] if c["purl"] == "pkg:npm/get-port@7.2.0"]
     assert get_port["hashes"][0]["alg"] == "SHA-512"  # from electron/package-lock.json
-    assert not [c for c in sbom["components"] if c["purl"].startswith("pkg:npm/electron@")]  # dev
+    # Electron is the shell's runtime (its npm package is a dev dependency, its binary ships).
+    (electron,) = [c for c in sbom["components"] if c["purl"].startswith("pkg:npm/electron@")]
+    assert electron["cpe"].startswith("cpe:2.3:a:electronjs:electron:45.4.1:")
+    assert not [c for c in sbom["components"] if "electron-builder" in c["purl"]]  # dev only
+    assert cpython["cpe"].startswith("cpe:2.3:a:python:python:")
+    assert "pkg:generic/openssl@" in json.dumps(sbom["components"])
+    (django_component,) = [c for c in pypi.values() if c["name"].lower() == "django"]
+    assert django_component["licenses"] == [{"license": {"id": "BSD-3-Clause"}}]
     app_deps = next(d for d in sbom["dependencies"] if d["ref"] == "pkg:generic/djdesk@0.1.0")
     assert "pkg:pypi/django@5.2.19" in app_deps["dependsOn"]
     django = next(d for d in sbom["dependencies"] if d["ref"] == "pkg:pypi/django@5.2.19")
