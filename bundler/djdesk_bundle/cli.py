@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
+from .audit import LEVELS, audit, summary_line, table
 from .build import BuildResult, build, cache_dir, fetch_pinned
 from .config import Options, load_options
 from .diff import diff_payloads
@@ -161,6 +162,18 @@ def make_parser() -> argparse.ArgumentParser:
     installer_cmd.add_argument("--installer", type=Path, required=True, help="installer file")
     installer_cmd.add_argument(
         "--output", type=Path, required=True, help="where to write FILE.cdx.json"
+    )
+
+    audit_cmd = commands.add_parser("audit", help="an SBOM's components against OSV advisories")
+    audit_cmd.add_argument("sbom", type=Path, help="a CycloneDX JSON SBOM")
+    audit_cmd.add_argument(
+        "--osv", type=Path, help="offline: a directory of OSV JSON files or an OSV zip"
+    )
+    audit_cmd.add_argument(
+        "--severity",
+        choices=LEVELS,
+        default="low",
+        help="fail on findings at or above this level (default: low, i.e. any)",
     )
 
     clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
@@ -336,6 +349,15 @@ def cmd_installer_sbom(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace, reporter: Reporter) -> int:
+    report = audit(args.sbom, args.osv)
+    if report.findings:
+        print("\n".join(table(report.findings)))
+    print(summary_line(report))
+    failing = [f for f in report.findings if f.at_or_above(args.severity)]
+    return 1 if failing else 0
+
+
 COMMANDS = {
     "build": cmd_build,
     "verify": cmd_verify,
@@ -346,6 +368,7 @@ COMMANDS = {
     "sign": cmd_sign,
     "diff": cmd_diff,
     "installer-sbom": cmd_installer_sbom,
+    "audit": cmd_audit,
 }
 
 
