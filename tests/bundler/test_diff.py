@@ -134,6 +134,11 @@ def test_cli_exit_codes(pair, tmp_path: Path, capsys) -> None:
     assert "added: app/new.txt" in out and "removed: app/old.txt" in out
     assert "changed: app/run.sh (mode 0644 -> 0755)" in out
     assert "sbom: changed django: version 5.2.19 -> 5.2.20" in out
+    archive = tmp_path / "a.tar.gz"
+    write_archive(pair[0], archive, 1_700_000_000)
+    assert main(["diff", str(archive), str(archive)]) == 0
+    assert main(["diff", str(archive), str(same)]) == 0  # an archive and the dir it packs
+    capsys.readouterr()
     assert main(["diff", str(pair[0]), str(tmp_path / "nowhere")]) == 2
     assert "no such payload directory or archive" in capsys.readouterr().err
 
