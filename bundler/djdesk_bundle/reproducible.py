@@ -46,12 +46,17 @@ MACHINES = (
 LOCALE_VARIABLES = ("TZ", "LC_ALL", "LANG")
 
 
+def _tzset() -> None:
+    if hasattr(time, "tzset"):  # Unix only; Windows processes read TZ when they start
+        time.tzset()
+
+
 @contextmanager
 def machine_state(state: MachineState) -> Iterator[dict[str, str]]:
     """Run the enclosed build (and every process it starts) under ``state``; yields its env."""
     saved = {name: os.environ.get(name) for name in LOCALE_VARIABLES}
     os.environ.update(TZ=state.tz, LC_ALL=state.locale, LANG=state.locale)
-    time.tzset()
+    _tzset()
     old_umask = os.umask(state.umask)
     try:
         yield dict(os.environ)
@@ -62,7 +67,7 @@ def machine_state(state: MachineState) -> Iterator[dict[str, str]]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        time.tzset()
+        _tzset()
 
 
 @dataclass

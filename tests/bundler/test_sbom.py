@@ -45,7 +45,7 @@ def make_sbom(tmp_path: Path, license_text: str = "MIT", runnable: bool = True) 
         f"License-Expression: {license_text}\n"
     )
     (payload / "python" / "bin").mkdir(parents=True)
-    if runnable:
+    if runnable and LOCAL_PYTHON.is_file():
         (payload / "python" / "bin" / "python3").symlink_to(LOCAL_PYTHON)
     manifest = tmp_path / "manifest.toml"
     manifest.write_text(
