@@ -110,6 +110,8 @@ def sbom_packages(sbom_path: Path) -> tuple[list[Package], list[str]]:
         raise ConfigError(f"{sbom_path}: not a CycloneDX SBOM")
     packages, unchecked = [], []
     for component in _components(sbom.get("components", [])):
+        if component.get("type") == "application":
+            continue  # the app and its shell: ours, and an npm name may belong to another
         text = component.get("purl", "")
         try:
             purl = PackageURL.from_string(text)

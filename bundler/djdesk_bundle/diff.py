@@ -38,6 +38,7 @@ TEXT_DIFF_LINES = 20  # per file: enough to see what happened, short enough to r
 DIFFOSCOPE_FILES = 5  # binary files handed to diffoscope, at most
 DIFFOSCOPE_TIMEOUT = 120
 DIFFOSCOPE_LINES = 40
+MTIME_GROUP = 5  # more entries than this with the same mtime-only change: one line
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,20 @@ class DiffReport:
 
     def lines(self) -> list[str]:
         out = [f"added: {p}" for p in self.added] + [f"removed: {p}" for p in self.removed]
+        # Thousands of entries that differ only by one mtime shift read best as one line.
+        mtime_only: dict[str, list[str]] = {}
         for path, what in self.changed.items():
-            out.append(f"changed: {path} ({', '.join(what)})")
-            out += [f"    {line}" for line in self.details.get(path, [])]
+            if len(what) == 1 and what[0].startswith("mtime "):
+                mtime_only.setdefault(what[0], []).append(path)
+        grouped = {p for paths in mtime_only.values() if len(paths) > MTIME_GROUP for p in paths}
+        for path, what in self.changed.items():
+            if path not in grouped:
+                out.append(f"changed: {path} ({', '.join(what)})")
+                out += [f"    {line}" for line in self.details.get(path, [])]
+        for change, paths in mtime_only.items():
+            if len(paths) > MTIME_GROUP:
+                examples = ", ".join(paths[:MTIME_GROUP])
+                out.append(f"changed: {len(paths)} entries only by {change} (e.g. {examples}, …)")
         out += [f"sbom: added {c}" for c in self.sbom_added]
         out += [f"sbom: removed {c}" for c in self.sbom_removed]
         for component, what in self.sbom_changed.items():

@@ -22,6 +22,7 @@ from .config import Options, host_triple
 from .describe import SourceState
 from .errors import VerificationFailed
 from .install import LockedRequirements
+from .machine_state import is_machine_state
 from .manifest import InterpreterPin
 from .sbom_shell import ELECTRON_VERSIONS
 from .tools import uv_version
@@ -33,7 +34,10 @@ BUNDLER_DIR = Path(__file__).resolve().parent
 def _files_under(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    # What ships: a Sphinx cache or an editor file left beside the docs changes nothing.
+    return sorted(
+        p for p in root.rglob("*") if p.is_file() and not is_machine_state(p.relative_to(root))
+    )
 
 
 def _digest_files(digest: Any, label: str, root: Path, files: list[Path]) -> None:

@@ -369,6 +369,10 @@ def test_a_build_with_nothing_changed_is_a_no_op(local_interpreter, tmp_path) ->
     views.write_text(views.read_text() + "# changed\n")
     assert "up to date" not in build()
     assert "up to date" in build()
+    # Editor and desktop leftovers are not inputs: they never ship.
+    (views.parent / "views.py~").write_text("backup")
+    (views.parent / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    assert "up to date" in build()
     (out / "static" / "notes" / "notes.css").write_text("tampered")
     assert "up to date" not in build()
     assert (out / "static" / "notes" / "notes.css").read_text() != "tampered"

@@ -31,6 +31,13 @@ def write_sbom(path: Path) -> Path:
             "cpe": "cpe:2.3:a:python:python:3.14.0:*:*:*:*:*:*:*",
         },
         {"name": "openssl", "version": "3.0.19", "purl": "pkg:generic/openssl@3.0.19"},
+        # Our own shell: an npm package of the same name elsewhere is not us.
+        {
+            "type": "application",
+            "name": "djdesk",
+            "version": "0.1.0",
+            "purl": "pkg:npm/djdesk@0.1.0",
+        },
     ]
     path.write_text(
         json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components})
@@ -139,6 +146,8 @@ RECORDS = [
             }
         ],
     },
+    # Not found: about somebody else's npm package called djdesk.
+    advisory("GHSA-plnt-dd01-0010", "npm", "djdesk", [{"introduced": "0"}]),
     # Not found: withdrawn.
     {
         **advisory("GHSA-plnt-dj02-0009", "PyPI", "django", [{"introduced": "0"}]),

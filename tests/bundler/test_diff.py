@@ -125,6 +125,8 @@ def test_archives_differing_only_in_mtime(pair, tmp_path: Path) -> None:
     assert all(what == ["mtime 1700000000 -> 1700000001"] for what in report.changed.values())
     assert "python/bin/blob" not in report.changed
     assert "app/settings.py" in report.changed
+    (grouped,) = [line for line in report.lines() if "only by mtime" in line]
+    assert grouped.startswith(f"changed: {len(report.changed)} entries only by mtime 1700000000")
 
 
 def test_cli_exit_codes(pair, tmp_path: Path, capsys) -> None:
