@@ -175,3 +175,30 @@ def test_installer_sbom_holds_the_payload_and_the_shell(tmp_path: Path) -> None:
     assert (tmp_path / "again.json").read_bytes() == output.read_bytes()  # deterministic
     assert main(["installer-sbom", "--payload", str(tmp_path), "--installer", str(installer),
                  "--output", str(output)]) == 2  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="needs a POSIX shell for the stand-in")
+def test_refresh_script_records_what_the_electron_binary_reports(tmp_path: Path) -> None:
+    """A stand-in for the Electron binary answers `-p process.versions` like the real one."""
+    from djdesk_bundle.sbom_shell import electron_versions
+    from tests.conftest import load_script
+
+    fake = tmp_path / "electron"
+    fake.write_text(
+        "#!/bin/sh\n"
+        '[ "$ELECTRON_RUN_AS_NODE" = 1 ] || exit 3\n'
+        """echo '{"electron":"45.4.1","chrome":"999.0.1.2","node":"24.99.0","v8":"14.9"}'\n"""
+    )
+    fake.chmod(0o755)
+    table = tmp_path / "electron-versions.toml"
+    shutil.copyfile(REPO / "manifests" / "electron-versions.toml", table)
+    refresh = load_script("refresh_electron_versions")
+    assert refresh.main(["--electron", str(fake), "--table", str(table)]) == 0
+    assert electron_versions(table, "45.4.1") == {
+        "chromium": "999.0.1.2",
+        "node": "24.99.0",
+        "v8": "14.9",
+    }
+    assert electron_versions(table, "40.0.3")["chromium"] == "144.0.7559.60"  # kept
+    text = table.read_text()
+    assert text.index('[electron."40.0"]') < text.index('[electron."45.4"]')  # sorted
