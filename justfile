@@ -33,17 +33,18 @@ fmt: install
     uv run --frozen ruff format .
     uv run --frozen ruff check --fix .
 
-# Build the HTML docs (warnings are errors) into var/docs_html
+# Build the HTML docs (warnings are errors) into var/docs_html (Sphinx's cache: var/docs_doctrees)
 docs-html: install
-    uv run --frozen sphinx-build -W -b html docs var/docs_html
+    uv run --frozen sphinx-build -W -b html -d var/docs_doctrees docs var/docs_html
 
 # Serve the built docs on http://127.0.0.1:8001/
 docs-serve: docs-html
     uv run --frozen python -m http.server 8001 --bind 127.0.0.1 --directory var/docs_html
 
-# Build the docs into var/docs_bundle/ (served offline by the inspector, shipped in the payload)
+# Build the docs into var/docs_bundle/ (served offline by the inspector, shipped in the payload;
+# Sphinx's cache goes to var/docs_doctrees, dates come from SOURCE_DATE_EPOCH)
 docs-bundle: install
-    uv run --frozen sphinx-build -W -q -b html docs var/docs_bundle
+    uv run --frozen python scripts/docs_bundle.py
 
 # Package this host's relocatable Python as a python-build-standalone-shaped archive
 local-interpreter: install

@@ -14,6 +14,7 @@ from .config import AppProject, Options
 from .errors import AppStageError
 from .extract import Interpreter
 from .launcher import write_launcher
+from .machine_state import is_machine_state
 from .stage import StageContext
 from .tools import git, run, tail
 
@@ -33,7 +34,11 @@ EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".sqlite3", ".sqlite", ".log", ".db"}
 
 
 def _wanted(relative: Path) -> bool:
-    return not (set(relative.parts) & EXCLUDED_PARTS) and relative.suffix not in EXCLUDED_SUFFIXES
+    return (
+        not (set(relative.parts) & EXCLUDED_PARTS)
+        and relative.suffix not in EXCLUDED_SUFFIXES
+        and not is_machine_state(relative)
+    )
 
 
 def app_files(source: Path, project_dir: Path) -> list[Path]:
@@ -79,12 +84,9 @@ def copy_optional_dir(options: Options, relative: str, destination: Path) -> Non
             "generate it first (for the inspector: `just fetch-samples` / `just docs-bundle`)"
         )
     files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
-    # Data folders ship as they are (a sample's database and logs included), minus bytecode.
-    copy_tree_files(
-        source,
-        destination,
-        [f for f in files if "__pycache__" not in f.parts and f.suffix != ".pyc"],
-    )
+    # Data folders ship as they are (a sample's database and logs included), minus build
+    # caches and machine state (bytecode, a Sphinx cache, editor files).
+    copy_tree_files(source, destination, [f for f in files if not is_machine_state(f)])
 
 
 COLLECTSTATIC = """

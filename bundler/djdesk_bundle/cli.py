@@ -15,12 +15,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
+from .audit import LEVELS, audit, summary_line, table
 from .build import BuildResult, build
 from .config import Options, load_options
+from .diff import diff_payloads
 from .errors import INTERRUPTED, BundleError, ConfigError, VerificationFailed
 from .fetch import clear_cache, fetch_stage
 from .init import init_project
 from .install import install_requirements
+from .installer_sbom import write_installer_sbom
 from .manifest import load_manifest
 from .reproducible import check_reproducible
 from .resolve import resolve
@@ -84,7 +87,39 @@ def make_parser() -> argparse.ArgumentParser:
     clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
     _common(clean_cmd)
     clean_cmd.add_argument("--all", action="store_true", help="also the download cache")
+    _audit_parsers(commands)
     return parser
+
+
+def _audit_parsers(commands: Any) -> None:
+    """diff, installer-sbom and audit: what an auditor runs."""
+    diff_cmd = commands.add_parser("diff", help="what differs between two payloads or archives")
+    diff_cmd.add_argument("first", type=Path, help="payload dir or archive")
+    diff_cmd.add_argument("second", type=Path, help="payload dir or archive")
+    diff_cmd.add_argument(
+        "--no-diffoscope", action="store_true", help="do not look into binary files"
+    )
+
+    installer_cmd = commands.add_parser(
+        "installer-sbom", help="the SBOM of an installer that ships a payload"
+    )
+    installer_cmd.add_argument("--payload", type=Path, required=True, help="payload dir or SBOM")
+    installer_cmd.add_argument("--installer", type=Path, required=True, help="installer file")
+    installer_cmd.add_argument(
+        "--output", type=Path, required=True, help="where to write FILE.cdx.json"
+    )
+
+    audit_cmd = commands.add_parser("audit", help="an SBOM's components against OSV advisories")
+    audit_cmd.add_argument("sbom", type=Path, help="a CycloneDX JSON SBOM")
+    audit_cmd.add_argument(
+        "--osv", type=Path, help="offline: a directory of OSV JSON files or an OSV zip"
+    )
+    audit_cmd.add_argument(
+        "--severity",
+        choices=LEVELS,
+        default="low",
+        help="fail on findings at or above this level (default: low, i.e. any)",
+    )
 
 
 def _build_parser(build_cmd: argparse.ArgumentParser) -> None:
@@ -184,13 +219,12 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
         overrides["extras"] = extras
     options = _options(args, **overrides)
     if args.check_reproducible:
-        differences = check_reproducible(options, reporter, os.environ)
-        if differences:
-            reporter.console.print("[red]not reproducible[/red]; first differing files:")
-            for line in differences[:20]:
-                reporter.console.print(f"  {line}")
+        check = check_reproducible(options, reporter, os.environ)
+        if check.difference is not None:
+            reporter.console.print("[red]not reproducible[/red]: the two archives differ")
+            print("\n".join(check.difference.lines()))
             return 1
-        reporter.info("[green]reproducible[/green]: two builds gave identical archives")
+        reporter.info("[green]reproducible[/green]: two independent builds gave identical archives")
     result = build(
         options, reporter, os.environ, output=args.output, dist=args.dist, force=args.force
     )
@@ -310,6 +344,27 @@ def cmd_init(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace, reporter: Reporter) -> int:
+    report = diff_payloads(args.first, args.second, deep=not args.no_diffoscope)
+    print("\n".join(report.lines()) if not report.identical else "identical")
+    return 0 if report.identical else 1
+
+
+def cmd_installer_sbom(args: argparse.Namespace, reporter: Reporter) -> int:
+    path = write_installer_sbom(args.payload, args.installer, args.output)
+    reporter.info(f"wrote {path}")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace, reporter: Reporter) -> int:
+    report = audit(args.sbom, args.osv)
+    if report.findings:
+        print("\n".join(table(report.findings)))
+    print(summary_line(report))
+    failing = [f for f in report.findings if f.at_or_above(args.severity)]
+    return 1 if failing else 0
+
+
 COMMANDS = {
     "build": cmd_build,
     "verify": cmd_verify,
@@ -318,6 +373,9 @@ COMMANDS = {
     "clean": cmd_clean,
     "init": cmd_init,
     "sign": cmd_sign,
+    "diff": cmd_diff,
+    "installer-sbom": cmd_installer_sbom,
+    "audit": cmd_audit,
 }
 
 

@@ -12,6 +12,7 @@ from . import contract
 from .digests import file_sha256
 from .manifest import InterpreterPin
 from .sbom import app_dependency_names, build_sbom
+from .sbom_shell import ELECTRON_VERSIONS
 from .tools import uv_version
 
 if TYPE_CHECKING:  # the stage types import this module
@@ -137,6 +138,7 @@ def describe_stage(
         options.path(options.npm_lock) if options.npm_lock else None,
         state.source_date_epoch,
         validated_cache=ctx.cache_root / "sbom-validated",
+        electron_versions=options.path(ELECTRON_VERSIONS),
     )
     write_atomic(ctx.staging / contract.SBOM, sbom)
     write_checksums(ctx.staging)

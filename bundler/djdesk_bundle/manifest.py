@@ -1,7 +1,10 @@
 """The pinned interpreter manifest (``manifests/python-build-standalone.toml``).
 
 Pins are data: a release, a CPython version and, per target triple, a URL, a sha256 and
-a variant. A pin without a sha256 is an error, never "skip the check".
+a variant. A pin without a sha256 is an error, never "skip the check". Optional
+``[libraries]`` (for every target) and ``[targets.<triple>.libraries]`` tables give the
+versions of the C libraries built into the interpreter (``openssl = "3.0.18"``), for the
+SBOM when the interpreter cannot run on the build host to report them itself.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class InterpreterPin:
     variant: str
     python_version: str
     release: str
+    libraries: tuple[tuple[str, str], ...] = ()  # (name, version) of bundled C libraries
 
     @property
     def filename(self) -> str:
@@ -79,6 +83,7 @@ def load_manifest(path: Path) -> Manifest:
     if not release or not version:
         raise ConfigError(f"{path}: 'release' and 'python-version' are required")
     default_variant = str(data.get("variant", "install_only"))
+    shared_libraries = _libraries(data.get("libraries", {}), f"{path}: [libraries]")
     targets = data.get("targets")
     if not isinstance(targets, dict) or not targets:
         raise ConfigError(f"{path}: no [targets.<triple>] tables")
@@ -97,5 +102,19 @@ def load_manifest(path: Path) -> Manifest:
             variant=str(entry.get("variant", default_variant)),
             python_version=version,
             release=release,
+            libraries=tuple(
+                sorted(
+                    (
+                        shared_libraries
+                        | _libraries(entry.get("libraries", {}), f"{where}.libraries")
+                    ).items()
+                )
+            ),
         )
     return Manifest(path=path, release=release, python_version=version, pins=pins)
+
+
+def _libraries(table: object, where: str) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(isinstance(v, str) and v for v in table.values()):
+        raise ConfigError(f"{where} must map library names to version strings")
+    return {str(k): v for k, v in table.items()}

@@ -1,16 +1,17 @@
 """The CycloneDX 1.6 SBOM of a payload, built with cyclonedx-python-lib.
 
-Components: the interpreter, every distribution installed in ``site-packages`` (from
-its metadata, with the wheel's sha256 from the lock), the app, and the Electron shell's
-npm production dependencies. Deterministic: bom-refs are purls, the serial number is a
-UUID derived from the content, the timestamp is SOURCE_DATE_EPOCH.
+Components: the interpreter (with a CPE) and the C libraries built into it
+(``sbom_interpreter.py``), every distribution installed in ``site-packages`` (from its
+metadata, with the wheel's sha256 from the lock), the app, and the Electron shell with
+Electron, Chromium, Node and its npm production dependency graph (``sbom_shell.py``).
+Licenses are SPDX ids or expressions where they are ones (``sbom_licenses.py``).
+Deterministic: bom-refs are purls, the serial number is a UUID derived from the content,
+the timestamp is SOURCE_DATE_EPOCH.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import re
 import tomllib
 import uuid
@@ -22,14 +23,18 @@ from pathlib import Path
 from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, XsUri
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
-from cyclonedx.model.license import DisjunctiveLicense, LicenseExpression
+from cyclonedx.model.license import DisjunctiveLicense
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
 from packageurl import PackageURL
 
 from . import __version__, contract
 from .errors import SbomInvalid
+from .extract import interpreter_executable
 from .manifest import InterpreterPin
+from .sbom_interpreter import interpreter_component, library_components
+from .sbom_licenses import licenses_of
+from .sbom_shell import shell_part
 
 NAME_PATTERN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 SERIAL_NAMESPACE = uuid.UUID("6f1c1e02-5d1b-4a53-9f5e-0a3c2b9d7e41")
@@ -120,46 +125,6 @@ def installed_wheel_sha256(dist: Distribution, lock: dict[tuple[str, str], dict[
     return ""
 
 
-def _license(text: str) -> list[DisjunctiveLicense | LicenseExpression]:
-    if not text:
-        return []
-    if re.fullmatch(r"[A-Za-z0-9.\-+ ()]+", text) and (" OR " in text or " AND " in text):
-        return [LicenseExpression(text)]
-    return [DisjunctiveLicense(name=text)]
-
-
-def npm_components(package_lock: Path) -> list[Component]:
-    """Production dependencies of the Electron shell, from its package-lock.json."""
-    if not package_lock.is_file():
-        return []
-    packages = json.loads(package_lock.read_text(encoding="utf-8")).get("packages", {})
-    components = []
-    for key, entry in sorted(packages.items()):
-        if not key.startswith("node_modules/") or entry.get("dev") or entry.get("devOptional"):
-            continue
-        name = key.rsplit("node_modules/", 1)[-1]
-        namespace, _, short = name.rpartition("/")
-        purl = PackageURL(
-            type="npm", namespace=namespace or None, name=short, version=entry.get("version")
-        )
-        hashes = []
-        integrity = entry.get("integrity", "")
-        if integrity.startswith("sha512-"):
-            digest = base64.b64decode(integrity.removeprefix("sha512-")).hex()
-            hashes.append(HashType(alg=HashAlgorithm.SHA_512, content=digest))
-        components.append(
-            Component(
-                name=name,
-                version=entry.get("version"),
-                purl=purl,
-                bom_ref=str(purl),
-                hashes=hashes,
-                licenses=_license(str(entry.get("license", ""))),
-            )
-        )
-    return components
-
-
 def build_sbom(
     payload: Path,
     app_name: str,
@@ -170,6 +135,7 @@ def build_sbom(
     package_lock: Path | None,
     source_date_epoch: int,
     validated_cache: Path | None = None,
+    electron_versions: Path | None = None,
 ) -> str:
     """Return the SBOM as CycloneDX 1.6 JSON text (validated; with ``validated_cache``, an
     SBOM whose exact text already passed is not validated again)."""
@@ -195,19 +161,8 @@ def build_sbom(
         )
     )
 
-    interpreter_purl = PackageURL(
-        type="generic",
-        name="cpython",
-        version=pin.python_version,
-        qualifiers={"release": pin.release, "target": pin.triple},
-    )
-    interpreter = Component(
-        name="cpython",
-        version=pin.python_version,
-        type=ComponentType.PLATFORM,
-        purl=interpreter_purl,
-        bom_ref=str(interpreter_purl),
-        description=f"python-build-standalone {pin.release} {pin.variant} for {pin.triple}",
+    interpreter = interpreter_component(
+        pin,
         hashes=[HashType(alg=HashAlgorithm.SHA_256, content=pin.sha256)],
         licenses=[DisjunctiveLicense(id="Python-2.0")],
         external_references=[
@@ -217,6 +172,11 @@ def build_sbom(
         else [],
     )
     bom.components.add(interpreter)
+    executable = interpreter_executable(payload, pin.is_windows)
+    libraries = library_components(pin, executable)
+    for library in libraries:
+        bom.components.add(library)
+    bom.register_dependency(interpreter, libraries)
 
     lock = lock_wheel_hashes(lock_path)
     dists = installed_distributions(payload / contract.SITE_PACKAGES_DIR)
@@ -228,7 +188,7 @@ def build_sbom(
             version=dist.version,
             purl=dist.purl,
             bom_ref=str(dist.purl),
-            licenses=_license(dist.license),
+            licenses=licenses_of(dist.license),
             hashes=[HashType(alg=HashAlgorithm.SHA_256, content=digest)] if digest else [],
         )
         bom.components.add(component)
@@ -237,10 +197,18 @@ def build_sbom(
         targets = sorted({normalize(r) for r in dist.requires} & set(by_name))
         bom.register_dependency(by_name[normalize(dist.name)], [by_name[t] for t in targets])
     direct = sorted({normalize(d) for d in app_dependencies} & set(by_name))
-    npm = npm_components(package_lock) if package_lock else []
-    for component in npm:
+    shell = shell_part(package_lock, electron_versions)
+    by_ref = {str(c.bom_ref.value): c for c in shell.components}
+    for component in shell.components:
         bom.components.add(component)
-    bom.register_dependency(app, [interpreter, *(by_name[d] for d in direct), *npm])
+    if shell.shell is not None:
+        bom.components.add(shell.shell)
+        by_ref[str(shell.shell.bom_ref.value)] = shell.shell
+    for ref, targets in shell.edges.items():
+        bom.register_dependency(by_ref[ref], [by_ref[t] for t in targets])
+    bom.register_dependency(
+        app, [interpreter, *(by_name[d] for d in direct), *([shell.shell] if shell.shell else [])]
+    )
 
     # A content-derived serial number: same inputs, same SBOM bytes.
     bom.serial_number = uuid.UUID(int=0)

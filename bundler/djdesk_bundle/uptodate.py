@@ -23,7 +23,9 @@ from .describe import SourceState
 from .digests import file_sha256
 from .errors import VerificationFailed
 from .install import LockedRequirements
+from .machine_state import is_machine_state
 from .manifest import InterpreterPin
+from .sbom_shell import ELECTRON_VERSIONS
 from .tools import uv_version
 from .verify import verify_directory
 
@@ -33,7 +35,10 @@ BUNDLER_DIR = Path(__file__).resolve().parent
 def _files_under(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    # What ships: a Sphinx cache or an editor file left beside the docs changes nothing.
+    return sorted(
+        p for p in root.rglob("*") if p.is_file() and not is_machine_state(p.relative_to(root))
+    )
 
 
 def _digest_files(digest: Any, label: str, root: Path, files: list[Path]) -> None:
@@ -70,6 +75,8 @@ def inputs_digest(
     if options.npm_lock:
         npm_lock = options.path(options.npm_lock)
         loose += [npm_lock, npm_lock.with_name("package.json")]
+    if options.path(ELECTRON_VERSIONS).is_file():
+        loose.append(options.path(ELECTRON_VERSIONS))
     _digest_files(digest, "file", project, loose)
     bundler_code = [p for p in _files_under(BUNDLER_DIR) if p.suffix in {".py", ".tmpl"}]
     _digest_files(digest, "bundler", BUNDLER_DIR, bundler_code)

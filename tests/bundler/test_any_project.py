@@ -260,12 +260,22 @@ def test_fetch_fills_the_cache_for_offline_builds(notes, local_interpreter, tmp_
     assert offline.returncode == 0, offline.stderr
 
 
-def test_check_reproducible(notes, local_interpreter, tmp_path) -> None:
-    result = build_notes(
-        notes,
+def test_check_reproducible_builds_twice_from_empty_caches(
+    notes, local_interpreter, tmp_path
+) -> None:
+    """Even with a warm cache, both check builds extract and install from scratch."""
+    manifest, mirror, cache = (
         local_interpreter / "manifest.toml",
         local_interpreter.as_uri(),
         tmp_path / "c",
+    )
+    warm = build_notes(notes, manifest, mirror, cache, "--dist", str(tmp_path / "warm"))
+    assert warm.returncode == 0, warm.stderr
+    result = build_notes(
+        notes,
+        manifest,
+        mirror,
+        cache,
         "--check-reproducible",
         "--output",
         str(tmp_path / "out"),
@@ -273,28 +283,41 @@ def test_check_reproducible(notes, local_interpreter, tmp_path) -> None:
         str(tmp_path / "dist"),
     )
     assert result.returncode == 0, result.stderr
-    assert "reproducible" in result.stderr
+    assert "two independent builds gave identical archives" in result.stderr
+    checks = result.stderr.split("reproducibility build ")[1:]
+    assert len(checks) == 2
+    assert "umask 022, TZ=UTC" in checks[0] and "umask 077, TZ=Asia/Tokyo" in checks[1]
+    for check in checks:
+        check = check.split("two independent builds")[0]
+        assert "✓ extract" in check and "✓ install" in check, check
+        assert "(cached)" not in check, check  # nothing from the warm stage cache
 
 
-def test_archive_differences_names_files(tmp_path) -> None:
-    from djdesk_bundle.pack import write_deterministic_tar
-    from djdesk_bundle.reproducible import archive_differences
+NOISY_SETTINGS = """
+import secrets
+STAMP_DIR = BASE_DIR / "stamp"
+STAMP_DIR.mkdir(exist_ok=True)
+(STAMP_DIR / "build-id.txt").write_text(secrets.token_hex(8) + "\\n")
+STATICFILES_DIRS = [STAMP_DIR]
+"""
 
-    for name, content in (("a", "same"), ("b", "other")):
-        (tmp_path / name / "app").mkdir(parents=True)
-        (tmp_path / name / "app" / "x.py").write_text(content)
-        (tmp_path / name / "app" / "y.py").write_text("same")
-        write_deterministic_tar(
-            tmp_path / f"{name}.tar.gz",
-            tmp_path / name,
-            "django-bundle",
-            [Path("app"), Path("app/x.py"), Path("app/y.py")],
-            1,
-        )
-    assert archive_differences(tmp_path / "a.tar.gz", tmp_path / "b.tar.gz") == [
-        "django-bundle/app/x.py"
-    ]
-    assert archive_differences(tmp_path / "a.tar.gz", tmp_path / "a.tar.gz") == []
+
+def test_check_reproducible_explains_a_difference(local_interpreter, tmp_path) -> None:
+    """A project whose settings write a random file: the check fails and says where."""
+    noisy = make_notes_project(tmp_path / "noisy")
+    settings = noisy / "src" / "notesite" / "settings.py"
+    settings.write_text(settings.read_text() + NOISY_SETTINGS)
+    result = build_notes(
+        noisy,
+        local_interpreter / "manifest.toml",
+        local_interpreter.as_uri(),
+        tmp_path / "c",
+        "--check-reproducible",
+    )
+    assert result.returncode == 1, result.stderr
+    assert "not reproducible" in result.stderr
+    assert "changed: static/build-id.txt (content)" in result.stdout
+    assert "-" in result.stdout and "+++ b/static/build-id.txt" in result.stdout
 
 
 def test_stage_cache_reuse_keeps_the_archive_identical(notes, local_interpreter, tmp_path) -> None:
@@ -351,6 +374,10 @@ def test_a_build_with_nothing_changed_is_a_no_op(local_interpreter, tmp_path) ->
     views = project / "src" / "notes" / "views.py"
     views.write_text(views.read_text() + "# changed\n")
     assert "up to date" not in build()
+    assert "up to date" in build()
+    # Editor and desktop leftovers are not inputs: they never ship.
+    (views.parent / "views.py~").write_text("backup")
+    (views.parent / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
     assert "up to date" in build()
     (out / "static" / "notes" / "notes.css").write_text("tampered")
     assert "up to date" not in build()

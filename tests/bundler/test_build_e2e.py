@@ -9,6 +9,7 @@ import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
 import tarfile
 import time
 import urllib.error
@@ -16,10 +17,11 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 
+from djdesk_bundle.machine_state import is_machine_state
 from tests.bundler.conftest import build_env, bundle, bundle_exe, clone_repo, needs_local_python
 from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO
@@ -235,13 +237,36 @@ def test_forced_port_in_use_is_a_clear_error(built, tmp_path: Path) -> None:
         assert f"cannot listen on 127.0.0.1:{port}" in (process.stderr.read() or "")
 
 
-def test_two_checkouts_build_identical_archives(local_interpreter, sample_root, tmp_path) -> None:
-    digests = []
+def generate_inputs(checkout: Path, env: dict[str, str]) -> None:
+    """What the README says to run before a build: the samples, then the docs bundle."""
+    for script in ("fetch_samples.py", "docs_bundle.py"):
+        subprocess.run(
+            [sys.executable, str(checkout / "scripts" / script)],
+            cwd=checkout,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+
+
+def test_two_clones_with_their_own_inputs_build_identical_archives(
+    local_interpreter, tmp_path
+) -> None:
+    """Each clone generates its samples and docs itself, under its own umask and time zone,
+    and builds with its own cache: the archives are byte for byte the same, and no build
+    cache (Sphinx's doctrees, bytecode of the host) ships."""
+    archives = []
     for i, (umask, tz) in enumerate([(0o022, "UTC"), (0o077, "Asia/Tokyo")]):
         checkout = clone_repo(tmp_path / f"checkout-{i}" / "djdesk")
-        env = build_env(sample_root, TZ=tz, LC_ALL="C")
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("DJDESK_", "INSPECTOR_", "DJANGO_SETTINGS", "SOURCE_DATE"))
+        }
+        env.update(TZ=tz, LC_ALL="C")
         old = os.umask(umask)
         try:
+            generate_inputs(checkout, env)
             result = bundle(
                 "build",
                 "-q",
@@ -257,10 +282,16 @@ def test_two_checkouts_build_identical_archives(local_interpreter, sample_root, 
         finally:
             os.umask(old)
         assert result.returncode == 0, result.stderr
-        (sidecar,) = (checkout / "dist").glob("*.sha256")
-        digests.append(sidecar.read_text().split()[0])
+        (archive,) = (checkout / "dist").glob("*.tar.gz")
+        archives.append(archive)
         time.sleep(1.1)  # a different wall clock for the second build
-    assert digests[0] == digests[1]
+    with tarfile.open(archives[0]) as tar:
+        names = tar.getnames()
+    assert "django-bundle/docs/index.html" in names  # the docs were built and shipped...
+    assert not [n for n in names if "/docs/" in n and is_machine_state(PurePath(n))]
+    assert not [n for n in names if n.endswith((".doctree", "environment.pickle", ".buildinfo"))]
+    diff = bundle("diff", str(archives[0]), str(archives[1]), cwd=tmp_path)
+    assert archives[0].read_bytes() == archives[1].read_bytes(), diff.stdout
 
 
 # --- failure paths: a clear message, a specific exit code, the previous output intact ---
@@ -447,7 +478,14 @@ def test_sbom_is_valid_and_matches_the_payload(built) -> None:
     assert "x86_64-unknown-linux-gnu" in cpython["purl"]
     (get_port,) = [c for c in sbom["components"] if c["purl"] == "pkg:npm/get-port@7.2.0"]
     assert get_port["hashes"][0]["alg"] == "SHA-512"  # from electron/package-lock.json
-    assert not [c for c in sbom["components"] if c["purl"].startswith("pkg:npm/electron@")]  # dev
+    # Electron is the shell's runtime (its npm package is a dev dependency, its binary ships).
+    (electron,) = [c for c in sbom["components"] if c["purl"].startswith("pkg:npm/electron@")]
+    assert electron["cpe"].startswith("cpe:2.3:a:electronjs:electron:45.4.1:")
+    assert not [c for c in sbom["components"] if "electron-builder" in c["purl"]]  # dev only
+    assert cpython["cpe"].startswith("cpe:2.3:a:python:python:")
+    assert "pkg:generic/openssl@" in json.dumps(sbom["components"])
+    (django_component,) = [c for c in pypi.values() if c["name"].lower() == "django"]
+    assert django_component["licenses"] == [{"license": {"id": "BSD-3-Clause"}}]
     app_deps = next(d for d in sbom["dependencies"] if d["ref"] == "pkg:generic/djdesk@0.1.0")
     assert "pkg:pypi/django@5.2.19" in app_deps["dependsOn"]
     django = next(d for d in sbom["dependencies"] if d["ref"] == "pkg:pypi/django@5.2.19")
