@@ -16,12 +16,12 @@ from rich.table import Table
 
 from . import __version__
 from .build import BuildResult, build, cache_dir, fetch_pinned
-from .config import Options, load_options
+from .config import Options, has_table, load_options
 from .errors import BundleError, ConfigError, VerificationFailed
 from .fetch import clear_cache
 from .init import init_project
 from .install import export_locked_requirements, install_requirements
-from .manifest import load_manifest
+from .manifest import DEFAULT_MANIFEST, load_manifest
 from .reproducible import check_reproducible
 from .signing import (
     ExpectedSigner,
@@ -261,6 +261,8 @@ def cmd_fetch(args: argparse.Namespace, reporter: Reporter) -> int:
 def cmd_targets(args: argparse.Namespace, reporter: Reporter) -> int:
     if args.manifest:
         manifest_path = Path(args.manifest)
+    elif not has_table(args.project):
+        manifest_path = DEFAULT_MANIFEST  # outside a project: the pins this tool ships
     else:
         options = load_options(args.project, os.environ)
         manifest_path = options.path(options.interpreter_manifest)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .manifest import DEFAULT_MANIFEST
 
 TABLE = "tool.djdesk-bundle"
 ENV_PREFIX = "DJDESK_BUNDLE_"
@@ -49,7 +50,7 @@ class Options:
     collectstatic_settings: str = ""
     samples_dir: str = ""
     docs_dir: str = ""
-    interpreter_manifest: str = "manifests/python-build-standalone.toml"
+    interpreter_manifest: str = ""  # "" = the pins shipped inside djdesk-bundle
     variant: str = "install_only"
     output_dir: str = "django-bundle"
     dist_dir: str = "dist"
@@ -142,6 +143,15 @@ def read_table(pyproject: Path) -> dict[str, Any]:
     return dict(table)
 
 
+def has_table(project_dir: Path) -> bool:
+    """Does the project's pyproject.toml have a [tool.djdesk-bundle] table?"""
+    try:
+        read_table(project_dir / "pyproject.toml")
+    except ConfigError:
+        return False
+    return True
+
+
 def load_options(
     project_dir: Path,
     env: Mapping[str, str],
@@ -184,6 +194,7 @@ def _with_defaults(options: Options) -> Options:
         settings_module=options.settings_module or f"{package}.settings",
         wsgi_application=options.wsgi_application or f"{package}.wsgi:application",
         target=options.target or host_triple(),
+        interpreter_manifest=options.interpreter_manifest or str(DEFAULT_MANIFEST),
     )
 
 

@@ -72,7 +72,6 @@ def table_text(found: Detected) -> str:
         f'app-package = "{found.app_package}"\n'
         f'settings-module = "{found.app_package}.settings"\n'
         f'wsgi-application = "{found.app_package}.wsgi:application"\n'
-        'interpreter-manifest = "manifests/python-build-standalone.toml"\n'
         'output-dir = "electron/django-bundle"\n'
         'dist-dir = "dist"\n'
     )

@@ -198,14 +198,12 @@ def test_init_then_build_a_fresh_project(local_interpreter, tmp_path) -> None:
     again = bundle("init", "--project", str(project), cwd=tmp_path)
     assert again.returncode == 2 and "already has [tool.djdesk-bundle]" in again.stderr
     subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
-    (project / "manifests").mkdir()
-    shutil.copy(
-        local_interpreter / "manifest.toml", project / "manifests" / "python-build-standalone.toml"
-    )
     built = bundle(
         "build",
         "--project",
         str(project),
+        "--manifest",
+        str(local_interpreter / "manifest.toml"),
         "--python-mirror",
         local_interpreter.as_uri(),
         "--cache-dir",
