@@ -11,10 +11,13 @@ from pathlib import Path
 from . import contract
 from .config import Options
 from .errors import AppStageError
+from .outputs import TOOL_DIR
 from .tools import git, run, tail
 
-# Never shipped, whether git tracks them or not.
+# Never shipped, whether git tracks them or not. TOOL_DIR holds what djdesk-bundle writes
+# inside a project (payload, archives), so a flat project never ships its own output.
 EXCLUDED_PARTS = {
+    TOOL_DIR,
     "__pycache__",
     ".git",
     ".venv",
@@ -33,8 +36,18 @@ def _wanted(relative: Path) -> bool:
 
 
 def app_files(source: Path, project_dir: Path) -> list[Path]:
-    """Files to ship, relative to source: git-tracked ones in a checkout, else a filtered walk."""
-    listed = git(project_dir, "ls-files", "-z", "--cached", "--", str(source))
+    """Files to ship, relative to source: in a checkout, the files git tracks or would
+    track (nothing it ignores), else a filtered walk."""
+    listed = git(
+        project_dir,
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--",
+        str(source),
+    )
     if listed is not None:
         top = Path((git(project_dir, "rev-parse", "--show-toplevel") or str(project_dir)).strip())
         paths = [(top / p).resolve() for p in listed.split("\0") if p]
@@ -43,12 +56,6 @@ def app_files(source: Path, project_dir: Path) -> list[Path]:
     else:
         files = [p.relative_to(source) for p in source.rglob("*") if p.is_file()]
     return sorted(f for f in files if _wanted(f))
-
-
-def untracked_files(source: Path, project_dir: Path) -> list[str]:
-    """Files git does not track (and does not ignore) in the app: they are not shipped."""
-    listed = git(project_dir, "ls-files", "-z", "--others", "--exclude-standard", "--", str(source))
-    return sorted(p for p in (listed or "").split("\0") if p and _wanted(Path(p)))
 
 
 def copy_tree_files(source: Path, destination: Path, files: list[Path]) -> None:

@@ -23,7 +23,6 @@ from .app_stage import (
     host_python,
     make_template_database,
     runnable_python,
-    untracked_files,
 )
 from .config import Options, host_triple
 from .describe import (
@@ -40,6 +39,7 @@ from .fetch import fetch_interpreter
 from .install import LockedRequirements, export_locked_requirements, install_requirements
 from .launcher import write_launcher
 from .manifest import InterpreterPin, load_manifest
+from .outputs import check_outputs_outside_app
 from .pack import write_archive
 from .publish import publish, recover, staging_path
 from .sbom import app_dependency_names, build_sbom
@@ -134,6 +134,7 @@ def build(
     # Verify before work: config, manifest, lock and source state fail in seconds.
     with clock.stage("resolve"):
         pin = resolve_pin(options)
+        check_outputs_outside_app(options, output, dist)
         state = source_state(options, env)
         check_shell_version(options, state.version)
         locked = export_locked_requirements(options, offline=options.offline)
@@ -257,12 +258,6 @@ def _run_stages(plan: Plan) -> BuildResult:
     after("install")
     with clock.stage("app"):
         copy_app(options, staging / contract.APP_DIR)
-        untracked = untracked_files(options.app_path, options.project_dir)
-        if untracked:
-            reporter.warn(
-                f"{len(untracked)} untracked file(s) in the app are not shipped "
-                f"(git add them): {', '.join(untracked[:5])}"
-            )
         if options.samples_dir:
             sample = options.path(options.samples_dir)
             copy_optional_dir(

@@ -19,10 +19,11 @@ from .build import BuildResult, build, cache_dir, fetch_pinned
 from .config import Options, has_table, load_options
 from .errors import BundleError, ConfigError, VerificationFailed
 from .fetch import clear_cache
-from .init import init_project
+from .init import init_project, next_steps
 from .install import export_locked_requirements, install_requirements
 from .manifest import DEFAULT_MANIFEST, load_manifest
 from .reproducible import check_reproducible
+from .requirements import lock_project
 from .signing import (
     ExpectedSigner,
     identity_token,
@@ -144,6 +145,14 @@ def make_parser() -> argparse.ArgumentParser:
 
     init_cmd = commands.add_parser("init", help="write [tool.djdesk-bundle] for a project")
     init_cmd.add_argument("--project", type=Path, default=Path.cwd())
+    init_cmd.add_argument(
+        "--settings", help="the settings module to ship (default: the production-like one)"
+    )
+
+    lock_cmd = commands.add_parser(
+        "lock", help="lock the dependencies: requirements -> hash-pinned lock, else uv lock"
+    )
+    lock_cmd.add_argument("--project", type=Path, default=Path.cwd())
 
     clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
     _common(clean_cmd)
@@ -303,9 +312,19 @@ def cmd_sign(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_init(args: argparse.Namespace, reporter: Reporter) -> int:
-    for path in init_project(args.project):
-        reporter.info(f"wrote {path}")
-    reporter.info("next: `uv lock`, then `djdesk-bundle build`")
+    report = init_project(args.project, args.settings)
+    for line in report.written:
+        reporter.info(f"wrote {escape(line)}")
+    for line in report.left_alone:
+        reporter.info(f"left alone {escape(line)}")
+    for line in report.notes:
+        reporter.info(escape(line))
+    reporter.info(escape(next_steps(args.project.resolve())))
+    return 0
+
+
+def cmd_lock(args: argparse.Namespace, reporter: Reporter) -> int:
+    reporter.info(f"wrote {escape(lock_project(load_options(args.project, os.environ)))}")
     return 0
 
 
@@ -316,6 +335,7 @@ COMMANDS = {
     "targets": cmd_targets,
     "clean": cmd_clean,
     "init": cmd_init,
+    "lock": cmd_lock,
     "sign": cmd_sign,
 }
 

@@ -60,6 +60,7 @@ class Options:
     offline: bool = False
     target: str = ""
     lock: str = ""  # "" = uv.lock if present, else requirements.txt
+    requirements: str = ""  # the requirements file `djdesk-bundle lock` compiles into `lock`
     compile_bytecode: bool = True
     npm_lock: str = "electron/package-lock.json"  # the shell's npm deps, for the SBOM
     worker_command: str = ""  # a management command the launcher runs beside the server

@@ -193,10 +193,11 @@ def test_init_then_build_a_fresh_project(local_interpreter, tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     table = (project / "pyproject.toml").read_text()
     assert 'app-dir = "src"' in table and 'app-package = "notesite"' in table
-    builder = (project / "electron" / "electron-builder.yml").read_text()
-    assert "appId: com.example.notesdesk" in builder and "productName: notes-desk" in builder
+    assert not (project / "electron").exists()  # no shell that would list missing files
     again = bundle("init", "--project", str(project), cwd=tmp_path)
-    assert again.returncode == 2 and "already has [tool.djdesk-bundle]" in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert "left alone" in again.stderr and "[tool.djdesk-bundle]" in again.stderr
+    assert (project / "pyproject.toml").read_text() == table
     subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
     built = bundle(
         "build",
@@ -213,7 +214,7 @@ def test_init_then_build_a_fresh_project(local_interpreter, tmp_path) -> None:
         env=clean_env(),
     )
     assert built.returncode == 0, built.stderr
-    assert (project / "electron" / "django-bundle" / "run_django.py").is_file()
+    assert (project / ".djdesk" / "django-bundle" / "run_django.py").is_file()
 
 
 def test_fetch_fills_the_cache_for_offline_builds(notes, local_interpreter, tmp_path) -> None:
