@@ -113,11 +113,12 @@ sys.path[:0] = [app, site]
 import django
 from django.conf import settings
 try:
+    # Before setup: apps (Wagtail's) may build the static files storage while loading.
+    settings.STATIC_ROOT = static
     django.setup()
 except Exception as exc:
     sys.exit(f"settings module {os.environ['DJANGO_SETTINGS_MODULE']!r} failed to load: "
              f"{type(exc).__name__}: {exc}")
-settings.STATIC_ROOT = static
 from django.core.management import call_command
 call_command("collectstatic", interactive=False, verbosity=0)
 """
