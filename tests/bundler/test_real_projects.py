@@ -156,3 +156,18 @@ def test_a_changed_requirements_file_needs_a_new_lock(
     result = bundle("build", cwd=site, env=env)
     assert result.returncode == 6
     assert "out of date with requirements.txt: run `djdesk-bundle lock`" in result.stderr
+
+
+def test_an_sdist_only_dependency_is_named_in_one_line(
+    allauth, tmp_path, mirror, local_interpreter, shared_cache
+) -> None:  # type: ignore[no-untyped-def]
+    site = tmp_path / "site"
+    shutil.copytree(allauth[0], site, ignore=shutil.ignore_patterns(".djdesk"))
+    (site / "requirements.txt").write_text("-r requirements/base.txt\ndocopt==0.6.2\n")
+    env = project_env(mirror, local_interpreter, shared_cache)
+    assert bundle("lock", cwd=site, env=env).returncode == 0
+    result = bundle("build", cwd=site, env=env)
+    assert result.returncode == 6
+    first = next(line for line in result.stderr.splitlines() if line.startswith("error:"))
+    assert "docopt has no wheel for x86_64-unknown-linux-gnu" in first
+    assert "Pick a version with wheels" in " ".join(result.stderr.split())
