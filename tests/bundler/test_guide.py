@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.tools import uv_binary
 from tests.bundler.conftest import needs_local_python
 from tests.bundler.mirror import serve_mirror
 from tests.bundler.projects import make_allauth_site
@@ -46,10 +45,8 @@ def test_the_guide_bundles_a_startproject_site(local_interpreter: Path, tmp_path
         "DJDESK_CHECKOUT": str(REPO),
         "UV_TOOL_DIR": str(tools / "envs"),
         "UV_TOOL_BIN_DIR": str(tools / "bin"),
-        # The tool the guide installs comes first on PATH (then uv, git, bash).
-        "PATH": os.pathsep.join(
-            [str(tools / "bin"), str(Path(uv_binary()).parent), "/usr/bin", "/bin"]
-        ),
+        # The tool the guide installs comes first on PATH (uv and git: from the user's PATH).
+        "PATH": os.pathsep.join([str(tools / "bin"), os.environ["PATH"]]),
         "DJDESK_BUNDLE_INTERPRETER_MANIFEST": str(local_interpreter / "manifest.toml"),
         "DJDESK_BUNDLE_CACHE_DIR": str(tmp_path / "cache"),
     }
