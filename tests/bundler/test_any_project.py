@@ -18,6 +18,7 @@ from djdesk_bundle.fetch import sha256_of
 from djdesk_bundle.tools import uv_binary
 from tests.bundler.conftest import bundle, needs_local_python
 from tests.bundler.notes_project import make_notes_project
+from tests.bundler.projects import boot_checks
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
@@ -91,6 +92,9 @@ def test_notes_builds_verifies_and_serves(notes, local_interpreter, tmp_path) ->
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
+    # The helper the real projects' boot tests use: a read-only copy, a fresh data dir.
+    wanted = {"/": 200, "/assets/notes/notes.css": 200, "/missing/": 404}
+    assert boot_checks(out, tmp_path / "fresh" / "data", wanted) == wanted
 
 
 def fake_windows_interpreter(directory: Path) -> Path:
