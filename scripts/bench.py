@@ -101,6 +101,25 @@ def builds(work: Path, interpreter: Path) -> dict[str, dict[str, object]]:
     return results
 
 
+def wagtail_build(work: Path, interpreter: Path) -> dict[str, object]:
+    """A `wagtail start` site (from PyPI) bundled as its guide says: init, lock, then a
+    cold build (empty stage caches; uv's wheel cache as it is on this machine)."""
+    sys.path.insert(0, str(REPO))
+    from tests.bundler.projects import make_wagtail_site
+
+    site = make_wagtail_site(work / "wagtail")
+    for command in ("init", "lock"):
+        subprocess.run(
+            [sys.executable, "-m", "djdesk_bundle.cli", command, "--project", str(site)],
+            check=True,
+            capture_output=True,
+        )
+    result = build(site, work, interpreter, work / "wagtail-cache", "wagtail-cold")
+    size, files = tree_size(Path(str(result["output"])))
+    archive = Path(str(result["archive"])).stat().st_size
+    return {**result, "unpacked_bytes": size, "files": files, "archive_bytes": archive}
+
+
 def tree_size(root: Path) -> tuple[int, int]:
     files = [p for p in root.rglob("*") if p.is_file() and not p.is_symlink()]
     return sum(p.stat().st_size for p in files), len(files)
@@ -403,6 +422,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-pip", action="store_true", help="skip the uv-vs-pip install baseline"
     )
+    parser.add_argument(
+        "--skip-wagtail", action="store_true", help="skip the `wagtail start` site's build"
+    )
     args = parser.parse_args(argv)
     import urllib.error  # noqa: F401 - used in polling()
 
@@ -437,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         if not args.skip_pip:
             results["install_baseline"] = install_baseline(work)
+        if not args.skip_wagtail:
+            results["wagtail"] = wagtail_build(work, interpreter)
         results["boot"] = boots(out, work, args.boots)
         results["polling"] = polling(out, work, args.polls)
     target = REPO / "var" / "bench" / "latest.json"
@@ -482,6 +506,15 @@ def print_table(r: dict) -> None:  # type: ignore[type-arg]
                 "locked install, cold cache: uv / pip (s)",
                 f"{b['uv_cold_s']:.1f} / {b['pip_cold_s']:.1f}",
             )
+        ]
+    if "wagtail" in r:
+        w = r["wagtail"]
+        rows += [
+            ("wagtail start site: cold build (s)", f"{w['total']:.1f}"),
+            (
+                "wagtail start site: payload unpacked / archive (MB)",
+                f"{w['unpacked_bytes'] / 1e6:.1f} / {w['archive_bytes'] / 1e6:.1f}",
+            ),
         ]
     bt = r["boot"]
 

@@ -8,7 +8,7 @@ offline builds and tests use Debian's /usr/bin/python3.11 (which runs relocated 
 ``-I``): ``python/bin/python3.11`` (+ ``python3`` -> ``python3.11``) and
 ``python/lib/python3.11/``, as in an upstream ``install_only`` archive. Writes the
 archive (deterministic: same interpreter, same bytes) and ``DIR/manifest.toml`` in the
-format of manifests/python-build-standalone.toml, with URLs relative to a mirror:
+format of bundler/djdesk_bundle/data/python-build-standalone.toml, with URLs relative to a mirror:
 
     djdesk-bundle build --manifest DIR/manifest.toml --python-mirror file://DIR
 """

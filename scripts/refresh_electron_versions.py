@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Record the Chromium, Node and V8 versions of the installed Electron in
-``manifests/electron-versions.toml`` (keyed by Electron's major.minor).
+``bundler/djdesk_bundle/data/electron-versions.toml`` (keyed by Electron's major.minor).
 
     python scripts/refresh_electron_versions.py [--electron PATH] [--table FILE]
 
@@ -21,6 +21,7 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+TABLE = REPO / "bundler" / "djdesk_bundle" / "data" / "electron-versions.toml"
 
 
 def electron_versions(electron: Path) -> dict[str, str]:
@@ -40,11 +41,7 @@ def _key(line: str) -> list[int]:
 
 
 def render(rows: dict[str, dict[str, str]]) -> str:
-    header = [
-        line
-        for line in (REPO / "manifests" / "electron-versions.toml").read_text().splitlines()
-        if line.startswith("#")
-    ]
+    header = [line for line in TABLE.read_text().splitlines() if line.startswith("#")]
     out = [*header, ""]
     for line in sorted(rows, key=_key):
         out.append(f'[electron."{line}"]')
@@ -61,7 +58,11 @@ def main(argv: list[str] | None = None) -> int:
         default=REPO / "electron" / "node_modules" / "electron" / "dist" / "electron",
         help="the Electron binary (default: the one npm installed)",
     )
-    parser.add_argument("--table", type=Path, default=REPO / "manifests" / "electron-versions.toml")
+    parser.add_argument(
+        "--table",
+        type=Path,
+        default=TABLE,
+    )
     args = parser.parse_args(argv)
     if not args.electron.exists():
         parser.error(

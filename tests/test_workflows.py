@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from djdesk_bundle.manifest import load_manifest
+from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
 from tests.conftest import REPO
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
@@ -66,7 +66,7 @@ def test_release_matrix_covers_the_manifest() -> None:
     targets = {
         entry["target"] for entry in release["jobs"]["build"]["strategy"]["matrix"]["include"]
     }
-    manifest = load_manifest(REPO / "manifests" / "python-build-standalone.toml")
+    manifest = load_manifest(DEFAULT_MANIFEST)
     assert targets == set(manifest.pins)
     assert release["on"]["push"]["tags"] == ["v*"]
     publish = release["jobs"]["publish"]

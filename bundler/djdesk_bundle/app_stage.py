@@ -15,11 +15,14 @@ from .errors import AppStageError
 from .extract import Interpreter
 from .launcher import write_launcher
 from .machine_state import is_machine_state
+from .outputs import TOOL_DIR
 from .stage import StageContext
 from .tools import git, run, tail
 
-# Never shipped, whether git tracks them or not.
+# Never shipped, whether git tracks them or not. TOOL_DIR holds what djdesk-bundle writes
+# inside a project (payload, archives), so a flat project never ships its own output.
 EXCLUDED_PARTS = {
+    TOOL_DIR,
     "__pycache__",
     ".git",
     ".venv",
@@ -42,8 +45,18 @@ def _wanted(relative: Path) -> bool:
 
 
 def app_files(source: Path, project_dir: Path) -> list[Path]:
-    """Files to ship, relative to source: git-tracked ones in a checkout, else a filtered walk."""
-    listed = git(project_dir, "ls-files", "-z", "--cached", "--", str(source))
+    """Files to ship, relative to source: in a checkout, the files git tracks or would
+    track (nothing it ignores), else a filtered walk."""
+    listed = git(
+        project_dir,
+        "ls-files",
+        "-z",
+        "--cached",
+        "--others",
+        "--exclude-standard",
+        "--",
+        str(source),
+    )
     if listed is not None:
         top = Path((git(project_dir, "rev-parse", "--show-toplevel") or str(project_dir)).strip())
         paths = [(top / p).resolve() for p in listed.split("\0") if p]
@@ -52,12 +65,6 @@ def app_files(source: Path, project_dir: Path) -> list[Path]:
     else:
         files = [p.relative_to(source) for p in source.rglob("*") if p.is_file()]
     return sorted(f for f in files if _wanted(f))
-
-
-def untracked_files(source: Path, project_dir: Path) -> list[str]:
-    """Files git does not track (and does not ignore) in the app: they are not shipped."""
-    listed = git(project_dir, "ls-files", "-z", "--others", "--exclude-standard", "--", str(source))
-    return sorted(p for p in (listed or "").split("\0") if p and _wanted(Path(p)))
 
 
 def copy_tree_files(source: Path, destination: Path, files: list[Path]) -> None:
@@ -96,11 +103,12 @@ sys.path[:0] = [app, site, runtime]
 import django
 from django.conf import settings
 try:
+    # Before setup: apps (Wagtail's) may build the static files storage while loading.
+    settings.STATIC_ROOT = static
     django.setup()
 except Exception as exc:
     sys.exit(f"settings module {os.environ['DJANGO_SETTINGS_MODULE']!r} failed to load: "
              f"{type(exc).__name__}: {exc}")
-settings.STATIC_ROOT = static
 from django.core.management import call_command
 call_command("collectstatic", interactive=False, verbosity=0)
 """
@@ -141,12 +149,6 @@ def copy_sources(ctx: StageContext) -> None:
     """The app's shipped files, the samples and the offline docs."""
     options, staging = ctx.options, ctx.staging
     copy_app(options, staging / contract.APP_DIR)
-    untracked = untracked_files(options.app_path, options.project_dir)
-    if untracked:
-        ctx.reporter.warn(
-            f"{len(untracked)} untracked file(s) in the app are not shipped "
-            f"(git add them): {', '.join(untracked[:5])}"
-        )
     if options.samples_dir:
         sample = options.path(options.samples_dir)
         copy_optional_dir(

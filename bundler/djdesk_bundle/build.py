@@ -24,6 +24,7 @@ from .extract import extract_stage
 from .fetch import fetch_stage
 from .install import install_stage
 from .locks import build_locks
+from .outputs import check_outputs_outside_app
 from .pack import Packed, install_archive, pack_stage, pending_path
 from .publish import check_output_dir, publish, recover, source_dirs, staging_path
 from .resolve import resolve
@@ -77,6 +78,7 @@ def _build_locked(
     clock = StageClock(reporter, {name: _bind(hook, staging) for name, hook in hooks.items()})
 
     with clock.stage("resolve"):
+        check_outputs_outside_app(options, output, dist)
         for message in recover(output):
             reporter.warn(message)
         resolved = resolve(options, env, dist)

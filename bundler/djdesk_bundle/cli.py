@@ -17,15 +17,16 @@ from rich.table import Table
 from . import __version__
 from .audit import LEVELS, audit, summary_line, table
 from .build import BuildResult, build
-from .config import Options, load_options
+from .config import Options, has_table, load_options
 from .diff import diff_payloads
 from .errors import INTERRUPTED, BundleError, ConfigError, VerificationFailed
 from .fetch import clear_cache, fetch_stage
-from .init import init_project
+from .init import init_project, next_steps
 from .install import install_requirements
 from .installer_sbom import write_installer_sbom
-from .manifest import load_manifest
+from .manifest import DEFAULT_MANIFEST, load_manifest
 from .reproducible import check_reproducible
+from .requirements import lock_project
 from .resolve import resolve
 from .signing import (
     ExpectedSigner,
@@ -84,6 +85,13 @@ def make_parser() -> argparse.ArgumentParser:
     _sign_parser(commands.add_parser("sign", help="keyless-sign files with sigstore"))
     init_cmd = commands.add_parser("init", help="write [tool.djdesk-bundle] for a project")
     init_cmd.add_argument("--project", type=Path, default=Path.cwd())
+    init_cmd.add_argument(
+        "--settings", help="the settings module to ship (default: the production-like one)"
+    )
+    lock_cmd = commands.add_parser(
+        "lock", help="lock the dependencies: requirements -> hash-pinned lock, else uv lock"
+    )
+    lock_cmd.add_argument("--project", type=Path, default=Path.cwd())
     clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
     _common(clean_cmd)
     clean_cmd.add_argument("--all", action="store_true", help="also the download cache")
@@ -298,6 +306,8 @@ def cmd_fetch(args: argparse.Namespace, reporter: Reporter) -> int:
 def cmd_targets(args: argparse.Namespace, reporter: Reporter) -> int:
     if args.manifest:
         manifest_path = Path(args.manifest)
+    elif not has_table(args.project):
+        manifest_path = DEFAULT_MANIFEST  # outside a project: the pins this tool ships
     else:
         options = load_options(args.project, os.environ)
         manifest_path = options.path(options.interpreter_manifest)
@@ -338,9 +348,19 @@ def cmd_sign(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_init(args: argparse.Namespace, reporter: Reporter) -> int:
-    for path in init_project(args.project):
-        reporter.info(f"wrote {path}")
-    reporter.info("next: `uv lock`, then `djdesk-bundle build`")
+    report = init_project(args.project, args.settings)
+    for line in report.written:
+        reporter.info(f"wrote {escape(line)}")
+    for line in report.left_alone:
+        reporter.info(f"left alone {escape(line)}")
+    for line in report.notes:
+        reporter.info(escape(line))
+    reporter.info(escape(next_steps(args.project.resolve())))
+    return 0
+
+
+def cmd_lock(args: argparse.Namespace, reporter: Reporter) -> int:
+    reporter.info(f"wrote {escape(lock_project(load_options(args.project, os.environ)))}")
     return 0
 
 
@@ -372,6 +392,7 @@ COMMANDS = {
     "targets": cmd_targets,
     "clean": cmd_clean,
     "init": cmd_init,
+    "lock": cmd_lock,
     "sign": cmd_sign,
     "diff": cmd_diff,
     "installer-sbom": cmd_installer_sbom,

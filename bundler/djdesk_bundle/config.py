@@ -15,6 +15,7 @@ import platformdirs
 
 from . import contract
 from .errors import ConfigError
+from .manifest import DEFAULT_MANIFEST
 
 TABLE = "tool.djdesk-bundle"
 ENV_PREFIX = "DJDESK_BUNDLE_"
@@ -57,7 +58,7 @@ class Options:
     collectstatic_settings: str = ""
     samples_dir: str = ""
     docs_dir: str = ""
-    interpreter_manifest: str = "manifests/python-build-standalone.toml"
+    interpreter_manifest: str = ""  # "" = the pins shipped inside djdesk-bundle
     output_dir: str = contract.ARCHIVE_ROOT
     dist_dir: str = "dist"
     prune: tuple[str, ...] = DEFAULT_PRUNE
@@ -66,6 +67,7 @@ class Options:
     offline: bool = False
     target: str = ""
     lock: str = ""  # "" = uv.lock if present, else requirements.txt
+    requirements: str = ""  # the requirements file `djdesk-bundle lock` compiles into `lock`
     compile_bytecode: bool = True
     npm_lock: str = "electron/package-lock.json"  # the shell's npm deps, for the SBOM
     worker_command: str = ""  # a management command the launcher runs beside the server
@@ -162,6 +164,15 @@ def read_table(pyproject: Path) -> dict[str, Any]:
     return dict(table)
 
 
+def has_table(project_dir: Path) -> bool:
+    """Does the project's pyproject.toml have a [tool.djdesk-bundle] table?"""
+    try:
+        read_table(project_dir / "pyproject.toml")
+    except ConfigError:
+        return False
+    return True
+
+
 def load_options(
     project_dir: Path,
     env: Mapping[str, str],
@@ -204,6 +215,7 @@ def _with_defaults(options: Options) -> Options:
         settings_module=options.settings_module or f"{package}.settings",
         wsgi_application=options.wsgi_application or f"{package}.wsgi:application",
         target=options.target or host_triple(),
+        interpreter_manifest=options.interpreter_manifest or str(DEFAULT_MANIFEST),
     )
 
 

@@ -138,7 +138,7 @@ def describe_stage(
         options.path(options.npm_lock) if options.npm_lock else None,
         state.source_date_epoch,
         validated_cache=ctx.cache_root / "sbom-validated",
-        electron_versions=options.path(ELECTRON_VERSIONS),
+        electron_versions=ELECTRON_VERSIONS,
     )
     write_atomic(ctx.staging / contract.SBOM, sbom)
     write_checksums(ctx.staging)

@@ -1,110 +1,110 @@
-"""``djdesk-bundle init``: start a project's ``[tool.djdesk-bundle]`` table and its
-electron-builder configuration, from what is found in the project."""
+"""``djdesk-bundle init``: start a project's ``[tool.djdesk-bundle]`` table from what is
+found in the project (see ``project_scan``), and git-ignore what the tool writes.
+
+Safe to run again: what is already there is left alone, and the report says so.
+"""
 
 from __future__ import annotations
 
-import re
+import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import contract
-from .errors import ConfigError
+from .outputs import DEFAULT_DIST_DIR, DEFAULT_OUTPUT_DIR, TOOL_DIR
+from .project_scan import LOCK_NAME, Scan, scan_project
 
-ELECTRON_BUILDER = """\
-# electron-builder configuration written by `djdesk-bundle init`; adjust and commit.
-appId: {app_id}
-productName: {product}
-directories:
-  output: dist/installers
-  buildResources: build
-files:
-  - main.js
-  - preload.cjs
-  - lib/**
-# The payload built by `djdesk-bundle build` ships beside the app, unpacked.
-extraResources:
-  - from: {output_dir}
-    to: {bundle_root}
-mac:
-  icon: build/icon.icns
-  category: public.app-category.developer-tools
-win:
-  icon: build/icon.ico
-linux:
-  icon: build/icons
-  category: Development
-"""
+GITIGNORE_ENTRY = f"/{TOOL_DIR}/"
+GITIGNORE_BLOCK = f"\n# djdesk-bundle: the payload and its archives\n{GITIGNORE_ENTRY}\n"
 
 
-@dataclass(frozen=True)
-class Detected:
-    app_dir: str
-    app_package: str
-    name: str
+@dataclass
+class InitReport:
+    written: list[str] = field(default_factory=list)
+    left_alone: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-def detect(project: Path) -> Detected:
-    """Find manage.py (at the top or one level down) and the package holding wsgi.py."""
-    candidates = sorted([project / "manage.py", *project.glob("*/manage.py")])
-    manage = next((p for p in candidates if p.is_file()), None)
-    if manage is None:
-        raise ConfigError(f"no manage.py in {project} or one level below: is it a Django project?")
-    app_dir = manage.parent
-    packages = sorted(p.parent.name for p in app_dir.glob("*/wsgi.py"))
-    if len(packages) != 1:
-        raise ConfigError(f"expected one */wsgi.py in {app_dir}, found {packages or 'none'}")
-    name = project.name
+def _toml_string(value: str) -> str:
+    return json.dumps(value)  # a JSON string is a valid TOML basic string
+
+
+def project_table(scan: Scan) -> str:
+    lines = [
+        "[project]",
+        f"name = {_toml_string(scan.name)}",
+        'version = "0.1.0"',
+        f"requires-python = {_toml_string(scan.requires_python)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def bundle_table(scan: Scan) -> str:
+    lines = [
+        "[tool.djdesk-bundle]",
+        f"app-dir = {_toml_string(scan.app_dir)}",
+        f"app-package = {_toml_string(scan.app_package)}",
+        f"settings-module = {_toml_string(scan.settings_module)}",
+        f"wsgi-application = {_toml_string(scan.app_package + '.wsgi:application')}",
+        f"output-dir = {_toml_string(DEFAULT_OUTPUT_DIR)}",
+        f"dist-dir = {_toml_string(DEFAULT_DIST_DIR)}",
+    ]
+    if scan.requirements:
+        lines += [
+            f"requirements = {_toml_string(scan.requirements)}",
+            f"lock = {_toml_string(LOCK_NAME)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _update_pyproject(project: Path, scan: Scan, report: InitReport) -> None:
     pyproject = project / "pyproject.toml"
-    if pyproject.is_file():
-        name = (
-            tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            .get("project", {})
-            .get("name", name)
-        )
-    rel = app_dir.relative_to(project).as_posix() or "."
-    return Detected(app_dir=rel, app_package=packages[0], name=str(name))
-
-
-def table_text(found: Detected) -> str:
-    return (
-        "\n[tool.djdesk-bundle]\n"
-        f'app-dir = "{found.app_dir}"\n'
-        f'app-package = "{found.app_package}"\n'
-        f'settings-module = "{found.app_package}.settings"\n'
-        f'wsgi-application = "{found.app_package}.wsgi:application"\n'
-        'interpreter-manifest = "manifests/python-build-standalone.toml"\n'
-        f'output-dir = "electron/{contract.ARCHIVE_ROOT}"\n'
-        'dist-dir = "dist"\n'
-    )
-
-
-def init_project(project: Path) -> list[Path]:
-    """Write the table (and electron-builder.yml when absent); return what was written."""
-    project = project.resolve()
-    found = detect(project)
-    pyproject = project / "pyproject.toml"
-    written = []
-    if pyproject.is_file():
-        text = pyproject.read_text(encoding="utf-8")
-        if "tool" in tomllib.loads(text) and "djdesk-bundle" in tomllib.loads(text)["tool"]:
-            raise ConfigError(f"{pyproject} already has [tool.djdesk-bundle]; edit it there")
+    text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+    tool = tomllib.loads(text).get("tool", {})
+    blocks = []
+    if scan.has_project_table:
+        report.left_alone.append(f"{pyproject} [project] (already there)")
     else:
-        text = f'[project]\nname = "{found.name}"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
-    pyproject.write_text(text.rstrip("\n") + "\n" + table_text(found), encoding="utf-8")
-    written.append(pyproject)
-    builder = project / "electron" / "electron-builder.yml"
-    if not builder.exists():
-        builder.parent.mkdir(exist_ok=True)
-        slug = re.sub(r"[^a-z0-9]+", "", found.name.lower()) or "app"
-        builder.write_text(
-            ELECTRON_BUILDER.format(
-                app_id=f"com.example.{slug}",
-                product=found.name,
-                output_dir=contract.ARCHIVE_ROOT,
-                bundle_root=contract.ARCHIVE_ROOT,
-            ),
-            encoding="utf-8",
-        )
-        written.append(builder)
-    return written
+        blocks.append(project_table(scan))
+    if "djdesk-bundle" in tool:
+        report.left_alone.append(f"{pyproject} [tool.djdesk-bundle] (already there; edit it)")
+    else:
+        blocks.append(bundle_table(scan))
+    if blocks:
+        prefix = text.rstrip("\n") + "\n\n" if text.strip() else ""
+        pyproject.write_text(prefix + "\n".join(blocks), encoding="utf-8")
+        report.written.append(f"{pyproject} ({', '.join(b.splitlines()[0] for b in blocks)})")
+
+
+def _update_gitignore(project: Path, report: InitReport) -> None:
+    gitignore = project / ".gitignore"
+    text = gitignore.read_text(encoding="utf-8") if gitignore.is_file() else ""
+    present = {line.strip().strip("/") for line in text.splitlines()}
+    if TOOL_DIR in present:
+        report.left_alone.append(f"{gitignore} (already ignores {GITIGNORE_ENTRY})")
+        return
+    prefix = text if not text or text.endswith("\n") else text + "\n"
+    gitignore.write_text(prefix + GITIGNORE_BLOCK.lstrip("\n" if not text else ""), "utf-8")
+    report.written.append(f"{gitignore} ({GITIGNORE_ENTRY}: the payload and archives)")
+
+
+def init_project(project: Path, settings: str | None = None) -> InitReport:
+    """Write what is missing; leave what is there."""
+    project = project.resolve()
+    scan = scan_project(project, settings)
+    report = InitReport(notes=list(scan.notes))
+    _update_pyproject(project, scan, report)
+    _update_gitignore(project, report)
+    report.notes.append(
+        "desktop shell: nothing written for Electron yet; the payload in "
+        f"{DEFAULT_OUTPUT_DIR} is what a shell starts (see docs/integration.md)"
+    )
+    return report
+
+
+def next_steps(project: Path) -> str:
+    pyproject = project / "pyproject.toml"
+    table = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
+    has_requirements = bool(table.get("djdesk-bundle", {}).get("requirements"))
+    lock = "`djdesk-bundle lock`" if has_requirements else "`uv lock`"
+    return f"next: {lock}, then `djdesk-bundle build`"

@@ -18,6 +18,8 @@ from .config import AppProject, Options, host_triple
 from .errors import InstallError, LockError
 from .extract import Interpreter
 from .manifest import InterpreterPin
+from .requirements import check_lock_is_current, expand_includes
+from .requirements import lock_path as requirements_lock_path
 from .stage import StageContext
 from .stage_cache import cached_tree, stage_key
 from .tools import run, tail, uv_binary, uv_version
@@ -49,27 +51,35 @@ def _check_hashes(text: str, source: Path) -> None:
         )
 
 
+def _hash_pinned(path: Path) -> LockedRequirements:
+    """A hash-pinned requirements file, its ``-r`` includes inlined (they are relative to
+    it, and the text is installed from elsewhere)."""
+    text = expand_includes(path)
+    _check_hashes(text, path)
+    return LockedRequirements("requirements.txt", path, text)
+
+
 def export_locked_requirements(
     options: Options, app: AppProject, offline: bool = False
 ) -> LockedRequirements:
     """The runtime deps of the app, exactly as locked, with their hashes."""
     project = options.project_dir
+    if options.requirements:
+        lock = requirements_lock_path(options)
+        check_lock_is_current(options, lock)
+        return _hash_pinned(lock)
     lock_name = options.lock or ("uv.lock" if (project / "uv.lock").is_file() else "")
     if not lock_name:
         for candidate in (options.app_path / "requirements.txt", project / "requirements.txt"):
             if candidate.is_file():
-                text = candidate.read_text(encoding="utf-8")
-                _check_hashes(text, candidate)
-                return LockedRequirements("requirements.txt", candidate, text)
+                return _hash_pinned(candidate)
         raise LockError(
             f"no lock in {project}: run `uv lock` there (or provide a requirements.txt "
             "made by `uv pip compile --generate-hashes`)"
         )
     lock_path = project / lock_name
     if lock_path.name != "uv.lock":
-        text = lock_path.read_text(encoding="utf-8")
-        _check_hashes(text, lock_path)
-        return LockedRequirements("requirements.txt", lock_path, text)
+        return _hash_pinned(lock_path)
     uv = uv_binary()
     check = run([uv, "lock", "--check", *(["--offline"] if offline else [])], cwd=project)
     if check.returncode != 0:

@@ -1,4 +1,4 @@
-"""The pinned interpreter manifest (``manifests/python-build-standalone.toml``).
+"""The pinned interpreter manifest (``djdesk_bundle/data/python-build-standalone.toml``).
 
 Pins are data: a release, a CPython version and, per target triple, a URL, a sha256 and
 a variant. A pin without a sha256 is an error, never "skip the check". Optional
@@ -18,6 +18,10 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+
+# The pins this version of djdesk-bundle ships with: package data, so an installed tool
+# builds any project without a path into this repository.
+DEFAULT_MANIFEST = Path(__file__).resolve().parent / "data" / "python-build-standalone.toml"
 
 
 @dataclass(frozen=True)

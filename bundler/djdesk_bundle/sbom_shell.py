@@ -9,7 +9,7 @@ and every npm package depends on what npm resolved for it (the lock's nested
 Electron's npm package is a development dependency (a downloader), yet Electron's
 binary is the runtime electron-builder ships, so it is listed. Its Chromium and Node
 versions are not in any file npm installs: they come from a table in
-``manifests/electron-versions.toml`` keyed by Electron's major.minor, refreshed by
+``djdesk_bundle/data/electron-versions.toml`` keyed by Electron's major.minor, refreshed by
 ``scripts/refresh_electron_versions.py`` (which asks the Electron binary itself).
 """
 
@@ -29,7 +29,7 @@ from packageurl import PackageURL
 from .sbom_interpreter import cpe
 from .sbom_licenses import licenses_of
 
-ELECTRON_VERSIONS = "manifests/electron-versions.toml"  # relative to the project
+ELECTRON_VERSIONS = Path(__file__).parent / "data" / "electron-versions.toml"  # package data
 ELECTRON_CPE = ("electronjs", "electron")
 CHROMIUM_CPE = ("google", "chrome")
 NODE_CPE = ("nodejs", "node.js")
@@ -140,7 +140,7 @@ def electron_components(version: str, table: Path | None) -> tuple[Component, li
         electron.properties.add(
             Property(
                 name="djdesk:chromium-node-versions",
-                value="unknown: not in manifests/electron-versions.toml "
+                value="unknown: not in djdesk_bundle/data/electron-versions.toml "
                 "(run scripts/refresh_electron_versions.py)",
             )
         )

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import djdesk_runtime
+
 from . import __version__
 from .app_stage import app_files
 from .config import Options, host_triple
@@ -25,11 +27,11 @@ from .errors import VerificationFailed
 from .install import LockedRequirements
 from .machine_state import is_machine_state
 from .manifest import InterpreterPin
-from .sbom_shell import ELECTRON_VERSIONS
 from .tools import uv_version
 from .verify import verify_directory
 
 BUNDLER_DIR = Path(__file__).resolve().parent
+RUNTIME_DIR = Path(djdesk_runtime.__file__).resolve().parent
 
 
 def _files_under(root: Path) -> list[Path]:
@@ -75,11 +77,11 @@ def inputs_digest(
     if options.npm_lock:
         npm_lock = options.path(options.npm_lock)
         loose += [npm_lock, npm_lock.with_name("package.json")]
-    if options.path(ELECTRON_VERSIONS).is_file():
-        loose.append(options.path(ELECTRON_VERSIONS))
     _digest_files(digest, "file", project, loose)
-    bundler_code = [p for p in _files_under(BUNDLER_DIR) if p.suffix in {".py", ".tmpl"}]
-    _digest_files(digest, "bundler", BUNDLER_DIR, bundler_code)
+    # The bundler's code and data (pins, Electron versions) and the runtime it ships.
+    for package in (BUNDLER_DIR, RUNTIME_DIR):
+        code = [p for p in _files_under(package) if p.suffix in {".py", ".json", ".toml"}]
+        _digest_files(digest, package.name, package, code)
     return digest.hexdigest()
 
 

@@ -18,6 +18,7 @@ from djdesk_bundle.digests import file_sha256
 from djdesk_bundle.tools import uv_binary
 from tests.bundler.conftest import bundle, needs_local_python
 from tests.bundler.notes_project import make_notes_project
+from tests.bundler.projects import boot_checks
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
@@ -97,6 +98,9 @@ def test_notes_builds_verifies_and_serves(notes, local_interpreter, tmp_path) ->
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
+    # The helper the real projects' boot tests use: a read-only copy, a fresh data dir.
+    wanted = {"/": 200, "/assets/notes/notes.css": 200, "/missing/": 404}
+    assert boot_checks(out, tmp_path / "fresh" / "data", wanted) == wanted
 
 
 def fake_windows_interpreter(directory: Path) -> Path:
@@ -199,19 +203,18 @@ def test_init_then_build_a_fresh_project(local_interpreter, tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     table = (project / "pyproject.toml").read_text()
     assert 'app-dir = "src"' in table and 'app-package = "notesite"' in table
-    builder = (project / "electron" / "electron-builder.yml").read_text()
-    assert "appId: com.example.notesdesk" in builder and "productName: notes-desk" in builder
+    assert not (project / "electron").exists()  # no shell that would list missing files
     again = bundle("init", "--project", str(project), cwd=tmp_path)
-    assert again.returncode == 2 and "already has [tool.djdesk-bundle]" in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert "left alone" in again.stderr and "[tool.djdesk-bundle]" in again.stderr
+    assert (project / "pyproject.toml").read_text() == table
     subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
-    (project / "manifests").mkdir()
-    shutil.copy(
-        local_interpreter / "manifest.toml", project / "manifests" / "python-build-standalone.toml"
-    )
     built = bundle(
         "build",
         "--project",
         str(project),
+        "--manifest",
+        str(local_interpreter / "manifest.toml"),
         "--python-mirror",
         local_interpreter.as_uri(),
         "--cache-dir",
@@ -221,7 +224,7 @@ def test_init_then_build_a_fresh_project(local_interpreter, tmp_path) -> None:
         env=clean_env(),
     )
     assert built.returncode == 0, built.stderr
-    assert (project / "electron" / "django-bundle" / "run_django.py").is_file()
+    assert (project / ".djdesk" / "django-bundle" / "run_django.py").is_file()
 
 
 def test_fetch_fills_the_cache_for_offline_builds(notes, local_interpreter, tmp_path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from djdesk_bundle.config import load_options
 from djdesk_bundle.errors import ConfigError
-from djdesk_bundle.manifest import load_manifest
+from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
 from tests.conftest import REPO
 
 
@@ -74,7 +74,7 @@ def test_repository_config_loads() -> None:
 
 
 def test_pinned_manifest_has_six_targets() -> None:
-    manifest = load_manifest(REPO / "manifests" / "python-build-standalone.toml")
+    manifest = load_manifest(DEFAULT_MANIFEST)
     assert sorted(manifest.pins) == [
         "aarch64-apple-darwin",
         "aarch64-pc-windows-msvc",

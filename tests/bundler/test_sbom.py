@@ -191,7 +191,7 @@ def test_refresh_script_records_what_the_electron_binary_reports(tmp_path: Path)
     )
     fake.chmod(0o755)
     table = tmp_path / "electron-versions.toml"
-    shutil.copyfile(REPO / "manifests" / "electron-versions.toml", table)
+    shutil.copyfile(REPO / "bundler" / "djdesk_bundle" / "data" / "electron-versions.toml", table)
     refresh = load_script("refresh_electron_versions")
     assert refresh.main(["--electron", str(fake), "--table", str(table)]) == 0
     assert electron_versions(table, "45.4.1") == {

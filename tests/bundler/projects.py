@@ -1,0 +1,207 @@
+"""Real third-party Django projects, made by the tests in temporary folders from PyPI
+(through uv), the way their own users make them:
+
+- ``make_wagtail_site``: ``wagtail start`` (Wagtail 7.0 on Django 5.2): split settings
+  ``base/dev/production``, a ``requirements.txt`` of ranges, no pyproject, a git repository.
+- ``make_allauth_site``: ``django-admin startproject`` reshaped to split settings
+  ``base/dev/production``, with django-allauth (an app with templates and static files),
+  a hash-pinned ``requirements.txt`` that includes ``requirements/base.txt`` with ``-r``,
+  and a ``requirements/dev.txt`` that must not ship. Not a git repository.
+
+``boot_checks`` is for the desktop runtime's tests: it boots a payload from a read-only
+copy with a fresh data dir and fetches pages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import stat
+import subprocess
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from djdesk_bundle.tools import uv_binary
+
+WAGTAIL = "wagtail>=7.0,<7.1"
+DJANGO = "django>=5.2,<5.3"
+ALLAUTH = "django-allauth>=65.0,<66"
+
+
+def uv(*args: str, cwd: Path) -> str:
+    result = subprocess.run(
+        [uv_binary(), *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, f"uv {' '.join(args)}:\n{result.stderr}"
+    return result.stdout
+
+
+def git_commit_all(root: Path) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    for argv in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "site"]):
+        subprocess.run(["git", *argv], cwd=root, env=env, check=True, capture_output=True)
+
+
+def make_wagtail_site(root: Path, name: str = "mysite") -> Path:
+    """``wagtail start NAME`` in ``root/NAME``, committed to a new git repository."""
+    site = root / name
+    site.mkdir(parents=True)
+    uv("tool", "run", "--from", WAGTAIL, "--with", DJANGO, "wagtail", "start", name, str(site),
+       cwd=root)  # fmt: skip
+    git_commit_all(site)
+    return site
+
+
+BASE_SETTINGS_EXTRA = """
+
+# django-allauth: accounts with their own templates and static files.
+INSTALLED_APPS += ["allauth", "allauth.account"]
+MIDDLEWARE += ["allauth.account.middleware.AccountMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+"""
+
+DEV_SETTINGS = """\
+from .base import *  # noqa: F403
+
+DEBUG = True
+ALLOWED_HOSTS = ["*"]
+"""
+
+PRODUCTION_SETTINGS = """\
+import os
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", SECRET_KEY)  # noqa: F405
+ALLOWED_HOSTS = ["deskauth.example.com"]
+"""
+
+
+def _split_settings(package: Path) -> None:
+    """settings.py -> settings/{base,dev,production}.py, as many real projects do."""
+    original = (package / "settings.py").read_text()
+    base = original.replace(
+        "Path(__file__).resolve().parent.parent", "Path(__file__).resolve().parent.parent.parent"
+    )
+    folder = package / "settings"
+    folder.mkdir()
+    (folder / "__init__.py").write_text("")
+    (folder / "base.py").write_text(base + BASE_SETTINGS_EXTRA)
+    (folder / "dev.py").write_text(DEV_SETTINGS)
+    (folder / "production.py").write_text(PRODUCTION_SETTINGS)
+    (package / "settings.py").unlink()
+
+
+def _hash_pinned(requirement: str, cwd: Path, *extra: str) -> str:
+    """One requirement compiled with hashes (``extra``: e.g. --no-deps)."""
+    spec = cwd / "spec.in"
+    spec.write_text(requirement + "\n")
+    try:
+        return uv("pip", "compile", "--quiet", "--generate-hashes", "--no-header",
+                  "--python-version", "3.11", *extra, str(spec), cwd=cwd)  # fmt: skip
+    finally:
+        spec.unlink()
+
+
+def make_allauth_site(root: Path, name: str = "deskauth") -> Path:
+    """A startproject site with split settings, django-allauth and hash-pinned
+    requirements with a ``-r`` include (no pyproject, not a git repository)."""
+    site = root / name
+    site.mkdir(parents=True)
+    uv("tool", "run", "--from", DJANGO, "django-admin", "startproject", name, str(site),
+       cwd=root)  # fmt: skip
+    package = site / name
+    _split_settings(package)
+    for launcher in ("manage.py", f"{name}/wsgi.py", f"{name}/asgi.py"):
+        path = site / launcher
+        path.write_text(path.read_text().replace(f"'{name}.settings'", f"'{name}.settings.dev'"))
+    urls = package / "urls.py"
+    urls.write_text(
+        urls.read_text()
+        .replace("from django.urls import path", "from django.urls import include, path")
+        .replace(
+            "path('admin/', admin.site.urls),",
+            "path('admin/', admin.site.urls),\n    path('accounts/', include('allauth.urls')),",
+        )
+    )
+    requirements = site / "requirements"
+    requirements.mkdir()
+    (requirements / "base.txt").write_text(_hash_pinned(DJANGO, site))
+    (requirements / "dev.txt").write_text("-r base.txt\ndjango-debug-toolbar\n")
+    (site / "requirements.txt").write_text(
+        "# Production: the base requirements and the accounts app.\n-r requirements/base.txt\n"
+        + _hash_pinned(ALLAUTH, site, "--no-deps")
+    )
+    return site
+
+
+def pinned_versions(lock_text: str) -> dict[str, str]:
+    return {
+        m["name"].lower(): m["version"]
+        for m in re.finditer(r"^(?P<name>[A-Za-z0-9_.\-]+)==(?P<version>\S+)", lock_text, re.M)
+    }
+
+
+def read_only_copy(payload: Path, destination: Path) -> Path:
+    """A copy of the payload that nobody may write (like an installed app)."""
+    shutil.copytree(payload, destination, symlinks=True)
+    for path in [destination, *destination.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return destination
+
+
+def boot_checks(payload: Path, data_dir: Path, paths: dict[str, int]) -> dict[str, int]:
+    """Boot ``payload`` from a read-only copy with a fresh ``data_dir`` and GET each path;
+    return {path: status}. For the desktop runtime's tests (``paths`` maps a path to the
+    status it should answer; the caller asserts)."""
+    copy = read_only_copy(payload, data_dir.parent / f"{payload.name}-read-only")
+    env = {"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data_dir)}
+    argv = [str(copy / "python/bin/python3"), "-I", str(copy / "run_django.py")]
+    process = subprocess.Popen(
+        [*argv, "--host", "127.0.0.1", "--port", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    statuses: dict[str, int] = {}
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if not line.startswith("DJDESK_READY "):
+            process.kill()
+            raise AssertionError(f"no DJDESK_READY line: {process.communicate()[1][-2000:]}")
+        url = line.split()[1].rstrip("/")
+        for path in paths:
+            try:
+                with urllib.request.urlopen(url + path, timeout=30) as response:
+                    statuses[path] = response.status
+            except urllib.error.HTTPError as error:
+                statuses[path] = error.code
+        return statuses
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+        _remove_read_only(copy)
+
+
+def _remove_read_only(tree: Path) -> None:
+    for path in [tree, *tree.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    shutil.rmtree(tree)

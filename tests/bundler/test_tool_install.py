@@ -1,0 +1,75 @@
+"""djdesk-bundle is a tool a Django developer installs once (``uv tool install``), from a
+checkout or from the wheel, and that works outside this repository."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from djdesk_bundle import __version__
+from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
+from djdesk_bundle.tools import uv_binary
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+
+def install_tool(source: str, root: Path) -> Path:
+    """``uv tool install SOURCE`` into a private tool dir; the installed command's path."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "UV_TOOL"))},
+        "UV_TOOL_DIR": str(root / "tools"),
+        "UV_TOOL_BIN_DIR": str(root / "bin"),
+    }
+    result = subprocess.run(
+        [uv_binary(), "tool", "install", "--quiet", source],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return root / "bin" / "djdesk-bundle"
+
+
+def run_tool(exe: Path, *args: str, cwd: Path) -> str:
+    result = subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def check_installed(exe: Path, outside: Path) -> None:
+    assert run_tool(exe, "--version", cwd=outside).strip() == f"djdesk-bundle {__version__}"
+    pinned = sorted(load_manifest(DEFAULT_MANIFEST).pins)
+    assert run_tool(exe, "targets", cwd=outside).split() == pinned
+
+
+def test_the_wheel_installs_as_a_tool_with_its_pins(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    build = [uv_binary(), "build", "--quiet", "--package", "djdesk-bundle", "--wheel"]
+    subprocess.run([*build, "--out-dir", str(dist)], cwd=REPO, check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("djdesk_bundle-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "djdesk_bundle/data/python-build-standalone.toml" in names
+    assert "djdesk_bundle/run_django.py.tmpl" in names
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    check_installed(install_tool(str(wheel), tmp_path), outside)
+
+
+def test_a_checkout_installs_as_a_tool(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    check_installed(install_tool(str(REPO / "bundler"), tmp_path), outside)
+
+
+def test_the_pins_live_only_inside_the_package() -> None:
+    assert DEFAULT_MANIFEST.is_file()
+    assert not (REPO / "manifests").exists()
+    assert "interpreter-manifest" not in (REPO / "pyproject.toml").read_text()
