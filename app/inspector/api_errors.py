@@ -68,7 +68,11 @@ def _too_large(request: HttpRequest) -> JsonResponse | None:
 
 def _as_json(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """Django's bare error answers, said in JSON (headers such as Allow are kept)."""
-    status = HTTPStatus(response.status_code)
+    try:
+        status = HTTPStatus(response.status_code)
+    except ValueError:  # a code the standard library does not name
+        code = response.status_code
+        return JsonResponse({"error": f"error {code}", "field": None}, status=code)
     if status == HTTPStatus.METHOD_NOT_ALLOWED:
         allowed = response.get("Allow", "")
         converted = json_error(

@@ -111,6 +111,16 @@ def test_atlas_diagram(strict_page, inspector_server: str) -> None:
     panned = viewbox(page)
     assert panned[0] < zoomed[0] and panned[1] < zoomed[1] and panned[2] == zoomed[2]
 
+    # The keyboard does the same once the diagram has the focus.
+    diagram.locator("svg").focus()
+    page.keyboard.press("0")
+    assert viewbox(page) == fitted
+    page.keyboard.press("+")
+    assert viewbox(page)[2] < fitted[2]
+    before = viewbox(page)
+    page.keyboard.press("ArrowRight")
+    assert viewbox(page)[0] > before[0]
+
     # One app: its models, and the models they relate to, ghosted.
     diagram.locator("[data-diagram-app]").select_option("accounts")
     expect(diagram.locator("g.node:not(.ghost)")).to_have_count(2)

@@ -378,6 +378,17 @@
       if (name === "fit") fit(root);
       else zoom(root, name === "zoom-in" ? 1 / 1.25 : 1.25);
     });
+    // From the keyboard once focused: arrows pan, + and - zoom, 0 fits.
+    root.svg.addEventListener("keydown", (event) => {
+      const v = root.view;
+      const step = { ArrowLeft: [-0.1, 0], ArrowRight: [0.1, 0], ArrowUp: [0, -0.1], ArrowDown: [0, 0.1] }[event.key];
+      if (step) setView(root, Object.assign({}, v, { x: v.x + step[0] * v.width, y: v.y + step[1] * v.height }));
+      else if (event.key === "+" || event.key === "=") zoom(root, 1 / 1.25);
+      else if (event.key === "-") zoom(root, 1.25);
+      else if (event.key === "0") fit(root);
+      else return;
+      event.preventDefault();
+    });
     root.filter.addEventListener("change", () => draw(root, root.graph, root.filter.value));
   }
 
