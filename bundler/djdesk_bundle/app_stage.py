@@ -3,10 +3,13 @@ static files; precompile bytecode."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+from djdesk_runtime.contract import DESKTOP_SETTINGS_MODULE, ENV
 
 from . import contract
 from .bytecode import compile_bytecode, host_python
@@ -107,8 +110,7 @@ try:
     settings.STATIC_ROOT = static
     django.setup()
 except Exception as exc:
-    sys.exit(f"settings module {os.environ['DJANGO_SETTINGS_MODULE']!r} failed to load: "
-             f"{type(exc).__name__}: {exc}")
+    sys.exit(f"the settings failed to load: {type(exc).__name__}: {exc}")
 from django.core.management import call_command
 call_command("collectstatic", interactive=False, verbosity=0)
 """
@@ -117,7 +119,7 @@ call_command("collectstatic", interactive=False, verbosity=0)
 def collect_static(options: Options, payload: Path, python: Path, work_dir: Path) -> None:
     static = payload / contract.STATIC_DIR
     settings = options.collectstatic_settings or options.settings_module
-    env = django_env(settings, work_dir / "collect-data")
+    env = django_env(options, settings, payload, work_dir / "collect-data")
     parts = (contract.APP_DIR, contract.SITE_PACKAGES_DIR, contract.RUNTIME_DIR)
     args = [*(str(payload / part) for part in parts), str(static)]
     # -B: running Django here must not leave timestamp-based .pyc files in the payload.
@@ -129,14 +131,26 @@ def collect_static(options: Options, payload: Path, python: Path, work_dir: Path
     static.mkdir(exist_ok=True)
 
 
-def django_env(settings: str, data_dir: Path) -> dict[str, str]:
-    """The build's environment without anything that would steer the payload's Python."""
+def django_env(options: Options, settings: str, payload: Path, data_dir: Path) -> dict[str, str]:
+    """The build's environment without anything that would steer the payload's Python, with
+    the settings the app runs with (the desktop overrides on the project's module)."""
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("PYTHON", "DJANGO_", "VIRTUAL_ENV", "DJDESK_"))
     }
-    env.update(DJANGO_SETTINGS_MODULE=settings, DJDESK_DATA_DIR=str(data_dir), PYTHONHASHSEED="0")
+    env.update(
+        {
+            ENV["settings_module"]: settings,
+            ENV["data_dir"]: str(data_dir),
+            ENV["payload_dir"]: str(payload),
+            "PYTHONHASHSEED": "0",
+        }
+    )
+    if options.desktop_overrides:
+        env[ENV["settings_module"]] = DESKTOP_SETTINGS_MODULE
+        env[ENV["project_settings"]] = settings
+        env[ENV["desktop_overrides"]] = json.dumps(list(options.desktop_overrides))
     return env
 
 

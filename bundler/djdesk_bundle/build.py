@@ -26,6 +26,7 @@ from .install import install_stage
 from .locks import build_locks
 from .outputs import check_outputs_outside_app
 from .pack import Packed, install_archive, pack_stage, pending_path
+from .preflight import CheckReport, preflight_stage
 from .publish import check_output_dir, publish, recover, source_dirs, staging_path
 from .resolve import resolve
 from .stage import StageClock, StageContext
@@ -96,6 +97,7 @@ def _build_locked(
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
         app = clock.run("app", app_stage, ctx, resolved.app, interpreter)
+        clock.run("check", preflight_stage, ctx, interpreter)
         template = clock.run("template-db", template_stage, ctx, resolved.state, interpreter)
         info = clock.run("describe", describe_stage, ctx, resolved, interpreter, app, template)
         packed = clock.run("pack", pack_stage, ctx, resolved, interpreter, site)
@@ -104,6 +106,23 @@ def _build_locked(
         options.cache_root, output, resolved.inputs_digest, packed.archive, packed.sha256
     )
     return BuildResult(output, packed.archive, packed.sha256, clock.timings, info)
+
+
+def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> CheckReport:
+    """``djdesk-bundle check``: the stages up to the app in a scratch dir, then the
+    pre-flight check (errors raise, as in a build)."""
+    clock = StageClock(reporter)
+    with tempfile.TemporaryDirectory(prefix="djdesk-check-") as scratch:
+        root = Path(scratch)
+        resolved = clock.run("resolve", resolve, options, env, root / "dist")
+        ctx = StageContext(options, reporter, root / "payload", root / "work")
+        ctx.staging.mkdir()
+        ctx.work.mkdir()
+        archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
+        interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
+        clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
+        clock.run("app", app_stage, ctx, resolved.app, interpreter)
+        return clock.run("check", preflight_stage, ctx, interpreter)
 
 
 def publish_stage(staging: Path, output: Path, packed: Packed) -> None:

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from . import __version__
 from .audit import LEVELS, audit, summary_line, table
-from .build import BuildResult, build
+from .build import BuildResult, build, check
 from .config import Options, has_table, load_options
 from .diff import diff_payloads
 from .errors import INTERRUPTED, BundleError, ConfigError, VerificationFailed
@@ -88,6 +88,10 @@ def make_parser() -> argparse.ArgumentParser:
     init_cmd.add_argument(
         "--settings", help="the settings module to ship (default: the production-like one)"
     )
+    check_cmd = commands.add_parser(
+        "check", help="pre-flight check: would the project work as a desktop app?"
+    )
+    _common(check_cmd)
     lock_cmd = commands.add_parser(
         "lock", help="lock the dependencies: requirements -> hash-pinned lock, else uv lock"
     )
@@ -385,6 +389,16 @@ def cmd_audit(args: argparse.Namespace, reporter: Reporter) -> int:
     return 1 if failing else 0
 
 
+def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
+    report = check(_options(args), reporter, os.environ)
+    reporter.info(
+        f"[green]ok[/green]: no errors, {len(report.warnings)} warning(s)"
+        if report.ran
+        else "[yellow]skipped[/yellow]: the target's interpreter cannot run here"
+    )
+    return 0
+
+
 COMMANDS = {
     "build": cmd_build,
     "verify": cmd_verify,
@@ -392,6 +406,7 @@ COMMANDS = {
     "targets": cmd_targets,
     "clean": cmd_clean,
     "init": cmd_init,
+    "check": cmd_check,
     "lock": cmd_lock,
     "sign": cmd_sign,
     "diff": cmd_diff,

@@ -13,6 +13,8 @@ from typing import Any
 
 import platformdirs
 
+from djdesk_runtime.contract import DESKTOP_OVERRIDES
+
 from . import contract
 from .errors import ConfigError
 from .manifest import DEFAULT_MANIFEST
@@ -73,6 +75,9 @@ class Options:
     worker_command: str = ""  # a management command the launcher runs beside the server
     template_database: bool = True  # ship a pre-migrated SQLite database for first launch
     extras: tuple[str, ...] = ()  # optional dependency groups of the app to ship too
+    # The desktop overrides put on top of the project's settings (djdesk_runtime/overrides.py);
+    # [] runs the settings module as it is.
+    desktop_overrides: tuple[str, ...] = DESKTOP_OVERRIDES
     extract_max_bytes: int = DEFAULT_EXTRACT_MAX_BYTES  # the interpreter archive, expanded
     extract_max_entries: int = DEFAULT_EXTRACT_MAX_ENTRIES
 
@@ -207,6 +212,12 @@ def _with_defaults(options: Options) -> Options:
         raise ConfigError(
             f"{options.project_dir / 'pyproject.toml'} [{TABLE}]: app-dir "
             f"{options.app_dir!r} is not a directory"
+        )
+    unknown = sorted(set(options.desktop_overrides) - set(DESKTOP_OVERRIDES))
+    if unknown:
+        raise ConfigError(
+            f"[{TABLE}] desktop-overrides: unknown {', '.join(unknown)}; "
+            f"the overrides are {', '.join(DESKTOP_OVERRIDES)}"
         )
     package = options.app_package or _guess_project_package(options.app_path)
     return replace(

@@ -15,6 +15,7 @@ The exit-code table, each code distinct (README "Exit codes" mirrors it):
 9     invalid SBOM
 10    signing unavailable (no identity for sigstore)
 11    install (uv could not install the locked dependencies for the target)
+12    pre-flight check failed (the desktop settings would break the app)
 70    internal error (a BundleError without a more precise class; a bug)
 130   interrupted (Ctrl-C)
 ====  ======================================================================
@@ -75,6 +76,10 @@ class SigningUnavailable(BundleError):
 
 class InstallError(BundleError):
     exit_code = 11
+
+
+class PreflightFailed(BundleError):
+    exit_code = 12
 
 
 INTERRUPTED = 130

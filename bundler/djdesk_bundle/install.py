@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +204,24 @@ def install_stage(
     )
     hit, _ = cached_tree(ctx.cache_root, key, site, make)
     return SitePackages(path=site, cache_key=key, cached=hit)
+
+
+RUNTIME_REQUIREMENTS = Path(__file__).parent / "data" / "runtime-requirements.txt"
+REQUIREMENT_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
+
+
+def _names(requirements: str) -> set[str]:
+    return {re.sub(r"[-_.]+", "-", m.lower()) for m in REQUIREMENT_NAME.findall(requirements)}
+
+
+def with_runtime_dependencies(locked: LockedRequirements) -> LockedRequirements:
+    """The desktop runtime's own dependencies (waitress, whitenoise), pinned with hashes in
+    the bundler, added when the project's lock does not have them (its own pins win)."""
+    text = RUNTIME_REQUIREMENTS.read_text(encoding="utf-8")
+    have = _names(locked.requirements)
+    entries = re.split(r"\n(?=[A-Za-z0-9])", text)  # one entry: name==version + hashes
+    missing = [e.strip() for e in entries if _names(e) and not (_names(e) & have)]
+    if not missing:
+        return locked
+    extra = "\n".join(missing)
+    return replace(locked, requirements=locked.requirements.rstrip("\n") + "\n" + extra + "\n")

@@ -37,6 +37,7 @@ def launcher_config(options: Options, app_version: str, precompiled: bool) -> La
         precompiled=precompiled,
         worker_argv=tuple(shlex.split(options.worker_command)),
         app_version=app_version,
+        desktop_overrides=options.desktop_overrides,
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from . import contract
 from .config import AppProject, Options, read_app_project
 from .describe import SourceState
-from .install import LockedRequirements, export_locked_requirements
+from .install import LockedRequirements, export_locked_requirements, with_runtime_dependencies
 from .manifest import InterpreterPin, load_manifest
 from .source import check_shell_version, source_state
 from .tools import require_git
@@ -40,7 +40,9 @@ def resolve(
     app = read_app_project(options)
     state = source_state(options, app, env)
     check_shell_version(options, state.version)
-    locked = export_locked_requirements(options, app, offline=options.offline)
+    locked = with_runtime_dependencies(
+        export_locked_requirements(options, app, offline=options.offline)
+    )
     return Resolved(
         app=app,
         pin=pin,

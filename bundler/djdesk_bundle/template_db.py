@@ -25,7 +25,7 @@ def make_template_database(ctx: StageContext, python: Path, source_date_epoch: i
     """False when the project's database is not an SQLite file (nothing to ship)."""
     data_dir = ctx.work / "template-data"
     shutil.rmtree(data_dir, ignore_errors=True)
-    env = django_env(ctx.options.settings_module, data_dir) | {
+    env = django_env(ctx.options, ctx.options.settings_module, ctx.staging, data_dir) | {
         ENV["source_date_epoch"]: str(source_date_epoch)
     }
     target = ctx.staging / contract.TEMPLATE_DATABASE

@@ -18,6 +18,9 @@ class LauncherConfig:
     precompiled: bool
     worker_argv: tuple[str, ...]  # a management command run beside the server; () for none
     app_version: str
+    # The desktop overrides applied on top of the project's settings (overrides.py); an
+    # empty list runs the project's settings module as it is.
+    desktop_overrides: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, payload: Path) -> LauncherConfig:
@@ -30,6 +33,7 @@ class LauncherConfig:
                 precompiled=bool(raw["precompiled"]),
                 worker_argv=tuple(str(arg) for arg in raw["worker_argv"]),
                 app_version=str(raw["app_version"]),
+                desktop_overrides=tuple(str(name) for name in raw["desktop_overrides"]),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LaunchError("startup_failed", f"{path} is missing or damaged ({exc})") from exc
@@ -41,6 +45,7 @@ class LauncherConfig:
             "precompiled": self.precompiled,
             "worker_argv": list(self.worker_argv),
             "app_version": self.app_version,
+            "desktop_overrides": list(self.desktop_overrides),
         }
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 

@@ -9,6 +9,7 @@ one line on stderr and an exit code from the contract (``main`` is the one place
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import signal
@@ -23,6 +24,7 @@ from typing import NoReturn
 from .config import DataDir, LauncherConfig
 from .contract import (
     APP_DIR,
+    DESKTOP_SETTINGS_MODULE,
     ENV,
     EXIT_CODES,
     LAUNCHER,
@@ -66,6 +68,15 @@ def parse_args(argv: list[str], environ: os._Environ[str] | dict[str, str]) -> a
     parser.add_argument(option["worker"], action="store_true", help=argparse.SUPPRESS)
     # Used by djdesk-bundle at build time: migrate a fresh database into this file.
     parser.add_argument(option["make_template"], metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument(
+        option["check"], action="store_true", help="pre-flight check of the desktop settings"
+    )
+    parser.add_argument(
+        option["manage"],
+        nargs=argparse.REMAINDER,
+        metavar="COMMAND",
+        help="run a management command on the data dir's database (after migrating it)",
+    )
     args = parser.parse_args(argv)
     if args.host not in LOOPBACK_HOSTS:
         hosts = ", ".join(LOOPBACK_HOSTS)
@@ -98,7 +109,18 @@ def prepare_environment(payload: Payload, data: DataDir) -> None:
         sys.pycache_prefix = str(data.pycache)
         sys.dont_write_bytecode = False
     sys.path[:0] = [str(payload.root / APP_DIR), str(payload.root / SITE_PACKAGES_DIR)]
-    os.environ.setdefault(ENV["settings_module"], payload.config.settings_module)
+    requested = os.environ.get(ENV["settings_module"])
+    if requested == DESKTOP_SETTINGS_MODULE:  # a child of the launcher (the worker)
+        requested = os.environ.get(ENV["project_settings"])
+    project_settings = requested or payload.config.settings_module
+    if payload.config.desktop_overrides:
+        # Django loads the runtime's module, which loads the project's and makes it desktop-safe.
+        os.environ[ENV["settings_module"]] = DESKTOP_SETTINGS_MODULE
+        os.environ[ENV["project_settings"]] = project_settings
+        os.environ[ENV["desktop_overrides"]] = json.dumps(list(payload.config.desktop_overrides))
+    else:
+        os.environ[ENV["settings_module"]] = project_settings
+    os.environ[ENV["payload_dir"]] = str(payload.root)
     os.environ[ENV["data_dir"]] = str(data.root)
     # Relative paths in a project's settings (templates, fixtures) mean the app directory.
     os.chdir(payload.root / APP_DIR)
@@ -180,6 +202,21 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
         stop_worker(worker)
 
 
+def manage(payload: Payload, data: DataDir, argv: list[str]) -> None:
+    """A management command (createsuperuser, loaddata, …) with the app's own settings, on
+    the data dir's database, migrated first as the app would."""
+    if not argv:
+        raise LaunchError(
+            "usage", f"{LAUNCHER_OPTIONS['manage']} needs a command, e.g. createsuperuser"
+        )
+    import django
+    from django.core.management import execute_from_command_line
+
+    django.setup()
+    prepare_database(payload, data)
+    execute_from_command_line([LAUNCHER, *argv])
+
+
 def run(payload_root: Path, argv: list[str]) -> None:
     args = parse_args(argv, os.environ)
     payload = Payload(payload_root, LauncherConfig.load(payload_root))
@@ -193,6 +230,15 @@ def run(payload_root: Path, argv: list[str]) -> None:
         from .template import make_template
 
         make_template(Path(args.make_template), int(os.environ[ENV["source_date_epoch"]]))
+    elif args.check:
+        from .checks import run_checks
+
+        project = os.environ.get(ENV["project_settings"]) or os.environ[ENV["settings_module"]]
+        code = run_checks(payload.root, project, payload.config.desktop_overrides)
+        if code:
+            raise SystemExit(code)
+    elif args.manage is not None:
+        manage(payload, data, args.manage)
     else:
         serve(payload, data, args)
 

@@ -40,9 +40,15 @@ def import_optional(module: str, purpose: str) -> Any:
 
 
 def load_application(wsgi_application: str, static_root: Path) -> Any:
-    """The project's WSGI callable, with the payload's collected static files in front."""
+    """The project's WSGI callable, with the uploaded files and the payload's collected
+    static files in front."""
+    from .media import media_location, serve_media
+
     module_name, _, attribute = wsgi_application.partition(":")
     application = getattr(importlib.import_module(module_name), attribute or "application")
+    media = media_location()
+    if media is not None:
+        application = serve_media(application, *media)
     if static_root.is_dir():
         from django.conf import settings
 

@@ -22,6 +22,8 @@ import stat
 import subprocess
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from djdesk_bundle.tools import uv_binary
@@ -165,39 +167,114 @@ def read_only_copy(payload: Path, destination: Path) -> Path:
     return destination
 
 
-def boot_checks(payload: Path, data_dir: Path, paths: dict[str, int]) -> dict[str, int]:
-    """Boot ``payload`` from a read-only copy with a fresh ``data_dir`` and GET each path;
-    return {path: status}. For the desktop runtime's tests (``paths`` maps a path to the
-    status it should answer; the caller asserts)."""
+TOKEN = "desktop-test-token"
+
+
+class Session:
+    """A browser-like client of a booted payload: the session token on every request,
+    cookies kept, redirects followed; ``get``/``post`` return (status, body, final URL)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        self.opener.addheaders = [("X-DJDesk-Token", TOKEN)]
+
+    def request(
+        self, path: str, data: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes, str]:
+        request = urllib.request.Request(self.url + path, data=data, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=60) as response:
+                return response.status, response.read(), response.url
+        except urllib.error.HTTPError as error:
+            return error.code, error.read(), self.url + path
+
+    def get(self, path: str) -> tuple[int, bytes, str]:
+        return self.request(path)
+
+    def cookie(self, name: str) -> str:
+        jar = next(
+            h for h in self.opener.handlers if isinstance(h, urllib.request.HTTPCookieProcessor)
+        )
+        return next((c.value for c in jar.cookiejar if c.name == name), "")
+
+    def post_form(
+        self, path: str, fields: dict[str, str], files: dict[str, tuple[str, bytes]] | None = None
+    ) -> tuple[int, bytes, str]:
+        """A multipart form with the CSRF token Django set, as a browser posts it."""
+        boundary = "djdesk-test-boundary"
+        parts = []
+        for name, value in {**fields, "csrfmiddlewaretoken": self.cookie("csrftoken")}.items():
+            disposition = f'Content-Disposition: form-data; name="{name}"'
+            parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
+        for name, (filename, content) in (files or {}).items():
+            head = (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            )
+            parts.append(head.encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        headers = {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Referer": self.url + path,
+        }
+        return self.request(path, body, headers)
+
+
+def launcher_argv(payload: Path) -> list[str]:
+    return [str(payload / "python/bin/python3"), "-I", str(payload / "run_django.py")]
+
+
+def payload_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "DJDESK_DATA_DIR": str(data_dir),
+        "DJDESK_SESSION_TOKEN": TOKEN,
+        **extra,
+    }
+
+
+@contextmanager
+def booted(payload: Path, data_dir: Path) -> Iterator[Session]:
+    """``payload`` booted from a read-only copy (like an installed app) with ``data_dir``."""
     copy = read_only_copy(payload, data_dir.parent / f"{payload.name}-read-only")
-    env = {"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data_dir)}
-    argv = [str(copy / "python/bin/python3"), "-I", str(copy / "run_django.py")]
     process = subprocess.Popen(
-        [*argv, "--host", "127.0.0.1", "--port", "0"],
-        env=env,
+        [*launcher_argv(copy), "--host", "127.0.0.1", "--port", "0"],
+        env=payload_env(data_dir),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    statuses: dict[str, int] = {}
     try:
         line = process.stdout.readline() if process.stdout else ""
         if not line.startswith("DJDESK_READY "):
             process.kill()
-            raise AssertionError(f"no DJDESK_READY line: {process.communicate()[1][-2000:]}")
-        url = line.split()[1].rstrip("/")
-        for path in paths:
-            try:
-                with urllib.request.urlopen(url + path, timeout=30) as response:
-                    statuses[path] = response.status
-            except urllib.error.HTTPError as error:
-                statuses[path] = error.code
-        return statuses
+            raise AssertionError(f"no DJDESK_READY line: {process.communicate()[1][-3000:]}")
+        yield Session(line.split()[1])
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
         _remove_read_only(copy)
+
+
+def boot_checks(payload: Path, data_dir: Path, paths: dict[str, int]) -> dict[str, int]:
+    """Boot ``payload`` (read-only copy, fresh ``data_dir``) and GET each path: {path: status}."""
+    with booted(payload, data_dir) as session:
+        return {path: session.get(path)[0] for path in paths}
+
+
+def manage(
+    payload: Path, data_dir: Path, *argv: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """A management command on the installed app's data, as the docs say to run one."""
+    return subprocess.run(
+        [*launcher_argv(payload), "--manage", *argv],
+        env=payload_env(data_dir, **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def _remove_read_only(tree: Path) -> None:

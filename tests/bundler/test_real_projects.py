@@ -15,7 +15,14 @@ import pytest
 from djdesk_bundle.tools import uv_binary
 from tests.bundler.conftest import bundle, needs_local_python
 from tests.bundler.mirror import serve_mirror
-from tests.bundler.projects import make_allauth_site, make_wagtail_site, pinned_versions
+from tests.bundler.projects import (
+    boot_checks,
+    booted,
+    make_allauth_site,
+    make_wagtail_site,
+    manage,
+    pinned_versions,
+)
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
@@ -171,3 +178,69 @@ def test_an_sdist_only_dependency_is_named_in_one_line(
     first = next(line for line in result.stderr.splitlines() if line.startswith("error:"))
     assert "docopt has no wheel for x86_64-unknown-linux-gnu" in first
     assert "Pick a version with wheels" in " ".join(result.stderr.split())
+
+
+# A valid 2x2 PNG, made here (the upload must be a real image for Wagtail).
+def tiny_png() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * 2 for _ in range(2))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_wagtail_site_is_a_working_desktop_app(wagtail, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """From a read-only copy and a fresh data dir: pages, admin, static files, and an image
+    uploaded through the running admin served back from the data dir (#15)."""
+    site, _ = wagtail
+    payload = site / ".djdesk" / "django-bundle"
+    data = tmp_path / "data"
+    created = manage(
+        payload, data, "createsuperuser", "--noinput", "--username", "admin",
+        "--email", "admin@example.com", DJANGO_SUPERUSER_PASSWORD="s3cret-pass",
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert (data / "db.sqlite3").is_file() and not list(payload.rglob("*.sqlite3.app-version"))
+    with booted(payload, data) as session:
+        assert session.get("/")[0] == 200
+        status, body, _ = session.get("/admin/login/")
+        assert status == 200 and b"csrfmiddlewaretoken" in body
+        assert session.get("/static/css/welcome_page.css")[0] == 200
+        status, _, url = session.post_form(
+            "/admin/login/", {"username": "admin", "password": "s3cret-pass", "next": "/admin/"}
+        )
+        assert status == 200 and url.endswith("/admin/"), url
+        session.get("/admin/images/add/")
+        status, body, url = session.post_form(
+            "/admin/images/add/", {"title": "Desk photo", "collection": "1", "tags": ""},
+            {"file": ("desk-photo.png", tiny_png())},
+        )  # fmt: skip
+        assert status == 200 and "/admin/images/" in url, body[-2000:]
+        stored = sorted((data / "media").rglob("desk-photo*.png"))
+        assert stored, list((data / "media").rglob("*"))
+        relative = stored[0].relative_to(data / "media").as_posix()
+        status, served, _ = session.get(f"/media/{relative}")
+        # Wagtail keeps its own copy of the upload: what is served is that file, from the data dir.
+        assert status == 200 and served == stored[0].read_bytes()
+        assert served.startswith(b"\x89PNG")
+    assert "secret_key" in {p.name for p in data.iterdir()}
+    assert oct((data / "secret_key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_allauth_site_is_a_working_desktop_app(allauth, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Its production settings name another host and want HTTPS: on loopback the desktop
+    overrides make it work; allauth's templates and static files are served."""
+    site, _ = allauth
+    payload = site / ".djdesk" / "django-bundle"
+    wanted = {"/accounts/login/": 200, "/admin/login/": 200, "/static/account/js/account.js": 200}
+    assert boot_checks(payload, tmp_path / "data", wanted) == wanted
