@@ -31,11 +31,10 @@ class Finding:
     fix: str
 
     def line(self) -> str:
-        return (
-            f"[{self.id}] {self.message} — {self.fix}"
-            if self.fix
-            else f"[{self.id}] {self.message}"
-        )
+        """``SETTING: [id] message — fix`` (the setting when there is one)."""
+        where = f"{self.setting}: " if self.setting else ""
+        fix = f" — {self.fix}" if self.fix else ""
+        return f"{where}[{self.id}] {self.message}{fix}"
 
 
 @dataclass(frozen=True)
@@ -80,9 +79,9 @@ def preflight_stage(ctx: StageContext, interpreter: Interpreter) -> CheckReport:
             "is skipped (run `djdesk-bundle check` on that platform)"
         )
     for finding in report.warnings:
-        ctx.reporter.warn(f"{finding.setting}: {finding.line()}")
+        ctx.reporter.warn(finding.line())
     if report.errors:
-        lines = "\n".join(f"  {f.setting}: {f.line()}" for f in report.errors)
+        lines = "\n".join(f"  {finding.line()}" for finding in report.errors)
         raise PreflightFailed(
             f"the pre-flight check found {len(report.errors)} error(s) that would break the "
             f"desktop app:\n{lines}"

@@ -1,0 +1,54 @@
+"""Uploaded files served from the data dir: only what lies below the media root."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from djdesk_runtime.media import media_file, serve_media
+
+
+def test_only_files_below_the_root_are_served(tmp_path: Path) -> None:
+    root = tmp_path / "media"
+    (root / "photos").mkdir(parents=True)
+    (root / "photos" / "a b.png").write_bytes(b"png")
+    (tmp_path / "secret_key").write_text("k")
+    (root / "out").symlink_to(tmp_path)
+    assert media_file(root, "/media/", "/media/photos/a%20b.png") == root / "photos" / "a b.png"
+    for path in (
+        "/media/../secret_key",
+        "/media/%2e%2e/secret_key",
+        "/media/out/secret_key",  # a link leading out
+        "/media//etc/passwd",
+        "/media/photos/",
+        "/media/photos/a%00.png",
+        "/static/photos/a b.png",
+        "/media/",
+    ):
+        assert media_file(root, "/media/", path) is None, path
+
+
+def test_the_wrapper_serves_media_and_passes_the_rest_on(tmp_path: Path) -> None:
+    root = tmp_path / "media"
+    root.mkdir()
+    (root / "doc.pdf").write_bytes(b"%PDF-1.4")
+    calls: list[str] = []
+
+    def app(environ: dict[str, object], start_response) -> Iterable[bytes]:  # type: ignore[no-untyped-def]
+        calls.append(str(environ["PATH_INFO"]))
+        start_response("404 Not Found", [])
+        return [b"app"]
+
+    wrapped = serve_media(app, root, "/media/")
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start(status: str, headers: list[tuple[str, str]]) -> None:
+        seen.append((status, headers))
+
+    body = b"".join(wrapped({"REQUEST_METHOD": "GET", "PATH_INFO": "/media/doc.pdf"}, start))
+    assert body == b"%PDF-1.4" and seen[0][0] == "200 OK"
+    assert ("Content-Type", "application/pdf") in seen[0][1]
+    assert ("X-Content-Type-Options", "nosniff") in seen[0][1]
+    wrapped({"REQUEST_METHOD": "POST", "PATH_INFO": "/media/doc.pdf"}, start)
+    wrapped({"REQUEST_METHOD": "GET", "PATH_INFO": "/media/missing.pdf"}, start)
+    assert calls == ["/media/doc.pdf", "/media/missing.pdf"]
