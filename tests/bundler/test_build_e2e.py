@@ -22,7 +22,7 @@ import pytest
 
 from tests.bundler.conftest import build_env, bundle, bundle_exe, clone_repo, needs_local_python
 from tests.bundler.mirror import serve_mirror
-from tests.conftest import REPO
+from tests.conftest import REPO, stop_process_tree
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
@@ -131,6 +131,7 @@ def launch(out: Path, data_dir: Path, **env: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=full_env,
+        start_new_session=True,  # its worker too can be stopped (stop_process_tree)
     )
 
 
@@ -146,9 +147,10 @@ def boot_and_stop(out: Path, data_dir: Path) -> int:
     process = launch(out, data_dir)
     try:
         read_ready(process)
-    finally:
         process.send_signal(signal.SIGTERM)
-    return process.wait(timeout=15)
+        return process.wait(timeout=15)
+    finally:
+        stop_process_tree(process)
 
 
 @pytest.fixture
@@ -157,8 +159,7 @@ def server(built, tmp_path: Path) -> Iterator[Launched]:
     try:
         yield Launched(process, read_ready(process))
     finally:
-        process.kill()
-        process.wait()
+        stop_process_tree(process)
 
 
 def wait_for(fetch, done, timeout: float = 30):  # type: ignore[no-untyped-def]
