@@ -11,7 +11,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from djdesk_bundle.locks import lock_path
+from djdesk_bundle.locks import dist_lock_path, output_lock_path
 from tests.bundler.conftest import build_env, bundle, bundle_exe
 from tests.bundler.test_build_e2e import assert_intact, failing_build, write_manifest
 from tests.conftest import REPO
@@ -121,7 +121,7 @@ def test_two_concurrent_builds_take_turns(tmp_path, built, sample_root, local_in
         "--force",
     ]
     # Hold the output's lock, so that both builds are certainly running when released.
-    lock = FileLock(lock_path(output))
+    lock = FileLock(output_lock_path(output))
     lock.acquire()
     logs = [tmp_path / f"build-{i}.log" for i in range(2)]
     processes = []
@@ -145,10 +145,9 @@ def test_two_concurrent_builds_take_turns(tmp_path, built, sample_root, local_in
     (archive,) = (tmp_path / "dist").glob("*.tar.gz")
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     assert archive.with_name(archive.name + ".sha256").read_text() == f"{digest}  {archive.name}\n"
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [
-        archive.name,
-        archive.name + ".sha256",
-    ]
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == sorted(
+        [archive.name, archive.name + ".sha256", dist_lock_path(tmp_path / "dist").name]
+    )
     assert bundle("verify", str(output), cwd=REPO).returncode == 0
     assert bundle("verify", str(archive), cwd=REPO).returncode == 0
-    assert not list(tmp_path.glob("out.*"))  # no staging dir or .old left
+    assert [p.name for p in tmp_path.glob("out.*")] == ["out.lock"]  # no staging dir or .old
