@@ -153,10 +153,3 @@ def test_scan_of_missing_folder_fails_cleanly(atlas: Workspace) -> None:
     job.refresh_from_db()
     assert job.status == ScanJob.Status.FAILED
     assert "project folder not found" in job.error
-
-
-def test_tests_do_not_read_what_the_demo_leaves_in_var(client, settings) -> None:
-    """`just demo` builds var/docs_bundle; the doc links a test sees must not depend on it."""
-    from tests.conftest import REPO
-
-    assert not settings.INSPECTOR_DOCS_BUNDLE_DIR.is_relative_to(REPO / "var")
