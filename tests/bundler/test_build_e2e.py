@@ -20,7 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.bundler.conftest import build_env, bundle, bundle_exe, clone_repo, needs_local_python
+from tests.bundler.conftest import (
+    build_argv,
+    build_env,
+    bundle,
+    clone_repo,
+    needs_local_python,
+)
 from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO, stop_process_tree
 
@@ -364,20 +370,7 @@ def test_settings_that_fail_to_import(previous, local_interpreter, sample_root) 
 
 def test_build_killed_midway(previous, local_interpreter, sample_root) -> None:
     env = build_env(sample_root)
-    command = [
-        bundle_exe(),
-        "build",
-        "--manifest",
-        str(local_interpreter / "manifest.toml"),
-        "--python-mirror",
-        local_interpreter.as_uri(),
-        "--output",
-        str(previous),
-        "--dist",
-        str(previous.parent / "dist"),
-        "--cache-dir",
-        str(previous.parent / "c"),
-    ]
+    command = build_argv(previous, local_interpreter, previous.parent / "c")
     # Its own process group, so the kill also takes the uv / python children it runs.
     process = subprocess.Popen(
         command,

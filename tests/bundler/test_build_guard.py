@@ -7,32 +7,13 @@ import io
 import subprocess
 import tarfile
 import time
-from pathlib import Path
 
 from filelock import FileLock
 
 from djdesk_bundle.locks import dist_lock_path, output_lock_path
-from tests.bundler.conftest import build_env, bundle, bundle_exe
+from tests.bundler.conftest import build_argv, build_env, build_into, bundle
 from tests.bundler.test_build_e2e import assert_intact, failing_build, write_manifest
 from tests.conftest import REPO
-
-
-def build_into(output: Path, sample_root: Path, local_interpreter: Path, cache: Path):  # type: ignore[no-untyped-def]
-    return bundle(
-        "build",
-        "--manifest",
-        str(local_interpreter / "manifest.toml"),
-        "--python-mirror",
-        local_interpreter.as_uri(),
-        "--output",
-        str(output),
-        "--dist",
-        str(output.parent / "dist"),
-        "--cache-dir",
-        str(cache),
-        cwd=REPO,
-        env=build_env(sample_root),
-    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
@@ -105,21 +86,8 @@ def test_two_concurrent_builds_take_turns(tmp_path, built, sample_root, local_in
     """Two real build processes into one output and dist: the second waits for the first,
     and what is left is one consistent payload, archive and sidecar."""
     output = tmp_path / "out"
-    command = [
-        bundle_exe(),
-        "build",
-        "--manifest",
-        str(local_interpreter / "manifest.toml"),
-        "--python-mirror",
-        local_interpreter.as_uri(),
-        "--output",
-        str(output),
-        "--dist",
-        str(tmp_path / "dist"),
-        "--cache-dir",
-        str(built["cache"]),  # warm: the stages come from the cache
-        "--force",
-    ]
+    # Warm: the stages come from the session's cache.
+    command = [*build_argv(output, local_interpreter, built["cache"]), "--force"]
     # Hold the output's lock, so that both builds are certainly running when released.
     lock = FileLock(output_lock_path(output))
     lock.acquire()

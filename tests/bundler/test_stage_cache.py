@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from djdesk_bundle.stage_cache import cached_tree
-from tests.bundler.conftest import build_env, bundle, needs_local_python
+from tests.bundler.conftest import build_into, bundle, needs_local_python
 from tests.conftest import REPO
 
 
@@ -76,21 +76,7 @@ def test_a_file_edited_in_the_cache_does_not_ship(
     (stored,) = (built["cache"] / "stages").glob("*/tree/lib/python3.*/os.py")
     genuine = stored.read_text()
     stored.write_text(genuine + "\nimport this_would_run_in_every_payload\n")
-    result = bundle(
-        "build",
-        "--manifest",
-        str(local_interpreter / "manifest.toml"),
-        "--python-mirror",
-        local_interpreter.as_uri(),
-        "--output",
-        str(tmp_path / "out"),
-        "--dist",
-        str(tmp_path / "dist"),
-        "--cache-dir",
-        str(built["cache"]),
-        cwd=REPO,
-        env=build_env(sample_root),
-    )
+    result = build_into(tmp_path / "out", sample_root, local_interpreter, built["cache"])
     assert result.returncode == 0, result.stderr
     assert "was modified since it was stored; rebuilding it" in result.stderr
     (shipped,) = (tmp_path / "out" / "python" / "lib").glob("python3.*/os.py")
