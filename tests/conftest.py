@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["tests.leftover_processes"]  # the run fails if it leaves a process
 
 REPO = Path(__file__).resolve().parent.parent
 APP_DIR = REPO / "app"
@@ -35,12 +39,20 @@ def sample_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+DJANGO_FIXTURES = {"settings", "db", "transactional_db", "client", "admin_client", "rf"}
+
+
 @pytest.fixture(autouse=True)
-def _samples_in_settings(request: pytest.FixtureRequest, sample_root: Path) -> None:
-    """Point the inspector at the generated samples in every Django test."""
-    if "settings" in request.fixturenames or request.node.get_closest_marker("django_db"):
+def _samples_in_settings(
+    request: pytest.FixtureRequest, sample_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Point the inspector at the generated samples in every Django test, and at no
+    offline docs: what `just demo` leaves in the repo's var/ must not change a test."""
+    uses_django = DJANGO_FIXTURES & set(request.fixturenames)
+    if uses_django or request.node.get_closest_marker("django_db"):
         settings = request.getfixturevalue("settings")
         settings.INSPECTOR_SAMPLE_ROOT = sample_root
+        settings.INSPECTOR_DOCS_BUNDLE_DIR = tmp_path_factory.getbasetemp() / "no-docs-bundle"
 
 
 def free_port() -> int:
@@ -95,6 +107,21 @@ def inspector_server(tmp_path: Path, sample_root: Path) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+def stop_process_tree(process: subprocess.Popen[str]) -> None:
+    """Stop a process started with ``start_new_session=True`` and all it started.
+
+    SIGTERM first, so that a launcher stops its own worker; then SIGKILL to whatever is
+    left in its process group. (A SIGKILL to the launcher alone orphans its worker.)
+    """
+    if process.poll() is None:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def chromium_path() -> str | None:

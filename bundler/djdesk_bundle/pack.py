@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # the stage types import this module's neighbours
 
 STABLE_MTIME = 315532800  # 1980-01-01, as in wheels: the oldest time ZIP and tools agree on
 COMPRESS_LEVEL = 6
-PACK_FORMAT = "3"  # bump when the bytes written for the same entries change
+PACK_FORMAT = "4"  # bump when the bytes written (or the cache layout) change; 4: digests
 MEMBERS_KEPT = 4  # compressed prefixes kept in the cache (one per interpreter + deps set)
 _ENCODING = ("utf-8", "surrogateescape")
 
@@ -148,6 +148,24 @@ def _gzip_member(raw: BinaryIO, produce: Callable[[BinaryIO], None]) -> None:
         produce(gz)  # type: ignore[arg-type]
 
 
+def _digest_path(entry: Path) -> Path:
+    return entry.with_name(entry.name + ".sha256")
+
+
+def _intact_member(entry: Path) -> bool:
+    """The cache is not trusted: a member is reused only when its bytes still have the
+    digest recorded when it was stored; otherwise it is dropped and compressed again."""
+    try:
+        recorded = _digest_path(entry).read_text().strip()
+        intact = hashlib.sha256(entry.read_bytes()).hexdigest() == recorded
+    except OSError:
+        intact = False
+    if not intact:
+        entry.unlink(missing_ok=True)
+        _digest_path(entry).unlink(missing_ok=True)
+    return intact
+
+
 def _cached_member(
     raw: BinaryIO, cache: Path, produce: Callable[[BinaryIO], None], content_key: str | None
 ) -> int:
@@ -166,7 +184,7 @@ def _cached_member(
         f"{PACK_FORMAT} {content_key} {zlib.ZLIB_RUNTIME_VERSION} {COMPRESS_LEVEL}".encode()
     ).hexdigest()[:40]
     cache.mkdir(parents=True, exist_ok=True)
-    found = sorted(cache.glob(f"{key}-*.gz"))
+    found = [entry for entry in sorted(cache.glob(f"{key}-*.gz")) if _intact_member(entry)]
     if found:
         entry = found[0]
     else:
@@ -180,6 +198,7 @@ def _cached_member(
         with partial.open("wb") as out:
             _gzip_member(out, compress)
         entry = cache / f"{key}-{counted.size}.gz"
+        _digest_path(entry).write_text(hashlib.sha256(partial.read_bytes()).hexdigest())
         os.replace(partial, entry)
     os.utime(entry)  # most recently used
     with entry.open("rb") as cached:
@@ -187,6 +206,7 @@ def _cached_member(
     kept = sorted(cache.glob("*.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in kept[MEMBERS_KEPT:]:
         old.unlink(missing_ok=True)
+        _digest_path(old).unlink(missing_ok=True)
     return int(entry.stem.rsplit("-", 1)[1])
 
 

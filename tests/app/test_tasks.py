@@ -220,14 +220,21 @@ def test_a_preset_edited_in_the_database_is_refused_before_running(client, polls
     assert run.argv == [] and run.pid is None
 
 
-def test_timeout_kills_and_fails(polls: Workspace, settings) -> None:
+# A command that runs until stopped and binds no port (runserver would take 8000).
+SLEEP = "import time; time.sleep(600)"
+LONG_RUNNING = ["manage.py", "shell", "-c", SLEEP]
+
+
+def allow_long_running_command(settings) -> None:  # type: ignore[no-untyped-def]
     settings.INSPECTOR_SAFE_COMMANDS = {
         **settings.INSPECTOR_SAFE_COMMANDS,
-        "runserver": {"flags": ["--noreload"], "params": []},
+        "shell": {"flags": ["-c", SLEEP], "params": []},
     }
-    preset = TaskPreset.objects.create(
-        key="slow", label="Slow", timeout=2, argv=["manage.py", "runserver", "--noreload"]
-    )
+
+
+def test_timeout_kills_and_fails(polls: Workspace, settings) -> None:
+    allow_long_running_command(settings)
+    preset = TaskPreset.objects.create(key="slow", label="Slow", timeout=2, argv=LONG_RUNNING)
     run = WorkspaceTaskRun.objects.create(workspace=polls, preset=preset)
     started = time.monotonic()
     runner.execute(run)
@@ -247,13 +254,8 @@ def _is_zombie(pid: int) -> bool:
 
 
 def test_cancel_stops_a_running_task(client: Client, polls: Workspace, settings) -> None:
-    settings.INSPECTOR_SAFE_COMMANDS = {
-        **settings.INSPECTOR_SAFE_COMMANDS,
-        "runserver": {"flags": ["--noreload"], "params": []},
-    }
-    preset = TaskPreset.objects.create(
-        key="long", label="Long", timeout=60, argv=["manage.py", "runserver", "--noreload"]
-    )
+    allow_long_running_command(settings)
+    preset = TaskPreset.objects.create(key="long", label="Long", timeout=60, argv=LONG_RUNNING)
     run = WorkspaceTaskRun.objects.create(workspace=polls, preset=preset)
     worker = threading.Thread(target=runner.execute, args=(run,))
     worker.start()

@@ -71,6 +71,31 @@ def build_env(sample_root: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def build_argv(output: Path, local_interpreter: Path, cache: Path) -> list[str]:
+    """The real CLI building this repo from the local interpreter (dist beside output)."""
+    return [
+        bundle_exe(),
+        "build",
+        "--manifest",
+        str(local_interpreter / "manifest.toml"),
+        "--python-mirror",
+        local_interpreter.as_uri(),
+        "--output",
+        str(output),
+        "--dist",
+        str(output.parent / "dist"),
+        "--cache-dir",
+        str(cache),
+    ]
+
+
+def build_into(
+    output: Path, sample_root: Path, local_interpreter: Path, cache: Path
+) -> subprocess.CompletedProcess[str]:
+    argv = build_argv(output, local_interpreter, cache)
+    return bundle(*argv[1:], cwd=REPO, env=build_env(sample_root))
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory, local_interpreter: Path, sample_root: Path) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("build")

@@ -19,6 +19,7 @@ from djdesk_bundle.tools import uv_binary
 from tests.bundler.conftest import bundle, needs_local_python
 from tests.bundler.notes_project import make_notes_project
 from tests.bundler.projects import boot_checks
+from tests.conftest import stop_process_tree
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
@@ -83,6 +84,7 @@ def test_notes_builds_verifies_and_serves(notes, local_interpreter, tmp_path) ->
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its worker too can be stopped (stop_process_tree)
     )
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]
@@ -95,9 +97,10 @@ def test_notes_builds_verifies_and_serves(notes, local_interpreter, tmp_path) ->
         with urllib.request.urlopen(css, timeout=10) as response:
             assert b"rebeccapurple" in response.read()
         assert (tmp_path / "data" / "notes.sqlite3").is_file()  # migrated on first start
-    finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=15) == 0
+    finally:
+        stop_process_tree(process)
     # The helper the real projects' boot tests use: a read-only copy, a fresh data dir.
     wanted = {"/": 200, "/assets/notes/notes.css": 200, "/missing/": 404}
     assert boot_checks(out, tmp_path / "fresh" / "data", wanted) == wanted

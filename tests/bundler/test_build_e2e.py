@@ -22,9 +22,15 @@ from pathlib import Path, PurePath
 import pytest
 
 from djdesk_bundle.machine_state import is_machine_state
-from tests.bundler.conftest import build_env, bundle, bundle_exe, clone_repo, needs_local_python
+from tests.bundler.conftest import (
+    build_argv,
+    build_env,
+    bundle,
+    clone_repo,
+    needs_local_python,
+)
 from tests.bundler.mirror import serve_mirror
-from tests.conftest import REPO
+from tests.conftest import REPO, stop_process_tree
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
@@ -138,6 +144,7 @@ def launch(out: Path, data_dir: Path, **env: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=full_env,
+        start_new_session=True,  # its worker too can be stopped (stop_process_tree)
     )
 
 
@@ -153,9 +160,10 @@ def boot_and_stop(out: Path, data_dir: Path) -> int:
     process = launch(out, data_dir)
     try:
         read_ready(process)
-    finally:
         process.send_signal(signal.SIGTERM)
-    return process.wait(timeout=15)
+        return process.wait(timeout=15)
+    finally:
+        stop_process_tree(process)
 
 
 @pytest.fixture
@@ -164,8 +172,7 @@ def server(built, tmp_path: Path) -> Iterator[Launched]:
     try:
         yield Launched(process, read_ready(process))
     finally:
-        process.kill()
-        process.wait()
+        stop_process_tree(process)
 
 
 def wait_for(fetch, done, timeout: float = 30):  # type: ignore[no-untyped-def]
@@ -399,20 +406,7 @@ def test_settings_that_fail_to_import(previous, local_interpreter, sample_root) 
 
 def test_build_killed_midway(previous, local_interpreter, sample_root) -> None:
     env = build_env(sample_root)
-    command = [
-        bundle_exe(),
-        "build",
-        "--manifest",
-        str(local_interpreter / "manifest.toml"),
-        "--python-mirror",
-        local_interpreter.as_uri(),
-        "--output",
-        str(previous),
-        "--dist",
-        str(previous.parent / "dist"),
-        "--cache-dir",
-        str(previous.parent / "c"),
-    ]
+    command = build_argv(previous, local_interpreter, previous.parent / "c")
     # Its own process group, so the kill also takes the uv / python children it runs.
     process = subprocess.Popen(
         command,

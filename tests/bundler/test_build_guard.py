@@ -7,32 +7,13 @@ import io
 import subprocess
 import tarfile
 import time
-from pathlib import Path
 
 from filelock import FileLock
 
-from djdesk_bundle.locks import lock_path
-from tests.bundler.conftest import build_env, bundle, bundle_exe
+from djdesk_bundle.locks import dist_lock_path, output_lock_path
+from tests.bundler.conftest import build_argv, build_env, build_into, bundle
 from tests.bundler.test_build_e2e import assert_intact, failing_build, write_manifest
 from tests.conftest import REPO
-
-
-def build_into(output: Path, sample_root: Path, local_interpreter: Path, cache: Path):  # type: ignore[no-untyped-def]
-    return bundle(
-        "build",
-        "--manifest",
-        str(local_interpreter / "manifest.toml"),
-        "--python-mirror",
-        local_interpreter.as_uri(),
-        "--output",
-        str(output),
-        "--dist",
-        str(output.parent / "dist"),
-        "--cache-dir",
-        str(cache),
-        cwd=REPO,
-        env=build_env(sample_root),
-    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
@@ -105,23 +86,10 @@ def test_two_concurrent_builds_take_turns(tmp_path, built, sample_root, local_in
     """Two real build processes into one output and dist: the second waits for the first,
     and what is left is one consistent payload, archive and sidecar."""
     output = tmp_path / "out"
-    command = [
-        bundle_exe(),
-        "build",
-        "--manifest",
-        str(local_interpreter / "manifest.toml"),
-        "--python-mirror",
-        local_interpreter.as_uri(),
-        "--output",
-        str(output),
-        "--dist",
-        str(tmp_path / "dist"),
-        "--cache-dir",
-        str(built["cache"]),  # warm: the stages come from the cache
-        "--force",
-    ]
+    # Warm: the stages come from the session's cache.
+    command = [*build_argv(output, local_interpreter, built["cache"]), "--force"]
     # Hold the output's lock, so that both builds are certainly running when released.
-    lock = FileLock(lock_path(output))
+    lock = FileLock(output_lock_path(output))
     lock.acquire()
     logs = [tmp_path / f"build-{i}.log" for i in range(2)]
     processes = []
@@ -145,10 +113,9 @@ def test_two_concurrent_builds_take_turns(tmp_path, built, sample_root, local_in
     (archive,) = (tmp_path / "dist").glob("*.tar.gz")
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     assert archive.with_name(archive.name + ".sha256").read_text() == f"{digest}  {archive.name}\n"
-    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == [
-        archive.name,
-        archive.name + ".sha256",
-    ]
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == sorted(
+        [archive.name, archive.name + ".sha256", dist_lock_path(tmp_path / "dist").name]
+    )
     assert bundle("verify", str(output), cwd=REPO).returncode == 0
     assert bundle("verify", str(archive), cwd=REPO).returncode == 0
-    assert not list(tmp_path.glob("out.*"))  # no staging dir or .old left
+    assert [p.name for p in tmp_path.glob("out.*")] == ["out.lock"]  # no staging dir or .old

@@ -185,3 +185,18 @@ def test_a_member_found_by_key_gives_the_same_archive(tmp_path: Path) -> None:
         assert digest == plain, name
     (entry,) = cache.glob("*.gz")
     assert int(entry.stem.rsplit("-", 1)[1]) == len(gzip_members(tmp_path / "warm.tar.gz")[0])
+
+
+def test_a_tampered_cached_member_is_not_reused(tmp_path: Path) -> None:
+    payload = make_payload(tmp_path / "p")
+    cache = tmp_path / "cache"
+    plain = write_archive(payload, tmp_path / "plain.tar.gz", 1700000000)
+    write_archive(payload, tmp_path / "cold.tar.gz", 1700000000, cache=cache, stable_key="k")
+    (cached,) = cache.glob("*.gz")
+    evil = gzip.compress(b"django-bundle/python/bin/python3 replaced")
+    cached.write_bytes(evil)
+    again = write_archive(
+        payload, tmp_path / "warm.tar.gz", 1700000000, cache=cache, stable_key="k"
+    )
+    assert again == plain  # compressed again from the payload, not taken from the cache
+    assert cached.read_bytes() != evil

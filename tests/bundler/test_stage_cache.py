@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 from djdesk_bundle.stage_cache import cached_tree
+from tests.bundler.conftest import build_into, bundle, needs_local_python
+from tests.conftest import REPO
 
 
 def make_tree(calls: list[Path]):  # type: ignore[no-untyped-def]
@@ -63,3 +65,20 @@ def test_added_files_and_changed_links_count_too(tmp_path: Path) -> None:
     os.symlink("/usr/bin/python3", tree / "bin" / "python3")
     assert not cached_tree(tmp_path / "cache", "k", tmp_path / "third", make_tree(calls))[0]
     assert os.readlink(tmp_path / "third" / "bin" / "python3") == "python3.11"
+
+
+@needs_local_python
+def test_a_file_edited_in_the_cache_does_not_ship(
+    built, tmp_path, local_interpreter, sample_root
+) -> None:
+    """A real build from the session's warm cache, after a file of the cached interpreter
+    tree was edited: the stage is rebuilt, and the payload verifies with the real file."""
+    (stored,) = (built["cache"] / "stages").glob("*/tree/lib/python3.*/os.py")
+    genuine = stored.read_text()
+    stored.write_text(genuine + "\nimport this_would_run_in_every_payload\n")
+    result = build_into(tmp_path / "out", sample_root, local_interpreter, built["cache"])
+    assert result.returncode == 0, result.stderr
+    assert "was modified since it was stored; rebuilding it" in result.stderr
+    (shipped,) = (tmp_path / "out" / "python" / "lib").glob("python3.*/os.py")
+    assert shipped.read_text() == genuine
+    assert bundle("verify", str(tmp_path / "out"), cwd=REPO).returncode == 0

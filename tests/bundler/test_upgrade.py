@@ -18,6 +18,7 @@ from djdesk_bundle.tools import uv_binary
 from tests.bundler.conftest import needs_local_python
 from tests.bundler.notes_project import make_notes_project
 from tests.bundler.test_any_project import build_notes
+from tests.conftest import stop_process_tree
 from tests.runtime.test_database import sqlite_file
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
@@ -76,9 +77,10 @@ def serving(payload: Path, data: Path) -> Iterator[str]:
         line = process.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("DJDESK_READY "), process.stderr.read()  # type: ignore[union-attr]
         yield line.split()[1]
-    finally:
         process.terminate()
         assert process.wait(timeout=15) == 0
+    finally:
+        stop_process_tree(process)
 
 
 def launch(payload: Path, data: Path, **env: str) -> subprocess.Popen[str]:
@@ -93,6 +95,7 @@ def launch(payload: Path, data: Path, **env: str) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its worker too can be stopped (stop_process_tree)
     )
 
 
@@ -201,8 +204,7 @@ def test_at_most_the_configured_number_of_backups(payloads, tmp_path: Path) -> N
     try:
         assert process.stdout.readline().startswith("DJDESK_READY")  # type: ignore[union-attr]
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        stop_process_tree(process)
     names = sorted(p.name for p in backups.iterdir())
     assert names[0] == "db-20260103T000000Z-1.0.0-to-1.2.3.sqlite3" and len(names) == 2
 
