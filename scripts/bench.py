@@ -25,6 +25,7 @@ from pathlib import Path
 from djdesk_runtime.contract import (
     APP_DIR,
     DATA_DIR_LAYOUT,
+    DESKTOP_OVERRIDES,
     ENV,
     INTERPRETER_POSIX,
     LAUNCHER,
@@ -35,6 +36,7 @@ from djdesk_runtime.contract import (
     SITE_PACKAGES_DIR,
     TIMING_PREFIX,
 )
+from djdesk_runtime.overrides import environment
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
@@ -244,10 +246,12 @@ def floor(out: Path, data: Path) -> tuple[float, float]:
     """The payload's interpreter running `python -I` with the payload's sys.path and
     settings, doing `import django; django.setup()`: (whole run, spawn to setup's end)."""
     folders = [str(out / part) for part in (APP_DIR, SITE_PACKAGES_DIR, RUNTIME_DIR)]
+    # The settings as the launcher loads them (the desktop runtime's overrides on).
+    desktop_env = environment("djdesk.settings.desktop", data, out, DESKTOP_OVERRIDES)
     code = (
         "import sys, os, time; sys.dont_write_bytecode=True;"
         f"sys.path[:0]={folders!r};"
-        "os.environ['DJANGO_SETTINGS_MODULE']='djdesk.settings.desktop'; import django; django.setup();"
+        f"os.environ.update({desktop_env!r}); import django; django.setup();"
         "print(time.time())"
     )
     spawned, start = time.time(), time.perf_counter()
@@ -403,8 +407,7 @@ def query_counts(data: Path, slug: str) -> dict[str, int]:
     """SQL queries per poll, full and 304, counted by Django against the same database."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DJDESK_"))},
-        "DJANGO_SETTINGS_MODULE": "djdesk.settings.desktop",
-        ENV["data_dir"]: str(data),
+        **environment("djdesk.settings.desktop", data, REPO, DESKTOP_OVERRIDES),
         "PYTHONPATH": str(REPO / APP_DIR),
     }
     result = subprocess.run(

@@ -16,6 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from djdesk_runtime.contract import DESKTOP_OVERRIDES
+from djdesk_runtime.overrides import environment
+
 pytest_plugins = ["tests.leftover_processes"]  # the run fails if it leaves a process
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,8 +83,8 @@ def inspector_server(tmp_path: Path, sample_root: Path) -> Iterator[str]:
     data_dir = tmp_path / "data"
     env = {
         **os.environ,
-        "DJDESK_DATA_DIR": str(data_dir),
-        "DJANGO_SETTINGS_MODULE": "djdesk.settings.desktop",
+        # The desktop settings as the payload's launcher loads them (runtime overrides on).
+        **environment("djdesk.settings.desktop", data_dir, REPO, DESKTOP_OVERRIDES),
         "DJDESK_SAMPLE_ROOT": str(sample_root),
         "DJDESK_FLAG_DATA_LAB": "1",
         # runserver starts no worker: run tasks in the request (the payload tests cover the

@@ -3,13 +3,12 @@ static files; precompile bytecode."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from djdesk_runtime.contract import DESKTOP_SETTINGS_MODULE, ENV
+from djdesk_runtime.overrides import environment
 
 from . import contract
 from .bytecode import compile_bytecode, host_python
@@ -139,18 +138,8 @@ def django_env(options: Options, settings: str, payload: Path, data_dir: Path) -
         for key, value in os.environ.items()
         if not key.startswith(("PYTHON", "DJANGO_", "VIRTUAL_ENV", "DJDESK_"))
     }
-    env.update(
-        {
-            ENV["settings_module"]: settings,
-            ENV["data_dir"]: str(data_dir),
-            ENV["payload_dir"]: str(payload),
-            "PYTHONHASHSEED": "0",
-        }
-    )
-    if options.desktop_overrides:
-        env[ENV["settings_module"]] = DESKTOP_SETTINGS_MODULE
-        env[ENV["project_settings"]] = settings
-        env[ENV["desktop_overrides"]] = json.dumps(list(options.desktop_overrides))
+    env.update(environment(settings, data_dir, payload, options.desktop_overrides))
+    env["PYTHONHASHSEED"] = "0"
     return env
 
 

@@ -9,7 +9,6 @@ one line on stderr and an exit code from the contract (``main`` is the one place
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import signal
@@ -39,6 +38,7 @@ from .contract import (
     TIMING_PREFIX,
 )
 from .errors import LaunchError, describe, is_disk_full, root_cause
+from .overrides import environment
 
 PROG = "run_django"
 DEFAULT_LOCK_WAIT = 120.0  # seconds: long enough for another launcher's upgrade migration
@@ -113,15 +113,10 @@ def prepare_environment(payload: Payload, data: DataDir) -> None:
     if requested == DESKTOP_SETTINGS_MODULE:  # a child of the launcher (the worker)
         requested = os.environ.get(ENV["project_settings"])
     project_settings = requested or payload.config.settings_module
-    if payload.config.desktop_overrides:
-        # Django loads the runtime's module, which loads the project's and makes it desktop-safe.
-        os.environ[ENV["settings_module"]] = DESKTOP_SETTINGS_MODULE
-        os.environ[ENV["project_settings"]] = project_settings
-        os.environ[ENV["desktop_overrides"]] = json.dumps(list(payload.config.desktop_overrides))
-    else:
-        os.environ[ENV["settings_module"]] = project_settings
-    os.environ[ENV["payload_dir"]] = str(payload.root)
-    os.environ[ENV["data_dir"]] = str(data.root)
+    # With overrides, Django loads the runtime's module, which loads the project's.
+    os.environ.update(
+        environment(project_settings, data.root, payload.root, payload.config.desktop_overrides)
+    )
     # Relative paths in a project's settings (templates, fixtures) mean the app directory.
     os.chdir(payload.root / APP_DIR)
 

@@ -19,6 +19,7 @@ logging         a project without ``LOGGING`` logs to ``<data>/logs/django.log``
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .contract import DATA_DIR_LAYOUT, LOOPBACK_HOSTS, STATIC_DIR
+from .contract import DATA_DIR_LAYOUT, DESKTOP_SETTINGS_MODULE, ENV, LOOPBACK_HOSTS, STATIC_DIR
 
 Settings = dict[str, Any]
 
@@ -179,3 +180,18 @@ def apply(settings: Settings, desktop: Desktop, enabled: list[str]) -> Settings:
         if name in enabled:
             changes.update(override({**settings, **changes}, desktop))
     return changes
+
+
+def environment(
+    project_settings: str, data_dir: Path, payload: Path, enabled: tuple[str, ...]
+) -> dict[str, str]:
+    """The variables that make Django load ``project_settings`` as the desktop app does:
+    through the runtime's settings module with ``enabled`` overrides (none: as it is)."""
+    env = {ENV["data_dir"]: str(data_dir), ENV["payload_dir"]: str(payload)}
+    if not enabled:
+        return env | {ENV["settings_module"]: project_settings}
+    return env | {
+        ENV["settings_module"]: DESKTOP_SETTINGS_MODULE,
+        ENV["project_settings"]: project_settings,
+        ENV["desktop_overrides"]: json.dumps(list(enabled)),
+    }
