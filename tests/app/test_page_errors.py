@@ -29,7 +29,8 @@ def test_a_wrong_method_on_a_page_is_a_readable_405(
     assert response["Allow"].startswith(allowed)
     page = response.content.decode()
     assert f"<h1>{method.upper()} is not allowed here</h1>" in page
-    assert f"only answers {response['Allow']}:" in page
+    assert f"only answers {response['Allow']}." in page
+    assert ("what a button sends" in page) == ("GET" not in allowed)
     assert '<a href="/">Back to the inspector</a>' in page
 
 
