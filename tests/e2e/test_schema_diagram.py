@@ -1,11 +1,16 @@
 """The schema diagram in Chromium, under the desktop shell's Content-Security-Policy:
 boxes with fields, labelled relation edges, an automatic layout without overlaps, pan,
 zoom and a filter by app, readable at 10 models and usable at 100 (issue #20).
-Also writes the README's screenshots (docs/_static/screenshots/)."""
+Also makes the README's screenshots (into docs/_static/screenshots/ with
+DJDESK_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
+import struct
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -168,21 +173,76 @@ def test_a_100_model_project_stays_usable(
     assert page.problems == []
 
 
-def test_readme_screenshots(page, inspector_server: str) -> None:
-    """The README's pictures, made from a real run (rewritten on every run)."""
+# What the README's pictures show instead of this run's clock and temporary directory.
+FROZEN_AT = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+PROJECT_PATH_LABEL = "~/projects/atlas-telemetry/djdesk"
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how Django stores a DateTimeField in SQLite
+
+
+def freeze_recorded_times(data_dir: Path) -> None:
+    """Give every scan and the export fixed times, so the pictures do not change per run."""
+    (database,) = data_dir.rglob("*.sqlite3")
+    with sqlite3.connect(database) as db:
+        ids = [row[0] for row in db.execute("SELECT id FROM inspector_scanjob ORDER BY id")]
+        for i, scan_id in enumerate(ids):
+            started = FROZEN_AT + timedelta(seconds=i)
+            finished = started + timedelta(milliseconds=20 + 10 * (i % 3))
+            db.execute(
+                "UPDATE inspector_scanjob SET started_at = ?, finished_at = ? WHERE id = ?",
+                (started.strftime(SQLITE_TIME), finished.strftime(SQLITE_TIME), scan_id),
+            )
+    db.close()
+    for export in data_dir.rglob("*.ipynb"):
+        os.utime(export, (FROZEN_AT.timestamp(), FROZEN_AT.timestamp()))
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from a PNG's header (signature, then the IHDR chunk)."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR", path
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def test_readme_screenshots(browser, inspector_server: str, tmp_path: Path) -> None:
+    """The README's pictures, made from a real run with frozen times and a fixed path label.
+
+    They are written into the repository only with DJDESK_UPDATE_SCREENSHOTS=1, so a plain
+    test run leaves tracked files alone; otherwise they go to this test's tmp dir."""
     from playwright.sync_api import expect
 
-    page.set_viewport_size({"width": 1440, "height": 1000})
-    page.goto(inspector_server + "/workspaces/atlas-telemetry/")
-    page.get_by_role("button", name="Rescan").click()
-    page.locator("[data-export-template=schema-audit]").click()
-    expect(page.locator("main > h1")).to_have_text("Schema audit: Atlas Telemetry")
-    page.goto(inspector_server + "/workspaces/atlas-telemetry/")
-    expect(page.locator("[data-poll-status]")).to_contain_text("Updated", timeout=10_000)
-    expect(page.locator(f"{DIAGRAM} g.node")).to_have_count(10)
-    page.locator("[data-scan-history] summary").click()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "dashboard.png", full_page=True)
-    page.locator(".panel-schema").screenshot(path=SCREENSHOTS / "schema-diagram.png")
-    for name in ("dashboard.png", "schema-diagram.png"):
-        assert (SCREENSHOTS / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    target = SCREENSHOTS if os.environ.get("DJDESK_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 1000}, locale="en-US", timezone_id="UTC"
+    )
+    page = context.new_page()
+    try:
+        page.goto(inspector_server + "/workspaces/atlas-telemetry/")
+        page.get_by_role("button", name="Rescan").click()
+        page.locator("[data-export-template=schema-audit]").click()
+        expect(page.locator("main > h1")).to_have_text("Schema audit: Atlas Telemetry")
+        freeze_recorded_times(tmp_path / "data")
+        # The browser's clock stands still: "Updated" shows FROZEN_AT and no later poll
+        # (a timer) replaces what is on screen.
+        page.clock.install(time=FROZEN_AT)
+        page.clock.pause_at(FROZEN_AT)
+        page.goto(inspector_server + "/workspaces/atlas-telemetry/")
+        expect(page.locator("[data-poll-status]")).to_have_text("Updated 9:30:00 AM")
+        expect(page.locator(f"{DIAGRAM} g.node")).to_have_count(10)
+        page.locator("[data-scan-history] summary").click()
+        page.locator("[data-project-path]").evaluate(
+            "(code, label) => { code.textContent = label; }", PROJECT_PATH_LABEL
+        )
+        target.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=target / "dashboard.png", full_page=True)
+        panel = page.locator(".panel-schema")
+        panel_box = panel.bounding_box()
+        panel.screenshot(path=target / "schema-diagram.png")
+    finally:
+        context.close()
+    width, height = png_size(target / "dashboard.png")
+    assert width == 1440 and height >= 1000
+    assert panel_box
+    # The element's box is fractional; the picture is whole pixels.
+    shot_width, shot_height = png_size(target / "schema-diagram.png")
+    assert abs(shot_width - panel_box["width"]) <= 1 and abs(shot_height - panel_box["height"]) <= 1

@@ -1,5 +1,6 @@
 """The small fixes of issue #20, seen from Chromium: a GET on a POST-only endpoint answers
-JSON like every other API error, and the docs footer names its copyright holder."""
+JSON like every other API error (a readable page for a page address), and the docs footer
+names its copyright holder."""
 
 from __future__ import annotations
 
@@ -30,6 +31,19 @@ def test_a_get_on_a_post_only_endpoint_is_json(page, inspector_server: str) -> N
             "error": "GET is not allowed here (allowed: POST)",
             "field": "method",
         }
+
+
+def test_opening_a_post_only_page_address_is_a_readable_page(page, inspector_server: str) -> None:
+    from playwright.sync_api import expect
+
+    response = page.goto(inspector_server + "/workspaces/atlas-telemetry/rescan/")
+    assert response and response.status == 405 and response.headers["allow"].startswith("POST")
+    expect(page).to_have_title("GET not allowed · DJDesk inspector")
+    expect(page.locator("h1")).to_have_text("GET is not allowed here")
+    expect(page.locator("main")).to_contain_text("/workspaces/atlas-telemetry/rescan/ only answers")
+    page.get_by_role("link", name="Back to the inspector").click()
+    expect(page).to_have_url(inspector_server + "/workspaces/atlas-telemetry/")
+    expect(page.get_by_role("heading", name="Atlas Telemetry", level=1)).to_be_visible()
 
 
 def test_the_docs_footer_names_its_holder(page, tmp_path: Path) -> None:

@@ -26,6 +26,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # First of ours: refuses oversized API bodies before anything reads them.
     "inspector.api_errors.ApiErrorMiddleware",
+    # Before WhiteNoise, so a POST to a static file gets the readable 405 page too.
+    "inspector.page_errors.PageErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
