@@ -244,3 +244,14 @@ def test_allauth_site_is_a_working_desktop_app(allauth, tmp_path: Path) -> None:
     payload = site / ".djdesk" / "django-bundle"
     wanted = {"/accounts/login/": 200, "/admin/login/": 200, "/static/account/js/account.js": 200}
     assert boot_checks(payload, tmp_path / "data", wanted) == wanted
+
+
+def test_wagtail_site_builds_reproducibly(wagtail, mirror, local_interpreter, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Wagtail's migrations write random identifiers (uuid4) into the template database:
+    seeded from SOURCE_DATE_EPOCH while it is made, two independent builds (separate empty
+    caches, other umask, time zone and locale) give byte-identical archives (#18)."""
+    site, _ = wagtail
+    env = project_env(mirror, local_interpreter, tmp_path / "cache")
+    result = bundle("build", "--check-reproducible", cwd=site, env=env)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "reproducible" in result.stderr
