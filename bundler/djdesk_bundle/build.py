@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -25,6 +26,7 @@ from .app_stage import (
     runnable_python,
     untracked_files,
 )
+from .codesign import sign_payload, signing_requested
 from .config import Options, host_triple
 from .describe import (
     SourceState,
@@ -141,7 +143,7 @@ def build(
             reporter.warn(message)
         archive = dist / contract.archive_name(state.name, state.version, pin.triple)
         digest = inputs_digest(options, pin, state, locked)
-        unchanged = not (force or hooks) and previous_build(
+        unchanged = not (force or hooks or signing_requested(pin.triple, env)) and previous_build(
             cache_dir(options), output, archive, digest
         )
     if unchanged:
@@ -304,6 +306,8 @@ def _run_stages(plan: Plan) -> BuildResult:
             f"cannot run the {pin.triple} interpreter here: no pre-migrated database; "
             "the first launch runs the migrations"
         )
+    # Native binaries are signed before SHA256SUMS and the SBOM describe them.
+    signed = sign_payload(staging, pin.triple, os.environ, reporter)
     with clock.stage("describe"):
         write_version(staging, state)
         info = build_info(
@@ -347,7 +351,9 @@ def _run_stages(plan: Plan) -> BuildResult:
             archive_path,
             state.source_date_epoch,
             cache=cache_root / "pack",
-            stable_key=stage_key("archive-prefix", interpreter_key, site_packages_key),
+            stable_key=None
+            if signed
+            else stage_key("archive-prefix", interpreter_key, site_packages_key),
         )
     after("pack")
     return BuildResult(

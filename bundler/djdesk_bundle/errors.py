@@ -47,3 +47,9 @@ class AppStageError(BundleError):
 
 class ToolMissing(BundleError):
     exit_code = 8
+
+
+class CodesignFailed(BundleError):
+    """macOS codesign or Windows signtool refused a payload file (see codesign.py)."""
+
+    exit_code = 11
