@@ -9,8 +9,8 @@ import { resolveServer } from './lib/interpreter.js';
 import { openRotatingLog } from './lib/logfile.js';
 import { choosePort } from './lib/port.js';
 import {
-  CONTENT_SECURITY_POLICY, SESSION_COOKIE, SESSION_HEADER, isSafeExternalUrl, navigationDecision,
-  newSessionToken, permissionAllowed, windowOptions,
+  CONTENT_SECURITY_POLICY, SESSION_COOKIE, SESSION_HEADER, isAppUrl, isSafeExternalUrl, navigationDecision,
+  newSessionToken, notificationOptions, permissionAllowed, permissionCheckAllowed, windowOptions,
 } from './lib/security.js';
 import { DjangoServer } from './lib/server.js';
 import { verifiedProviderClass } from './lib/updateFeed.js';
@@ -41,14 +41,15 @@ if (!app.requestSingleInstanceLock()) {
 function setupSession() {
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_wc, permission, callback) => callback(permissionAllowed(permission)));
+  ses.setPermissionCheckHandler((_wc, permission, origin) => permissionCheckAllowed(permission, origin, appOrigin));
   ses.webRequest.onBeforeSendHeaders((details, callback) => {
     const headers = { ...details.requestHeaders };
-    if (appOrigin && details.url.startsWith(appOrigin)) headers[SESSION_HEADER] = token;
+    if (isAppUrl(details.url, appOrigin)) headers[SESSION_HEADER] = token;
     callback({ requestHeaders: headers });
   });
   ses.webRequest.onHeadersReceived((details, callback) => {
     const headers = { ...details.responseHeaders };
-    if (appOrigin && details.url.startsWith(appOrigin)) {
+    if (isAppUrl(details.url, appOrigin)) {
       headers['Content-Security-Policy'] = [CONTENT_SECURITY_POLICY];
     }
     callback({ responseHeaders: headers });
@@ -60,8 +61,9 @@ function setupIpc() {
   ipcMain.on('djdesk:open-external', (event, url) => {
     if (fromOurWindow(event) && isSafeExternalUrl(url)) shell.openExternal(url);
   });
-  ipcMain.on('djdesk:notify', (event, { title, body }) => {
-    if (fromOurWindow(event) && Notification.isSupported()) new Notification({ title, body }).show();
+  ipcMain.on('djdesk:notify', (event, message) => {
+    const options = notificationOptions(message);
+    if (fromOurWindow(event) && options && Notification.isSupported()) new Notification(options).show();
   });
   ipcMain.on('djdesk:retry', (event) => {
     if (fromOurWindow(event)) startServerAndLoad();
@@ -144,11 +146,13 @@ async function installUpdate() {
 function createWindow() {
   mainWindow = new BrowserWindow(windowOptions({ preload: path.join(here, 'preload.cjs') }));
   const contents = mainWindow.webContents;
-  contents.on('will-navigate', (event, url) => {
+  const guardNavigation = (event, url) => {
     const decision = navigationDecision(url, appOrigin);
     if (decision !== 'allow') event.preventDefault();
     if (decision === 'external') shell.openExternal(url);
-  });
+  };
+  contents.on('will-navigate', guardNavigation);
+  contents.on('will-redirect', guardNavigation); // a server redirect must not leave the app either
   contents.setWindowOpenHandler(({ url }) => {
     if (navigationDecision(url, appOrigin) === 'external') shell.openExternal(url);
     return { action: 'deny' };

@@ -45,7 +45,8 @@ function installDocLinks(win, openExternal) {
 if (typeof process !== 'undefined' && process.versions && process.versions.electron) {
   const { contextBridge, ipcRenderer, webUtils } = require('electron');
   contextBridge.exposeInMainWorld('djdeskNative', {
-    notify: ({ title, body }) => ipcRenderer.send('djdesk:notify', { title: String(title), body: String(body || '') }),
+    notify: (message) => ipcRenderer.send('djdesk:notify', {
+      title: String((message && message.title) || ''), body: String((message && message.body) || '') }),
     openExternal: (url) => ipcRenderer.send('djdesk:open-external', String(url)),
     retry: () => ipcRenderer.send('djdesk:retry'),
     // Update states from the shell (plain objects, never the IPC event) and the user's
