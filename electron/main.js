@@ -4,7 +4,7 @@ import electronUpdater from 'electron-updater';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorPageDataUrl } from './lib/errorPage.js';
-import { loadFeedTrust } from './lib/feedTrust.js';
+import { loadRefreshedFeedTrust } from './lib/feedTrust.js';
 import { resolveServer } from './lib/interpreter.js';
 import { openRotatingLog } from './lib/logfile.js';
 import { choosePort } from './lib/port.js';
@@ -81,7 +81,7 @@ function setupIpc() {
 
 // Updates: electron-updater with a provider whose feed must be signed by the release
 // workflow (checked offline against the shipped trust root); never a silent restart.
-function setupUpdates() {
+async function setupUpdates() {
   const settingsFile = path.join(app.getPath('userData'), 'shell-settings.json');
   const settings = loadSettings(settingsFile);
   const { autoUpdater } = electronUpdater;
@@ -107,7 +107,9 @@ function setupUpdates() {
   ]));
   if (!app.isPackaged) return; // a development run has no installer to update
   try {
-    const trust = loadFeedTrust();
+    // sigstore's current trust root through TUF (the shipped one when offline).
+    const trust = await loadRefreshedFeedTrust({ refresh: {
+      cacheDir: path.join(app.getPath('userData'), 'sigstore-tuf'), log: (line) => log.write(line) } });
     const verification = { trust, currentVersion: app.getVersion(), onRefused: (error) => updates.fail(error) };
     // A generic URL (private mirror, tests) or the GitHub releases of the pinned repository.
     const feedUrl = process.env.DJDESK_UPDATE_URL || settings.updateFeedUrl;

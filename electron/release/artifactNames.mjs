@@ -16,15 +16,24 @@ const { expandMacro } = require('app-builder-lib/out/util/macroExpander');
 
 const electronDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-// electron-builder's own defaults for what a target writes beside the installer:
-// a separate .blockmap (NsisTarget, DmgTarget, mac zip) and an entry in the update feed.
+// electron-builder's own defaults for each target: the name pattern used when the config
+// gives none (with electron-builder's rule that a single-arch x64 build drops `${arch}`:
+// NsisTarget, ArchiveTarget, DmgTarget, AppImageTarget, FpmTarget), whether it writes a
+// separate .blockmap, and whether the update feed lists it.
+const ARCHIVE_DEFAULT = '${productName}-${version}-${arch}-${os}.${ext}';
 const TARGETS = {
-  mac: { dmg: { ext: 'dmg', blockmap: true, feed: true }, zip: { ext: 'zip', blockmap: true, feed: true } },
-  win: { nsis: { ext: 'exe', blockmap: true, feed: true }, zip: { ext: 'zip', blockmap: false, feed: false } },
+  mac: {
+    dmg: { ext: 'dmg', blockmap: true, feed: true, defaultPattern: '${productName}-${version}-${arch}.${ext}' },
+    zip: { ext: 'zip', blockmap: true, feed: true, defaultPattern: ARCHIVE_DEFAULT },
+  },
+  win: {
+    nsis: { ext: 'exe', blockmap: true, feed: true, defaultPattern: '${productName} Setup ${version}.${ext}' },
+    zip: { ext: 'zip', blockmap: false, feed: false, defaultPattern: ARCHIVE_DEFAULT },
+  },
   linux: {
-    AppImage: { ext: 'AppImage', blockmap: false, feed: true },
-    deb: { ext: 'deb', blockmap: false, feed: true },
-    'tar.gz': { ext: 'tar.gz', blockmap: false, feed: false },
+    AppImage: { ext: 'AppImage', blockmap: false, feed: true, defaultPattern: '${productName}-${version}-${arch}.${ext}' },
+    deb: { ext: 'deb', blockmap: false, feed: true, defaultPattern: '${name}_${version}_${arch}.${ext}' },
+    'tar.gz': { ext: 'tar.gz', blockmap: false, feed: false, defaultPattern: '${name}-${version}-${arch}.${ext}' },
   },
 };
 
@@ -51,9 +60,10 @@ export function installerNames(platform, arch, { config = loadBuilderConfig(), p
     const target = typeof entry === 'string' ? entry : entry.target;
     const facts = TARGETS[platform][target];
     if (!facts) throw new Error(`no naming facts for the ${platform} target ${target}`);
-    const pattern = (config[target] || {}).artifactName || platformOptions.artifactName || config.artifactName;
-    if (!pattern) throw new Error(`${platform} ${target}: no artifactName (the default has spaces or no arch)`);
-    const archName = getArtifactArchName(Arch[arch], facts.ext);
+    const configured = (config[target] || {}).artifactName || platformOptions.artifactName || config.artifactName;
+    const pattern = configured || facts.defaultPattern;
+    // Without a configured pattern electron-builder leaves the default arch (x64) out.
+    const archName = !configured && arch === 'x64' && facts.ext !== 'deb' ? null : getArtifactArchName(Arch[arch], facts.ext);
     const file = expandMacro(pattern, archName, appInfo, { os: platform, ext: facts.ext });
     return { file, target, blockmap: facts.blockmap, feed: facts.feed };
   });
