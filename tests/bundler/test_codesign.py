@@ -7,6 +7,7 @@ certificate exists here; the build, the payload and ``verify`` are real.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -174,3 +175,35 @@ def test_signing_happens_before_checksums_sbom_and_verify(
     name = signed.relative_to(tmp_path / "out").as_posix()
     assert f"{hashlib.sha256(signed.read_bytes()).hexdigest()}  {name}" in sums
     assert bundle("verify", str(tmp_path / "out"), cwd=REPO).returncode == 0
+
+
+def test_windows_signing_runs_signtool_with_a_timestamp_and_verifies(
+    tmp_path: Path, fake_codesign: Path
+) -> None:
+    root = tmp_path / "p"
+    (root / "python" / "DLLs").mkdir(parents=True)
+    (root / "python" / "python.exe").write_bytes(b"MZ" + b"\0" * 62)
+    (root / "python" / "DLLs" / "_ctypes.pyd").write_bytes(b"MZ" + b"\0" * 62)
+    (root / "python" / "Lib").mkdir()
+    (root / "python" / "Lib" / "fake.exe").write_bytes(b"#!not a PE file")
+    signtool = fake_codesign.parent / "bin" / "codesign"  # the same recording stand-in
+    env = {
+        "DJDESK_WINDOWS_CERTIFICATE": str(tmp_path / "cert.pfx"),
+        "DJDESK_WINDOWS_CERTIFICATE_PASSWORD": "pw",
+        "DJDESK_SIGNTOOL": str(signtool),
+    }
+    assert sign_payload(root, "x86_64-pc-windows-msvc", env, Reporter(verbosity=-1))
+    sign, verify = (json.loads(line) for line in fake_codesign.read_text().splitlines())
+    assert sign[:9] == [
+        "sign",
+        "/fd",
+        "sha256",
+        "/td",
+        "sha256",
+        "/tr",
+        "http://timestamp.digicert.com",
+        "/f",
+        str(tmp_path / "cert.pfx"),
+    ]
+    assert [Path(p).name for p in sign[11:]] == ["_ctypes.pyd", "python.exe"]
+    assert verify[:2] == ["verify", "/pa"]
