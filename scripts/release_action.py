@@ -28,14 +28,14 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-# Release target -> (electron-builder platform flag, arch flag).
+# Release target -> (electron-builder platform, arch); its flags are --<platform> --<arch>.
 TARGETS = {
-    "x86_64-unknown-linux-gnu": ("--linux", "--x64"),
-    "aarch64-unknown-linux-gnu": ("--linux", "--arm64"),
-    "x86_64-apple-darwin": ("--mac", "--x64"),
-    "aarch64-apple-darwin": ("--mac", "--arm64"),
-    "x86_64-pc-windows-msvc": ("--win", "--x64"),
-    "aarch64-pc-windows-msvc": ("--win", "--arm64"),
+    "x86_64-unknown-linux-gnu": ("linux", "x64"),
+    "aarch64-unknown-linux-gnu": ("linux", "arm64"),
+    "x86_64-apple-darwin": ("mac", "x64"),
+    "aarch64-apple-darwin": ("mac", "arm64"),
+    "x86_64-pc-windows-msvc": ("win", "x64"),
+    "aarch64-pc-windows-msvc": ("win", "arm64"),
 }
 INSTALLER_SUFFIXES = (".dmg", ".zip", ".exe", ".AppImage", ".deb", ".tar.gz")
 
@@ -93,7 +93,9 @@ def cmd_plan(env: Mapping[str, str]) -> dict[str, str]:
         env.get("GITHUB_REF_TYPE", ""),
         env.get("GITHUB_REF_NAME", ""),
     )
-    platform, arch = TARGETS.get(given["target"], ("", ""))
+    platform, arch = (
+        (f"--{flag}" for flag in TARGETS[given["target"]]) if given["target"] else ("", "")
+    )
     if not publish:
         print(f"::notice::{env.get('GITHUB_REF_NAME', '')} is not a v* tag: built and checked only")
     return {

@@ -46,17 +46,9 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from check_release import check_release  # noqa: E402
 from gather_release import FeedConflict, gather  # noqa: E402
+from release_action import TARGETS  # noqa: E402
 
 HOST_TARGET = "x86_64-unknown-linux-gnu"
-# Release target -> (electron-builder platform, arch).
-TARGETS = {
-    "x86_64-unknown-linux-gnu": ("linux", "x64"),
-    "aarch64-unknown-linux-gnu": ("linux", "arm64"),
-    "x86_64-apple-darwin": ("mac", "x64"),
-    "aarch64-apple-darwin": ("mac", "arm64"),
-    "x86_64-pc-windows-msvc": ("win", "x64"),
-    "aarch64-pc-windows-msvc": ("win", "arm64"),
-}
 FIXTURE = REPO / "tests" / "fixtures" / "sigstore" / "signed-artifact.whl"
 FIXTURE_IDENTITY = {"repository": "trailofbits/rfc8785.py"}
 FUSE_SENTINEL = b"dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX"

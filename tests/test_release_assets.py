@@ -20,16 +20,8 @@ needs_electron_builder = pytest.mark.skipif(
     shutil.which("node") is None or not (ELECTRON / "node_modules" / "app-builder-lib").is_dir(),
     reason="needs Node.js and `npm ci` in electron/ (electron-builder)",
 )
-# Each release target: (electron-builder platform, arch).
-TARGETS = {
-    "x86_64-unknown-linux-gnu": ("linux", "x64"),
-    "aarch64-unknown-linux-gnu": ("linux", "arm64"),
-    "x86_64-apple-darwin": ("mac", "x64"),
-    "aarch64-apple-darwin": ("mac", "arm64"),
-    "x86_64-pc-windows-msvc": ("win", "x64"),
-    "aarch64-pc-windows-msvc": ("win", "arm64"),
-}
 
+TARGETS = load_script("release_action").TARGETS  # release target -> (platform, arch)
 check_release = load_script("check_release")
 gather_release = load_script("gather_release")
 

@@ -106,26 +106,23 @@ def test_the_verify_a_release_commands_work_on_the_rehearsal(rehearsal: Path) ->
     assert signed.returncode == 0, signed.stderr
 
 
-def builder_config_without(tmp_path: Path, pattern: str) -> Path:
+@pytest.mark.parametrize(
+    ("removed", "error"),
+    [
+        # electron-builder's default names: both Windows installers are DJDesk Setup 0.1.0.exe.
+        (r"\s*artifactName:", "two different files are both called DJDesk Setup 0.1.0.exe"),
+        (r"afterPack:", "RunAsNode, NODE_OPTIONS, --inspect must be off"),  # no fuses
+    ],
+    ids=["default-names", "no-fuses"],
+)
+def test_it_fails_on_the_old_builder_config(
+    rehearsal: Path, tmp_path: Path, removed: str, error: str
+) -> None:
     lines = (REPO / "electron" / "electron-builder.yml").read_text().splitlines(keepends=True)
     config = tmp_path / "electron-builder.yml"
-    config.write_text("".join(line for line in lines if not re.match(pattern, line)))
-    return config
-
-
-def test_it_fails_with_electron_builders_default_names(rehearsal: Path, tmp_path: Path) -> None:
-    config = builder_config_without(tmp_path, r"\s*artifactName:")
+    config.write_text("".join(line for line in lines if not re.match(removed, line)))
     result = rehearse(
         tmp_path / "work", "--builder-config", str(config), "--payload-from", str(rehearsal)
     )
     assert result.returncode == 1
-    assert "two different files are both called DJDesk Setup 0.1.0.exe" in result.stderr
-
-
-def test_it_fails_without_the_electron_fuses(rehearsal: Path, tmp_path: Path) -> None:
-    config = builder_config_without(tmp_path, r"afterPack:")
-    result = rehearse(
-        tmp_path / "work", "--builder-config", str(config), "--payload-from", str(rehearsal)
-    )
-    assert result.returncode == 1
-    assert "RunAsNode, NODE_OPTIONS, --inspect must be off" in result.stderr
+    assert error in result.stderr

@@ -148,6 +148,7 @@ def test_only_a_matching_v_tag_signs_attests_or_publishes() -> None:
 
 def test_the_release_workflow_builds_with_the_repository_action() -> None:
     release = load(REPO / ".github" / "workflows" / "release.yml")
+    assert release["defaults"] == {"run": {"shell": "bash"}}  # "$TARGET" on Windows too
     (step,) = steps_using(release["jobs"]["build"], "./")
     assert step["with"]["target"] == "${{ matrix.target }}"
     assert steps_using(release["jobs"]["attest"], "./attest")
