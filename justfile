@@ -97,6 +97,10 @@ electron-build-windows:
 electron-build-linux: electron-bundle
     cd electron && npx electron-builder --linux --publish never
 
+# The publishing side of a release, offline, here: payload, electron-builder (stand-in Electron), every target's assets, feed merge, checksums, asset check, feed verification
+release-rehearsal *ARGS: install
+    uv run --frozen python scripts/release_rehearsal.py {{ARGS}}
+
 # Recent runs of the release workflow (GitHub CLI)
 gh-runs:
     gh run list --workflow release.yml --limit 10

@@ -5,15 +5,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DATA_DIR, IPC, PAYLOAD } from './lib/contract.js';
 import { errorPageDataUrl } from './lib/errorPage.js';
-import { loadFeedTrust } from './lib/feedTrust.js';
+import { loadRefreshedFeedTrust } from './lib/feedTrust.js';
 import { resolveServer } from './lib/interpreter.js';
 import { openRotatingLog } from './lib/logfile.js';
-import { createDispatcher, notificationText, preloadArgument } from './lib/ipc.js';
+import { createDispatcher, preloadArgument } from './lib/ipc.js';
 import { choosePort } from './lib/port.js';
 import { killGroupNow } from './lib/processes.js';
 import {
-  CONTENT_SECURITY_POLICY, SESSION_COOKIE, SESSION_HEADER, isSafeExternalUrl, navigationDecision,
-  newSessionToken, permissionAllowed, windowOptions,
+  CONTENT_SECURITY_POLICY, SESSION_COOKIE, SESSION_HEADER, isAppUrl, isSafeExternalUrl, navigationDecision,
+  newSessionToken, notificationOptions, permissionAllowed, permissionCheckAllowed, windowOptions,
 } from './lib/security.js';
 import { DjangoServer } from './lib/server.js';
 import { feedOptions } from './lib/updateFeed.js';
@@ -42,14 +42,15 @@ if (!app.requestSingleInstanceLock()) {
 function setupSession() {
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler((_wc, permission, callback) => callback(permissionAllowed(permission)));
+  ses.setPermissionCheckHandler((_wc, permission, origin) => permissionCheckAllowed(permission, origin, appOrigin));
   ses.webRequest.onBeforeSendHeaders((details, callback) => {
     const headers = { ...details.requestHeaders };
-    if (appOrigin && details.url.startsWith(appOrigin)) headers[SESSION_HEADER] = token;
+    if (isAppUrl(details.url, appOrigin)) headers[SESSION_HEADER] = token;
     callback({ requestHeaders: headers });
   });
   ses.webRequest.onHeadersReceived((details, callback) => {
     const headers = { ...details.responseHeaders };
-    if (appOrigin && details.url.startsWith(appOrigin)) {
+    if (isAppUrl(details.url, appOrigin)) {
       headers['Content-Security-Policy'] = [CONTENT_SECURITY_POLICY];
     }
     callback({ responseHeaders: headers });
@@ -68,10 +69,9 @@ function setupIpc() {
     log: (line) => log.write(line),
     handlers: {
       [actions.open_external]: (_event, url) => { if (isSafeExternalUrl(url)) shell.openExternal(String(url)); },
-      [actions.notify]: (_event, payload) => {
-        if (!Notification.isSupported()) return;
-        const { title, body } = notificationText(payload);
-        new Notification({ title: title || app.getName(), body }).show();
+      [actions.notify]: (_event, message) => {
+        const options = notificationOptions(message); // null for junk: nothing shown, no throw
+        if (options && Notification.isSupported()) new Notification(options).show();
       },
       [actions.retry]: () => { startServerAndLoad(); },
       [actions.update_state_request]: (event) => {
@@ -89,7 +89,7 @@ function setupIpc() {
 
 // Updates: electron-updater with a provider whose feed must be signed by the release
 // workflow (checked offline against the shipped trust root); never a silent restart.
-function setupUpdates() {
+async function setupUpdates() {
   const settingsFile = path.join(app.getPath('userData'), DATA_DIR.shell_settings);
   const settings = loadSettings(settingsFile);
   const { autoUpdater } = electronUpdater;
@@ -115,7 +115,9 @@ function setupUpdates() {
   ]));
   if (!app.isPackaged) return; // a development run has no installer to update
   try {
-    const trust = loadFeedTrust();
+    // sigstore's current trust root through TUF (the shipped one when offline).
+    const trust = await loadRefreshedFeedTrust({ refresh: {
+      cacheDir: path.join(app.getPath('userData'), DATA_DIR.sigstore_tuf), log: (line) => log.write(line) } });
     const verification = { trust, currentVersion: app.getVersion(), onRefused: (error) => updates.fail(error) };
     // A generic URL (private mirror, tests) or the GitHub releases of the pinned repository.
     const feedUrl = process.env.DJDESK_UPDATE_URL || settings.updateFeedUrl;
@@ -153,11 +155,13 @@ function createWindow() {
     preload: path.join(here, 'preload.cjs'), additionalArguments: [preloadArgument()],
   }));
   const contents = mainWindow.webContents;
-  contents.on('will-navigate', (event, url) => {
+  const guardNavigation = (event, url) => {
     const decision = navigationDecision(url, appOrigin);
     if (decision !== 'allow') event.preventDefault();
     if (decision === 'external') shell.openExternal(url);
-  });
+  };
+  contents.on('will-navigate', guardNavigation);
+  contents.on('will-redirect', guardNavigation); // a server redirect must not leave the app either
   contents.setWindowOpenHandler(({ url }) => {
     if (navigationDecision(url, appOrigin) === 'external') shell.openExternal(url);
     return { action: 'deny' };

@@ -42,26 +42,32 @@ def merge(feeds: list[dict[str, Any]], name: str) -> dict[str, Any]:
     return merged
 
 
+def merge_files(paths: list[Path], output: Path) -> list[str]:
+    """Merge the feed files by name into ``output`` (nothing written on a conflict)."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for path in sorted(paths):
+        groups[path.name].append(yaml.safe_load(path.read_text(encoding="utf-8")))
+    merged = {name: merge(feeds, name) for name, feeds in sorted(groups.items())}
+    output.mkdir(parents=True, exist_ok=True)
+    for name, feed in merged.items():
+        target = output / name
+        partial = target.with_name(name + ".partial")
+        partial.write_text(yaml.safe_dump(feed, sort_keys=False), encoding="utf-8")
+        os.replace(partial, target)
+        print(f"{name}: {feed['version']}, {len(feed['files'])} file(s)")
+    return list(merged)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("feeds", nargs="+", type=Path)
     parser.add_argument("--output", type=Path, required=True)
     args = parser.parse_args(argv)
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for path in sorted(args.feeds):
-        groups[path.name].append(yaml.safe_load(path.read_text(encoding="utf-8")))
-    args.output.mkdir(parents=True, exist_ok=True)
     try:
-        merged = {name: merge(feeds, name) for name, feeds in sorted(groups.items())}
+        merge_files(args.feeds, args.output)
     except FeedConflict as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    for name, feed in merged.items():
-        target = args.output / name
-        partial = target.with_name(name + ".partial")
-        partial.write_text(yaml.safe_dump(feed, sort_keys=False), encoding="utf-8")
-        os.replace(partial, target)
-        print(f"{name}: {feed['version']}, {len(feed['files'])} file(s)")
     return 0
 
 

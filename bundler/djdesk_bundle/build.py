@@ -18,6 +18,7 @@ from typing import Any
 
 from . import contract
 from .app_stage import app_stage
+from .codesign import sign_payload, signing_requested
 from .config import Options
 from .describe import describe_stage
 from .extract import extract_stage
@@ -83,7 +84,9 @@ def _build_locked(
         for message in recover(output):
             reporter.warn(message)
         resolved = resolve(options, env, dist)
-        unchanged = not (force or hooks) and previous_build(
+        # A signed build is never "up to date": the identity may have changed.
+        rebuild = force or hooks or signing_requested(resolved.pin.triple, env)
+        unchanged = not rebuild and previous_build(
             options.cache_root, output, resolved.archive, resolved.inputs_digest
         )
     if unchanged:
@@ -99,8 +102,10 @@ def _build_locked(
         app = clock.run("app", app_stage, ctx, resolved.app, interpreter)
         clock.run("check", preflight_stage, ctx, interpreter)
         template = clock.run("template-db", template_stage, ctx, resolved.state, interpreter)
+        # Native binaries are signed before SHA256SUMS and the SBOM describe them.
+        signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
         info = clock.run("describe", describe_stage, ctx, resolved, interpreter, app, template)
-        packed = clock.run("pack", pack_stage, ctx, resolved, interpreter, site)
+        packed = clock.run("pack", pack_stage, ctx, resolved, interpreter, site, signed)
         clock.run("publish", publish_stage, staging, output, packed)
     remember_build(
         options.cache_root, output, resolved.inputs_digest, packed.archive, packed.sha256

@@ -16,6 +16,7 @@ The exit-code table, each code distinct (README "Exit codes" mirrors it):
 10    signing unavailable (no identity for sigstore)
 11    install (uv could not install the locked dependencies for the target)
 12    pre-flight check failed (the desktop settings would break the app)
+13    code signing failed (codesign or signtool refused a payload file)
 70    internal error (a BundleError without a more precise class; a bug)
 130   interrupted (Ctrl-C)
 ====  ======================================================================
@@ -80,6 +81,12 @@ class InstallError(BundleError):
 
 class PreflightFailed(BundleError):
     exit_code = 12
+
+
+class CodesignFailed(BundleError):
+    """macOS codesign or Windows signtool refused a payload file (see codesign.py)."""
+
+    exit_code = 13
 
 
 INTERRUPTED = 130

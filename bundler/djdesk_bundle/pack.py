@@ -312,7 +312,11 @@ class Packed:
 
 
 def pack_stage(
-    ctx: StageContext, resolved: Resolved, interpreter: Interpreter, site: SitePackages
+    ctx: StageContext,
+    resolved: Resolved,
+    interpreter: Interpreter,
+    site: SitePackages,
+    signed: bool = False,
 ) -> Packed:
     """The payload's deterministic archive, left pending beside its place in dist/."""
     # Both trees are what their stage keys name (nothing writes into them later), so
@@ -322,7 +326,10 @@ def pack_stage(
         resolved.archive,
         resolved.state.source_date_epoch,
         cache=ctx.cache_root / "pack",
-        stable_key=stage_key("archive-prefix", interpreter.cache_key, site.cache_key),
+        # Signed trees are not what their stage keys name: read them.
+        stable_key=None
+        if signed
+        else stage_key("archive-prefix", interpreter.cache_key, site.cache_key),
         install=False,  # put in place after the payload swap (build.publish_stage)
     )
     return Packed(archive=resolved.archive, sha256=digest)

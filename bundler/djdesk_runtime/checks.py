@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .contract import EXIT_CODES
+from .contract import ENV, EXIT_CODES
 from .errors import describe, root_cause
 
 RUNTIME_DEPENDENCIES = {"waitress": "serves the app", "whitenoise": "serves the static files"}
@@ -67,7 +67,7 @@ def desktop_findings(
                     "djdesk.E001",
                     name,
                     f"{name} is {path}, inside the read-only payload",
-                    "point it under DJDESK_DATA_DIR, or keep the matching desktop override on",
+                    f"point it under {ENV['data_dir']}, or keep the matching desktop override on",
                 )
             )
     for module, purpose in RUNTIME_DEPENDENCIES.items():

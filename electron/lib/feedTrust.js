@@ -36,9 +36,10 @@ export function signedTag(subjectAlternativeName) {
 /**
  * Read the pinned trust file: the release identity and the sigstore trust root, whose
  * sha256 must match the pin (a modified root would let anyone sign).
- * `identity` overrides the pinned identity (tests, private forks).
+ * `identity` overrides the pinned identity (tests, private forks); `trustedRoot` (a
+ * TrustedRoot refreshed through TUF, lib/trustRoot.js) replaces the shipped root.
  */
-export function loadFeedTrust({ dir = TRUST_DIR, file = 'release-trust.json', identity } = {}) {
+export function loadFeedTrust({ dir = TRUST_DIR, file = 'release-trust.json', identity, trustedRoot: current } = {}) {
   const pins = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
   const rootBytes = fs.readFileSync(path.join(dir, pins.trustedRoot.file));
   const digest = crypto.createHash('sha256').update(rootBytes).digest('hex');
@@ -47,11 +48,19 @@ export function loadFeedTrust({ dir = TRUST_DIR, file = 'release-trust.json', id
       `the shipped sigstore trust root ${pins.trustedRoot.file} has sha256 ${digest}, `
       + `not the pinned ${pins.trustedRoot.sha256}`);
   }
-  const trustedRoot = TrustedRoot.fromJSON(JSON.parse(rootBytes.toString('utf8')));
+  const trustedRoot = current || TrustedRoot.fromJSON(JSON.parse(rootBytes.toString('utf8')));
   return {
     identity: { ...pins.releaseIdentity, ...identity },
     verifier: new Verifier(toTrustMaterial(trustedRoot)),
+    trustRootSource: current ? 'tuf' : 'shipped',
   };
+}
+
+/** loadFeedTrust with the trust root refreshed through TUF when possible (see trustRoot.js). */
+export async function loadRefreshedFeedTrust({ refresh, ...options } = {}) {
+  const { refreshTrustedRoot } = await import('./trustRoot.js');
+  const trustedRoot = refresh ? await refreshTrustedRoot(refresh) : null;
+  return loadFeedTrust({ ...options, trustedRoot });
 }
 
 /**

@@ -34,10 +34,3 @@ export function preloadArgument() {
   const { channel, event_channel: eventChannel, actions, events } = IPC;
   return `${IPC.preload_argument}${JSON.stringify({ channel, eventChannel, actions, events })}`;
 }
-
-/** Plain text for a notification, whatever the renderer sent (null included). */
-export function notificationText(payload) {
-  const source = payload && typeof payload === 'object' ? payload : {};
-  const text = (value, limit) => String(value ?? '').slice(0, limit);
-  return { title: text(source.title, 200), body: text(source.body, 1000) };
-}

@@ -41,8 +41,40 @@ export function navigationDecision(target, appOrigin) {
   return isSafeExternalUrl(url.href) ? 'external' : 'deny';
 }
 
+/**
+ * Is `url` on the app's own server? Origins are compared (scheme, host and port), never
+ * string prefixes: `http://127.0.0.1:5123@evil.example/` and `http://127.0.0.1:51234/`
+ * both start with `http://127.0.0.1:5123` and are other servers.
+ */
+export function isAppUrl(url, appOrigin) {
+  if (!appOrigin) return false;
+  try {
+    return new URL(String(url)).origin === new URL(appOrigin).origin;
+  } catch {
+    return false;
+  }
+}
+
 export function permissionAllowed(permission) {
   return permission === 'notifications';
+}
+
+/**
+ * setPermissionCheckHandler: the synchronous checks (e.g. `Notification.permission`, media
+ * device enumeration) Chromium makes without a request; only the app's origin may use the
+ * permissions it may request.
+ */
+export function permissionCheckAllowed(permission, requestingOrigin, appOrigin) {
+  return permissionAllowed(permission) && isAppUrl(requestingOrigin, appOrigin);
+}
+
+/** A notification from the renderer as plain strings, or null when it is not one. */
+export function notificationOptions(message) {
+  if (!message || typeof message !== 'object') return null;
+  const title = typeof message.title === 'string' ? message.title.slice(0, 200) : '';
+  if (!title) return null;
+  const body = typeof message.body === 'string' ? message.body.slice(0, 2000) : '';
+  return { title, body };
 }
 
 /** BrowserWindow options: the renderer is untrusted. */

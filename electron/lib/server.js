@@ -28,6 +28,27 @@ export async function probe(url, token, timeoutMs = 2000) {
   return response.status;
 }
 
+function runTaskkill(args) {
+  return new Promise((resolve) => {
+    spawn('taskkill', args, { windowsHide: true }).once('exit', resolve).once('error', resolve);
+  });
+}
+
+/**
+ * Windows has no process groups or SIGTERM: ask the tree to close first (`taskkill /T`
+ * without /F), so Django and SQLite can finish their writes; only after `graceMs` end it
+ * with /F. `exited` resolves when the server process is gone; `run(args)` runs taskkill.
+ * Returns 'graceful' or 'forced'.
+ */
+export async function stopWindowsTree(pid, exited, { graceMs = 5000, run = runTaskkill } = {}) {
+  await run(['/pid', String(pid), '/T']);
+  const closed = await Promise.race([exited.then(() => true), delay(graceMs).then(() => false)]);
+  if (closed) return 'graceful';
+  await run(['/pid', String(pid), '/T', '/F']);
+  await exited;
+  return 'forced';
+}
+
 export class DjangoServer {
   /**
    * @param {object} spec  {mode, command, args, cwd, env} from resolveServer()
@@ -159,12 +180,7 @@ export class DjangoServer {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     const pid = this.child.pid;
     if (process.platform === 'win32') {
-      // taskkill /T takes the whole tree; wait for it to finish.
-      await new Promise((resolve) => {
-        spawn('taskkill', ['/pid', String(pid), '/T', '/F'], { windowsHide: true })
-          .once('exit', resolve).once('error', resolve);
-      });
-      await this.exited;
+      await stopWindowsTree(pid, this.exited, { graceMs });
       return;
     }
     try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { IPC } from '../lib/contract.js';
-import { createDispatcher, notificationText, preloadArgument } from '../lib/ipc.js';
+import { createDispatcher, preloadArgument } from '../lib/ipc.js';
 
 const require = createRequire(import.meta.url);
 const { ipcFromArgv, makeBridge } = require('../preload.cjs');
@@ -40,12 +40,6 @@ test('unknown actions, inherited names and other windows are refused and logged'
 test('a handler for an action the contract does not name is a programming error', () => {
   assert.throws(() => createDispatcher({ isTrusted: () => true, handlers: { 'run-shell': () => {} } }),
     /no IPC action "run-shell"/);
-});
-
-test('notify(null) and other junk become plain, bounded text (no throw in the main process)', () => {
-  assert.deepEqual(notificationText(null), { title: '', body: '' });
-  assert.deepEqual(notificationText('hi'), { title: '', body: '' });
-  assert.deepEqual(notificationText({ title: 7, body: 'x'.repeat(5000) }).body.length, 1000);
 });
 
 test('the preload finds the contract the main process passes, and sends on the one channel', () => {

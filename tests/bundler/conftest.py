@@ -13,9 +13,14 @@ from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO
 
 LOCAL_PYTHON = Path("/usr/bin/python3.11")
+# DJDESK_TEST_INTERPRETER=pinned (CI on GitHub's runners): the end-to-end tests use the
+# pinned python-build-standalone interpreter of this host's triple (downloaded once and
+# checked against manifests/) instead of an archive made from Debian's python3.11.
+USE_PINNED = os.environ.get("DJDESK_TEST_INTERPRETER") == "pinned"
 needs_local_python = pytest.mark.skipif(
-    not LOCAL_PYTHON.is_file() or sys.platform != "linux",
-    reason="needs Debian's relocatable /usr/bin/python3.11 to make a local interpreter archive",
+    not USE_PINNED and (not LOCAL_PYTHON.is_file() or sys.platform != "linux"),
+    reason="needs Debian's relocatable /usr/bin/python3.11 to make a local interpreter archive "
+    "(or DJDESK_TEST_INTERPRETER=pinned to download the pinned one)",
 )
 
 
@@ -27,6 +32,8 @@ def reporter() -> Reporter:
 @pytest.fixture(scope="session")
 def local_interpreter(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The host's interpreter as a python-build-standalone-shaped archive + manifest."""
+    if USE_PINNED:
+        return pinned_interpreter(tmp_path_factory.mktemp("interpreter"))
     if not LOCAL_PYTHON.is_file():
         pytest.skip("needs Debian's /usr/bin/python3.11")
     out = tmp_path_factory.mktemp("interpreter")
@@ -34,6 +41,24 @@ def local_interpreter(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, str(REPO / "scripts" / "make_local_interpreter.py"), "--output", str(out)],
         check=True,
         capture_output=True,
+    )
+    return out
+
+
+def pinned_interpreter(out: Path) -> Path:
+    """This host's pinned interpreter, verified, as a one-target mirror dir + manifest."""
+    from djdesk_bundle.config import host_triple
+    from djdesk_bundle.fetch import fetch_interpreter
+    from djdesk_bundle.manifest import load_manifest
+
+    manifest = load_manifest(REPO / "manifests" / "python-build-standalone.toml")
+    pin = manifest.pin_for(host_triple())
+    archive = fetch_interpreter(pin, out / "download-cache", Reporter(verbosity=-1))
+    shutil.copyfile(archive, out / pin.filename)
+    (out / "manifest.toml").write_text(
+        f'release = "{pin.release}"\npython-version = "{pin.python_version}"\n'
+        f'[targets.{pin.triple}]\nurl = "{pin.filename}"\nsha256 = "{pin.sha256}"\n',
+        encoding="utf-8",
     )
     return out
 
