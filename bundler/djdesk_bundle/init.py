@@ -14,6 +14,11 @@ ELECTRON_BUILDER = """\
 # electron-builder configuration written by `djdesk-bundle init`; adjust and commit.
 appId: {app_id}
 productName: {product}
+# OS and arch in every installer name, no spaces: the x64 and arm64 builds must not
+# collide, and GitHub renames uploads with spaces (the update feed's url would 404).
+artifactName: ${{productName}}-${{version}}-${{os}}-${{arch}}.${{ext}}
+nsis:
+  artifactName: ${{productName}}-Setup-${{version}}-${{arch}}.${{ext}}
 directories:
   output: dist/installers
   buildResources: build

@@ -195,6 +195,7 @@ def test_init_then_build_a_fresh_project(local_interpreter, tmp_path) -> None:
     assert 'app-dir = "src"' in table and 'app-package = "notesite"' in table
     builder = (project / "electron" / "electron-builder.yml").read_text()
     assert "appId: com.example.notesdesk" in builder and "productName: notes-desk" in builder
+    assert "artifactName: ${productName}-${version}-${os}-${arch}.${ext}" in builder
     again = bundle("init", "--project", str(project), cwd=tmp_path)
     assert again.returncode == 2 and "already has [tool.djdesk-bundle]" in again.stderr
     subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
