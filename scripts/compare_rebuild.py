@@ -2,7 +2,8 @@
 cache, in another directory, and compare it byte for byte with the archive the build job
 published. On a difference, ``djdesk-bundle diff`` (when the bundler has it) says where.
 
-    uv run python scripts/compare_rebuild.py --target TRIPLE --published DIR --work DIR
+    uv run python scripts/compare_rebuild.py --target TRIPLE --published DIR --work DIR \
+        [-- MORE BUILD ARGS, e.g. --manifest FILE --python-mirror URL]
 
 A payload the build job code-signed (``CODESIGNED=true``) cannot match: code signatures
 carry a timestamp. It is still rebuilt and compared, and the difference is reported as a
@@ -33,7 +34,7 @@ def published_archive(directory: Path, target: str) -> Path:
     return found[0]
 
 
-def rebuild(target: str, work: Path) -> Path:
+def rebuild(target: str, work: Path, extra: list[str]) -> Path:
     """A build with its own empty cache and output dirs (nothing shared with the first)."""
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -51,6 +52,7 @@ def rebuild(target: str, work: Path) -> Path:
             str(work / "out"),
             "--dist",
             str(work / "dist"),
+            *extra,
         ],
         check=True,
         env=env,
@@ -71,9 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", required=True)
     parser.add_argument("--published", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("build_args", nargs="*", help="after --: more `build` arguments")
     args = parser.parse_args(argv)
     published = published_archive(args.published, args.target)
-    rebuilt = rebuild(args.target, args.work)
+    rebuilt = rebuild(args.target, args.work, args.build_args)
     if sha256(published) == sha256(rebuilt):
         print(f"reproducible: {published.name} {sha256(published)}")
         return 0

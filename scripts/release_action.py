@@ -277,8 +277,11 @@ MAX_INSTALLERS = 3  # per target (Linux: AppImage, deb, tar.gz); attest/action.y
 def cmd_sboms(env: Mapping[str, str]) -> dict[str, str]:
     """The (subject, SBOM) pairs of a collected directory, for attest/action.yml."""
     assets = Path(inputs(env, "assets_dir")["assets_dir"])
-    (archive,) = sorted(assets.glob("*-payload-*.tar.gz"))
-    (sbom,) = sorted(assets.glob("sbom-*.cdx.json"))
+    archives = sorted(assets.glob("*-payload-*.tar.gz"))
+    sboms = sorted(assets.glob("sbom-*.cdx.json"))
+    if len(archives) != 1 or len(sboms) != 1:
+        raise ActionError(f"{assets} must hold one payload archive and one sbom-*.cdx.json")
+    archive, sbom = archives[0], sboms[0]
     pairs = [
         (p, p.with_name(f"{p.name}.cdx.json"))
         for p in sorted(assets.iterdir())
@@ -308,7 +311,7 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
         return 2
     try:
         write_outputs(env, COMMANDS[args[0]](env))
-    except (ActionError, OSError, KeyError, subprocess.CalledProcessError) as exc:
+    except (ActionError, OSError, KeyError, ValueError, subprocess.CalledProcessError) as exc:
         print(f"::error::{exc}", file=sys.stderr)
         return 1
     return 0

@@ -206,3 +206,9 @@ def test_every_input_reaches_the_script_through_env_not_shell_text(action: str) 
     data = yaml.safe_load((REPO / action).read_text())
     for step in data["runs"]["steps"]:
         assert "${{" not in step.get("run", ""), f"{action}: an expression inside run: {step}"
+
+
+def test_sboms_fails_clearly_on_a_directory_that_is_not_a_release(tmp_path: Path) -> None:
+    (tmp_path / "assets").mkdir()
+    code, _, _, log = run_action("sboms", tmp_path, assets_dir=str(tmp_path / "assets"))
+    assert code == 1 and "must hold one payload archive and one sbom-*.cdx.json" in log

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.bundler.conftest import bundle, needs_local_python
-from tests.conftest import REPO
+from tests.conftest import REPO, load_script
 
 ELECTRON = REPO / "electron"
 pytestmark = [
@@ -54,6 +54,7 @@ def test_electron_builder_packs_the_payload_as_a_resource(built, tmp_path: Path)
         "lib",
         "trust",
         "build",
+        "release",  # the afterPack hook (Electron fuses)
         "package.json",
         "electron-builder.yml",
     ):
@@ -61,10 +62,8 @@ def test_electron_builder_packs_the_payload_as_a_resource(built, tmp_path: Path)
         (shutil.copytree if source.is_dir() else shutil.copy)(source, shell / name)
     (shell / "node_modules").symlink_to(ELECTRON / "node_modules")
     shutil.copytree(built["out"], shell / "django-bundle", symlinks=True)
-    stand_in = tmp_path / "electron-dist"
-    stand_in.mkdir()
-    (stand_in / "electron").write_text("#!/bin/sh\nexit 0\n")
-    (stand_in / "electron").chmod(0o755)
+    # A stand-in carrying Electron's fuse wire, which the afterPack hook flips.
+    stand_in = load_script("release_rehearsal").stand_in_electron(tmp_path / "electron-dist")
     # electronDist only on the command line: the committed config stays for real builds.
     result = subprocess.run(
         [
