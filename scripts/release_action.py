@@ -28,6 +28,15 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+# The payload contract, read as data (this runs with `uv run --no-project`: standard library).
+CONTRACT = json.loads(
+    (
+        Path(__file__).resolve().parent.parent / "bundler" / "djdesk_runtime" / "contract.json"
+    ).read_text(encoding="utf-8")
+)
+SBOM_FILE = CONTRACT["payload"]["files"]["sbom"]
+DEFAULT_OUTPUT_DIR = f"electron/{CONTRACT['payload']['root']}"  # this repository's layout
+
 # Release target -> (electron-builder platform, arch); its flags are --<platform> --<arch>.
 TARGETS = {
     "x86_64-unknown-linux-gnu": ("linux", "x64"),
@@ -104,7 +113,7 @@ def cmd_plan(env: Mapping[str, str]) -> dict[str, str]:
         "builder-platform": platform,
         "builder-arch": arch,
         "electron-dir": str(electron),
-        "payload-dir": bundle_options(project).get("output-dir", "electron/django-bundle"),
+        "payload-dir": bundle_options(project).get("output-dir", DEFAULT_OUTPUT_DIR),
     }
 
 
@@ -186,7 +195,7 @@ def collect(project: Path, electron: Path, target: str, output: Path) -> list[Pa
     """Copy the payload archive, its SBOM, installers, blockmaps and feeds into ``output``."""
     options = bundle_options(project)
     dist = project / options.get("dist-dir", "dist")
-    payload = project / options.get("output-dir", "electron/django-bundle")
+    payload = project / options.get("output-dir", DEFAULT_OUTPUT_DIR)
     output.mkdir(parents=True, exist_ok=True)
     archives = sorted(dist.glob(f"*-payload-*-{target}.tar.gz"))
     if len(archives) != 1:
@@ -194,7 +203,7 @@ def collect(project: Path, electron: Path, target: str, output: Path) -> list[Pa
     chosen = {
         output / archives[0].name: archives[0],
         output / f"{archives[0].name}.sha256": archives[0].with_name(f"{archives[0].name}.sha256"),
-        output / f"sbom-{target}.cdx.json": payload / "sbom.cdx.json",
+        output / f"sbom-{target}.cdx.json": payload / SBOM_FILE,
     }
     built = electron / "dist"
     for path in sorted(built.iterdir()) if built.is_dir() else []:
@@ -253,7 +262,7 @@ def cmd_collect(env: Mapping[str, str]) -> dict[str, str]:
     electron = project / (given["electron_dir"] or "electron")
     output = Path(given["output_dir"] or f"release-{given['target']}")
     assets = collect(project, electron, given["target"], output)
-    payload = project / bundle_options(project).get("output-dir", "electron/django-bundle")
+    payload = project / bundle_options(project).get("output-dir", DEFAULT_OUTPUT_DIR)
     if given.get("target") and env.get("INPUT_INSTALLER_SBOMS", "true") != "false":
         assets = sorted([*assets, *installer_sboms(project, payload, assets)])
     if env.get("GITHUB_STEP_SUMMARY"):

@@ -41,6 +41,8 @@ from pathlib import Path
 
 import yaml
 
+from djdesk_runtime.contract import ARCHIVE_ROOT, SBOM, VERSION_FILE
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
@@ -96,7 +98,7 @@ def app_version() -> str:
 def shell_copy(work: Path, builder_config: Path | None) -> Path:
     """electron/ without build outputs (node_modules linked), so nothing here is touched."""
     shell = work / "electron"
-    ignore = shutil.ignore_patterns("node_modules", "django-bundle", "dist", "*.log")
+    ignore = shutil.ignore_patterns("node_modules", ARCHIVE_ROOT, "dist", "*.log")
     shutil.copytree(REPO / "electron", shell, ignore=ignore)
     (shell / "node_modules").symlink_to(REPO / "electron" / "node_modules")
     if builder_config:
@@ -130,7 +132,7 @@ def build_payload(work: Path, shell: Path) -> None:
                 "--python-mirror",
                 url,
                 "--output",
-                str(shell / "django-bundle"),
+                str(shell / ARCHIVE_ROOT),
                 "--dist",
                 str(work / "project" / "dist"),
                 "--cache-dir",
@@ -261,8 +263,8 @@ def collect_host(work: Path, shell: Path, version: str) -> Path:
     project = work / "project"
     shutil.copyfile(REPO / "pyproject.toml", project / "pyproject.toml")
     (project / "electron").mkdir(exist_ok=True)
-    (project / "electron" / "django-bundle").unlink(missing_ok=True)
-    (project / "electron" / "django-bundle").symlink_to(shell / "django-bundle")
+    (project / "electron" / ARCHIVE_ROOT).unlink(missing_ok=True)
+    (project / "electron" / ARCHIVE_ROOT).symlink_to(shell / ARCHIVE_ROOT)
     out = work / "artifacts" / f"release-{HOST_TARGET}"
     env = {
         **os.environ,
@@ -293,10 +295,10 @@ def other_target(
     )
     archive = out / host_archive.name.replace(HOST_TARGET, target)
     with tarfile.open(archive, "w:gz") as tar:  # a stand-in payload archive
-        tar.add(payload / "VERSION", arcname="django-bundle/VERSION")
+        tar.add(payload / VERSION_FILE, arcname=f"{ARCHIVE_ROOT}/{VERSION_FILE}")
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     archive.with_name(f"{archive.name}.sha256").write_text(f"{digest}  {archive.name}\n")
-    shutil.copyfile(payload / "sbom.cdx.json", out / f"sbom-{target}.cdx.json")
+    shutil.copyfile(payload / SBOM, out / f"sbom-{target}.cdx.json")
     return out
 
 
@@ -326,7 +328,7 @@ def verify_feeds(work: Path, release: Path) -> None:
 
 def reuse_payload(work: Path, shell: Path, previous: Path) -> None:
     step(f"payload: reused from the rehearsal in {previous}")
-    shutil.copytree(previous / "electron" / "django-bundle", shell / "django-bundle", symlinks=True)
+    shutil.copytree(previous / "electron" / ARCHIVE_ROOT, shell / ARCHIVE_ROOT, symlinks=True)
     shutil.copytree(previous / "project" / "dist", work / "project" / "dist")
 
 
@@ -348,7 +350,7 @@ def rehearse(
     for target in TARGETS:
         if target != HOST_TARGET:
             target_dirs.append(
-                other_target(work, shell, target, version, shell / "django-bundle", host_archive)
+                other_target(work, shell, target, version, shell / ARCHIVE_ROOT, host_archive)
             )
     step("gather every target (the sign job) and merge the feeds")
     release = work / "release"
