@@ -69,10 +69,14 @@ def parse_args(argv: list[str], environ: os._Environ[str] | dict[str, str]) -> a
     # Used by djdesk-bundle at build time: migrate a fresh database into this file.
     parser.add_argument(option["make_template"], metavar="FILE", help=argparse.SUPPRESS)
     parser.add_argument(
-        option["check"], action="store_true", help="pre-flight check of the desktop settings"
+        option["check"],
+        dest="check",
+        action="store_true",
+        help="pre-flight check of the desktop settings",
     )
     parser.add_argument(
         option["manage"],
+        dest="manage",
         nargs=argparse.REMAINDER,
         metavar="COMMAND",
         help="run a management command on the data dir's database (after migrating it)",

@@ -55,3 +55,10 @@ def test_unexpected_errors_are_one_line_with_a_code(capsys: pytest.CaptureFixtur
         "run_django: startup failed: RuntimeError: wrapped",
         "run_django: disk full: OSError: [Errno 28] No space left on device",
     ]
+
+
+def test_the_build_time_options_parse_whatever_the_contract_calls_them() -> None:
+    args = parse_args(["--desktop-check"], {})
+    assert args.check is True and args.manage is None
+    args = parse_args(["--manage", "createsuperuser", "--noinput"], {})
+    assert args.manage == ["createsuperuser", "--noinput"] and args.check is False
