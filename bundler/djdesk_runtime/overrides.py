@@ -50,8 +50,9 @@ def _inside(path: object, folder: Path) -> bool:
 
 
 def database(settings: Settings, desktop: Desktop) -> Settings:
-    """Every SQLite file database moves to the data dir; one shipped in the payload is
-    copied there on first launch (never written in place)."""
+    """Every SQLite file database moves to the data dir (unless the project keeps it there
+    already); one shipped in the payload is copied there on first launch (never written
+    in place)."""
     databases = {alias: dict(config) for alias, config in settings.get("DATABASES", {}).items()}
     for alias, config in databases.items():
         name = str(config.get("NAME") or "")
@@ -59,9 +60,11 @@ def database(settings: Settings, desktop: Desktop) -> Settings:
             continue
         if "mode=memory" in name:
             continue
+        original = Path(name)
+        if _inside(original, desktop.data_dir):  # the project already keeps it there
+            continue
         filename = DATA_DIR_LAYOUT["database"] if alias == "default" else f"{alias}.sqlite3"
         target = desktop.data_dir / filename
-        original = Path(name)
         if not target.exists() and original.is_file() and _inside(original, desktop.payload):
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(f"{target.name}.partial-{os.getpid()}")

@@ -39,13 +39,17 @@ def test_the_contract_and_the_overrides_name_the_same_set() -> None:
 
 
 def test_all_overrides_make_a_stock_project_desktop_safe(desktop: Desktop) -> None:
-    changed = apply(STOCK, desktop, list(DESKTOP_OVERRIDES))
+    stock = {**STOCK, "DATABASES": dict(STOCK["DATABASES"])}
+    kept = str(desktop.data_dir / "notes.sqlite3")  # a project that uses the data dir already
+    stock["DATABASES"]["kept"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": kept}
+    changed = apply(stock, desktop, list(DESKTOP_OVERRIDES))
     data = desktop.data_dir
     assert changed["DEBUG"] is False and changed["ALLOWED_HOSTS"] == ["127.0.0.1", "localhost"]
     databases = changed["DATABASES"]
     assert databases["default"]["NAME"] == data / "db.sqlite3"
     assert databases["archive"]["NAME"] == data / "archive.sqlite3"
     assert databases["pg"]["NAME"] == "app" and databases["memory"]["NAME"] == ":memory:"
+    assert databases["kept"]["NAME"] == kept
     assert databases["default"]["OPTIONS"]["timeout"] == 20
     assert changed["MEDIA_ROOT"] == data / "media" and changed["MEDIA_URL"] == "/media/"
     assert changed["SECRET_KEY"] != STOCK["SECRET_KEY"] and len(changed["SECRET_KEY"]) > 40
