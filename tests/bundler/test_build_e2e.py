@@ -61,6 +61,12 @@ def test_payload_layout(built) -> None:
     runtime_pyc = (out / "runtime/djdesk_runtime/__pycache__").glob("launcher.*.pyc")
     assert b"django-bundle/runtime/djdesk_runtime/launcher.py" in next(runtime_pyc).read_bytes()
     assert str(built["root"]).encode() not in pyc
+    # Third-party packages ship sourceless bytecode, no test suites or .po; the app its .py.
+    site = out / "site-packages"
+    assert (site / "django/__init__.pyc").is_file() and not (site / "django/__init__.py").exists()
+    assert not list(site.rglob("__pycache__")) and not list(site.rglob("*.po"))
+    assert (site / "django/conf/locale/en/LC_MESSAGES/django.mo").is_file()
+    assert (out / "app/inspector/views.py").is_file()
     # Exactly the app's locked runtime deps for this platform: none of the bundler's or the
     # dev tools' (no rich, uv, sigstore, pytest), no win32-only tzdata.
     from djdesk_bundle.sbom import normalize
