@@ -203,5 +203,5 @@ def install_stage(
         uv_version(),
         shape.key(),
     )
-    hit, _ = cached_tree(ctx.cache_root, key, site, make)
+    hit, _ = cached_tree(ctx.cache_root, key, site, make, ctx.reporter.warn, ctx.in_previous(site))
     return SitePackages(path=site, cache_key=key, cached=hit)
