@@ -56,7 +56,7 @@ def unwanted_locales(site_packages: Path, keep: tuple[str, ...]) -> list[Path]:
         return []
     wanted = {*keep, ALWAYS_KEPT_LOCALE}
     found = []
-    for locale in site_packages.glob("**/locale"):
+    for locale in site_packages.glob("**/locale/"):
         for language in locale.iterdir():
             base = language.name.replace("-", "_").split("_")[0]
             if language.is_dir() and language.name not in wanted and base not in wanted:

@@ -18,6 +18,7 @@ FILES = {
     "pkg/tests/test_mod.py": "",
     "pkg/stubs.pyi": "",
     "pkg/templates/page.html": "<p>",
+    "pkg/utils/locale": "a module's data file, not a folder of languages",
     **{
         f"pkg/locale/{lang}/LC_MESSAGES/django.{kind}": kind
         for lang in ("en", "fr", "fr_CA", "de")
