@@ -113,9 +113,10 @@ gh-download RUN:
 electron-start:
     cd electron && npm start
 
-# Build, size, boot and polling figures: a table, and var/bench/latest.json
-bench *ARGS: install fetch-samples
-    uv run --frozen python scripts/bench.py {{ARGS}}
+# Build, size, boot and polling figures, side by side with PyInstaller onedir (the bench-only
+# dependency group): a table, and var/bench/latest.json
+bench *ARGS: install fetch-samples docs-bundle
+    uv run --frozen --group bench python scripts/bench.py {{ARGS}}
 
 # Lint and format check
 lint: install

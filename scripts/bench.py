@@ -41,6 +41,8 @@ from djdesk_runtime.overrides import environment
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
+import bench_pyinstaller  # noqa: E402 - beside this script
+
 
 def timed(argv: list[str], **kwargs: object) -> float:
     start = time.perf_counter()
@@ -59,48 +61,50 @@ def clone_repo(work: Path) -> Path:
     return clone
 
 
-def build(
-    project: Path, work: Path, interpreter: Path, cache: Path, name: str, output: str = ""
-) -> dict[str, object]:
-    from djdesk_bundle.build import build as run_build
-    from djdesk_bundle.config import load_options
-    from djdesk_bundle.ui import Reporter
-
+def cli_build(project: Path, interpreter: Path, cache: Path, out: Path) -> tuple[float, Path, Path]:
+    """One whole `djdesk-bundle build` process, as a user runs it: (seconds, payload, archive)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJDESK_BUNDLE_")}
-    env.update(
-        DJDESK_BUNDLE_PYTHON_MIRROR=interpreter.as_uri(),
-        DJDESK_BUNDLE_CACHE_DIR=str(cache),
-        DJDESK_BUNDLE_INTERPRETER_MANIFEST=str(interpreter / "manifest.toml"),
-    )
-    options = load_options(project, env)
-    out = work / (output or name)
-    start = time.perf_counter()
-    result = run_build(options, Reporter(verbosity=-1), env, output=out / "out", dist=out / "dist")
-    return {
-        "total": time.perf_counter() - start,
-        "stages": dict(result.timings),
-        "output": str(result.output),
-        "archive": str(result.archive),
-        "sha256": result.archive_sha256,
-    }
+    argv = [
+        *(sys.executable, "-m", "djdesk_bundle.cli", "build", "-q"),
+        *("--project", str(project), "--manifest", str(interpreter / "manifest.toml")),
+        *("--python-mirror", interpreter.as_uri(), "--cache-dir", str(cache)),
+        *("--output", str(out / "out"), "--dist", str(out / "dist")),
+    ]
+    seconds = timed(argv, env=env)
+    return seconds, out / "out", next((out / "dist").glob("*.tar.gz"))
 
 
-def builds(work: Path, interpreter: Path) -> dict[str, dict[str, object]]:
-    """Cold (empty caches), warm (caches filled, new output), app-only, no-op."""
+FIGURES = ("cold", "app_only", "no_op")
+
+
+def builds(work: Path, interpreter: Path, rounds: int) -> dict[str, object]:
+    """Cold (empty stage caches; uv's download cache as it is on this machine), after a
+    one-line app .py change, no-op: whole processes, DJDesk and PyInstaller interleaved."""
     project = clone_repo(work)
-    cache = work / "cache"
-    # The SBOM validator's imports are paid once per process: pay them before timing.
-    import cyclonedx.validation.json  # noqa: F401
-
-    from djdesk_bundle.sbom import validate_sbom  # noqa: F401
-
-    results = {"cold": build(project, work, interpreter, cache, "cold")}
-    results["warm"] = build(project, work, interpreter, cache, "warm")
     views = project / "app" / "inspector" / "views.py"
-    views.write_text(views.read_text() + "# an app-only change\n")
-    results["app_only"] = build(project, work, interpreter, cache, "app_only", output="warm")
-    results["no_op"] = build(project, work, interpreter, cache, "no_op", output="warm")
-    return results
+    with_pyinstaller = bench_pyinstaller.available()
+    if with_pyinstaller:
+        pyinstaller_python = bench_pyinstaller.environment(project, work)
+    times: dict[str, dict[str, list[float]]] = {
+        tool: {figure: [] for figure in FIGURES} for tool in ("djdesk", "pyinstaller")
+    }
+    for index in range(rounds):
+        cache, out = work / f"cache-{index}", work / f"build-{index}"
+        pyi_work, pyi_config = work / f"pyi-{index}", work / f"pyi-config-{index}"
+        for figure in FIGURES:
+            if figure == "app_only":
+                views.write_text(views.read_text() + "# an app-only change\n")
+            seconds, payload, archive = cli_build(project, interpreter, cache, out)
+            times["djdesk"][figure].append(seconds)
+            if with_pyinstaller:
+                seconds, onedir = bench_pyinstaller.build(
+                    project, pyinstaller_python, pyi_work, pyi_config
+                )
+                times["pyinstaller"][figure].append(seconds)
+    result: dict[str, object] = {"times": times, "output": str(payload), "archive": str(archive)}
+    if with_pyinstaller:
+        result["pyinstaller_output"] = str(onedir)
+    return result
 
 
 def wagtail_build(work: Path, interpreter: Path) -> dict[str, object]:
@@ -116,10 +120,16 @@ def wagtail_build(work: Path, interpreter: Path) -> dict[str, object]:
             check=True,
             capture_output=True,
         )
-    result = build(site, work, interpreter, work / "wagtail-cache", "wagtail-cold")
-    size, files = tree_size(Path(str(result["output"])))
-    archive = Path(str(result["archive"])).stat().st_size
-    return {**result, "unpacked_bytes": size, "files": files, "archive_bytes": archive}
+    seconds, payload, archive = cli_build(
+        site, interpreter, work / "wagtail-cache", work / "wagtail-cold"
+    )
+    size, files = tree_size(payload)
+    return {
+        "total": seconds,
+        "unpacked_bytes": size,
+        "files": files,
+        "archive_bytes": archive.stat().st_size,
+    }
 
 
 def tree_size(root: Path) -> tuple[int, int]:
@@ -184,6 +194,7 @@ def install_baseline(work: Path) -> dict[str, float]:
     return {"uv_cold_s": uv, "pip_cold_s": pip, "pip_over_uv": pip / uv}
 
 
+STATUS_PATH = "api/workspaces/atlas-telemetry/status/"
 BENCH_TOKEN = "bench"  # the launcher always requires a session token
 
 
@@ -227,9 +238,7 @@ def boot_once(out: Path, data: Path) -> dict[str, float]:
     line = process.stdout.readline()  # type: ignore[union-attr]
     ready = time.perf_counter() - start
     url = line.split()[1]
-    with urllib.request.urlopen(
-        authorised(url + "api/workspaces/atlas-telemetry/status/"), timeout=30
-    ) as response:
+    with urllib.request.urlopen(authorised(url + STATUS_PATH), timeout=30) as response:
         response.read()
     first = time.perf_counter() - start
     process.terminate()
@@ -335,6 +344,24 @@ def boots(out: Path, work: Path, count: int) -> dict[str, object]:
     return result
 
 
+def pyinstaller_boots(app: Path, work: Path, count: int) -> dict[str, object]:
+    """First 200 of the PyInstaller build: migrated data dir (after a first launch), empty."""
+    migrated = work / "pyi-boot-migrated"
+    bench_pyinstaller.boot_once(app, migrated, STATUS_PATH)
+    runs = {
+        "migrated": [bench_pyinstaller.boot_once(app, migrated, STATUS_PATH) for _ in range(count)],
+        "empty": [
+            bench_pyinstaller.boot_once(app, work / f"pyi-boot-empty-{i}", STATUS_PATH)
+            for i in range(count)
+        ],
+    }
+    return {key: spread(values) for key, values in runs.items()}
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
 def polling(out: Path, work: Path, count: int) -> dict[str, object]:
     data = work / "poll-data"
     boot_once(out, data)
@@ -423,6 +450,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--boots", type=int, default=10)
     parser.add_argument("--polls", type=int, default=500)
     parser.add_argument(
+        "--build-rounds", type=int, default=3, help="cold/app-only/no-op rounds (spread)"
+    )
+    parser.add_argument(
         "--skip-pip", action="store_true", help="skip the uv-vs-pip install baseline"
     )
     parser.add_argument(
@@ -445,8 +475,8 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             capture_output=True,
         )
-        results["builds"] = builds(work, interpreter)
-        out = Path(str(results["builds"]["warm"]["output"]))  # type: ignore[index]
+        results["builds"] = builds(work, interpreter, args.build_rounds)
+        out = Path(str(results["builds"]["output"]))  # type: ignore[index]
         size, files = tree_size(out)
         with tempfile.TemporaryDirectory() as raw:
             shutil.unpack_archive(next(interpreter.glob("*.tar.gz")), raw)
@@ -455,16 +485,29 @@ def main(argv: list[str] | None = None) -> int:
         results["payload"] = {
             "unpacked_bytes": size,
             "files": files,
-            "archive_bytes": Path(str(results["builds"]["warm"]["archive"])).stat().st_size,  # type: ignore[index]
+            "archive_bytes": Path(str(results["builds"]["archive"])).stat().st_size,  # type: ignore[index]
             "interpreter_unpruned_bytes": unpruned,
             "interpreter_pruned_bytes": pruned,
             "biggest_dirs": biggest_dirs(out),
         }
+        onedir = results["builds"].get("pyinstaller_output")  # type: ignore[attr-defined]
+        if onedir:
+            from djdesk_bundle.pack import COMPRESS_LEVEL
+
+            size, files = tree_size(Path(onedir))
+            archive = bench_pyinstaller.archive(Path(onedir), work / "pyi.tar.gz", COMPRESS_LEVEL)
+            results["pyinstaller_payload"] = {
+                "unpacked_bytes": size,
+                "files": files,
+                "archive_bytes": archive,
+            }
         if not args.skip_pip:
             results["install_baseline"] = install_baseline(work)
         if not args.skip_wagtail:
             results["wagtail"] = wagtail_build(work, interpreter)
         results["boot"] = boots(out, work, args.boots)
+        if onedir:
+            results["pyinstaller_boot"] = pyinstaller_boots(Path(onedir), work, args.boots)
         results["polling"] = polling(out, work, args.polls)
     target = REPO / "var" / "bench" / "latest.json"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -474,29 +517,76 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def print_table(r: dict) -> None:  # type: ignore[type-arg]
-    b = r["builds"]
-    cold = b["cold"]["total"]
-    rows = [("cold build (s)", f"{cold:.1f}")]
-    for name, label in (
-        ("warm", "warm build"),
-        ("app_only", "app-only rebuild"),
-        ("no_op", "no-op rebuild"),
+def fmt(values: dict[str, float]) -> str:
+    return f"{values['median']:.2f} ({values['min']:.2f}-{values['max']:.2f})"
+
+
+def side_by_side(r: dict) -> list[tuple[str, str, str, str]]:  # type: ignore[type-arg]
+    """Each figure for DJDesk and PyInstaller (median (min-max)) and the ratio of medians."""
+    times, rows = r["builds"]["times"], []
+    for figure, label in (
+        ("cold", "cold build, whole process (s)"),
+        ("app_only", "rebuild after a one-line app .py change (s)"),
+        ("no_op", "no-op rebuild (s)"),
     ):
+        cells, medians = [], []
+        for tool in ("djdesk", "pyinstaller"):
+            if not times[tool][figure]:
+                cells.append("-")
+                medians.append(0.0)
+                continue
+            values = spread(times[tool][figure])
+            share = values["median"] / statistics.median(times[tool]["cold"])
+            cells.append(fmt(values) + ("" if figure == "cold" else f", {share:.0%} of cold"))
+            medians.append(values["median"])
+        rows.append((label, cells[0], cells[1], ratio(*medians)))
+    bt, pyi = r["boot"], r.get("pyinstaller_boot", {})
+    for key in ("migrated", "empty"):
+        ours = bt[key]["first_200_median_s"]
+        theirs = pyi.get(key)
         rows.append(
             (
-                f"{label} (s, % of cold)",
-                f"{b[name]['total']:.1f} ({100 * b[name]['total'] / cold:.0f}%)",
+                f"first 200, {key} data dir (s)",
+                f"{ours:.3f} (worst {bt[key]['first_200_worst_s']:.3f}),"
+                f" {bt[f'{key}_over_floor']:.2f}x floor",
+                fmt(theirs) if theirs else "-",
+                ratio(ours, theirs["median"] if theirs else 0),
             )
         )
-    for name in ("cold", "app_only"):
-        stages = ", ".join(f"{k} {v:.1f}" for k, v in b[name]["stages"].items())
-        rows.append((f"  {name} stages (s)", stages))
+    p, q = r["payload"], r.get("pyinstaller_payload") or {}
+    rows.append(
+        (
+            "output, sum of files (MB, files)",
+            f"{p['unpacked_bytes'] / 1e6:.1f}, {p['files']}",
+            f"{q['unpacked_bytes'] / 1e6:.1f}, {q['files']}" if q else "-",
+            ratio(p["unpacked_bytes"], q.get("unpacked_bytes", 0)),
+        )
+    )
+    rows.append(
+        (
+            "output .tar.gz (MB)",
+            f"{p['archive_bytes'] / 1e6:.1f}",
+            f"{q['archive_bytes'] / 1e6:.1f}" if q else "-",
+            ratio(p["archive_bytes"], q.get("archive_bytes", 0)),
+        )
+    )
+    return rows
+
+
+def ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}" if theirs else "-"
+
+
+def print_table(r: dict) -> None:  # type: ignore[type-arg]
+    header = ("figure", "DJDesk", "PyInstaller onedir", "DJDesk / PyInstaller")
+    table = [header, *side_by_side(r)]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print()
+    rows: list[tuple[str, str]] = []
     p = r["payload"]
     rows += [
-        ("payload unpacked (MB)", f"{p['unpacked_bytes'] / 1e6:.1f}"),
-        ("payload files", str(p["files"])),
-        ("payload archive (MB)", f"{p['archive_bytes'] / 1e6:.1f}"),
         (
             "interpreter unpruned → pruned (MB)",
             f"{p['interpreter_unpruned_bytes'] / 1e6:.1f} → {p['interpreter_pruned_bytes'] / 1e6:.1f}",
@@ -535,16 +625,6 @@ def print_table(r: dict) -> None:  # type: ignore[type-arg]
         (
             "boot floor: python -I, django.setup(): run / until setup done (s)",
             f"{bt['floor_median_s']:.2f} / {bt['floor_setup_done_median_s']:.2f}",
-        ),
-        (
-            "boot migrated: first 200 median / worst (s)",
-            f"{bt['migrated']['first_200_median_s']:.2f} / {bt['migrated']['first_200_worst_s']:.2f} "
-            f"({bt['migrated_over_floor']:.2f}x floor)",
-        ),
-        (
-            "boot empty data dir: first 200 median / worst (s)",
-            f"{bt['empty']['first_200_median_s']:.2f} / {bt['empty']['first_200_worst_s']:.2f} "
-            f"({bt['empty_over_floor']:.2f}x floor)",
         ),
         ("  migrated phases (s)", phases("migrated")),
         ("  empty phases (s)", phases("empty")),

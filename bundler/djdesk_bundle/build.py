@@ -95,7 +95,7 @@ def _build_locked(
         return BuildResult(output, resolved.archive, unchanged, clock.timings, info)
 
     with _staging_area(output, staging, resolved.archive) as work:
-        ctx = StageContext(options, reporter, staging, work)
+        ctx = StageContext(options, reporter, staging, work, previous=output)
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)

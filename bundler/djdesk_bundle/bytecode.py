@@ -31,10 +31,11 @@ def host_python() -> Path:
     return Path(sys.executable)
 
 
-def compile_bytecode(python: Path, payload: Path, paths: list[Path]) -> None:
+def compile_bytecode(python: Path, payload: Path, paths: list[Path], legacy: bool = False) -> None:
     """Hash-based .pyc whose recorded paths name the payload, not the build directory.
 
-    ``paths`` are directories (compiled recursively) or single files of the payload.
+    ``paths`` are directories (compiled recursively) or single files of the payload;
+    ``legacy`` writes each ``.pyc`` beside its module (imported even without the ``.py``).
     """
     for path in paths:
         if not path.exists():
@@ -53,6 +54,7 @@ def compile_bytecode(python: Path, payload: Path, paths: list[Path]) -> None:
             "0",
             "--invalidation-mode",
             "checked-hash",
+            *(["-b"] if legacy else []),
             "-d",
             logical,
             str(path),

@@ -41,6 +41,10 @@ DEFAULT_PRUNE = (
     "tcl",
 )
 
+# Removed from site-packages (slim.py): test suites, gettext sources (gettext reads the .mo),
+# type stubs.
+DEFAULT_DEPENDENCY_PRUNE = ("**/tests", "**/*.po", "**/*.pyi")
+
 # The largest python-build-standalone install_only archive expands to ~250 MB in ~10 000
 # entries; anything far beyond is a decompression bomb, not an interpreter.
 DEFAULT_EXTRACT_MAX_BYTES = 2 * 1024**3
@@ -80,6 +84,11 @@ class Options:
     desktop_overrides: tuple[str, ...] = DESKTOP_OVERRIDES
     extract_max_bytes: int = DEFAULT_EXTRACT_MAX_BYTES  # the interpreter archive, expanded
     extract_max_entries: int = DEFAULT_EXTRACT_MAX_ENTRIES
+    # What of site-packages ships (slim.py): globs removed, languages kept (() = all),
+    # and whether third-party .py ship beside their bytecode.
+    dependency_prune: tuple[str, ...] = DEFAULT_DEPENDENCY_PRUNE
+    dependency_locales: tuple[str, ...] = ()
+    dependency_sources: bool = False
 
     def path(self, relative: str) -> Path:
         return (self.project_dir / relative).resolve()

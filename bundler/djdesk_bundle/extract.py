@@ -322,7 +322,9 @@ def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Inte
         repr(sorted(options.prune)),
         str(compile_wanted),
     )
-    hit, facts = cached_tree(ctx.cache_root, key, root, make, ctx.reporter.warn)
+    hit, facts = cached_tree(
+        ctx.cache_root, key, root, make, ctx.reporter.warn, ctx.in_previous(root)
+    )
     runnable = runnable_python(executable)
     check_host_interpreter(executable, ctx.staging, runnable, pin.triple)
     return Interpreter(

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from . import contract
-from .bytecode import compile_bytecode
 from .config import AppProject, Options, host_triple
 from .errors import InstallError, LockError
 from .extract import Interpreter
 from .manifest import InterpreterPin
 from .requirements import check_lock_is_current, expand_includes
 from .requirements import lock_path as requirements_lock_path
+from .slim import DependencyShape, shape_dependencies
 from .stage import StageContext
 from .stage_cache import cached_tree, stage_key
 from .tools import run, tail, uv_binary, uv_version
@@ -183,14 +183,14 @@ def install_stage(
 ) -> SitePackages:
     """The locked runtime deps for the target, precompiled, or the same from the stage cache."""
     site = ctx.staging / contract.SITE_PACKAGES_DIR
+    shape = DependencyShape.from_options(ctx.options)
 
     def make(tree: Path) -> dict[str, Any]:
         install_requirements(
             locked, tree, pin.triple, pin.python_minor, ctx.work, offline=ctx.options.offline
         )
-        if interpreter.compiles:
-            compile_bytecode(interpreter.executable, ctx.staging, [tree])
-        return {}
+        python = interpreter.executable if interpreter.compiles else None
+        return shape_dependencies(tree, shape, python, ctx.staging)
 
     key = stage_key(
         contract.SITE_PACKAGES_DIR,
@@ -201,8 +201,9 @@ def install_stage(
         host_triple(),
         str(interpreter.compiles),
         uv_version(),
+        shape.key(),
     )
-    hit, _ = cached_tree(ctx.cache_root, key, site, make)
+    hit, _ = cached_tree(ctx.cache_root, key, site, make, ctx.reporter.warn, ctx.in_previous(site))
     return SitePackages(path=site, cache_key=key, cached=hit)
 
 

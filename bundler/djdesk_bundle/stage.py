@@ -22,10 +22,15 @@ class StageContext:
     reporter: Reporter
     staging: Path  # the payload being built (swapped into place at the end)
     work: Path  # scratch space, deleted after the build
+    previous: Path | None = None  # the payload this build replaces (read, never changed)
 
     @property
     def cache_root(self) -> Path:
         return self.options.cache_root
+
+    def in_previous(self, staged: Path) -> Path | None:
+        """The same path in the payload this build replaces, if there is one."""
+        return self.previous / staged.relative_to(self.staging) if self.previous else None
 
 
 @dataclass

@@ -7,6 +7,12 @@ copied into staging, so a cached build and a clean build produce the same bytes.
 The cache is not trusted: each entry records the digest of its tree when stored, and a
 hit is used only when its tree still has that digest; otherwise (a file edited, added or
 removed in the cache) the entry is discarded and the stage runs again.
+
+A rebuild reuses the payload it replaces instead: when the same tree in the previous
+payload still has the recorded digest (nobody signed or edited it in place), its files
+are hard-linked into staging, which costs no copy. The previous payload is only read, so
+an interrupted build leaves it intact; the cache never shares a file with a payload, so
+a later in-place change to the output (code signing) cannot reach it.
 """
 
 from __future__ import annotations
@@ -49,19 +55,51 @@ def _intact(entry: Path, warn: Callable[[str], None]) -> bool:
     return ok
 
 
+def _stored_digest(entry: Path) -> str:
+    try:
+        if (entry / "complete").is_file():
+            return (entry / "tree.sha256").read_text(encoding="utf-8").strip()
+    except OSError:
+        pass
+    return ""
+
+
+def _same_as_stored(entry: Path, tree: Path) -> bool:
+    """Is ``tree`` (in the previous payload) exactly what this entry stored?"""
+    recorded = _stored_digest(entry)
+    if not recorded or tree.is_symlink() or not tree.is_dir():
+        return False
+    try:
+        return tree_digest(tree) == recorded
+    except OSError:
+        return False
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, destination)
+
+
 def cached_tree(
     cache_root: Path,
     key: str,
     destination: Path,
     produce: Callable[[Path], dict[str, Any]],
     warn: Callable[[str], None] = lambda message: None,
+    previous: Path | None = None,
 ) -> tuple[bool, dict[str, Any]]:
-    """Fill ``destination`` from the cache or by ``produce`` (then stored).
+    """Fill ``destination`` from ``previous`` (the same tree in the payload this build
+    replaces, linked), from the cache (copied) or by ``produce`` (then stored).
 
     Returns (hit, facts): ``facts`` is what ``produce`` reported, kept with the entry so a
     hit reports the same facts as the build that made it.
     """
     entry = cache_root / "stages" / key
+    if previous is not None and _same_as_stored(entry, previous):
+        shutil.copytree(previous, destination, symlinks=True, copy_function=_link_or_copy)
+        return True, json.loads((entry / "facts.json").read_text(encoding="utf-8"))
     if _intact(entry, warn):
         shutil.copytree(entry / "tree", destination, symlinks=True)
         facts: dict[str, Any] = json.loads((entry / "facts.json").read_text(encoding="utf-8"))

@@ -26,6 +26,7 @@ from tests.bundler.conftest import (
     build_argv,
     build_env,
     bundle,
+    bundle_exe,
     clone_repo,
     needs_local_python,
 )
@@ -67,6 +68,12 @@ def test_payload_layout(built) -> None:
     runtime_pyc = (out / "runtime/djdesk_runtime/__pycache__").glob("launcher.*.pyc")
     assert b"django-bundle/runtime/djdesk_runtime/launcher.py" in next(runtime_pyc).read_bytes()
     assert str(built["root"]).encode() not in pyc
+    # Third-party packages ship sourceless bytecode, no test suites or .po; the app its .py.
+    site = out / "site-packages"
+    assert (site / "django/__init__.pyc").is_file() and not (site / "django/__init__.py").exists()
+    assert not list(site.rglob("__pycache__")) and not list(site.rglob("*.po"))
+    assert (site / "django/conf/locale/en/LC_MESSAGES/django.mo").is_file()
+    assert (out / "app/inspector/views.py").is_file()
     # Exactly the app's locked runtime deps for this platform: none of the bundler's or the
     # dev tools' (no rich, uv, sigstore, pytest), no win32-only tzdata.
     from djdesk_bundle.sbom import normalize
@@ -404,11 +411,9 @@ def test_settings_that_fail_to_import(previous, local_interpreter, sample_root) 
     assert_intact(previous)
 
 
-def test_build_killed_midway(previous, local_interpreter, sample_root) -> None:
-    env = build_env(sample_root)
-    command = build_argv(previous, local_interpreter, previous.parent / "c")
-    # Its own process group, so the kill also takes the uv / python children it runs.
-    process = subprocess.Popen(
+def start_build(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The CLI in its own process group, so a kill also takes the uv / python children."""
+    return subprocess.Popen(
         command,
         cwd=REPO,
         env=env,
@@ -416,6 +421,12 @@ def test_build_killed_midway(previous, local_interpreter, sample_root) -> None:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def test_build_killed_midway(previous, local_interpreter, sample_root) -> None:
+    env = build_env(sample_root)
+    command = build_argv(previous, local_interpreter, previous.parent / "c")
+    process = start_build(command, env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         staged = list(previous.parent.glob("out.staging-*/site-packages/django"))
@@ -439,6 +450,37 @@ def test_build_killed_midway(previous, local_interpreter, sample_root) -> None:
 
 
 # --- the SBOM ---
+
+
+def test_build_killed_while_linking_the_previous_payload(
+    built, local_interpreter, sample_root, tmp_path: Path
+) -> None:
+    """A rebuild links the previous payload's unchanged trees into staging: killed there,
+    the previous payload is still whole and verify-clean, and the next build completes."""
+    out = tmp_path / "out"
+    shutil.copytree(built["out"], out, symlinks=True)
+    command = [
+        *(bundle_exe(), "build", "--force", "--output", str(out), "--dist", str(tmp_path / "d")),
+        *("--manifest", str(local_interpreter / "manifest.toml")),
+        *("--python-mirror", local_interpreter.as_uri(), "--cache-dir", str(built["cache"])),
+    ]
+    env = build_env(sample_root)
+    process = start_build(command, env)
+    linked = "site-packages/django/__init__.pyc"
+    deadline = time.monotonic() + 120
+    while not (staged := list(tmp_path.glob(f"out.staging-*/{linked}"))):
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the build never reached the install stage")
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert staged[0].stat().st_ino == (out / linked).stat().st_ino  # linked, not copied
+    assert bundle("verify", str(out), cwd=REPO).returncode == 0
+    result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert bundle("verify", str(out), cwd=REPO).returncode == 0
+    assert not list(tmp_path.glob("out.staging-*")) and not list(tmp_path.glob("out.old"))
 
 
 def test_sbom_is_valid_and_matches_the_payload(built) -> None:

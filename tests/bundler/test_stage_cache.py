@@ -82,3 +82,33 @@ def test_a_file_edited_in_the_cache_does_not_ship(
     (shipped,) = (tmp_path / "out" / "python" / "lib").glob("python3.*/os.py")
     assert shipped.read_text() == genuine
     assert bundle("verify", str(tmp_path / "out"), cwd=REPO).returncode == 0
+
+
+def test_a_rebuild_links_the_previous_payloads_unchanged_tree(tmp_path: Path) -> None:
+    calls: list[Path] = []
+    cache = tmp_path / "cache"
+    cached_tree(cache, "k", tmp_path / "old" / "python", make_tree(calls))
+    previous = tmp_path / "old" / "python"
+    hit, facts = cached_tree(cache, "k", tmp_path / "new", make_tree(calls), previous=previous)
+    assert (hit, facts, len(calls)) == (True, {"paths": 3}, 1)
+    linked = (tmp_path / "new" / "lib.py").stat()
+    assert linked.st_ino == (previous / "lib.py").stat().st_ino  # linked, not copied
+    assert (tmp_path / "new" / "bin" / "python3").is_symlink()
+    # Never linked to the cache: changing the new payload in place cannot reach it.
+    stored = cache / "stages" / "k" / "tree" / "lib.py"
+    assert linked.st_ino != stored.stat().st_ino
+
+
+def test_a_previous_tree_edited_in_place_is_not_reused(tmp_path: Path) -> None:
+    calls: list[Path] = []
+    cache = tmp_path / "cache"
+    cached_tree(cache, "k", tmp_path / "old", make_tree(calls))
+    (tmp_path / "old" / "lib.py").write_text("signed in place")
+    hit, _ = cached_tree(cache, "k", tmp_path / "new", make_tree(calls), previous=tmp_path / "old")
+    assert hit and len(calls) == 1  # from the cache, copied
+    assert (tmp_path / "new" / "lib.py").read_text() == "print('hello')"
+    assert (tmp_path / "new" / "lib.py").stat().st_ino != (
+        tmp_path / "old" / "lib.py"
+    ).stat().st_ino
+    missing = tmp_path / "nowhere"
+    assert cached_tree(cache, "k", tmp_path / "third", make_tree(calls), previous=missing)[0]
