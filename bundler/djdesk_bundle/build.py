@@ -95,7 +95,10 @@ def _build_locked(
         return BuildResult(output, resolved.archive, unchanged, clock.timings, info)
 
     with _staging_area(output, staging, resolved.archive) as work:
-        ctx = StageContext(options, reporter, staging, work, previous=output)
+        # Unchanged trees are hard-linked from the previous payload, unless this build signs
+        # in place: a signature must never reach the files the previous payload still uses.
+        signs = signing_requested(resolved.pin.triple, env)
+        ctx = StageContext(options, reporter, staging, work, previous=None if signs else output)
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
