@@ -140,10 +140,23 @@ def build_sbom(
     """Return the SBOM as CycloneDX 1.6 JSON text (validated; with ``validated_cache``, an
     SBOM whose exact text already passed is not validated again)."""
     bom = Bom()
-    app_purl = PackageURL(type="generic", name=app_name, version=app_version)
+    app = _describe_app(bom, app_name, app_version, source_date_epoch)
+    interpreter = _add_interpreter(bom, payload, pin)
+    by_name = _add_distributions(bom, payload, lock_path)
+    direct = sorted({normalize(d) for d in app_dependencies} & set(by_name))
+    shell = _add_shell(bom, package_lock, electron_versions)
+    bom.register_dependency(
+        app, [interpreter, *(by_name[d] for d in direct), *([shell] if shell else [])]
+    )
+    return _finish(bom, validated_cache)
+
+
+def _describe_app(bom: Bom, name: str, version: str, source_date_epoch: int) -> Component:
+    """The app as the SBOM's subject, djdesk-bundle as its tool, the time from the sources."""
+    app_purl = PackageURL(type="generic", name=name, version=version)
     app = Component(
-        name=app_name,
-        version=app_version,
+        name=name,
+        version=version,
         type=ComponentType.APPLICATION,
         purl=app_purl,
         bom_ref=str(app_purl),
@@ -160,7 +173,11 @@ def build_sbom(
             purl=tool_purl,
         )
     )
+    return app
 
+
+def _add_interpreter(bom: Bom, payload: Path, pin: InterpreterPin) -> Component:
+    """CPython (with its CPE) and the C libraries built into it."""
     interpreter = interpreter_component(
         pin,
         hashes=[HashType(alg=HashAlgorithm.SHA_256, content=pin.sha256)],
@@ -172,12 +189,15 @@ def build_sbom(
         else [],
     )
     bom.components.add(interpreter)
-    executable = interpreter_executable(payload, pin.is_windows)
-    libraries = library_components(pin, executable)
+    libraries = library_components(pin, interpreter_executable(payload, pin.is_windows))
     for library in libraries:
         bom.components.add(library)
     bom.register_dependency(interpreter, libraries)
+    return interpreter
 
+
+def _add_distributions(bom: Bom, payload: Path, lock_path: Path) -> dict[str, Component]:
+    """Every installed distribution, hashed by the wheel the lock pinned, and their graph."""
     lock = lock_wheel_hashes(lock_path)
     dists = installed_distributions(payload / contract.SITE_PACKAGES_DIR)
     by_name = {}
@@ -196,7 +216,13 @@ def build_sbom(
     for dist in dists:
         targets = sorted({normalize(r) for r in dist.requires} & set(by_name))
         bom.register_dependency(by_name[normalize(dist.name)], [by_name[t] for t in targets])
-    direct = sorted({normalize(d) for d in app_dependencies} & set(by_name))
+    return by_name
+
+
+def _add_shell(
+    bom: Bom, package_lock: Path | None, electron_versions: Path | None
+) -> Component | None:
+    """The Electron shell, Electron itself and the npm graph; the shell's component."""
     shell = shell_part(package_lock, electron_versions)
     by_ref = {str(c.bom_ref.value): c for c in shell.components}
     for component in shell.components:
@@ -206,11 +232,11 @@ def build_sbom(
         by_ref[str(shell.shell.bom_ref.value)] = shell.shell
     for ref, targets in shell.edges.items():
         bom.register_dependency(by_ref[ref], [by_ref[t] for t in targets])
-    bom.register_dependency(
-        app, [interpreter, *(by_name[d] for d in direct), *([shell.shell] if shell.shell else [])]
-    )
+    return shell.shell
 
-    # A content-derived serial number: same inputs, same SBOM bytes.
+
+def _finish(bom: Bom, validated_cache: Path | None) -> str:
+    """A content-derived serial number (same inputs, same bytes), then validation."""
     bom.serial_number = uuid.UUID(int=0)
     draft = JsonV1Dot6(bom).output_as_string(indent=2)
     bom.serial_number = uuid.uuid5(SERIAL_NAMESPACE, draft)
