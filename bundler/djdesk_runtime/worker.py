@@ -37,16 +37,19 @@ def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
 def exit_with_parent() -> None:
     """Watch stdin (the parent's pipe): end of file means the parent is gone."""
 
-    def watch() -> None:
+    def watch(descriptor: int) -> None:
+        # os.read, not sys.stdin: a buffered reader's lock held by this daemon thread
+        # would abort the interpreter when the worker exits normally.
         try:
-            while sys.stdin.buffer.read(1024):
+            while os.read(descriptor, 1024):
                 pass
-        except (OSError, ValueError):
+        except OSError:
             pass
         os._exit(0)
 
     if os.environ.get(ENV["worker_pipe"]) and sys.stdin is not None:
-        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+        descriptor = sys.stdin.fileno()
+        threading.Thread(target=watch, args=(descriptor,), name="parent-watch", daemon=True).start()
 
 
 def run_worker(worker_argv: tuple[str, ...]) -> None:

@@ -3,6 +3,7 @@ its one-line failures, the token it always requires, a worker that dies with it.
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import time
@@ -81,3 +82,21 @@ def test_a_bad_option_is_a_usage_error(built, tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == EXIT_CODES["usage"]
     assert stderr == "run_django: DJDESK_FORCE_PORT must be a port number, not 'eighty'\n"
+
+
+def test_a_worker_and_server_stopped_together_exit_cleanly(built, tmp_path: Path) -> None:
+    """SIGTERM to both at once (as `pkill -f run_django.py` or a session logout sends): the
+    worker stops without aborting the interpreter (its parent watch must not hold stdin's
+    buffered lock at shutdown: that printed "Fatal Python error")."""
+    for trial in range(3):
+        process = launch(built["out"], tmp_path / f"data-{trial}", DJDESK_SESSION_TOKEN="t")
+        read_ready(process)
+        (worker,) = children(process.pid)
+        os.kill(worker, signal.SIGTERM)
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+        deadline = time.monotonic() + 30
+        while alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not alive(worker)
+        assert "Fatal Python error" not in stderr, stderr[-2000:]
