@@ -16,6 +16,7 @@ from djdesk_runtime.contract import EXIT_CODES, LAUNCHER_OPTIONS, PYTHON_FLAGS
 
 from . import contract
 from .app_stage import django_env
+from .config import host_triple
 from .errors import PreflightFailed
 from .extract import Interpreter
 from .stage import StageContext
@@ -57,7 +58,8 @@ def parse_findings(stdout: str) -> tuple[Finding, ...]:
 
 
 def run_check(ctx: StageContext, interpreter: Interpreter) -> CheckReport:
-    if not interpreter.runnable:
+    # The check imports every app: only the host's own target has wheels that load here.
+    if not interpreter.runnable or interpreter.triple != host_triple():
         return CheckReport((), ran=False)
     env = django_env(ctx.options, ctx.options.settings_module, ctx.staging, ctx.work / "check")
     launcher = ctx.staging / contract.LAUNCHER

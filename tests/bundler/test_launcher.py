@@ -10,7 +10,13 @@ from pathlib import Path
 
 from djdesk_bundle.config import load_options
 from djdesk_bundle.launcher import write_launcher
-from djdesk_runtime.contract import EXIT_CODES, LAUNCHER, LAUNCHER_CONFIG, RUNTIME_DIR
+from djdesk_runtime.contract import (
+    DESKTOP_OVERRIDES,
+    EXIT_CODES,
+    LAUNCHER,
+    LAUNCHER_CONFIG,
+    RUNTIME_DIR,
+)
 from tests.conftest import REPO
 
 
@@ -24,6 +30,7 @@ def test_the_payload_gets_the_runtime_its_config_and_a_short_entry_point(tmp_pat
     config = json.loads((tmp_path / LAUNCHER_CONFIG).read_text())
     assert config == {
         "app_version": "9.9.9",
+        "desktop_overrides": list(DESKTOP_OVERRIDES),
         "precompiled": True,
         "settings_module": "djdesk.settings.desktop",
         "worker_argv": ["db_worker", "--no-startup-delay", "--interval", "0.2", "--no-reload"],

@@ -57,7 +57,7 @@ def test_the_wheel_installs_as_a_tool_with_its_pins(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     assert "djdesk_bundle/data/python-build-standalone.toml" in names
-    assert "djdesk_bundle/run_django.py.tmpl" in names
+    assert "djdesk_runtime/launcher.py" in names and "djdesk_runtime/contract.json" in names
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     check_installed(install_tool(str(wheel), tmp_path), outside)
