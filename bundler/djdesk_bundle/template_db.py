@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from djdesk_runtime.contract import ENV, EXIT_CODES, LAUNCHER_OPTIONS, PYTHON_FLAGS
+from djdesk_runtime.contract import ENV, EXIT_CODES, LAUNCHER_OPTIONS
 
 from . import contract
 from .app_stage import django_env
@@ -30,8 +30,12 @@ def make_template_database(ctx: StageContext, python: Path, source_date_epoch: i
     }
     target = ctx.staging / contract.TEMPLATE_DATABASE
     launcher = ctx.staging / contract.LAUNCHER
+    # Not -I: isolated mode ignores PYTHONHASHSEED, and migrations that iterate sets (e.g.
+    # creating permissions) would then insert rows in a different order on every build. The
+    # environment is the build's own (django_env); -s -P keep user site and cwd out.
+    flags = ["-s", "-P"]
     result = run(
-        [str(python), *PYTHON_FLAGS, str(launcher), LAUNCHER_OPTIONS["make_template"], str(target)],
+        [str(python), *flags, str(launcher), LAUNCHER_OPTIONS["make_template"], str(target)],
         env=env,
     )
     if result.returncode == EXIT_CODES["not_sqlite"]:
