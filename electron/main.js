@@ -16,11 +16,14 @@ import {
   newSessionToken, notificationOptions, permissionAllowed, permissionCheckAllowed, windowOptions,
 } from './lib/security.js';
 import { DjangoServer } from './lib/server.js';
+import { loadShellConfig } from './lib/shellConfig.js';
 import { feedOptions } from './lib/updateFeed.js';
 import { UpdateController, loadSettings, prepareInstall, saveSettings } from './lib/updates.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const bundleDir = path.join(app.isPackaged ? process.resourcesPath : here, PAYLOAD.root);
+// This project's own settings (package.json, written by `djdesk-bundle init`).
+const shellConfig = loadShellConfig(here);
+const bundleDir = app.isPackaged ? path.join(process.resourcesPath, PAYLOAD.root) : shellConfig.payloadDir;
 let mainWindow = null;
 let server = null;
 let appOrigin = null;
@@ -153,6 +156,7 @@ async function installUpdate() {
 function createWindow() {
   mainWindow = new BrowserWindow(windowOptions({
     preload: path.join(here, 'preload.cjs'), additionalArguments: [preloadArgument()],
+    title: shellConfig.productName,
   }));
   const contents = mainWindow.webContents;
   const guardNavigation = (event, url) => {
@@ -172,7 +176,7 @@ function createWindow() {
 
 async function startServerAndLoad() {
   if (server) await server.stop();
-  const spec = resolveServer({ bundleDir, repoDir: path.resolve(here, '..') });
+  const spec = resolveServer({ bundleDir, devServer: app.isPackaged ? null : shellConfig.devServer });
   try {
     const port = await choosePort({ mode: spec.mode });
     server = new DjangoServer(spec, {
@@ -185,7 +189,9 @@ async function startServerAndLoad() {
     await mainWindow.loadURL(url);
   } catch (error) {
     const logLines = error.logLines || (server ? server.logTail() : []);
-    await mainWindow.loadURL(errorPageDataUrl({ message: error.message, logLines, logFile: log.file }));
+    await mainWindow.loadURL(errorPageDataUrl({
+      productName: shellConfig.productName, message: error.message, logLines, logFile: log.file,
+    }));
   }
 }
 

@@ -78,6 +78,11 @@ def copy_tree_files(source: Path, destination: Path, files: list[Path]) -> None:
 
 def copy_app(options: Options, destination: Path) -> int:
     files = app_files(options.app_path, options.project_dir)
+    shell = options.path(options.shell_dir)
+    if shell != options.app_path and shell.is_relative_to(options.app_path):
+        # A flat project: the shell sits beside manage.py.
+        inside = shell.relative_to(options.app_path)
+        files = [f for f in files if not f.is_relative_to(inside)]
     if not files:
         raise AppStageError(f"no files to ship in {options.app_path}")
     copy_tree_files(options.app_path, destination, files)

@@ -21,7 +21,7 @@ from .config import Options, has_table, load_options
 from .diff import diff_payloads
 from .errors import INTERRUPTED, BundleError, ConfigError, VerificationFailed
 from .fetch import clear_cache, fetch_stage
-from .init import init_project, next_steps
+from .init import ShellChoices, init_project, next_steps
 from .install import install_requirements
 from .installer_sbom import write_installer_sbom
 from .manifest import DEFAULT_MANIFEST, load_manifest
@@ -88,6 +88,12 @@ def make_parser() -> argparse.ArgumentParser:
     init_cmd.add_argument(
         "--settings", help="the settings module to ship (default: the production-like one)"
     )
+    shell = init_cmd.add_argument_group("the desktop shell (electron/)")
+    shell.add_argument("--no-shell", action="store_true", help="write no desktop shell")
+    shell.add_argument("--product-name", help="the app's name (default: the project's)")
+    shell.add_argument("--app-id", help="reverse-DNS app id, e.g. org.example.notes")
+    shell.add_argument("--repository", help="OWNER/NAME on GitHub: publishes and signs the updates")
+    shell.add_argument("--icon", type=Path, help="a PNG of at least 512x512")
     check_cmd = commands.add_parser(
         "check", help="pre-flight check: would the project work as a desktop app?"
     )
@@ -352,7 +358,14 @@ def cmd_sign(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_init(args: argparse.Namespace, reporter: Reporter) -> int:
-    report = init_project(args.project, args.settings)
+    shell = ShellChoices(
+        write=not args.no_shell,
+        product_name=args.product_name,
+        app_id=args.app_id,
+        repository=args.repository,
+        icon=args.icon,
+    )
+    report = init_project(args.project, args.settings, shell)
     for line in report.written:
         reporter.info(f"wrote {escape(line)}")
     for line in report.left_alone:

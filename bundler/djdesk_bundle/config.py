@@ -75,6 +75,9 @@ class Options:
     lock: str = ""  # "" = uv.lock if present, else requirements.txt
     requirements: str = ""  # the requirements file `djdesk-bundle lock` compiles into `lock`
     compile_bytecode: bool = True
+    # The desktop shell's folder (`init` scaffolds it): never shipped in the payload, even
+    # inside app-dir.
+    shell_dir: str = "electron"
     npm_lock: str = "electron/package-lock.json"  # the shell's npm deps, for the SBOM
     worker_command: str = ""  # a management command the launcher runs beside the server
     template_database: bool = True  # ship a pre-migrated SQLite database for first launch

@@ -7,12 +7,19 @@ Safe to run again: what is already there is left alone, and the report says so.
 from __future__ import annotations
 
 import json
+import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .outputs import DEFAULT_DIST_DIR, DEFAULT_OUTPUT_DIR, TOOL_DIR
-from .project_scan import LOCK_NAME, Scan, scan_project
+from .project_scan import LOCK_NAME, Scan, find_manage_py, scan_project
+from .shell import ShellParams, write_shell
+from .tools import git
+
+SHELL_DIR = "electron"
+GITHUB_REMOTE = re.compile(r"github\.com[:/](?P<repo>[\w.-]+/[\w.-]+?)(?:\.git)?/?$")
 
 GITIGNORE_ENTRY = f"/{TOOL_DIR}/"
 GITIGNORE_BLOCK = f"\n# djdesk-bundle: the payload and its archives\n{GITIGNORE_ENTRY}\n"
@@ -59,7 +66,7 @@ def bundle_table(scan: Scan) -> str:
 
 def _update_pyproject(project: Path, scan: Scan, report: InitReport) -> None:
     pyproject = project / "pyproject.toml"
-    text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+    text = _read(pyproject)
     tool = tomllib.loads(text).get("tool", {})
     blocks = []
     if scan.has_project_table:
@@ -88,17 +95,84 @@ def _update_gitignore(project: Path, report: InitReport) -> None:
     report.written.append(f"{gitignore} ({GITIGNORE_ENTRY}: the payload and archives)")
 
 
-def init_project(project: Path, settings: str | None = None) -> InitReport:
+@dataclass(frozen=True)
+class ShellChoices:
+    """What `init` was told about the desktop shell (None: `init` picks)."""
+
+    write: bool = True
+    product_name: str | None = None
+    app_id: str | None = None
+    repository: str | None = None
+    icon: Path | None = None
+
+
+def _github_repository(project: Path) -> str | None:
+    remote = git(project, "remote", "get-url", "origin")
+    match = GITHUB_REMOTE.search(remote.strip()) if remote else None
+    return match["repo"] if match else None
+
+
+def _relative(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path, start)).as_posix()
+
+
+def shell_params(project: Path, scan: Scan, choices: ShellChoices, notes: list[str]) -> ShellParams:
+    """The shell's values: what `init` was given, else what the project says, noted."""
+    slug = re.sub(r"[^a-z0-9]+", "-", scan.name.lower()).strip("-") or "app"
+    product = choices.product_name or slug.replace("-", " ").title()
+    app_id = choices.app_id or f"org.example.{slug.replace('-', '')}"
+    if not choices.app_id:
+        notes.append(f"shell: app id {app_id}: pass --app-id with a reverse-DNS name you own")
+    repository = choices.repository or _github_repository(project)
+    if not repository:
+        repository = f"OWNER/{slug}"
+        notes.append(
+            f"shell: updates come from the GitHub releases of {repository} and are refused "
+            "until that is your repository: pass --repository OWNER/NAME"
+        )
+    shell = project / SHELL_DIR
+    project_table = tomllib.loads(_read(project / "pyproject.toml")).get("project", {})
+    return ShellParams(
+        name=slug,
+        product_name=product,
+        app_id=app_id,
+        version=str(project_table.get("version", "0.1.0")),
+        description=f"{product}: a Django app on the desktop",
+        repository=repository,
+        author=product,
+        payload_dir=_relative(project / DEFAULT_OUTPUT_DIR, shell),
+        dev_app_dir=_relative(find_manage_py(project).parent, shell),
+    )
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def _write_shell(project: Path, scan: Scan, choices: ShellChoices, report: InitReport) -> None:
+    shell = project / SHELL_DIR
+    if shell.exists() and any(shell.iterdir()):
+        report.left_alone.append(f"{shell}/ (already there; delete it to get a fresh shell)")
+        return
+    params = shell_params(project, scan, choices, report.notes)
+    count = write_shell(shell, params, icon=choices.icon)
+    report.written.append(
+        f"{shell}/ ({count} files: the desktop shell of {params.product_name}, {params.app_id})"
+    )
+
+
+def init_project(
+    project: Path, settings: str | None = None, shell: ShellChoices | None = None
+) -> InitReport:
     """Write what is missing; leave what is there."""
     project = project.resolve()
     scan = scan_project(project, settings)
     report = InitReport(notes=list(scan.notes))
     _update_pyproject(project, scan, report)
     _update_gitignore(project, report)
-    report.notes.append(
-        "desktop shell: nothing written for Electron yet; the payload in "
-        f"{DEFAULT_OUTPUT_DIR} is what a shell starts (see docs/integration.md)"
-    )
+    shell = shell or ShellChoices()
+    if shell.write:
+        _write_shell(project, scan, shell, report)
     return report
 
 

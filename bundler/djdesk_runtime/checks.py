@@ -118,6 +118,30 @@ def desktop_findings(
     return findings
 
 
+def start_page_findings(settings: Any) -> list[Finding]:
+    """The shell opens its window on /: a project without a page there shows Not Found."""
+    from django.urls import Resolver404, resolve
+
+    candidates = ["/"]
+    if getattr(settings, "USE_I18N", False):  # i18n_patterns: / redirects to /<lang>/
+        candidates.append(f"/{settings.LANGUAGE_CODE}/")
+    for path in candidates:
+        try:
+            resolve(path)
+            return []
+        except Resolver404:
+            continue
+    return [
+        Finding(
+            "warning",
+            "djdesk.W006",
+            "ROOT_URLCONF",
+            "no URL pattern matches /, where the desktop window opens: it would show Not Found",
+            "add a view at / (your start page, or a RedirectView to it)",
+        )
+    ]
+
+
 def _project_setting(
     overridden: bool, check_id: str, setting: str, message: str, at_run_time: str, fix: str
 ) -> Finding:
@@ -165,6 +189,7 @@ def run_checks(payload: Path, project_settings: str, enabled: tuple[str, ...]) -
 
         django.setup()
         findings += desktop_findings(settings, project, payload, enabled)
+        findings += start_page_findings(settings)
         findings += django_findings()
     except Exception as error:  # settings that do not import are the finding
         findings.append(

@@ -4,10 +4,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ENV, LAUNCHER, PAYLOAD, payloadPath } from './contract.js';
 
-// Development runs of this repository's inspector from the source tree (a payload carries
-// its own settings module in launcher.json).
-export const DEV_SETTINGS = 'djdesk.settings.local';
-
 export function bundledPython(bundleDir, platform = process.platform) {
   const relative = platform === 'win32' ? PAYLOAD.interpreter.windows : PAYLOAD.interpreter.posix;
   return payloadPath(platform === 'win32' ? path.win32 : path.posix, bundleDir, relative);
@@ -24,14 +20,16 @@ function findOnPath(names, env, platform, exists) {
   return null;
 }
 
-/** $PYTHON, else the repository's .venv, else python3 / python on PATH. */
-export function developmentPython({ repoDir, env = process.env, platform = process.platform,
+/** $PYTHON, else a .venv in the app dir or its parent, else python3 / python on PATH. */
+export function developmentPython({ appDir, env = process.env, platform = process.platform,
   exists = existsSync }) {
   if (env.PYTHON) return env.PYTHON;
-  const venv = platform === 'win32'
-    ? path.join(repoDir, '.venv', 'Scripts', 'python.exe')
-    : path.join(repoDir, '.venv', 'bin', 'python');
-  if (exists(venv)) return venv;
+  for (const dir of [appDir, path.dirname(appDir)]) {
+    const venv = platform === 'win32'
+      ? path.join(dir, '.venv', 'Scripts', 'python.exe')
+      : path.join(dir, '.venv', 'bin', 'python');
+    if (exists(venv)) return venv;
+  }
   return findOnPath(['python3', 'python'], env, platform, exists);
 }
 
@@ -40,8 +38,8 @@ export function developmentPython({ repoDir, env = process.env, platform = proce
  * @returns {{mode: 'bundle'|'dev', command: string, args: string[], cwd: string, env: object,
  *   prepare?: string[][]}}
  */
-export function resolveServer({ bundleDir, repoDir, env = process.env, platform = process.platform,
-  exists = existsSync }) {
+export function resolveServer({ bundleDir, devServer = null, env = process.env,
+  platform = process.platform, exists = existsSync }) {
   const launcher = path.join(bundleDir, PAYLOAD.files.launcher);
   const python = bundledPython(bundleDir, platform);
   if (exists(launcher) && exists(python)) {
@@ -54,18 +52,23 @@ export function resolveServer({ bundleDir, repoDir, env = process.env, platform 
       env: settings ? { [ENV.settings_module]: settings } : {},
     };
   }
-  const devPython = developmentPython({ repoDir, env, platform, exists });
+  if (!devServer) {
+    throw new Error(`No payload in ${bundleDir}: build it first (djdesk-bundle build)`);
+  }
+  const devPython = developmentPython({ appDir: devServer.appDir, env, platform, exists });
   if (!devPython) {
     throw new Error('No Python found: build the payload (djdesk-bundle build), set $PYTHON, '
       + 'or install python3');
   }
+  // An explicit DJANGO_SETTINGS_MODULE wins, then the shell's; else manage.py's default.
+  const settings = env[ENV.settings_module] || devServer.settings;
   return {
     mode: 'dev',
     command: devPython,
     args: ['manage.py', 'runserver', '--noreload'],
     // runserver does not migrate: bring the dev database up to date first.
     prepare: [['manage.py', 'migrate', '--noinput', '-v', '0']],
-    cwd: path.join(repoDir, 'app'),
-    env: { [ENV.settings_module]: env[ENV.settings_module] || DEV_SETTINGS },
+    cwd: devServer.appDir,
+    env: settings ? { [ENV.settings_module]: settings } : {},
   };
 }

@@ -78,7 +78,7 @@ export function notificationOptions(message) {
 }
 
 /** BrowserWindow options: the renderer is untrusted. */
-export function windowOptions({ preload, title = 'DJDesk', additionalArguments = [] }) {
+export function windowOptions({ preload, title, additionalArguments = [] }) {
   return {
     width: 1280,
     height: 860,

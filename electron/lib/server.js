@@ -49,6 +49,15 @@ export async function stopWindowsTree(pid, exited, { graceMs = 5000, run = runTa
   return 'forced';
 }
 
+/**
+ * Whether the app serves its pages: any success or redirect, and also Django's own 404 for
+ * a project without a page at / (the pre-flight check warns about it: djdesk.W006). A 403
+ * (the session token refused) or a 5xx is not an app to show.
+ */
+export function answersAPage(status) {
+  return status < 400 || status === 404;
+}
+
 export class DjangoServer {
   /**
    * @param {object} spec  {mode, command, args, cwd, env} from resolveServer()
@@ -149,7 +158,7 @@ export class DjangoServer {
   async confirm(announced) {
     const url = await announced;
     const status = await probe(url, this.token);
-    if (status >= 400) {
+    if (!answersAPage(status)) {
       throw new ServerStartError(`The server answered ${status} on / instead of a page.`, this.logTail());
     }
     return url;
@@ -162,7 +171,7 @@ export class DjangoServer {
     while (Date.now() < deadline) {
       try {
         const status = await probe(url, this.token);
-        if (status < 400) return url;
+        if (answersAPage(status)) return url;
       } catch {
         // not listening yet
       }

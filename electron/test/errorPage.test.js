@@ -20,3 +20,10 @@ test('an empty log still explains itself, and the data URL round-trips', () => {
   assert.ok(url.startsWith('data:text/html;charset=utf-8,'));
   assert.equal(decodeURIComponent(url.split(',').slice(1).join(',')), html);
 });
+
+test("the page names the project's own product, escaped", () => {
+  const html = renderErrorPage({ productName: 'Field <Notes>', message: 'm' });
+  assert.match(html, /<title>Field &lt;Notes&gt; could not start<\/title>/);
+  assert.match(html, /<h1>Field &lt;Notes&gt; could not start its server<\/h1>/);
+  assert.doesNotMatch(html, /DJDesk/);
+});

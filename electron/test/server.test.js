@@ -8,10 +8,10 @@ import { test } from 'node:test';
 import { developmentPython, resolveServer } from '../lib/interpreter.js';
 import { renderErrorPage } from '../lib/errorPage.js';
 import { choosePort } from '../lib/port.js';
-import { DjangoServer, ServerStartError, probe } from '../lib/server.js';
-import { groupAlive, pidAlive, repoDir } from './helpers.js';
+import { DjangoServer, ServerStartError, answersAPage, probe } from '../lib/server.js';
+import { devServer, groupAlive, pidAlive } from './helpers.js';
 
-const python = developmentPython({ repoDir });
+const python = developmentPython({ appDir: devServer.appDir });
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'djdesk-node-'));
 
 function fakeLauncher(source) {
@@ -22,7 +22,7 @@ function fakeLauncher(source) {
 }
 
 test('dev mode: runserver from the source tree, readiness by probing, secret enforced', async () => {
-  const spec = resolveServer({ bundleDir: '/nonexistent', repoDir, env: { PYTHON: python } });
+  const spec = resolveServer({ bundleDir: '/nonexistent', devServer, env: { PYTHON: python } });
   assert.equal(spec.mode, 'dev');
   const port = await choosePort({ mode: 'dev', env: {} });
   const server = new DjangoServer(spec, { port, dataDir: tmp(), token: 'dev-secret', timeoutMs: 60_000 });
@@ -42,7 +42,7 @@ test('bundle mode: waits for DJDESK_READY from a built payload, secret enforced,
   { skip: !process.env.DJDESK_TEST_PAYLOAD && 'set DJDESK_TEST_PAYLOAD to a built payload' },
   async () => {
     const bundleDir = process.env.DJDESK_TEST_PAYLOAD;
-    const spec = resolveServer({ bundleDir, repoDir, env: {} });
+    const spec = resolveServer({ bundleDir, devServer, env: {} });
     assert.equal(spec.mode, 'bundle');
     const logDir = tmp();
     const { openRotatingLog } = await import('../lib/logfile.js');
@@ -90,6 +90,11 @@ s.serve_forever()
   const server = new DjangoServer(spec, { port: 0, dataDir: tmp() });
   await assert.rejects(server.start(), /answered 500/);
   assert.equal(groupAlive(server.child.pid), false);
+});
+
+test("a project's own 404 on / is an app to show; a refused token or an error is not", () => {
+  assert.deepEqual([200, 302, 404].map(answersAPage), [true, true, true]);
+  assert.deepEqual([403, 400, 500, 502].map(answersAPage), [false, false, false, false]);
 });
 
 test('a server that never gets ready times out and is stopped', async () => {

@@ -14,7 +14,7 @@ import { DjangoServer } from '../lib/server.js';
 import {
   DEFAULT_SETTINGS, UpdateController, activeTaskRuns, loadSettings, prepareInstall, saveSettings,
 } from '../lib/updates.js';
-import { groupAlive, repoDir } from './helpers.js';
+import { devServer, groupAlive } from './helpers.js';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'djdesk-updates-'));
 
@@ -113,8 +113,8 @@ async function queueTaskRun(url, token) {
 }
 
 test('installing asks while a task run is active, and stops the server only when allowed', async () => {
-  const python = developmentPython({ repoDir });
-  const spec = resolveServer({ bundleDir: '/nonexistent', repoDir, env: { PYTHON: python } });
+  const python = developmentPython({ appDir: devServer.appDir });
+  const spec = resolveServer({ bundleDir: '/nonexistent', devServer, env: { PYTHON: python } });
   spec.env = { ...spec.env, DJDESK_TASKS_BACKEND: 'database' }; // no worker: runs stay queued
   const token = 'install-secret';
   const server = new DjangoServer(spec, { port: await choosePort({ mode: 'dev', env: {} }), dataDir: tmp(),
@@ -138,7 +138,7 @@ test('installing asks while a task run is active, and stops the server only when
 test('before installing, the payload\'s server and its worker are gone (process listing)',
   { skip: !process.env.DJDESK_TEST_PAYLOAD && 'set DJDESK_TEST_PAYLOAD to a built payload' },
   async () => {
-    const spec = resolveServer({ bundleDir: process.env.DJDESK_TEST_PAYLOAD, repoDir, env: {} });
+    const spec = resolveServer({ bundleDir: process.env.DJDESK_TEST_PAYLOAD, devServer, env: {} });
     const server = new DjangoServer(spec, { port: 0, dataDir: tmp(), token: 'payload-secret' });
     await server.start();
     const pgid = server.child.pid;
