@@ -13,9 +13,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import ConfigError
 from .outputs import DEFAULT_DIST_DIR, DEFAULT_OUTPUT_DIR, TOOL_DIR
 from .project_scan import LOCK_NAME, Scan, find_manage_py, scan_project
-from .shell import ShellParams, write_shell
+from .shell import ShellParams, check_icon, write_shell
 from .tools import git
 
 SHELL_DIR = "electron"
@@ -106,6 +107,26 @@ class ShellChoices:
     icon: Path | None = None
 
 
+APP_ID = re.compile(r"[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+")
+REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+
+
+def check_shell_choices(choices: ShellChoices) -> None:
+    """Refuse what electron-builder or GitHub would refuse later, before writing anything."""
+    if choices.app_id is not None and not APP_ID.fullmatch(choices.app_id):
+        raise ConfigError(
+            f"--app-id {choices.app_id!r}: a reverse-DNS name is expected, e.g. org.example.notes"
+        )
+    if choices.repository is not None and not REPOSITORY.fullmatch(choices.repository):
+        raise ConfigError(
+            f"--repository {choices.repository!r}: OWNER/NAME of a GitHub repository is expected"
+        )
+    if choices.product_name is not None and not re.search(r"[A-Za-z0-9]", choices.product_name):
+        raise ConfigError(f"--product-name {choices.product_name!r}: give a name with letters")
+    if choices.icon is not None:
+        check_icon(choices.icon)
+
+
 def _github_repository(project: Path) -> str | None:
     remote = git(project, "remote", "get-url", "origin")
     match = GITHUB_REMOTE.search(remote.strip()) if remote else None
@@ -166,11 +187,12 @@ def init_project(
 ) -> InitReport:
     """Write what is missing; leave what is there."""
     project = project.resolve()
+    shell = shell or ShellChoices()
+    check_shell_choices(shell)
     scan = scan_project(project, settings)
     report = InitReport(notes=list(scan.notes))
     _update_pyproject(project, scan, report)
     _update_gitignore(project, report)
-    shell = shell or ShellChoices()
     if shell.write:
         _write_shell(project, scan, shell, report)
     return report

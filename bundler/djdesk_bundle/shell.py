@@ -170,9 +170,8 @@ def check_icon(icon: Path) -> None:
 
 
 def write_shell(destination: Path, params: ShellParams, icon: Path | None = None) -> int:
-    """Write the shell into ``destination`` (new or empty); the number of files written."""
-    if icon is not None:
-        check_icon(icon)
+    """Write the shell into ``destination`` (new or empty); the number of files written.
+    The icon has been checked (``check_icon``)."""
     files = render_shell(params)
     for relative, data in files.items():
         target = destination / relative

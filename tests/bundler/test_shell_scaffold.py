@@ -198,10 +198,32 @@ def test_a_bad_icon_is_one_line_and_writes_nothing(tmp_path: Path, make_icon, me
     icon = tmp_path / "icon.png"
     make_icon(icon)
     result = bundle("init", "--project", str(project), "--icon", str(icon), cwd=tmp_path)
+    assert_refused_untouched(result, message, project)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--app-id", "Field Notes", "a reverse-DNS name is expected"),
+        ("--repository", "https://github.com/acme/notes", "OWNER/NAME of a GitHub repository"),
+        ("--product-name", "!!!", "give a name with letters"),
+    ],
+)
+def test_bad_shell_names_are_one_line_and_write_nothing(
+    tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    project = minimal_project(tmp_path / "notes")
+    result = bundle("init", "--project", str(project), option, value, cwd=tmp_path)
+    assert_refused_untouched(result, message, project)
+
+
+def assert_refused_untouched(
+    result: subprocess.CompletedProcess[str], message: str, project: Path
+) -> None:
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert not (project / "electron").exists()
+    assert not (project / "electron").exists() and not (project / "pyproject.toml").exists()
 
 
 def test_the_wheel_carries_the_shell(tmp_path: Path) -> None:
