@@ -23,7 +23,7 @@ from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
 from tests.conftest import REPO
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
-ACTIONS = [REPO / "action.yml", REPO / "attest" / "action.yml"]
+ACTIONS = [REPO / name / "action.yml" for name in (".", "attest", "sign", "publish")]
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"uses:\s*(\S+)(\s*#\s*(\S+))?")
 
@@ -137,11 +137,16 @@ def test_only_a_matching_v_tag_signs_attests_or_publishes() -> None:
     release = load(REPO / ".github" / "workflows" / "release.yml")
     for name in ("sign", "attest", "publish"):
         assert release["jobs"][name]["if"] == "needs.version.outputs.publish == 'true'"
-    publish = " ".join(s.get("run", "") for s in release["jobs"]["publish"]["steps"])
-    assert "scripts/check_release.py release" in publish and "--signed" in publish
-    assert "electron/release/verifyFeeds.mjs release" in publish
+    # Signing and publishing go through the actions any project uses (sign/, publish/).
+    assert steps_using(release["jobs"]["sign"], "./sign")
+    assert steps_using(release["jobs"]["publish"], "./publish")
+    publish = " ".join(
+        s.get("run", "") for s in load(REPO / "publish" / "action.yml")["runs"]["steps"]
+    )
+    assert "scripts/check_release.py" in publish and "--signed" in publish
+    assert "node release/verifyFeeds.mjs" in publish
     assert "--verify-tag" in publish  # never a release pointing at a branch
-    sign = " ".join(s.get("run", "") for s in release["jobs"]["sign"]["steps"])
+    sign = " ".join(s.get("run", "") for s in load(REPO / "sign" / "action.yml")["runs"]["steps"])
     assert "djdesk-bundle sign" in sign and "--release-sums" in sign
     assert "gather_release.py" in sign
 
@@ -253,3 +258,44 @@ def test_actionlint_finds_mistakes(tmp_path: Path) -> None:
     )
     kinds = {f["kind"] for f in actionlint(broken)}
     assert {"expression", "job-needs"} <= kinds, kinds
+
+
+DOCUMENTED = re.compile(r"^% release-workflow[^\n]*\n```yaml\n(?P<body>.*?)^```", re.M | re.S)
+
+
+def documented_release_workflow(directory: Path) -> Path:
+    """The workflow docs/release.md gives a project, with a commit for COMMIT_SHA."""
+    (body,) = [m["body"] for m in DOCUMENTED.finditer((REPO / "docs" / "release.md").read_text())]
+    workflow = directory / ".github" / "workflows" / "release.yml"
+    workflow.parent.mkdir(parents=True)
+    workflow.write_text(body.replace("COMMIT_SHA", "0123456789abcdef0123456789abcdef01234567"))
+    return workflow
+
+
+def test_the_documented_project_release_is_clean_and_least_privileged(tmp_path: Path) -> None:
+    workflow = documented_release_workflow(tmp_path)
+    findings = zizmor(workflow)
+    assert findings == [], json.dumps([(f["ident"], f["desc"]) for f in findings], indent=1)
+    jobs = load(workflow)["jobs"]
+    assert load(workflow)["permissions"] == {}
+    assert {name: job["permissions"] for name, job in jobs.items()} == {
+        "build": {"contents": "read"},
+        "sign": {"contents": "read", "id-token": "write"},
+        "attest": {"contents": "read", "id-token": "write", "attestations": "write"},
+        "publish": {"contents": "write"},
+    }
+    uses = {step.get("uses", "").split("@")[0] for job in jobs.values() for step in job["steps"]}
+    assert {"djdesk/djdesk", "djdesk/djdesk/sign", "djdesk/djdesk/attest"} <= uses
+    assert "djdesk/djdesk/publish" in uses
+    for name in ("sign", "attest", "publish"):
+        assert jobs[name]["if"] == "needs.build.outputs.publish == 'true'"
+    # The identity an installed app accepts names exactly this workflow file.
+    trust = json.loads((REPO / "electron" / "trust" / "release-trust.json").read_text())
+    assert trust["releaseIdentity"]["workflow"] == ".github/workflows/release.yml"
+
+
+@needs_actionlint
+def test_the_documented_project_release_passes_actionlint(tmp_path: Path) -> None:
+    workflow = documented_release_workflow(tmp_path)
+    findings = [f for f in actionlint(workflow) if not newer_than_the_linter(f)]
+    assert findings == [], json.dumps(findings, indent=2)
