@@ -176,7 +176,9 @@ function createWindow() {
 
 async function startServerAndLoad() {
   if (server) await server.stop();
-  const spec = resolveServer({ bundleDir, devServer: app.isPackaged ? null : shellConfig.devServer });
+  // An installed app runs the settings its payload names, whatever the user's environment says.
+  const spec = app.isPackaged ? resolveServer({ bundleDir, env: {} })
+    : resolveServer({ bundleDir, devServer: shellConfig.devServer });
   try {
     const port = await choosePort({ mode: spec.mode });
     server = new DjangoServer(spec, {

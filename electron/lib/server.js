@@ -96,8 +96,11 @@ export class DjangoServer {
   }
 
   async start() {
+    // The settings module is the spec's alone: a developer's global DJANGO_SETTINGS_MODULE
+    // (another project's) must not reach an installed app's launcher.
+    const { [ENV.settings_module]: _inherited, ...inherited } = process.env;
     const env = {
-      ...process.env,
+      ...inherited,
       ...this.spec.env,
       [ENV.data_dir]: this.dataDir,
       PYTHONUNBUFFERED: '1',

@@ -97,6 +97,22 @@ test("a project's own 404 on / is an app to show; a refused token or an error is
   assert.deepEqual([403, 400, 500, 502].map(answersAPage), [false, false, false, false]);
 });
 
+test("the environment's DJANGO_SETTINGS_MODULE never reaches the server; the spec's does", async () => {
+  const launcher = 'import os\nprint("settings:", os.environ.get("DJANGO_SETTINGS_MODULE"), flush=True)\n'
+    + 'import sys\nsys.exit(3)\n';
+  const saved = process.env.DJANGO_SETTINGS_MODULE;
+  process.env.DJANGO_SETTINGS_MODULE = 'another_project.settings';
+  try {
+    for (const [env, expected] of [[{}, 'settings: None'], [{ DJANGO_SETTINGS_MODULE: 'site.desk' }, 'settings: site.desk']]) {
+      const server = new DjangoServer({ ...fakeLauncher(launcher), env }, { port: 0, dataDir: tmp() });
+      await assert.rejects(server.start(), (error) => error.logLines.includes(expected));
+    }
+  } finally {
+    if (saved === undefined) delete process.env.DJANGO_SETTINGS_MODULE;
+    else process.env.DJANGO_SETTINGS_MODULE = saved;
+  }
+});
+
 test('a server that never gets ready times out and is stopped', async () => {
   const spec = fakeLauncher('import time\nprint("starting", flush=True)\ntime.sleep(60)\n');
   const server = new DjangoServer(spec, { port: 0, dataDir: tmp(), timeoutMs: 1500 });
