@@ -24,6 +24,7 @@ from .fetch import clear_cache, fetch_stage
 from .init import ShellChoices, init_project, next_steps
 from .install import install_requirements
 from .installer_sbom import write_installer_sbom
+from .locks import build_locks
 from .manifest import DEFAULT_MANIFEST, load_manifest
 from .reproducible import check_reproducible
 from .requirements import lock_project
@@ -331,19 +332,21 @@ def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
 
     options = _options(args)
     output = options.path(options.output_dir)
-    for message in recover(output):
-        reporter.info(message)
-    if args.all:
-        clear_cache(options.cache_root)
-        reporter.info(f"removed the cache {options.cache_root}")
     dist = options.path(options.dist_dir)
-    for leftover in dist.glob("*.tmp") if dist.is_dir() else []:
-        leftover.unlink()
-    if output.exists() and not args.all:
-        reporter.info(f"kept {output} (the last complete payload)")
-    elif output.exists():
-        shutil.rmtree(output)
-        reporter.info(f"removed {output}")
+    # A build's swap and pending archives are its own until it is done: wait for it.
+    with build_locks(output, dist, reporter):
+        for message in recover(output):
+            reporter.info(message)
+        if args.all:
+            clear_cache(options.cache_root)
+            reporter.info(f"removed the cache {options.cache_root}")
+        for leftover in dist.glob("*.tmp"):
+            leftover.unlink()
+        if output.exists() and not args.all:
+            reporter.info(f"kept {output} (the last complete payload)")
+        elif output.exists():
+            shutil.rmtree(output)
+            reporter.info(f"removed {output}")
     return 0
 
 

@@ -11,7 +11,7 @@ import time
 from filelock import FileLock
 
 from djdesk_bundle.locks import dist_lock_path, output_lock_path
-from tests.bundler.conftest import build_argv, build_env, build_into, bundle
+from tests.bundler.conftest import build_argv, build_env, build_into, bundle, bundle_exe
 from tests.bundler.test_build_e2e import assert_intact, failing_build, write_manifest
 from tests.conftest import REPO
 
@@ -119,3 +119,37 @@ def test_two_concurrent_builds_take_turns(tmp_path, built, sample_root, local_in
     assert bundle("verify", str(output), cwd=REPO).returncode == 0
     assert bundle("verify", str(archive), cwd=REPO).returncode == 0
     assert [p.name for p in tmp_path.glob("out.*")] == ["out.lock"]  # no staging dir or .old
+
+
+def test_clean_waits_for_a_build_of_the_same_output(tmp_path) -> None:
+    """`clean --all` while a build holds the output's lock: it says so and touches nothing
+    until the build is done (it used to delete the payload from under the build)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[tool.djdesk-bundle]\noutput-dir = "out"\ndist-dir = "dist"\n'
+        f'cache-dir = "{(tmp_path / "cache").as_posix()}"\n'
+    )
+    (project / "app" / "site").mkdir(parents=True)
+    (project / "app" / "site" / "wsgi.py").write_text("application = None\n")
+    (project / "app" / "site" / "settings.py").write_text("")
+    output = project / "out"
+    output.mkdir()
+    (output / "SHA256SUMS").write_text("")
+    (project / "dist").mkdir()
+    building = FileLock(output_lock_path(output), is_singleton=False)
+    building.acquire()
+    try:
+        clean = subprocess.Popen(
+            [bundle_exe(), "clean", "--all", "--project", str(project)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        first = clean.stderr.readline()  # the waiting notice comes before anything is done
+        assert "another build is using" in first and "waiting" in first, first
+        time.sleep(0.5)
+        assert clean.poll() is None and (output / "SHA256SUMS").is_file()
+    finally:
+        building.release()
+    assert clean.wait(timeout=60) == 0, clean.stderr.read()
+    assert not output.exists()
