@@ -206,7 +206,9 @@ def test_init_then_build_a_fresh_project(local_interpreter, tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     table = (project / "pyproject.toml").read_text()
     assert 'app-dir = "src"' in table and 'app-package = "notesite"' in table
-    assert not (project / "electron").exists()  # no shell that would list missing files
+    # The shell comes whole: every file its electron-builder.yml lists is there.
+    assert (project / "electron" / "main.js").is_file()
+    assert (project / "electron" / "lib" / "server.js").is_file()
     again = bundle("init", "--project", str(project), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "left alone" in again.stderr and "[tool.djdesk-bundle]" in again.stderr
