@@ -107,7 +107,7 @@ def test_init_writes_the_table_and_gitignore_then_leaves_them_alone(tmp_path) ->
     project = django_project(tmp_path, settings=("base", "dev", "production"))
     write(project, {"requirements.txt": "django\n", ".gitignore": "*.pyc"})
     report = init_project(project)
-    assert len(report.written) == 2 and not report.left_alone
+    assert len(report.written) == 3 and not report.left_alone  # the table, .gitignore, electron/
     data = tomllib.loads((project / "pyproject.toml").read_text())
     assert data["project"]["name"] == project.name
     table = data["tool"]["djdesk-bundle"]
@@ -119,11 +119,11 @@ def test_init_writes_the_table_and_gitignore_then_leaves_them_alone(tmp_path) ->
     assert "/.djdesk/" in (project / ".gitignore").read_text().splitlines()
     before = {p.name: p.read_text() for p in (project / "pyproject.toml", project / ".gitignore")}
     again = init_project(project)
-    assert not again.written and len(again.left_alone) == 3
+    assert not again.written and len(again.left_alone) == 4
     assert {
         p.name: p.read_text() for p in (project / "pyproject.toml", project / ".gitignore")
     } == before
-    assert not (project / "electron").exists()
+    assert (project / "electron" / "main.js").is_file()
     load_options(project, {})  # what init wrote is a valid configuration
 
 

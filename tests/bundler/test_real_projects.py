@@ -90,7 +90,8 @@ def test_wagtail_site_init_picks_production_settings_and_requirements(wagtail) -
     assert config["requirements"] == "requirements.txt"
     assert "interpreter-manifest" not in config
     assert "/.djdesk/" in (site / ".gitignore").read_text().splitlines()
-    assert not (site / "electron").exists()
+    # The desktop shell, named after the project; never in the payload (app-dir is ".").
+    assert json.loads((site / "electron" / "package.json").read_text())["productName"] == "Mysite"
     versions = pinned_versions((site / "requirements.lock.txt").read_text())
     assert versions["wagtail"].startswith("7.0.") and versions["django"].startswith("5.2.")
 
@@ -129,14 +130,16 @@ def test_allauth_site_builds_and_verifies_with_its_app_static_files(allauth) -> 
     assert (payload / "static" / "account" / "js" / "account.js").is_file()
     assert (payload / "site-packages" / "allauth" / "templates").is_dir()
     assert not (payload / "app" / ".djdesk").exists()
+    assert not (payload / "app" / "electron").exists()
 
 
 def test_reinit_leaves_everything_alone(allauth, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     site, _ = allauth
-    before = {p: p.read_bytes() for p in (site / "pyproject.toml", site / ".gitignore")}
+    kept = (site / "pyproject.toml", site / ".gitignore", site / "electron" / "package.json")
+    before = {p: p.read_bytes() for p in kept}
     again = bundle("init", cwd=site)
     assert again.returncode == 0, again.stderr
-    assert again.stderr.count("left alone") == 3
+    assert again.stderr.count("left alone") == 4  # [project], the table, .gitignore, electron/
     assert {p: p.read_bytes() for p in before} == before
 
 
