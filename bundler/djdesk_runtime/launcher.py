@@ -188,6 +188,10 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if sys.platform == "win32":
+        # Windows delivers no SIGTERM from outside: Ctrl+Break, sent to the launcher's own
+        # console process group, is the graceful stop there (server closed, worker stopped).
+        signal.signal(signal.SIGBREAK, stop)
     worker = start_worker(payload.launcher, payload.config.worker_argv)
     mark("listening")
     origin = f"http://{LOOPBACK_HOSTS[0]}:{port}/"

@@ -8,14 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from djdesk_bundle.config import host_triple
 from djdesk_bundle.ui import Reporter
 from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO
 
 LOCAL_PYTHON = Path("/usr/bin/python3.11")
+# The triple the end-to-end tests build for: this host's, whichever interpreter they use.
+HOST_TRIPLE = host_triple()
 # DJDESK_TEST_INTERPRETER=pinned (CI on GitHub's runners): the end-to-end tests use the
-# pinned python-build-standalone interpreter of this host's triple (downloaded once and
-# checked against manifests/) instead of an archive made from Debian's python3.11.
+# pinned python-build-standalone interpreter of this host's triple (downloaded once, checked
+# against bundler/djdesk_bundle/data/python-build-standalone.toml) instead of an archive
+# made from Debian's python3.11.
 USE_PINNED = os.environ.get("DJDESK_TEST_INTERPRETER") == "pinned"
 needs_local_python = pytest.mark.skipif(
     not USE_PINNED and (not LOCAL_PYTHON.is_file() or sys.platform != "linux"),
@@ -47,12 +51,11 @@ def local_interpreter(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def pinned_interpreter(out: Path) -> Path:
     """This host's pinned interpreter, verified, as a one-target mirror dir + manifest."""
-    from djdesk_bundle.config import host_triple
     from djdesk_bundle.fetch import fetch_interpreter
-    from djdesk_bundle.manifest import load_manifest
+    from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
 
-    manifest = load_manifest(REPO / "manifests" / "python-build-standalone.toml")
-    pin = manifest.pin_for(host_triple())
+    manifest = load_manifest(DEFAULT_MANIFEST)
+    pin = manifest.pin_for(HOST_TRIPLE)
     archive = fetch_interpreter(pin, out / "download-cache", Reporter(verbosity=-1))
     shutil.copyfile(archive, out / pin.filename)
     (out / "manifest.toml").write_text(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,23 +17,9 @@ import pytest
 from djdesk_runtime.contract import EXIT_CODES, LOGIN_PREFIX, SITE_PACKAGES_DIR
 from tests.bundler.conftest import needs_local_python
 from tests.bundler.test_build_e2e import launch, read_ready
+from tests.processes import alive, children, stop_process_tree
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        found += [int(child) for child in task.read_text().split()]
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 def test_without_a_token_it_makes_one_and_prints_a_login_url(built, tmp_path: Path) -> None:
@@ -49,8 +36,7 @@ def test_without_a_token_it_makes_one_and_prints_a_login_url(built, tmp_path: Pa
         with opener.open(login.split()[1], timeout=10) as response:
             assert response.status == 200
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        stop_process_tree(process)
 
 
 def test_a_missing_runtime_dependency_is_one_line_and_exit_8(built, tmp_path: Path) -> None:
@@ -69,7 +55,7 @@ def test_the_worker_dies_with_a_killed_server(built, tmp_path: Path) -> None:
     read_ready(process)
     (worker,) = children(process.pid)
     assert alive(worker)
-    process.send_signal(signal.SIGKILL)
+    process.kill()  # SIGKILL; TerminateProcess on Windows: no Python code runs either way
     process.wait(timeout=15)
     deadline = time.monotonic() + 30
     while alive(worker) and time.monotonic() < deadline:
@@ -84,6 +70,11 @@ def test_a_bad_option_is_a_usage_error(built, tmp_path: Path) -> None:
     assert stderr == "run_django: DJDESK_FORCE_PORT must be a port number, not 'eighty'\n"
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="POSIX signals: Windows has no SIGTERM to deliver to Python code (terminate is "
+    "TerminateProcess, which runs no interpreter shutdown that could abort)",
+)
 def test_a_worker_and_server_stopped_together_exit_cleanly(built, tmp_path: Path) -> None:
     """SIGTERM to both at once (as `pkill -f run_django.py` or a session logout sends): the
     worker stops without aborting the interpreter (its parent watch must not hold stdin's
