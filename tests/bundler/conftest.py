@@ -27,6 +27,14 @@ needs_local_python = pytest.mark.skipif(
     "(or DJDESK_TEST_INTERPRETER=pinned to download the pinned one)",
 )
 
+# What makes its payload from Debian's python3.11 whatever DJDESK_TEST_INTERPRETER says
+# (scripts/release_rehearsal.py, for x86_64 Linux): it skips on GitHub's runners.
+needs_debian_python = pytest.mark.skipif(
+    not LOCAL_PYTHON.is_file() or HOST_TRIPLE != "x86_64-unknown-linux-gnu",
+    reason="makes its payload from Debian's /usr/bin/python3.11 on x86_64 Linux "
+    "(scripts/make_local_interpreter.py), not from the pinned interpreter",
+)
+
 
 @pytest.fixture
 def reporter() -> Reporter:

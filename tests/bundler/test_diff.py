@@ -40,7 +40,7 @@ def make_payload(root: Path) -> Path:
     }
     for relative, text in files.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text)
+        (root / relative).write_text(text, newline="\n")  # the same sizes on Windows
     (root / "app" / "run.sh").chmod(0o644)
     (root / "python" / "bin").mkdir(parents=True)
     (root / "python" / "bin" / "blob").write_bytes(bytes(range(256)) * 4)
@@ -53,7 +53,7 @@ def make_payload(root: Path) -> Path:
 def make_changes(root: Path) -> None:
     (root / "app" / "new.txt").write_text("new\n")
     (root / "app" / "old.txt").unlink()
-    (root / "app" / "settings.py").write_text("A = 1\nDEBUG = True\nB = 2\n")
+    (root / "app" / "settings.py").write_text("A = 1\nDEBUG = True\nB = 2\n", newline="\n")
     (root / "app" / "run.sh").chmod(0o755)
     blob = bytearray((root / "python" / "bin" / "blob").read_bytes())
     blob[100] ^= 0xFF
