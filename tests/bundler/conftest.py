@@ -57,14 +57,15 @@ def local_interpreter(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def pinned_interpreter(out: Path) -> Path:
-    """This host's pinned interpreter, verified, as a one-target mirror dir + manifest."""
+def pinned_interpreter(out: Path, mirror: str | None = None) -> Path:
+    """This host's pinned interpreter, verified, as a one-target mirror dir + manifest
+    (``mirror``: where to download it from instead of the pin's URL)."""
     from djdesk_bundle.fetch import fetch_interpreter
     from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
 
     manifest = load_manifest(DEFAULT_MANIFEST)
     pin = manifest.pin_for(HOST_TRIPLE)
-    archive = fetch_interpreter(pin, out / "download-cache", Reporter(verbosity=-1))
+    archive = fetch_interpreter(pin, out / "download-cache", Reporter(verbosity=-1), mirror)
     shutil.copyfile(archive, out / pin.filename)
     (out / "manifest.toml").write_text(
         f'release = "{pin.release}"\npython-version = "{pin.python_version}"\n'
