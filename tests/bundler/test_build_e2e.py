@@ -643,7 +643,7 @@ def test_first_launch_starts_from_the_pre_migrated_database(built, tmp_path: Pat
     assert info["template_database"] is True
     assert "template.sqlite3" in (out / "SHA256SUMS").read_text()
     epoch = info["source_date_epoch"]
-    with closing(sqlite3.connect(f"file:{template}?mode=ro", uri=True)) as db:
+    with closing(sqlite3.connect(f"{template.as_uri()}?mode=ro", uri=True)) as db:
         applied = {row[0] for row in db.execute("SELECT applied FROM django_migrations")}
         seeded = db.execute("SELECT slug FROM inspector_workspace").fetchall()
         assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)

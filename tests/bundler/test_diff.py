@@ -107,6 +107,16 @@ def test_payload_dirs(pair) -> None:
     check_report(diff_payloads(*pair, deep=False))
 
 
+def test_payloads_under_a_folder_whose_name_is_not_uri_safe(tmp_path: Path) -> None:
+    """The databases are opened by a file: URI made from the path (a "#" used to end it;
+    a Windows drive path was no URI at all)."""
+    first = make_payload(tmp_path / "build #2" / "a")
+    second = tmp_path / "build #2" / "b"
+    shutil.copytree(first, second)
+    make_changes(second)
+    check_report(diff_payloads(first, second, deep=False))
+
+
 def test_archives_name_the_same_differences(pair, tmp_path: Path) -> None:
     archives = [tmp_path / "a.tar.gz", tmp_path / "b.tar.gz"]
     for payload, archive in zip(pair, archives, strict=True):

@@ -111,7 +111,7 @@ def version_1_data(payloads: dict[str, Path], data: Path) -> Path:
 
 
 def rows(database: Path, sql: str) -> list[tuple]:
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+    with closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as db:
         return db.execute(sql).fetchall()
 
 
