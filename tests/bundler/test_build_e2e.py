@@ -143,7 +143,9 @@ class Launched:
             return error.code, error.read()
 
 
-def launch(out: Path, data_dir: Path, **env: str) -> subprocess.Popen[str]:
+def launch(
+    out: Path, data_dir: Path, stdin: int | None = None, **env: str
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             str(payload_python(out)),
@@ -154,6 +156,7 @@ def launch(out: Path, data_dir: Path, **env: str) -> subprocess.Popen[str]:
             "--port",
             "0",
         ],
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

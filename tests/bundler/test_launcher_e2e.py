@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import time
 import urllib.error
@@ -61,6 +62,41 @@ def test_the_worker_dies_with_a_killed_server(built, tmp_path: Path) -> None:
     while alive(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(worker)
+
+
+def test_closing_its_stdin_stops_it_gracefully_with_its_worker(built, tmp_path: Path) -> None:
+    """The shell's graceful stop where it has no signal to send (Windows: Node cannot send
+    Ctrl+Break, and taskkill without /F cannot close a windowless console process): it
+    sets DJDESK_STOP_PIPE and closes the launcher's stdin."""
+    process = launch(
+        built["out"], tmp_path / "data", stdin=subprocess.PIPE, DJDESK_SESSION_TOKEN="t",
+        DJDESK_STOP_PIPE="1",
+    )  # fmt: skip
+    try:
+        read_ready(process)
+        (worker,) = children(process.pid)
+        assert process.stdin is not None
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0  # its own stop: server closed, worker stopped
+        assert "Traceback" not in (process.stderr.read() if process.stderr else "")
+        assert not alive(worker)
+    finally:
+        stop_process_tree(process)
+
+
+def test_without_the_stop_pipe_variable_stdin_is_not_watched(built, tmp_path: Path) -> None:
+    """A launcher started from a terminal or a service manager, stdin at end of file."""
+    process = launch(
+        built["out"], tmp_path / "data", stdin=subprocess.DEVNULL, DJDESK_SESSION_TOKEN="t"
+    )
+    try:
+        url = read_ready(process)
+        request = urllib.request.Request(url, headers={"X-DJDesk-Token": "t"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+        assert process.poll() is None
+    finally:
+        stop_process_tree(process)
 
 
 def test_a_bad_option_is_a_usage_error(built, tmp_path: Path) -> None:
