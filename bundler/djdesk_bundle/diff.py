@@ -279,7 +279,8 @@ def text_diff(a: str, b: str, label: str) -> list[str]:
 
 
 def _sqlite_read(path: Path) -> tuple[dict[str, str], dict[str, list[tuple[Any, ...]]]]:
-    with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"  # "#", "%", a drive: escaped
+    with closing(sqlite3.connect(uri, uri=True)) as db:
         schema = {
             f"{kind} {name}": sql or ""
             for kind, name, sql in db.execute(

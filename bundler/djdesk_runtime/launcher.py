@@ -8,6 +8,7 @@ one line on stderr and an exit code from the contract (``main`` is the one place
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import os
 import secrets
@@ -178,7 +179,7 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
     application = load_application(payload.config.wsgi_application, payload.root / STATIC_DIR)
 
     from .guard import guard_wsgi
-    from .worker import start_worker, stop_worker
+    from .worker import on_stdin_closed, start_worker, stop_worker
 
     token, generated = session_token()
     server = make_server(guard_wsgi(application, token, port), sock, args.threads)
@@ -188,6 +189,13 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if sys.platform == "win32":
+        # Windows delivers no SIGTERM from outside: Ctrl+Break, sent to the launcher's own
+        # console process group, is a graceful stop there (server closed, worker stopped).
+        signal.signal(signal.SIGBREAK, stop)
+    # The shell's graceful stop on every OS (Node cannot send Ctrl+Break, and taskkill
+    # without /F cannot close a windowless console process): it closes our stdin.
+    on_stdin_closed(ENV["stop_pipe"], lambda: _thread.interrupt_main(signal.SIGTERM))
     worker = start_worker(payload.launcher, payload.config.worker_argv)
     mark("listening")
     origin = f"http://{LOOPBACK_HOSTS[0]}:{port}/"

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from .contract import ENV, LAUNCHER_OPTIONS, PYTHON_FLAGS
@@ -34,8 +35,9 @@ def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
         worker.wait()
 
 
-def exit_with_parent() -> None:
-    """Watch stdin (the parent's pipe): end of file means the parent is gone."""
+def on_stdin_closed(variable: str, then: Callable[[], object]) -> None:
+    """When the parent said so (``variable`` set), call ``then`` once stdin, the parent's
+    pipe, reaches end of file: the parent closed it, or the parent is gone."""
 
     def watch(descriptor: int) -> None:
         # os.read, not sys.stdin: a buffered reader's lock held by this daemon thread
@@ -45,11 +47,15 @@ def exit_with_parent() -> None:
                 pass
         except OSError:
             pass
-        os._exit(0)
+        then()
 
-    if os.environ.get(ENV["worker_pipe"]) and sys.stdin is not None:
+    if os.environ.get(variable) and sys.stdin is not None:
         descriptor = sys.stdin.fileno()
         threading.Thread(target=watch, args=(descriptor,), name="parent-watch", daemon=True).start()
+
+
+def exit_with_parent() -> None:
+    on_stdin_closed(ENV["worker_pipe"], lambda: os._exit(0))
 
 
 def run_worker(worker_argv: tuple[str, ...]) -> None:

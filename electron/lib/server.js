@@ -35,13 +35,16 @@ function runTaskkill(args) {
 }
 
 /**
- * Windows has no process groups or SIGTERM: ask the tree to close first (`taskkill /T`
- * without /F), so Django and SQLite can finish their writes; only after `graceMs` end it
- * with /F. `exited` resolves when the server process is gone; `run(args)` runs taskkill.
+ * Windows has no process groups or SIGTERM (and `taskkill` without /F cannot close a
+ * console process that has no window): ask the launcher to stop by closing its stdin
+ * (`close()`; it watches the pipe when ENV.stop_pipe is set), so Django and SQLite can
+ * finish their writes; only after `graceMs` end the tree with `taskkill /T /F`. `exited`
+ * resolves when the server process is gone; `run(args)` runs taskkill.
  * Returns 'graceful' or 'forced'.
  */
-export async function stopWindowsTree(pid, exited, { graceMs = 5000, run = runTaskkill } = {}) {
-  await run(['/pid', String(pid), '/T']);
+export async function stopWindowsTree(pid, exited, { graceMs = 5000, run = runTaskkill,
+  close = () => {} } = {}) {
+  close();
   const closed = await Promise.race([exited.then(() => true), delay(graceMs).then(() => false)]);
   if (closed) return 'graceful';
   await run(['/pid', String(pid), '/T', '/F']);
@@ -104,6 +107,7 @@ export class DjangoServer {
       ...this.spec.env,
       [ENV.data_dir]: this.dataDir,
       PYTHONUNBUFFERED: '1',
+      [ENV.stop_pipe]: '1', // the launcher stops when stdin closes (see stopWindowsTree)
       ...(this.token ? { [ENV.session_token]: this.token } : {}),
     };
     for (const args of this.spec.prepare || []) {
@@ -117,7 +121,7 @@ export class DjangoServer {
     // Its own process group (POSIX): stop() takes every child with it.
     this.child = spawn(this.spec.command, this.args(), {
       cwd: this.spec.cwd, env, detached: process.platform !== 'win32',
-      stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true,
+      stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true,
     });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -192,7 +196,7 @@ export class DjangoServer {
     if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     const pid = this.child.pid;
     if (process.platform === 'win32') {
-      await stopWindowsTree(pid, this.exited, { graceMs });
+      await stopWindowsTree(pid, this.exited, { graceMs, close: () => this.child.stdin.end() });
       return;
     }
     try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }

@@ -49,24 +49,27 @@ test('notify(null) and other non-notifications are ignored, not thrown on', () =
   assert.equal(notificationOptions({ title: 'x'.repeat(500) }).title.length, 200);
 });
 
-test('Windows stop: a graceful taskkill first, /F only when the tree does not close', async () => {
+test('Windows stop: stdin closed first (the launcher stops), taskkill /T /F only when the tree does not close', async () => {
   const calls = [];
   let exit;
   const exited = new Promise((resolve) => { exit = resolve; });
   const graceful = await stopWindowsTree(4242, exited, {
-    graceMs: 60_000, run: async (args) => { calls.push(args); exit(); },
+    graceMs: 60_000, run: async (args) => { calls.push(args); }, close: () => exit(),
   });
   assert.equal(graceful, 'graceful');
-  assert.deepEqual(calls, [['/pid', '4242', '/T']]);
+  assert.deepEqual(calls, []); // no taskkill at all
 
   const stubborn = [];
   let stop;
   const gone = new Promise((resolve) => { stop = resolve; });
+  let closed = 0;
   const result = await stopWindowsTree(4243, gone, {
-    graceMs: 10, run: async (args) => { stubborn.push(args); if (args.includes('/F')) stop(); },
+    graceMs: 10, close: () => { closed += 1; },
+    run: async (args) => { stubborn.push(args); if (args.includes('/F')) stop(); },
   });
   assert.equal(result, 'forced');
-  assert.deepEqual(stubborn, [['/pid', '4243', '/T'], ['/pid', '4243', '/T', '/F']]);
+  assert.equal(closed, 1);
+  assert.deepEqual(stubborn, [['/pid', '4243', '/T', '/F']]);
 });
 
 const { afterPack, fuseConfig, getCurrentFuseWire } = require('../release/fuses.cjs');

@@ -8,19 +8,31 @@ from pathlib import Path
 
 import pytest
 
+from djdesk_bundle.config import host_triple
 from djdesk_bundle.ui import Reporter
 from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO
 
 LOCAL_PYTHON = Path("/usr/bin/python3.11")
+# The triple the end-to-end tests build for: this host's, whichever interpreter they use.
+HOST_TRIPLE = host_triple()
 # DJDESK_TEST_INTERPRETER=pinned (CI on GitHub's runners): the end-to-end tests use the
-# pinned python-build-standalone interpreter of this host's triple (downloaded once and
-# checked against manifests/) instead of an archive made from Debian's python3.11.
+# pinned python-build-standalone interpreter of this host's triple (downloaded once, checked
+# against bundler/djdesk_bundle/data/python-build-standalone.toml) instead of an archive
+# made from Debian's python3.11.
 USE_PINNED = os.environ.get("DJDESK_TEST_INTERPRETER") == "pinned"
 needs_local_python = pytest.mark.skipif(
     not USE_PINNED and (not LOCAL_PYTHON.is_file() or sys.platform != "linux"),
     reason="needs Debian's relocatable /usr/bin/python3.11 to make a local interpreter archive "
     "(or DJDESK_TEST_INTERPRETER=pinned to download the pinned one)",
+)
+
+# What makes its payload from Debian's python3.11 whatever DJDESK_TEST_INTERPRETER says
+# (scripts/release_rehearsal.py, for x86_64 Linux): it skips on GitHub's runners.
+needs_debian_python = pytest.mark.skipif(
+    not LOCAL_PYTHON.is_file() or HOST_TRIPLE != "x86_64-unknown-linux-gnu",
+    reason="makes its payload from Debian's /usr/bin/python3.11 on x86_64 Linux "
+    "(scripts/make_local_interpreter.py), not from the pinned interpreter",
 )
 
 
@@ -45,15 +57,15 @@ def local_interpreter(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def pinned_interpreter(out: Path) -> Path:
-    """This host's pinned interpreter, verified, as a one-target mirror dir + manifest."""
-    from djdesk_bundle.config import host_triple
+def pinned_interpreter(out: Path, mirror: str | None = None) -> Path:
+    """This host's pinned interpreter, verified, as a one-target mirror dir + manifest
+    (``mirror``: where to download it from instead of the pin's URL)."""
     from djdesk_bundle.fetch import fetch_interpreter
-    from djdesk_bundle.manifest import load_manifest
+    from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
 
-    manifest = load_manifest(REPO / "manifests" / "python-build-standalone.toml")
-    pin = manifest.pin_for(host_triple())
-    archive = fetch_interpreter(pin, out / "download-cache", Reporter(verbosity=-1))
+    manifest = load_manifest(DEFAULT_MANIFEST)
+    pin = manifest.pin_for(HOST_TRIPLE)
+    archive = fetch_interpreter(pin, out / "download-cache", Reporter(verbosity=-1), mirror)
     shutil.copyfile(archive, out / pin.filename)
     (out / "manifest.toml").write_text(
         f'release = "{pin.release}"\npython-version = "{pin.python_version}"\n'

@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import stat
 import subprocess
 import urllib.error
@@ -27,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from djdesk_bundle.tools import uv_binary
+from tests.processes import minimal_env, own_group, payload_python, stop_process_tree
 
 WAGTAIL = "wagtail>=7.0,<7.1"
 DJANGO = "django>=5.2,<5.3"
@@ -222,16 +222,11 @@ class Session:
 
 
 def launcher_argv(payload: Path) -> list[str]:
-    return [str(payload / "python/bin/python3"), "-I", str(payload / "run_django.py")]
+    return [str(payload_python(payload)), "-I", str(payload / "run_django.py")]
 
 
 def payload_env(data_dir: Path, **extra: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ["PATH"],
-        "DJDESK_DATA_DIR": str(data_dir),
-        "DJDESK_SESSION_TOKEN": TOKEN,
-        **extra,
-    }
+    return minimal_env(DJDESK_DATA_DIR=str(data_dir), DJDESK_SESSION_TOKEN=TOKEN, **extra)
 
 
 @contextmanager
@@ -244,6 +239,7 @@ def booted(payload: Path, data_dir: Path) -> Iterator[Session]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        **own_group(),
     )
     try:
         line = process.stdout.readline() if process.stdout else ""
@@ -252,9 +248,7 @@ def booted(payload: Path, data_dir: Path) -> Iterator[Session]:
             raise AssertionError(f"no DJDESK_READY line: {process.communicate()[1][-3000:]}")
         yield Session(line.split()[1])
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+        stop_process_tree(process)
         _remove_read_only(copy)
 
 

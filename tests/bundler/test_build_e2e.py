@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 
 from djdesk_bundle.machine_state import is_machine_state
 from tests.bundler.conftest import (
+    HOST_TRIPLE,
     build_argv,
     build_env,
     bundle,
@@ -31,15 +31,23 @@ from tests.bundler.conftest import (
     needs_local_python,
 )
 from tests.bundler.mirror import serve_mirror
-from tests.conftest import REPO, stop_process_tree
+from tests.conftest import REPO
+from tests.processes import (
+    kill_tree,
+    minimal_env,
+    own_group,
+    payload_python,
+    request_stop,
+    stop_process_tree,
+)
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
 
 def test_payload_layout(built) -> None:
     out = built["out"]
+    assert payload_python(out).is_file()
     for name in (
-        "python/bin/python3",
         "site-packages/django",
         "app/manage.py",
         "static/inspector/app.js",
@@ -56,10 +64,10 @@ def test_payload_layout(built) -> None:
     assert not (out / "site-packages" / "bin").exists()
     assert not list((out / "app").rglob("*.sqlite3"))
     info = json.loads((out / "build-info.json").read_text())
-    assert info["interpreter"]["triple"] == "x86_64-unknown-linux-gnu"
+    assert info["interpreter"]["triple"] == HOST_TRIPLE
     assert info["precompiled"] is True
     assert info["lock"]["file"] == "uv.lock"
-    assert built["archive"].name == "djdesk-payload-0.1.0-x86_64-unknown-linux-gnu.tar.gz"
+    assert built["archive"].name == f"djdesk-payload-0.1.0-{HOST_TRIPLE}.tar.gz"
     sidecar = built["archive"].with_name(built["archive"].name + ".sha256")
     assert sidecar.read_text().split()[1] == built["archive"].name
     # Bytecode names the payload, not the build directory.
@@ -135,11 +143,12 @@ class Launched:
             return error.code, error.read()
 
 
-def launch(out: Path, data_dir: Path, **env: str) -> subprocess.Popen[str]:
-    full_env = {"PATH": os.environ["PATH"], "DJDESK_DATA_DIR": str(data_dir), **env}
+def launch(
+    out: Path, data_dir: Path, stdin: int | None = None, **env: str
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
-            str(out / "python/bin/python3"),
+            str(payload_python(out)),
             "-I",
             str(out / "run_django.py"),
             "--host",
@@ -147,11 +156,12 @@ def launch(out: Path, data_dir: Path, **env: str) -> subprocess.Popen[str]:
             "--port",
             "0",
         ],
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=full_env,
-        start_new_session=True,  # its worker too can be stopped (stop_process_tree)
+        env=minimal_env(DJDESK_DATA_DIR=str(data_dir), **env),
+        **own_group(),  # its worker too can be stopped (stop_process_tree)
     )
 
 
@@ -167,7 +177,7 @@ def boot_and_stop(out: Path, data_dir: Path) -> int:
     process = launch(out, data_dir)
     try:
         read_ready(process)
-        process.send_signal(signal.SIGTERM)
+        request_stop(process)
         return process.wait(timeout=15)
     finally:
         stop_process_tree(process)
@@ -192,7 +202,7 @@ def wait_for(fetch, done, timeout: float = 30):  # type: ignore[no-untyped-def]
         time.sleep(0.2)
 
 
-def test_boot_serves_inspector_and_stops_on_sigterm(
+def test_boot_serves_inspector_and_stops_when_asked(
     built, server: Launched, tmp_path: Path
 ) -> None:
     auth = {"X-DJDesk-Token": "s3cret"}
@@ -203,12 +213,15 @@ def test_boot_serves_inspector_and_stops_on_sigterm(
         lambda d: d["scans"] and all(s["status"] == "completed" for s in d["scans"]),
     )
     assert data["workspace"] == "Atlas Telemetry"
-    assert data["project_path"].endswith("samples/djdesk")  # the payload's read-only sample
+    assert PurePath(data["project_path"]).parts[-2:] == (
+        "samples",
+        "djdesk",
+    )  # the payload's read-only sample
     assert {i["title"]: i["value"] for i in data["insights"]}["Pending migrations"] == "3"
     status, body = server.get("/static/inspector/app.js", auth)
     assert status == 200 and b"djdesk:workspace-drop" in body
     assert (tmp_path / "data" / "db.sqlite3").is_file()
-    server.process.send_signal(signal.SIGTERM)
+    request_stop(server.process)
     assert server.process.wait(timeout=15) == 0
     # Running it wrote nothing into the (read-only) payload.
     assert bundle("verify", str(built["out"]), cwd=REPO).returncode == 0
@@ -320,7 +333,7 @@ def write_manifest(directory: Path, filename: str, sha256: str) -> Path:
     path = directory / "manifest.toml"
     path.write_text(
         'release = "local"\npython-version = "3.11.2"\n\n'
-        f'[targets.x86_64-unknown-linux-gnu]\nurl = "{filename}"\nsha256 = "{sha256}"\n'
+        f'[targets.{HOST_TRIPLE}]\nurl = "{filename}"\nsha256 = "{sha256}"\n'
     )
     return path
 
@@ -419,7 +432,7 @@ def start_build(command: list[str], env: dict[str, str]) -> subprocess.Popen[byt
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        start_new_session=True,
+        **own_group(),
     )
 
 
@@ -436,7 +449,7 @@ def test_build_killed_midway(previous, local_interpreter, sample_root) -> None:
     else:
         process.kill()
         pytest.fail("the build never reached the install stage")
-    os.killpg(process.pid, signal.SIGKILL)
+    kill_tree(process)
     process.wait()
     assert (previous / "app" / "marker").read_text() == "previous complete payload"
     assert list(previous.parent.glob("out.staging-*"))  # the half-built staging dir is left...
@@ -473,7 +486,7 @@ def test_build_killed_while_linking_the_previous_payload(
             process.kill()
             pytest.fail("the build never reached the install stage")
         time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGKILL)
+    kill_tree(process)
     process.wait()
     assert staged[0].stat().st_ino == (out / linked).stat().st_ino  # linked, not copied
     assert bundle("verify", str(out), cwd=REPO).returncode == 0
@@ -511,7 +524,7 @@ def test_sbom_is_valid_and_matches_the_payload(built) -> None:
         assert f"sha256:{digest}" in lock  # the wheel that was installed, as locked
     (cpython,) = [c for c in sbom["components"] if c["name"] == "cpython"]
     assert cpython["hashes"][0]["content"] == info["interpreter"]["sha256"]
-    assert "x86_64-unknown-linux-gnu" in cpython["purl"]
+    assert HOST_TRIPLE in cpython["purl"]
     (get_port,) = [c for c in sbom["components"] if c["purl"] == "pkg:npm/get-port@7.2.0"]
     assert get_port["hashes"][0]["alg"] == "SHA-512"  # from electron/package-lock.json
     # Electron is the shell's runtime (its npm package is a dev dependency, its binary ships).
@@ -633,7 +646,7 @@ def test_first_launch_starts_from_the_pre_migrated_database(built, tmp_path: Pat
     assert info["template_database"] is True
     assert "template.sqlite3" in (out / "SHA256SUMS").read_text()
     epoch = info["source_date_epoch"]
-    with closing(sqlite3.connect(f"file:{template}?mode=ro", uri=True)) as db:
+    with closing(sqlite3.connect(f"{template.as_uri()}?mode=ro", uri=True)) as db:
         applied = {row[0] for row in db.execute("SELECT applied FROM django_migrations")}
         seeded = db.execute("SELECT slug FROM inspector_workspace").fetchall()
         assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)

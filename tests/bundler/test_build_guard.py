@@ -11,9 +11,18 @@ import time
 from filelock import FileLock
 
 from djdesk_bundle.locks import dist_lock_path, output_lock_path
-from tests.bundler.conftest import build_argv, build_env, build_into, bundle, bundle_exe
+from djdesk_runtime.contract import interpreter_path
+from tests.bundler.conftest import (
+    HOST_TRIPLE,
+    build_argv,
+    build_env,
+    build_into,
+    bundle,
+    bundle_exe,
+)
 from tests.bundler.test_build_e2e import assert_intact, failing_build, write_manifest
 from tests.conftest import REPO
+from tests.processes import WINDOWS
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
@@ -65,10 +74,11 @@ def test_truncated_interpreter_archive_is_exit_5(previous, local_interpreter, sa
 def test_host_interpreter_that_does_not_run_is_refused(previous, sample_root) -> None:
     mirror = previous.parent / "mirror"
     mirror.mkdir()
-    archive = mirror / "cpython-3.11.2+local-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    archive = mirror / f"cpython-3.11.2+local-{HOST_TRIPLE}-install_only.tar.gz"
+    executable = interpreter_path(WINDOWS)
     with tarfile.open(archive, "w:gz") as tar:
         for name, data in {
-            "python/bin/python3": b"not an interpreter",
+            executable: b"not an interpreter",
             "python/lib/x": b"",
         }.items():
             info = tarfile.TarInfo(name)
@@ -78,7 +88,7 @@ def test_host_interpreter_that_does_not_run_is_refused(previous, sample_root) ->
         mirror, archive.name, hashlib.sha256(archive.read_bytes()).hexdigest()
     )
     result = failing_build(previous, manifest, mirror.as_uri(), sample_root)
-    assert "no runnable python/bin/python3" in one_line_error(result, 5)
+    assert f"no runnable {executable}" in one_line_error(result, 5)
     assert_intact(previous)
 
 

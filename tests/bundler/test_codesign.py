@@ -27,9 +27,15 @@ from djdesk_bundle.codesign import (
 )
 from djdesk_bundle.errors import CodesignFailed
 from djdesk_bundle.ui import Reporter
-from tests.bundler.conftest import build_env, bundle, needs_local_python
+from tests.bundler.conftest import HOST_TRIPLE, build_env, bundle, needs_local_python
 from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO
+from tests.processes import WINDOWS
+
+# A macOS triple that is not this host's: its stand-in interpreter is never run.
+OTHER_MAC = (
+    "aarch64-apple-darwin" if HOST_TRIPLE == "x86_64-apple-darwin" else "x86_64-apple-darwin"
+)
 
 MACHO = bytes.fromhex("cffaedfe") + b"\x07\x00\x00\x01" + b"\0" * 64
 STAND_IN = """#!{python}
@@ -49,6 +55,11 @@ if "--sign" in args:
 
 @pytest.fixture
 def fake_codesign(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    if WINDOWS:
+        pytest.skip(
+            "the signing stand-in is a #! script, which Windows does not run (signtool and "
+            "a certificate are not on the runner either)"
+        )
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     tool = bin_dir / "codesign"
@@ -142,7 +153,7 @@ def test_signing_happens_before_checksums_sbom_and_verify(
     shutil.copytree(local_interpreter, mirror)
     (mirror / "manifest.toml").write_text(
         f'release = "{manifest["release"]}"\npython-version = "{manifest["python-version"]}"\n'
-        f'[targets.x86_64-apple-darwin]\nurl = "{pin["url"]}"\nsha256 = "{pin["sha256"]}"\n'
+        f'[targets.{OTHER_MAC}]\nurl = "{pin["url"]}"\nsha256 = "{pin["sha256"]}"\n'
     )
     samples = tmp_path / "samples"
     shutil.copytree(sample_root, samples)
@@ -151,7 +162,7 @@ def test_signing_happens_before_checksums_sbom_and_verify(
         result = bundle(
             "build",
             "--target",
-            "x86_64-apple-darwin",
+            OTHER_MAC,
             "--manifest",
             str(mirror / "manifest.toml"),
             "--python-mirror",

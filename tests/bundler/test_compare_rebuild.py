@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bundler.conftest import build_env, needs_local_python
+from tests.bundler.conftest import HOST_TRIPLE, build_env, needs_local_python
 from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO
 
@@ -23,7 +23,7 @@ def compare(published: Path, work: Path, interpreter: Path, url: str, env: dict[
             sys.executable,
             str(REPO / "scripts" / "compare_rebuild.py"),
             "--target",
-            "x86_64-unknown-linux-gnu",
+            HOST_TRIPLE,
             "--published",
             str(published),
             "--work",
@@ -57,4 +57,4 @@ def test_the_rebuild_matches_the_published_archive_and_a_changed_one_fails(
         archive.write_bytes(archive.read_bytes() + b"\0")  # what the build job published differs
         other = compare(published, tmp_path / "rebuild", local_interpreter, url, env)
     assert other.returncode == 1
-    assert "::error::the rebuild of x86_64-unknown-linux-gnu differs" in other.stdout
+    assert f"::error::the rebuild of {HOST_TRIPLE} differs" in other.stdout

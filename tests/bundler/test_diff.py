@@ -40,7 +40,7 @@ def make_payload(root: Path) -> Path:
     }
     for relative, text in files.items():
         (root / relative).parent.mkdir(parents=True, exist_ok=True)
-        (root / relative).write_text(text)
+        (root / relative).write_text(text, newline="\n")  # the same sizes on Windows
     (root / "app" / "run.sh").chmod(0o644)
     (root / "python" / "bin").mkdir(parents=True)
     (root / "python" / "bin" / "blob").write_bytes(bytes(range(256)) * 4)
@@ -53,7 +53,7 @@ def make_payload(root: Path) -> Path:
 def make_changes(root: Path) -> None:
     (root / "app" / "new.txt").write_text("new\n")
     (root / "app" / "old.txt").unlink()
-    (root / "app" / "settings.py").write_text("A = 1\nDEBUG = True\nB = 2\n")
+    (root / "app" / "settings.py").write_text("A = 1\nDEBUG = True\nB = 2\n", newline="\n")
     (root / "app" / "run.sh").chmod(0o755)
     blob = bytearray((root / "python" / "bin" / "blob").read_bytes())
     blob[100] ^= 0xFF
@@ -105,6 +105,16 @@ def check_report(report) -> None:  # type: ignore[no-untyped-def]
 
 def test_payload_dirs(pair) -> None:
     check_report(diff_payloads(*pair, deep=False))
+
+
+def test_payloads_under_a_folder_whose_name_is_not_uri_safe(tmp_path: Path) -> None:
+    """The databases are opened by a file: URI made from the path (a "#" used to end it;
+    a Windows drive path was no URI at all)."""
+    first = make_payload(tmp_path / "build #2" / "a")
+    second = tmp_path / "build #2" / "b"
+    shutil.copytree(first, second)
+    make_changes(second)
+    check_report(diff_payloads(first, second, deep=False))
 
 
 def test_archives_name_the_same_differences(pair, tmp_path: Path) -> None:

@@ -44,6 +44,11 @@ def test_node_suite_against_the_built_payload(built) -> None:
     assert "# fail 0" in summary and "# skipped 0" in summary, summary
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="packs electron-builder's Linux `dir` target around a Linux stand-in Electron; "
+    "on macOS and Windows the release workflow packs the real installers",
+)
 def test_electron_builder_packs_the_payload_as_a_resource(built, tmp_path: Path) -> None:
     shell = tmp_path / "shell"
     shell.mkdir()

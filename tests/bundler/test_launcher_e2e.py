@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,23 +18,9 @@ import pytest
 from djdesk_runtime.contract import EXIT_CODES, LOGIN_PREFIX, SITE_PACKAGES_DIR
 from tests.bundler.conftest import needs_local_python
 from tests.bundler.test_build_e2e import launch, read_ready
+from tests.processes import alive, children, stop_process_tree
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        found += [int(child) for child in task.read_text().split()]
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 def test_without_a_token_it_makes_one_and_prints_a_login_url(built, tmp_path: Path) -> None:
@@ -49,8 +37,7 @@ def test_without_a_token_it_makes_one_and_prints_a_login_url(built, tmp_path: Pa
         with opener.open(login.split()[1], timeout=10) as response:
             assert response.status == 200
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        stop_process_tree(process)
 
 
 def test_a_missing_runtime_dependency_is_one_line_and_exit_8(built, tmp_path: Path) -> None:
@@ -69,12 +56,47 @@ def test_the_worker_dies_with_a_killed_server(built, tmp_path: Path) -> None:
     read_ready(process)
     (worker,) = children(process.pid)
     assert alive(worker)
-    process.send_signal(signal.SIGKILL)
+    process.kill()  # SIGKILL; TerminateProcess on Windows: no Python code runs either way
     process.wait(timeout=15)
     deadline = time.monotonic() + 30
     while alive(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not alive(worker)
+
+
+def test_closing_its_stdin_stops_it_gracefully_with_its_worker(built, tmp_path: Path) -> None:
+    """The shell's graceful stop where it has no signal to send (Windows: Node cannot send
+    Ctrl+Break, and taskkill without /F cannot close a windowless console process): it
+    sets DJDESK_STOP_PIPE and closes the launcher's stdin."""
+    process = launch(
+        built["out"], tmp_path / "data", stdin=subprocess.PIPE, DJDESK_SESSION_TOKEN="t",
+        DJDESK_STOP_PIPE="1",
+    )  # fmt: skip
+    try:
+        read_ready(process)
+        (worker,) = children(process.pid)
+        assert process.stdin is not None
+        process.stdin.close()
+        assert process.wait(timeout=30) == 0  # its own stop: server closed, worker stopped
+        assert "Traceback" not in (process.stderr.read() if process.stderr else "")
+        assert not alive(worker)
+    finally:
+        stop_process_tree(process)
+
+
+def test_without_the_stop_pipe_variable_stdin_is_not_watched(built, tmp_path: Path) -> None:
+    """A launcher started from a terminal or a service manager, stdin at end of file."""
+    process = launch(
+        built["out"], tmp_path / "data", stdin=subprocess.DEVNULL, DJDESK_SESSION_TOKEN="t"
+    )
+    try:
+        url = read_ready(process)
+        request = urllib.request.Request(url, headers={"X-DJDesk-Token": "t"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+        assert process.poll() is None
+    finally:
+        stop_process_tree(process)
 
 
 def test_a_bad_option_is_a_usage_error(built, tmp_path: Path) -> None:
@@ -84,6 +106,11 @@ def test_a_bad_option_is_a_usage_error(built, tmp_path: Path) -> None:
     assert stderr == "run_django: DJDESK_FORCE_PORT must be a port number, not 'eighty'\n"
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="POSIX signals: Windows has no SIGTERM to deliver to Python code (terminate is "
+    "TerminateProcess, which runs no interpreter shutdown that could abort)",
+)
 def test_a_worker_and_server_stopped_together_exit_cleanly(built, tmp_path: Path) -> None:
     """SIGTERM to both at once (as `pkill -f run_django.py` or a session logout sends): the
     worker stops without aborting the interpreter (its parent watch must not hold stdin's

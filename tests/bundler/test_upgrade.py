@@ -3,7 +3,6 @@ then 1.3.0, which adds a migration. Real launchers, a real SQLite database."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -18,7 +17,7 @@ from djdesk_bundle.tools import uv_binary
 from tests.bundler.conftest import needs_local_python
 from tests.bundler.notes_project import make_notes_project
 from tests.bundler.test_any_project import build_notes
-from tests.conftest import stop_process_tree
+from tests.processes import minimal_env, own_group, payload_python, request_stop, stop_process_tree
 from tests.runtime.test_database import sqlite_file
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
@@ -77,7 +76,7 @@ def serving(payload: Path, data: Path) -> Iterator[str]:
         line = process.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("DJDESK_READY "), process.stderr.read()  # type: ignore[union-attr]
         yield line.split()[1]
-        process.terminate()
+        request_stop(process)
         assert process.wait(timeout=15) == 0
     finally:
         stop_process_tree(process)
@@ -85,17 +84,12 @@ def serving(payload: Path, data: Path) -> Iterator[str]:
 
 def launch(payload: Path, data: Path, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [str(payload / "python/bin/python3"), "-I", str(payload / "run_django.py"), "--port", "0"],
-        env={
-            "PATH": os.environ["PATH"],
-            "DJDESK_DATA_DIR": str(data),
-            "DJDESK_SESSION_TOKEN": TOKEN,
-            **env,
-        },
+        [str(payload_python(payload)), "-I", str(payload / "run_django.py"), "--port", "0"],
+        env=minimal_env(DJDESK_DATA_DIR=str(data), DJDESK_SESSION_TOKEN=TOKEN, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        start_new_session=True,  # its worker too can be stopped (stop_process_tree)
+        **own_group(),  # its worker too can be stopped (stop_process_tree)
     )
 
 
@@ -117,7 +111,7 @@ def version_1_data(payloads: dict[str, Path], data: Path) -> Path:
 
 
 def rows(database: Path, sql: str) -> list[tuple]:
-    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+    with closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as db:
         return db.execute(sql).fetchall()
 
 
@@ -223,8 +217,7 @@ def test_two_launchers_upgrading_one_data_dir_never_lose_it(payloads, tmp_path: 
                 assert line.startswith("DJDESK_READY "), process.stderr.read()  # type: ignore[union-attr]
         finally:
             for process in (first, second):
-                process.terminate()
-                process.wait(timeout=15)
+                stop_process_tree(process)
         assert rows(database, "SELECT text, pinned FROM notes_note") == [("keep me", 0)]
         assert len(list((data / "backups").iterdir())) == 1  # one upgrade, one backup
         assert not list(data.glob("*.migrating*"))

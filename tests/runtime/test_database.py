@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -79,6 +80,9 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(mount_point)], check=True)
 
 
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="a size-limited tmpfs is a Linux mount"
+)
 def test_disk_full_is_said_plainly_and_leaves_no_backup(full_disk: Path) -> None:
     database = full_disk.parent / "db.sqlite3"
     with closing(sqlite3.connect(database)) as db, db:
