@@ -13,15 +13,15 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from io import BufferedReader
 from pathlib import Path
-from typing import BinaryIO
 
 SETTLED_NS = 2_000_000_000  # older than this, a file's mtime can only change by a write
 
 KNOWN_DIGESTS: dict[tuple[int, int, int, int], str] = {}
 
 
-def handle_sha256(handle: BinaryIO) -> str:
+def handle_sha256(handle: BufferedReader) -> str:
     """sha256 of an open file, remembered when the file has settled (see above)."""
     info = os.fstat(handle.fileno())
     key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
