@@ -11,6 +11,9 @@ import time
 import zlib
 from pathlib import Path
 
+import pytest
+
+from djdesk_bundle import pack
 from djdesk_bundle.describe import write_checksums
 from djdesk_bundle.pack import STABLE_MTIME, ordered_entries, write_archive
 from djdesk_bundle.publish import old_path, publish, recover
@@ -251,6 +254,31 @@ def test_the_two_member_archive_reads_everywhere(tmp_path: Path) -> None:
     subprocess.run(["tar", "-xzf", str(archive), "-C", str(out)], check=True)
     assert (out / "django-bundle/app/manage.py").read_text() == "1"
     assert os.readlink(out / "django-bundle/python/bin/python3") == "python3.11"
+    assert verify(archive).ok
+
+
+def test_parts_larger_than_a_chunk_are_compressed_as_several_members(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compressed on several threads, still one archive, the same bytes every time."""
+    payload = make_payload(tmp_path / "p")
+    (payload / "site-packages/django/big.py").write_bytes(os.urandom(9000) * 3)
+    write_checksums(payload)
+    whole = write_archive(payload, tmp_path / "whole.tar.gz", 1700000000)
+    monkeypatch.setattr(pack, "CHUNK_BYTES", 4096)
+    archive = tmp_path / "chunked.tar.gz"
+    chunked = write_archive(payload, archive, 1700000000, cache=tmp_path / "cache")
+    assert chunked == write_archive(payload, tmp_path / "again.tar.gz", 1700000000)
+    assert chunked == write_archive(
+        payload, tmp_path / "warm.tar.gz", 1700000000, cache=tmp_path / "cache"
+    )
+    members = gzip_members(archive)
+    assert len(members) > 8 and chunked != whole
+    assert b"".join(members) == b"".join(gzip_members(tmp_path / "whole.tar.gz"))
+    out = tmp_path / "gnu"
+    out.mkdir()
+    subprocess.run(["tar", "-xzf", str(archive), "-C", str(out)], check=True)
+    assert (out / "django-bundle/site-packages/django/big.py").stat().st_size == 27000
     assert verify(archive).ok
 
 
