@@ -121,15 +121,22 @@ def archive(tree: Path, target: Path, level: int) -> int:
 def boot_once(app: Path, data: Path, url_path: str) -> float:
     """Spawn the onedir app; seconds to the first 200 on ``url_path``."""
     start = time.perf_counter()
-    process = subprocess.Popen(
-        [str(app / NAME)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={"PATH": os.environ["PATH"], ENV["data_dir"]: str(data)},
-    )
+    data.mkdir(parents=True, exist_ok=True)
+    with (data.parent / f"{data.name}.stderr").open("w") as log:
+        process = subprocess.Popen(
+            [str(app / NAME)],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env={"PATH": os.environ["PATH"], ENV["data_dir"]: str(data)},
+        )
     try:
-        url = process.stdout.readline().split()[1]  # type: ignore[union-attr]
+        line = process.stdout.readline()  # type: ignore[union-attr]
+        if not line.startswith("serving "):
+            process.wait()
+            stderr = (data.parent / f"{data.name}.stderr").read_text()[-2000:]
+            raise RuntimeError(f"the PyInstaller app did not start ({line!r}):\n{stderr}")
+        url = line.split()[1]
         with urllib.request.urlopen(url + url_path, timeout=30) as response:
             response.read()
         return time.perf_counter() - start

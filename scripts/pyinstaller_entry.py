@@ -7,10 +7,18 @@ loopback port, printing the URL once it listens.
 
 import os
 import sys
+from pathlib import Path
+
+from djdesk_runtime.contract import DESKTOP_OVERRIDES, ENV
+from djdesk_runtime.overrides import environment
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djdesk.settings.desktop")
+    # The desktop settings as the app runs them (data-dir database, loopback hosts, …):
+    # the inspector's own settings module leaves those to the desktop runtime.
+    here = Path(getattr(sys, "_MEIPASS", Path(__file__).parent))
+    data_dir = Path(os.environ[ENV["data_dir"]])
+    os.environ.update(environment("djdesk.settings.desktop", data_dir, here, DESKTOP_OVERRIDES))
     import django
 
     django.setup()

@@ -12,13 +12,17 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 from django.conf import settings
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from .models import ScanJob, Workspace
+
+if TYPE_CHECKING:
+    import nbformat
+
+# nbformat (and the jsonschema it validates with) is imported where a notebook is made or
+# read, not with the URLconf: every launch's first page would otherwise wait for it.
 
 
 class ExportError(Exception):
@@ -112,6 +116,9 @@ def get_template(key: str) -> Template:
 
 
 def build_notebook(workspace: Workspace, template: Template) -> nbformat.NotebookNode:
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
     scan = (
         workspace.scans.filter(kind=template.scan, status=ScanJob.Status.COMPLETED)
         .order_by("-id")
@@ -152,6 +159,8 @@ def export_path(workspace: Workspace, key: str) -> Path:
 
 def export_notebook(workspace: Workspace, key: str) -> Path:
     """Write the notebook atomically (replaced as a whole on re-export)."""
+    import nbformat
+
     notebook = build_notebook(workspace, get_template(key))
     target = export_path(workspace, key)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -179,6 +188,8 @@ def list_exports(workspace: Workspace) -> list[dict[str, Any]]:
 
 
 def read_export(workspace: Workspace, key: str) -> nbformat.NotebookNode:
+    import nbformat
+
     path = export_path(workspace, key)
     if not path.is_file():
         raise FileNotFoundError(path)

@@ -10,25 +10,37 @@ Nothing in a notebook runs here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import nh3
 from django.utils.safestring import SafeString, mark_safe
-from markdown_it import MarkdownIt
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import get_lexer_by_name
-from pygments.lexers.special import TextLexer
-from pygments.util import ClassNotFound
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from pygments.formatters import HtmlFormatter
 
 # Code cells longer than this are shown collapsed behind a disclosure.
 COLLAPSE_AFTER_LINES = 15
-# static/inspector/pygments.css is stylesheet() below (a test keeps them in step).
-FORMATTER = HtmlFormatter(cssclass="highlight", style="default")
 ALLOWED_TAGS = nh3.ALLOWED_TAGS - {"img"}  # no request to anywhere from a preview
 URL_SCHEMES = {"http", "https", "mailto"}
 
-_markdown = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+# markdown-it and Pygments load on the first preview, not with the URLconf: every
+# launch's first page would otherwise wait for them.
+@cache
+def _formatter() -> HtmlFormatter:
+    from pygments.formatters import HtmlFormatter
+
+    # static/inspector/pygments.css is stylesheet() below (a test keeps them in step).
+    return HtmlFormatter(cssclass="highlight", style="default")
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
 @dataclass
@@ -49,11 +61,11 @@ class PreviewCell:
 def stylesheet() -> str:
     """The text of static/inspector/pygments.css (rewrite the file from it on a change)."""
     header = "/* Pygments' default style: made by inspector.notebook_preview.stylesheet(). */\n"
-    return header + FORMATTER.get_style_defs(".highlight") + "\n"
+    return header + _formatter().get_style_defs(".highlight") + "\n"
 
 
 def render_markdown(source: str) -> SafeString:
-    html = _markdown.render(source)
+    html = _markdown().render(source)
     clean = nh3.clean(
         html, tags=ALLOWED_TAGS, url_schemes=URL_SCHEMES, link_rel="noopener noreferrer"
     )
@@ -61,11 +73,16 @@ def render_markdown(source: str) -> SafeString:
 
 
 def highlight_code(source: str, language: str) -> SafeString:
+    from pygments import highlight
+    from pygments.lexers import get_lexer_by_name
+    from pygments.lexers.special import TextLexer
+    from pygments.util import ClassNotFound
+
     try:
         lexer = get_lexer_by_name(language)
     except ClassNotFound:
         lexer = TextLexer()
-    return mark_safe(highlight(source, lexer, FORMATTER))  # Pygments escapes the source
+    return mark_safe(highlight(source, lexer, _formatter()))  # Pygments escapes the source
 
 
 def _outputs(cell: Any) -> list[Output]:

@@ -39,12 +39,11 @@ from functools import cmp_to_key
 from pathlib import Path
 from typing import Any
 
-from cvss import CVSS2, CVSS3, CVSS4  # type: ignore[import-untyped]
 from packageurl import PackageURL
 from packaging.version import InvalidVersion, Version
 
 from .errors import ConfigError, FetchError
-from .sbom import normalize
+from .names import normalize
 
 CPYTHON_REPO = "https://github.com/python/cpython"
 OSV_API = "https://api.osv.dev/v1"
@@ -209,6 +208,10 @@ def _fixed(entry: dict[str, Any]) -> str:
 
 
 def _cvss_level(vector: str) -> tuple[float, str] | None:
+    # Imported here: the CLI imports this module for its LEVELS, and every build pays
+    # for what it imports at start.
+    from cvss import CVSS2, CVSS3, CVSS4  # type: ignore[import-untyped]
+
     try:
         if vector.startswith("CVSS:4"):
             score = CVSS4(vector)

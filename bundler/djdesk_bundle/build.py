@@ -11,6 +11,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from .app_stage import app_stage
 from .codesign import sign_payload, signing_requested
 from .config import Options
 from .describe import describe_stage
-from .extract import extract_stage
+from .extract import Interpreter, extract_stage
 from .fetch import fetch_stage
 from .install import install_stage
 from .locks import build_locks
@@ -29,7 +30,7 @@ from .outputs import check_outputs_outside_app
 from .pack import Packed, install_archive, pack_stage, pending_path
 from .preflight import CheckReport, preflight_stage
 from .publish import check_output_dir, publish, recover, source_dirs, staging_path
-from .resolve import resolve
+from .resolve import Resolved, resolve
 from .stage import StageClock, StageContext
 from .template_db import template_stage
 from .ui import Reporter
@@ -103,8 +104,7 @@ def _build_locked(
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
         app = clock.run("app", app_stage, ctx, resolved.app, interpreter)
-        clock.run("check", preflight_stage, ctx, interpreter)
-        template = clock.run("template-db", template_stage, ctx, resolved.state, interpreter)
+        template = _check_beside_template(clock, ctx, resolved, interpreter)
         # Native binaries are signed before SHA256SUMS and the SBOM describe them.
         signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
         info = clock.run("describe", describe_stage, ctx, resolved, interpreter, app, template)
@@ -131,6 +131,20 @@ def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> Check
         clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
         clock.run("app", app_stage, ctx, resolved.app, interpreter)
         return clock.run("check", preflight_stage, ctx, interpreter)
+
+
+def _check_beside_template(
+    clock: StageClock, ctx: StageContext, resolved: Resolved, interpreter: Interpreter
+) -> bool:
+    """The pre-flight check and the template database side by side: two independent
+    processes of the payload's interpreter (each with its own scratch data dir), so a
+    second core does one while the first does the other. The template's time on the
+    clock is what is left of it once the check is done; a failure of either stops the
+    build, after both have ended (nothing may still write into staging)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        template = pool.submit(template_stage, ctx, resolved.state, interpreter)
+        clock.run("check", preflight_stage, ctx, interpreter)
+        return clock.run("template-db", template.result)
 
 
 def publish_stage(staging: Path, output: Path, packed: Packed) -> None:

@@ -9,35 +9,30 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 from rich.table import Table
 
 from . import __version__
-from .audit import LEVELS, audit, summary_line, table
+from .audit import LEVELS
 from .build import BuildResult, build, check
 from .config import Options, has_table, load_options
-from .diff import diff_payloads
 from .errors import INTERRUPTED, BundleError, ConfigError, VerificationFailed
 from .fetch import clear_cache, fetch_stage
 from .init import ShellChoices, init_project, next_steps
 from .install import install_requirements
-from .installer_sbom import write_installer_sbom
 from .locks import build_locks
 from .manifest import DEFAULT_MANIFEST, load_manifest
-from .reproducible import check_reproducible
 from .requirements import lock_project
 from .resolve import resolve
-from .signing import (
-    ExpectedSigner,
-    identity_token,
-    sign_artifacts,
-    verify_signature,
-    write_release_sums,
-)
 from .ui import Reporter
-from .verify import verify
+
+# The commands below import their heavier modules (sigstore, the SBOM and advisory
+# libraries, diffoscope glue) when they run: every `build` pays for what this module
+# imports, and a no-op build is meant to take a moment.
+if TYPE_CHECKING:
+    from .signing import ExpectedSigner
 
 FLAG_KEYS = {
     "target": "target",
@@ -238,6 +233,8 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
         overrides["extras"] = extras
     options = _options(args, **overrides)
     if args.check_reproducible:
+        from .reproducible import check_reproducible
+
         check = check_reproducible(options, reporter, os.environ)
         if check.difference is not None:
             reporter.console.print("[red]not reproducible[/red]: the two archives differ")
@@ -253,6 +250,8 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def _expected_signer(args: argparse.Namespace) -> ExpectedSigner:
+    from .signing import ExpectedSigner
+
     if args.github_repository:
         if not args.github_ref:
             raise ConfigError("--github-repository needs --github-ref (e.g. v1.2.3)")
@@ -266,6 +265,9 @@ def _expected_signer(args: argparse.Namespace) -> ExpectedSigner:
 
 
 def cmd_verify(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .signing import verify_signature
+    from .verify import verify
+
     if args.bundle:
         signer = _expected_signer(args)
         verify_signature(
@@ -351,6 +353,8 @@ def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_sign(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .signing import identity_token, sign_artifacts, write_release_sums
+
     artifacts = list(args.artifacts)
     token = identity_token(os.environ, args.identity_token, args.interactive)
     if args.release_sums:
@@ -385,18 +389,24 @@ def cmd_lock(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_diff(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .diff import diff_payloads
+
     report = diff_payloads(args.first, args.second, deep=not args.no_diffoscope)
     print("\n".join(report.lines()) if not report.identical else "identical")
     return 0 if report.identical else 1
 
 
 def cmd_installer_sbom(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .installer_sbom import write_installer_sbom
+
     path = write_installer_sbom(args.payload, args.installer, args.output)
     reporter.info(f"wrote {path}")
     return 0
 
 
 def cmd_audit(args: argparse.Namespace, reporter: Reporter) -> int:
+    from .audit import audit, summary_line, table
+
     report = audit(args.sbom, args.osv)
     if report.findings:
         print("\n".join(table(report.findings)))

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 from . import contract
 from .digests import file_sha256
 from .manifest import InterpreterPin
-from .sbom import app_dependency_names, build_sbom
-from .sbom_shell import ELECTRON_VERSIONS
 from .tools import uv_version
 
 if TYPE_CHECKING:  # the stage types import this module
@@ -106,7 +104,11 @@ def describe_stage(
     template_database: bool,
 ) -> dict[str, Any]:
     """VERSION, build-info.json, the SBOM (validated) and SHA256SUMS; returns build-info."""
+    # The SBOM library is imported only by a build that writes an SBOM: the up-to-date
+    # check (a no-op build) imports this module but never needs it.
     from . import __version__
+    from .sbom import app_dependency_names, build_sbom
+    from .sbom_shell import ELECTRON_VERSIONS
 
     state, locked, options = resolved.state, resolved.locked, ctx.options
     write_version(ctx.staging, state)

@@ -5,11 +5,16 @@ Same payload + same SOURCE_DATE_EPOCH => same bytes: entries in a fixed order
 each part), uid/gid 0 with no user names, modes normalised to 0755/0644, gzip headers
 with no file name and no time.
 
-The archive is two gzip members (one valid ``.tar.gz``: gzip readers concatenate them).
-The first holds the interpreter and the dependencies, whose entries carry a fixed old
-mtime rather than the commit's, so that their compressed bytes depend on their content
-only and are reused from a cache when an app-only change is packed again. The second
-member holds the rest, with every mtime set to SOURCE_DATE_EPOCH.
+The archive is two parts, each a run of gzip members (one valid ``.tar.gz``: gzip readers
+concatenate members). The first holds the interpreter and the dependencies, whose entries
+carry a fixed old mtime rather than the commit's, so that their compressed bytes depend
+on their content only and are reused from a cache when an app-only change is packed
+again. The second holds the rest, with every mtime set to SOURCE_DATE_EPOCH.
+
+Within a part, every ``CHUNK_BYTES`` of tar stream is its own gzip member, compressed on
+a thread of its own (zlib lets go of the GIL while it compresses), so a cold build packs
+on every core; members are written in order, so the bytes do not depend on the number of
+cores. The price is a dictionary restarted every 8 MB: a fraction of a percent in size.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ import shutil
 import stat
 import tarfile
 import zlib
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -39,7 +46,8 @@ if TYPE_CHECKING:  # the stage types import this module's neighbours
 
 STABLE_MTIME = 315532800  # 1980-01-01, as in wheels: the oldest time ZIP and tools agree on
 COMPRESS_LEVEL = 6
-PACK_FORMAT = "4"  # bump when the bytes written (or the cache layout) change; 4: digests
+PACK_FORMAT = "5"  # bump when the bytes written (or the cache layout) change; 5: chunks
+CHUNK_BYTES = 8 << 20  # tar bytes per gzip member
 MEMBERS_KEPT = 4  # compressed prefixes kept in the cache (one per interpreter + deps set)
 _ENCODING = ("utf-8", "surrogateescape")
 
@@ -141,11 +149,44 @@ class _Counting:
         return len(data)
 
 
+class _ChunkedGzip:
+    """A sink that compresses every ``CHUNK_BYTES`` written to it as one gzip member (no
+    file name, no time) on a thread pool, and writes the members to ``raw`` in order."""
+
+    def __init__(self, raw: BinaryIO, pool: ThreadPoolExecutor, in_flight: int) -> None:
+        self.raw, self.pool, self.in_flight = raw, pool, in_flight
+        self.buffer = bytearray()
+        self.pending: deque[Future[bytes]] = deque()
+        self.members = 0
+
+    def write(self, data: bytes) -> int:
+        self.buffer += data
+        while len(self.buffer) >= CHUNK_BYTES:
+            self._submit(bytes(self.buffer[:CHUNK_BYTES]))
+            del self.buffer[:CHUNK_BYTES]
+        return len(data)
+
+    def _submit(self, chunk: bytes) -> None:
+        self.members += 1
+        self.pending.append(self.pool.submit(gzip.compress, chunk, COMPRESS_LEVEL, mtime=0))
+        while len(self.pending) > self.in_flight:  # bounded memory: write what is done
+            self.raw.write(self.pending.popleft().result())
+
+    def finish(self) -> None:
+        if self.buffer or not self.members:  # an empty part is still one (empty) member
+            self._submit(bytes(self.buffer))
+            self.buffer.clear()
+        while self.pending:
+            self.raw.write(self.pending.popleft().result())
+
+
 def _gzip_member(raw: BinaryIO, produce: Callable[[BinaryIO], None]) -> None:
-    with gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=COMPRESS_LEVEL
-    ) as gz:
-        produce(gz)  # type: ignore[arg-type]
+    """``produce``'s bytes as gzip members of ``CHUNK_BYTES`` each, compressed in parallel."""
+    threads = os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gzip") as pool:
+        sink = _ChunkedGzip(raw, pool, in_flight=2 * threads)
+        produce(sink)  # type: ignore[arg-type]
+        sink.finish()
 
 
 def _digest_path(entry: Path) -> Path:

@@ -5,6 +5,13 @@ them leaves ``OUT.old`` and no ``OUT``; ``recover()`` (run first by every build)
 ``OUT.old`` back. Any other leftover (an abandoned staging dir, a finished swap's
 ``OUT.old``) is removed.
 
+The replaced payload is not deleted while the command waits: once the swap is done,
+``OUT.old`` is renamed to ``OUT.discard-*`` (a name ``recover()`` never restores) and a
+detached child process deletes it. A deletion cut short (the machine stopped) is finished
+by the next build's ``recover()``, again in the background. The new payload shares no
+file that the deletion could change: files it hard-linked from the old one are only
+unlinked from the old directory.
+
 Because publishing replaces OUT wholesale, OUT must be a directory the bundler owns:
 missing, empty, or a previous payload (``build-info.json`` and ``SHA256SUMS``), and never
 the project's sources or a folder holding them (``check_output_dir``).
@@ -14,6 +21,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from . import contract
@@ -39,7 +50,39 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def recover(output: Path) -> list[str]:
+def discard_path(output: Path) -> Path:
+    return output.with_name(f"{output.name}.discard-{uuid.uuid4().hex[:12]}")
+
+
+# The deleters this process started: kept so that they are never garbage-collected while
+# running (Popen warns then); they outlive the process, detached.
+_DELETERS: list[subprocess.Popen[bytes]] = []
+_DELETE = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
+
+
+def delete_in_background(path: Path) -> None:
+    """Delete ``path`` in a detached child process; in this one if none can start."""
+    try:
+        _DELETERS.append(
+            subprocess.Popen(
+                [sys.executable, "-I", "-S", "-c", _DELETE, str(path)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # not stopped by a Ctrl-C meant for the build
+            )
+        )
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _set_aside(old: Path, output: Path, discard: Callable[[Path], None]) -> None:
+    aside = discard_path(output)
+    os.replace(old, aside)
+    discard(aside)
+
+
+def recover(output: Path, discard: Callable[[Path], None] = delete_in_background) -> list[str]:
     """Bring OUT back to the last complete payload; return what was repaired."""
     repaired = []
     old = old_path(output)
@@ -47,7 +90,9 @@ def recover(output: Path) -> list[str]:
         os.replace(old, output)
         repaired.append(f"restored {output} from an interrupted swap")
     elif old.exists():
-        shutil.rmtree(old)
+        os.replace(old, discard_path(output))
+    for unfinished in output.parent.glob(f"{output.name}.discard-*"):
+        discard(unfinished)  # a deletion cut short; harmless if one is still running
     for stale in output.parent.glob(f"{output.name}.staging-*"):
         pid = stale.name.rsplit("-", 1)[-1]
         if not pid.isdigit() or not _alive(int(pid)) or int(pid) == os.getpid():
@@ -56,12 +101,16 @@ def recover(output: Path) -> list[str]:
     return repaired
 
 
-def publish(staging: Path, output: Path) -> None:
+def publish(
+    staging: Path, output: Path, discard: Callable[[Path], None] = delete_in_background
+) -> None:
+    """Swap ``staging`` into place; the payload it replaces is handed to ``discard``."""
     old = old_path(output)
     if output.exists():
         os.replace(output, old)
     os.replace(staging, output)
-    shutil.rmtree(old, ignore_errors=True)
+    if old.exists():
+        _set_aside(old, output, discard)
 
 
 def is_payload(directory: Path) -> bool:

@@ -32,16 +32,13 @@ from . import __version__, contract
 from .errors import SbomInvalid
 from .extract import interpreter_executable
 from .manifest import InterpreterPin
+from .names import normalize
 from .sbom_interpreter import interpreter_component, library_components
 from .sbom_licenses import licenses_of
 from .sbom_shell import shell_part
 
 NAME_PATTERN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 SERIAL_NAMESPACE = uuid.UUID("6f1c1e02-5d1b-4a53-9f5e-0a3c2b9d7e41")
-
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @dataclass

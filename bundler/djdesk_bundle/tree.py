@@ -13,6 +13,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from .digests import handle_sha256
+
 
 def walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
     """(POSIX path relative to root, lstat) of every entry below root, sorted by path."""
@@ -55,7 +57,7 @@ def regular_file_sha256(path: Path) -> str:
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise OSError(f"{path} is not a regular file")
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+        return handle_sha256(handle)
 
 
 def tree_digest(root: Path) -> str:
@@ -71,4 +73,21 @@ def tree_digest(root: Path) -> str:
         else:
             detail = ""
         digest.update(f"{path}\0{what}\0{detail}\0".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def stat_fingerprint(root: Path) -> str:
+    """One sha256 over every entry's path, type, mode, size, inode and mtime: what the
+    file system says without reading any file. Any write through the file system changes
+    a file's mtime (and a replaced file has another inode), so an unchanged fingerprint
+    means an untouched tree, the way ``git status`` and ``make`` decide it; reading every
+    file (``tree_digest``) stays the answer whenever it differs."""
+    digest = hashlib.sha256()
+    for path, info in walk(root):
+        what = kind(info)
+        detail = os.readlink(root / path) if what == "symlink" else ""
+        if what == "file":
+            detail = f"{info.st_size} {info.st_ino} {info.st_mtime_ns}"
+        line = f"{path}\0{what}\0{info.st_mode:o}\0{detail}\0"
+        digest.update(line.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()

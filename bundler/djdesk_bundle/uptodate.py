@@ -5,6 +5,12 @@ dir was built, and that payload and its archive are intact, there is nothing to 
 samples, docs, lock, manifest, pyprojects, the shell's package files, the bundler's own
 code), the resolved pin, the locked requirements, the source state (commit,
 SOURCE_DATE_EPOCH) and the options. The record lives in the cache, keyed by output dir.
+
+"Intact" is first decided from the file system's metadata: the record keeps a fingerprint
+of the payload's paths, sizes, inodes and mtimes (``stat_fingerprint``), taken right after
+the build that wrote it. When that still matches, no file is read; when it does not (a
+file was written, added, removed, or the payload was copied elsewhere), the payload is
+verified in full against its SHA256SUMS and SBOM, as ``djdesk-bundle verify`` does.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +35,7 @@ from .install import LockedRequirements
 from .machine_state import is_machine_state
 from .manifest import InterpreterPin
 from .tools import uv_version
+from .tree import stat_fingerprint
 from .verify import verify_directory
 
 BUNDLER_DIR = Path(__file__).resolve().parent
@@ -90,9 +98,20 @@ def _record_path(cache_root: Path, output: Path) -> Path:
     return cache_root / "builds" / f"{key}.json"
 
 
-def previous_build(cache_root: Path, output: Path, archive: Path, digest: str) -> str | None:
+def _verified(output: Path) -> bool:
+    return verify_directory(output).ok
+
+
+def previous_build(
+    cache_root: Path,
+    output: Path,
+    archive: Path,
+    digest: str,
+    verify_payload: Callable[[Path], bool] = _verified,
+) -> str | None:
     """The archive's sha256 when ``output`` and ``archive`` were built from these inputs
-    and are still intact; None when anything differs."""
+    and are still intact; None when anything differs. ``verify_payload`` reads the whole
+    payload: it runs only when its stat fingerprint differs from the recorded one."""
     try:
         record = json.loads(_record_path(cache_root, output).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -105,7 +124,8 @@ def previous_build(cache_root: Path, output: Path, archive: Path, digest: str) -
             return None
         if hashlib.sha256(archive.read_bytes()).hexdigest() != record["sha256"]:
             return None
-        if not verify_directory(output).ok:
+        untouched = record.get("fingerprint") == stat_fingerprint(output)
+        if not untouched and not verify_payload(output):
             return None
     except (VerificationFailed, OSError):
         return None
@@ -113,9 +133,16 @@ def previous_build(cache_root: Path, output: Path, archive: Path, digest: str) -
 
 
 def remember_build(cache_root: Path, output: Path, digest: str, archive: Path, sha: str) -> None:
+    """Record a build just published (the payload is what its SHA256SUMS describes)."""
     path = _record_path(cache_root, output)
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"inputs": digest, "output": str(output), "archive": str(archive), "sha256": sha}
+    record = {
+        "inputs": digest,
+        "output": str(output),
+        "archive": str(archive),
+        "sha256": sha,
+        "fingerprint": stat_fingerprint(output),
+    }
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(record, indent=2), encoding="utf-8")
     os.replace(partial, path)

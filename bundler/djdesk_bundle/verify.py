@@ -23,7 +23,7 @@ from typing import cast
 from . import contract
 from .describe import parse_checksums
 from .errors import VerificationFailed
-from .sbom import normalize
+from .names import normalize
 from .tree import kind, regular_file_sha256, walk
 
 SHOWN = 5  # unsafe entries named in the one-line error

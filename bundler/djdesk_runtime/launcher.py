@@ -179,10 +179,11 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
     application = load_application(payload.config.wsgi_application, payload.root / STATIC_DIR)
 
     from .guard import guard_wsgi
-    from .worker import on_stdin_closed, start_worker, stop_worker
+    from .worker import DeferredWorker, on_stdin_closed, start_worker
 
     token, generated = session_token()
-    server = make_server(guard_wsgi(application, token, port), sock, args.threads)
+    worker = DeferredWorker(lambda: start_worker(payload.launcher, payload.config.worker_argv))
+    server = make_server(worker.wrap(guard_wsgi(application, token, port)), sock, args.threads)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)
@@ -196,7 +197,6 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
     # The shell's graceful stop on every OS (Node cannot send Ctrl+Break, and taskkill
     # without /F cannot close a windowless console process): it closes our stdin.
     on_stdin_closed(ENV["stop_pipe"], lambda: _thread.interrupt_main(signal.SIGTERM))
-    worker = start_worker(payload.launcher, payload.config.worker_argv)
     mark("listening")
     origin = f"http://{LOOPBACK_HOSTS[0]}:{port}/"
     print(f"{READY_PREFIX}{origin}", flush=True)
@@ -206,7 +206,7 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
         server.run()
     finally:
         server.close()
-        stop_worker(worker)
+        worker.stop()
 
 
 def manage(payload: Payload, data: DataDir, argv: list[str]) -> None:

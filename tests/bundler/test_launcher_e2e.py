@@ -23,6 +23,28 @@ from tests.processes import alive, children, stop_process_tree
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
 
+def the_worker(pid: int) -> int:
+    """The server's worker child: it starts after the first answer (or a short delay)."""
+    deadline = time.monotonic() + 60
+    while not (found := children(pid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (worker,) = found
+    return worker
+
+
+def test_the_worker_starts_after_the_first_answer(built, tmp_path: Path) -> None:
+    """Not beside the first page's request, competing with it for the CPU."""
+    process = launch(built["out"], tmp_path / "data", DJDESK_SESSION_TOKEN="t")
+    try:
+        url = read_ready(process)
+        assert children(process.pid) == []
+        with pytest.raises(urllib.error.HTTPError):  # no token: refused, but answered
+            urllib.request.urlopen(url, timeout=10)
+        assert alive(the_worker(process.pid))
+    finally:
+        stop_process_tree(process)
+
+
 def test_without_a_token_it_makes_one_and_prints_a_login_url(built, tmp_path: Path) -> None:
     """No token used to mean: answer everyone on the machine (#16)."""
     process = launch(built["out"], tmp_path / "data")
@@ -54,7 +76,7 @@ def test_the_worker_dies_with_a_killed_server(built, tmp_path: Path) -> None:
     """kill -9 of the server used to leave `run_django.py --worker` running (#16)."""
     process = launch(built["out"], tmp_path / "data", DJDESK_SESSION_TOKEN="t")
     read_ready(process)
-    (worker,) = children(process.pid)
+    worker = the_worker(process.pid)
     assert alive(worker)
     process.kill()  # SIGKILL; TerminateProcess on Windows: no Python code runs either way
     process.wait(timeout=15)
@@ -74,7 +96,7 @@ def test_closing_its_stdin_stops_it_gracefully_with_its_worker(built, tmp_path: 
     )  # fmt: skip
     try:
         read_ready(process)
-        (worker,) = children(process.pid)
+        worker = the_worker(process.pid)
         assert process.stdin is not None
         process.stdin.close()
         assert process.wait(timeout=30) == 0  # its own stop: server closed, worker stopped
@@ -118,7 +140,7 @@ def test_a_worker_and_server_stopped_together_exit_cleanly(built, tmp_path: Path
     for trial in range(3):
         process = launch(built["out"], tmp_path / f"data-{trial}", DJDESK_SESSION_TOKEN="t")
         read_ready(process)
-        (worker,) = children(process.pid)
+        worker = the_worker(process.pid)
         os.kill(worker, signal.SIGTERM)
         process.terminate()
         _, stderr = process.communicate(timeout=30)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import subprocess
 import tarfile
+import time
 import zlib
 from pathlib import Path
 
+import pytest
+
+from djdesk_bundle import pack
 from djdesk_bundle.describe import write_checksums
 from djdesk_bundle.pack import STABLE_MTIME, ordered_entries, write_archive
 from djdesk_bundle.publish import old_path, publish, recover
+from djdesk_bundle.uptodate import previous_build, remember_build
 from djdesk_bundle.verify import verify
 from tests.processes import WINDOWS
 
@@ -109,6 +115,85 @@ def test_publish_replaces_and_recover_repairs_an_interrupted_swap(tmp_path: Path
     assert not (tmp_path / "out.staging-999999999").exists()
 
 
+def wait_until_gone(pattern: str, directory: Path) -> None:
+    """The background deletion is a detached process: wait for it (a bound, not a timing
+    assertion)."""
+    deadline = time.monotonic() + 120
+    while list(directory.glob(pattern)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not list(directory.glob(pattern))
+
+
+def test_publish_hands_the_replaced_payload_to_a_background_deletion(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    make_payload(output, "old")
+    handed: list[Path] = []
+    publish(make_payload(tmp_path / "out.staging-1", "new"), output, discard=handed.append)
+    # The command does not wait for the deletion: the old payload is only renamed aside,
+    # to a name an interrupted-swap repair never restores.
+    (aside,) = handed
+    assert aside.name.startswith("out.discard-")
+    assert (aside / "app/manage.py").read_text() == "old"
+    assert not old_path(output).exists()
+    assert (output / "app/manage.py").read_text() == "new" and verify(output).ok
+    shutil.rmtree(aside)
+    # The default deleter, a detached process, removes it.
+    publish(make_payload(tmp_path / "out.staging-2", "newer"), output)
+    assert (output / "app/manage.py").read_text() == "newer" and verify(output).ok
+    wait_until_gone("out.discard-*", tmp_path)
+
+
+def test_recover_finishes_deletions_cut_short_and_never_restores_them(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    make_payload(output, "current")
+    # A deletion cut short, and a finished swap whose OUT.old was not set aside yet.
+    half_deleted = make_payload(tmp_path / "out.discard-0123456789ab", "older")
+    (half_deleted / "VERSION").unlink()
+    make_payload(old_path(output), "old")
+    handed: list[Path] = []
+    assert recover(output, discard=handed.append) == []
+    assert len(handed) == 2 and half_deleted in handed
+    assert all(path.name.startswith("out.discard-") for path in handed)
+    assert not old_path(output).exists()
+    assert (output / "app/manage.py").read_text() == "current"
+    # Without OUT, a discarded payload is still never what comes back.
+    os.replace(output, tmp_path / "elsewhere")
+    recover(output, discard=handed.append)
+    assert not output.exists()
+    recover(output)  # the default: deleted in the background
+    wait_until_gone("out.discard-*", tmp_path)
+
+
+def test_up_to_date_check_reads_no_file_of_an_untouched_payload(tmp_path: Path) -> None:
+    output = make_payload(tmp_path / "out")
+    archive = tmp_path / "dist" / "p.tar.gz"
+    digest = write_archive(output, archive, 1)
+    cache = tmp_path / "cache"
+    remember_build(cache, output, "inputs", archive, digest)
+    verified: list[Path] = []
+
+    def verify_payload(payload: Path) -> bool:
+        verified.append(payload)
+        return verify(payload).ok
+
+    # Untouched: the recorded stat fingerprint matches, the full verification is skipped.
+    assert previous_build(cache, output, archive, "inputs", verify_payload) == digest
+    assert verified == []
+    # A file written (same size): its mtime changed, so the payload is read in full and
+    # the change is found.
+    time.sleep(0.01)  # a coarse file-system clock must tick for the mtime to differ
+    (output / "app/manage.py").write_text("2")
+    assert previous_build(cache, output, archive, "inputs", verify_payload) is None
+    assert verified == [output]
+    # A touched but unchanged file: read in full, found intact.
+    (output / "app/manage.py").write_text("1")
+    assert previous_build(cache, output, archive, "inputs", verify_payload) == digest
+    # An added file changes the fingerprint too.
+    (output / "app/extra.py").write_text("")
+    assert previous_build(cache, output, archive, "inputs", verify_payload) is None
+    assert len(verified) == 3
+
+
 def test_every_file_is_archived_including_unlisted_top_level_dirs(tmp_path: Path) -> None:
     payload = make_payload(tmp_path / "p")
     (payload / "__pycache__").mkdir()
@@ -173,6 +258,31 @@ def test_the_two_member_archive_reads_everywhere(tmp_path: Path) -> None:
     assert (out / "django-bundle/app/manage.py").read_text() == "1"
     if not WINDOWS:
         assert os.readlink(out / "django-bundle/python/bin/python3") == "python3.11"
+    assert verify(archive).ok
+
+
+def test_parts_larger_than_a_chunk_are_compressed_as_several_members(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compressed on several threads, still one archive, the same bytes every time."""
+    payload = make_payload(tmp_path / "p")
+    (payload / "site-packages/django/big.py").write_bytes(os.urandom(9000) * 3)
+    write_checksums(payload)
+    whole = write_archive(payload, tmp_path / "whole.tar.gz", 1700000000)
+    monkeypatch.setattr(pack, "CHUNK_BYTES", 4096)
+    archive = tmp_path / "chunked.tar.gz"
+    chunked = write_archive(payload, archive, 1700000000, cache=tmp_path / "cache")
+    assert chunked == write_archive(payload, tmp_path / "again.tar.gz", 1700000000)
+    assert chunked == write_archive(
+        payload, tmp_path / "warm.tar.gz", 1700000000, cache=tmp_path / "cache"
+    )
+    members = gzip_members(archive)
+    assert len(members) > 8 and chunked != whole
+    assert b"".join(members) == b"".join(gzip_members(tmp_path / "whole.tar.gz"))
+    out = tmp_path / "gnu"
+    out.mkdir()
+    subprocess.run(["tar", "-xzf", str(archive), "-C", str(out)], check=True)
+    assert (out / "django-bundle/site-packages/django/big.py").stat().st_size == 27000
     assert verify(archive).ok
 
 
