@@ -6,8 +6,11 @@ payload can be assembled on Linux), with hashes required, no resolution and whee
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
+import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -80,6 +83,60 @@ def export_locked_requirements(
     lock_path = project / lock_name
     if lock_path.name != "uv.lock":
         return _hash_pinned(lock_path)
+    export_args = (
+        "--package",
+        options.app_project or app.name,
+        "--no-dev",
+        "--no-emit-workspace",
+        "--no-header",
+        "--format",
+        "requirements-txt",
+        *(arg for extra in options.extras for arg in ("--extra", extra)),
+    )
+    remembered = options.cache_root / "uv-exports" / uv_inputs_key(project, lock_path, export_args)
+    if _remembered_export_is_sound(remembered, lock_path):
+        # The same lock and pyproject files were checked and exported before: two uv
+        # processes fewer for every rebuild that does not touch them.
+        requirements = remembered.read_text(encoding="utf-8")
+    else:
+        requirements = _check_and_export(project, lock_path, export_args, offline)
+        remembered.parent.mkdir(parents=True, exist_ok=True)
+        partial = remembered.with_name(f"{remembered.name}.{os.getpid()}.tmp")
+        partial.write_text(requirements, encoding="utf-8")
+        os.replace(partial, remembered)
+    _check_hashes(requirements, lock_path)
+    return LockedRequirements("uv.lock", lock_path, requirements)
+
+
+def _remembered_export_is_sound(remembered: Path, lock: Path) -> bool:
+    """The cache is not trusted: every hash of a remembered export must be in the lock."""
+    if not remembered.is_file():
+        return False
+    hashes = HASH_PATTERN.findall(remembered.read_text(encoding="utf-8"))
+    lock_text = lock.read_text(encoding="utf-8")
+    sound = bool(hashes) and all(h.removeprefix("--hash=") in lock_text for h in hashes)
+    if not sound:
+        remembered.unlink()
+    return sound
+
+
+def uv_inputs_key(project: Path, lock: Path, export_args: tuple[str, ...]) -> str:
+    """What `uv lock --check` and `uv export` read: the lock, the workspace's pyproject
+    files (the root's and every member's), uv's version and the export's arguments."""
+    root = project / "pyproject.toml"
+    members = tomllib.loads(root.read_text(encoding="utf-8")) if root.is_file() else {}
+    globs = members.get("tool", {}).get("uv", {}).get("workspace", {}).get("members", [])
+    files = [lock, root, *sorted(p for g in globs for p in project.glob(f"{g}/pyproject.toml"))]
+    digest = hashlib.sha256(f"{uv_version()} {' '.join(export_args)}".encode())
+    for path in files:
+        digest.update(f"\0{path.relative_to(project).as_posix()}\0".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    return digest.hexdigest()
+
+
+def _check_and_export(
+    project: Path, lock_path: Path, export_args: tuple[str, ...], offline: bool
+) -> str:
     uv = uv_binary()
     check = run([uv, "lock", "--check", *(["--offline"] if offline else [])], cwd=project)
     if check.returncode != 0:
@@ -87,26 +144,10 @@ def export_locked_requirements(
             f"{lock_path} is out of date with pyproject.toml: run `uv lock` and commit it\n"
             + tail(check.stderr, 5)
         )
-    export = run(
-        [
-            uv,
-            "export",
-            "--frozen",
-            "--package",
-            options.app_project or app.name,
-            "--no-dev",
-            "--no-emit-workspace",
-            "--no-header",
-            "--format",
-            "requirements-txt",
-            *(arg for extra in options.extras for arg in ("--extra", extra)),
-        ],
-        cwd=project,
-    )
+    export = run([uv, "export", "--frozen", *export_args], cwd=project)
     if export.returncode != 0:
         raise LockError(f"uv export failed for {lock_path}:\n{tail(export.stderr)}")
-    _check_hashes(export.stdout, lock_path)
-    return LockedRequirements("uv.lock", lock_path, export.stdout)
+    return export.stdout
 
 
 def install_requirements(
