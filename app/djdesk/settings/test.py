@@ -1,19 +1,14 @@
 """Test settings: deterministic, fast, and the database locking of the desktop app."""
 
-import os
-import tempfile
-from pathlib import Path
-
 from .base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-# The test database is a file with the desktop settings' options, not Django's default
-# shared-cache in-memory one: there, a thread that writes while another reads (a task
-# run's worker and a request) fails at once with "database table is locked", because
-# shared-cache table locks ignore the busy timeout. One file per test process, so parallel
-# runs never share it; Django deletes it at the end.
+# The desktop settings' locking. Under pytest the test database is a file in the run's
+# temporary folder (tests/conftest.py), not Django's shared-cache in-memory one: there, a
+# thread that writes while another reads (a task run's worker and a request) fails at once
+# with "database table is locked", because shared-cache table locks ignore the busy timeout.
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
@@ -23,7 +18,6 @@ DATABASES = {
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL;",
         },
-        "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"djdesk-test-{os.getpid()}.sqlite3")},
     }
 }
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
