@@ -56,6 +56,19 @@ def _samples_in_settings(
         settings.INSPECTOR_DOCS_BUNDLE_DIR = tmp_path_factory.getbasetemp() / "no-docs-bundle"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The test database is a file in this run's temporary folder (see the test settings for
+    why not in memory): a file of its own per run, removed with pytest's old folders."""
+    from django.conf import settings
+
+    folder = tmp_path_factory.mktemp("database")
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

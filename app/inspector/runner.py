@@ -28,6 +28,7 @@ from .models import Workspace, WorkspaceTaskRun
 FLUSH_SECONDS = 0.3
 STALE_GRACE = timedelta(seconds=30)
 ENV_KEPT = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TEMP", "TMP", "TMPDIR", "HOME")
+CANCELLED_BEFORE_START = "cancelled before it started"
 Status = WorkspaceTaskRun.Status
 
 
@@ -99,7 +100,18 @@ def execute(run: WorkspaceTaskRun) -> WorkspaceTaskRun:
     python, extra_env = workspace_python(run.workspace, project)
     run.argv = [python, *argv]
     run.status, run.progress, run.started_at = Status.RUNNING, 5, timezone.now()
-    run.save()
+    # Only a run still requested starts: a cancel may have landed since the worker loaded
+    # it, and a plain save() would overwrite that cancel and run the command anyway.
+    started = WorkspaceTaskRun.objects.filter(pk=run.pk, status=Status.REQUESTED).update(
+        status=run.status,
+        progress=run.progress,
+        started_at=run.started_at,
+        argv=run.argv,
+        updated_at=run.started_at,
+    )
+    if not started:
+        run.refresh_from_db()
+        return run
     try:
         process = subprocess.Popen(
             run.argv,
@@ -166,6 +178,24 @@ def _supervise(run: WorkspaceTaskRun, process: subprocess.Popen[bytes]) -> Works
             error="" if exit_code == 0 else f"exited with code {exit_code}",
         )
     return run
+
+
+def request_cancel(run_id: int) -> bool:
+    """Cancel a run: one still requested ends here, a running one is killed by its worker at
+    the next flush. Each step is one conditional UPDATE, so it cannot overwrite (or be
+    overwritten by) a worker marking the run running at the same moment. False when the
+    run had already finished."""
+    now = timezone.now()
+    before_start = WorkspaceTaskRun.objects.filter(pk=run_id, status=Status.REQUESTED).update(
+        status=Status.CANCELLED,
+        progress=100,
+        error=CANCELLED_BEFORE_START,
+        log=f"[{CANCELLED_BEFORE_START}]\n",
+        finished_at=now,
+        updated_at=now,
+    )
+    running = WorkspaceTaskRun.objects.filter(pk=run_id, status=Status.RUNNING)
+    return bool(before_start) or bool(running.update(cancel_requested=True))
 
 
 def _alive(pid: int) -> bool:

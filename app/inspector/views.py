@@ -17,7 +17,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.generic import FormView, TemplateView
 
-from . import datalab, live_lab, notebook_preview, services
+from . import datalab, live_lab, notebook_preview, runner, services
 from .api_errors import RequestError, json_error, parse_json_object
 from .forms import WorkspaceWizardForm
 from .models import ScanJob, TaskPreset, Workspace, WorkspaceTaskRun
@@ -178,14 +178,10 @@ def task_run_cancel(request: HttpRequest, run_id: int) -> JsonResponse:
     run = WorkspaceTaskRun.objects.select_related("workspace", "preset").filter(pk=run_id).first()
     if run is None:
         return json_error(HTTPStatus.NOT_FOUND, f"no task run {run_id}", "run_id")
-    if run.finished:
-        return json_error(HTTPStatus.CONFLICT, f"run {run_id} has already {run.status}", "run_id")
-    if run.status == WorkspaceTaskRun.Status.REQUESTED:
-        run.status, run.error = WorkspaceTaskRun.Status.CANCELLED, "cancelled before it started"
-        run.save()
-    else:
-        WorkspaceTaskRun.objects.filter(pk=run_id).update(cancel_requested=True)
+    cancelled = not run.finished and runner.request_cancel(run_id)
     run.refresh_from_db()
+    if not cancelled:
+        return json_error(HTTPStatus.CONFLICT, f"run {run_id} has already {run.status}", "run_id")
     return JsonResponse(services.task_run_dict(run, detail=True), status=HTTPStatus.ACCEPTED)
 
 

@@ -19,6 +19,18 @@ function delay(ms) {
   return new Promise((resolve) => { setTimeout(resolve, ms); });
 }
 
+/** Whether `promise` resolves within `ms`; the timer is cleared when it does, so a long
+ * grace period never keeps the event loop (the app's quit, a test run) waiting. */
+async function resolvesWithin(promise, ms) {
+  let timer;
+  const timeout = new Promise((resolve) => { timer = setTimeout(resolve, ms, false); });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** One GET /: ready means 2xx or 3xx (a 500 is not ready). */
 export async function probe(url, token, timeoutMs = 2000) {
   const headers = token ? { [SESSION_HEADER]: token } : {};
@@ -45,7 +57,7 @@ function runTaskkill(args) {
 export async function stopWindowsTree(pid, exited, { graceMs = 5000, run = runTaskkill,
   close = () => {} } = {}) {
   close();
-  const closed = await Promise.race([exited.then(() => true), delay(graceMs).then(() => false)]);
+  const closed = await resolvesWithin(exited, graceMs);
   if (closed) return 'graceful';
   await run(['/pid', String(pid), '/T', '/F']);
   await exited;
@@ -200,7 +212,7 @@ export class DjangoServer {
       return;
     }
     try { process.kill(-pid, 'SIGTERM'); } catch { /* already gone */ }
-    const finished = await Promise.race([this.exited.then(() => true), delay(graceMs).then(() => false)]);
+    const finished = await resolvesWithin(this.exited, graceMs);
     if (!finished) {
       try { process.kill(-pid, 'SIGKILL'); } catch { /* already gone */ }
       await this.exited;
