@@ -124,8 +124,8 @@ def uv_inputs_key(project: Path, lock: Path, export_args: tuple[str, ...]) -> st
     """What `uv lock --check` and `uv export` read: the lock, the workspace's pyproject
     files (the root's and every member's), uv's version and the export's arguments."""
     root = project / "pyproject.toml"
-    members = tomllib.loads(root.read_text(encoding="utf-8")) if root.is_file() else {}
-    globs = members.get("tool", {}).get("uv", {}).get("workspace", {}).get("members", [])
+    table = tomllib.loads(root.read_text(encoding="utf-8")) if root.is_file() else {}
+    globs = table.get("tool", {}).get("uv", {}).get("workspace", {}).get("members", [])
     files = [lock, root, *sorted(p for g in globs for p in project.glob(f"{g}/pyproject.toml"))]
     digest = hashlib.sha256(f"{uv_version()} {' '.join(export_args)}".encode())
     for path in files:

@@ -11,7 +11,7 @@ import pytest
 from djdesk_bundle.config import host_triple
 from djdesk_bundle.ui import Reporter
 from tests.bundler.mirror import serve_mirror
-from tests.conftest import REPO
+from tests.conftest import REPO, load_script
 
 LOCAL_PYTHON = Path("/usr/bin/python3.11")
 # The triple the end-to-end tests build for: this host's, whichever interpreter they use.
@@ -167,3 +167,23 @@ def previous(tmp_path: Path) -> Path:
     (out / "build-info.json").write_text("{}")
     (out / "SHA256SUMS").write_text("")
     return out
+
+
+def pack_linux_dir(shell: Path, work: Path, env: dict[str, str] | None = None) -> Path:
+    """electron-builder's Linux `dir` target for ``shell``, around a stand-in Electron that
+    carries its fuse wire (the afterPack hook flips it; the real binary is on GitHub).
+    electronDist goes on the command line only: the committed config stays for real builds.
+    Returns the packed app's ``resources/``."""
+    stand_in = load_script("release_rehearsal").stand_in_electron(work / "electron-dist")
+    builder = ["npx", "--no-install", "electron-builder", "--linux", "dir", "--publish", "never"]
+    packed = subprocess.run(
+        [*builder, f"-c.electronDist={stand_in}"],
+        cwd=shell,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**(env or os.environ), "ELECTRON_SKIP_BINARY_DOWNLOAD": "1"},
+    )
+    assert packed.returncode == 0, packed.stdout[-3000:] + packed.stderr[-3000:]
+    return shell / "dist" / "linux-unpacked" / "resources"

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.bundler.conftest import bundle, needs_local_python
-from tests.conftest import REPO, load_script
+from djdesk_bundle.shell import shell_files
+from tests.bundler.conftest import bundle, needs_local_python, pack_linux_dir
+from tests.conftest import REPO
 
 ELECTRON = REPO / "electron"
 pytestmark = [
@@ -51,45 +52,12 @@ def test_node_suite_against_the_built_payload(built) -> None:
 )
 def test_electron_builder_packs_the_payload_as_a_resource(built, tmp_path: Path) -> None:
     shell = tmp_path / "shell"
-    shell.mkdir()
-    for name in (
-        "main.js",
-        "preload.cjs",
-        "contract.json",
-        "lib",
-        "trust",
-        "build",
-        "release",  # the afterPack hook (Electron fuses)
-        "package.json",
-        "electron-builder.yml",
-    ):
-        source = ELECTRON / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, shell / name)
+    for relative in shell_files(ELECTRON):  # what `init` gives a project, the afterPack hook too
+        (shell / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ELECTRON / relative, shell / relative)
     (shell / "node_modules").symlink_to(ELECTRON / "node_modules")
     shutil.copytree(built["out"], shell / "django-bundle", symlinks=True)
-    # A stand-in carrying Electron's fuse wire, which the afterPack hook flips.
-    stand_in = load_script("release_rehearsal").stand_in_electron(tmp_path / "electron-dist")
-    # electronDist only on the command line: the committed config stays for real builds.
-    result = subprocess.run(
-        [
-            "npx",
-            "--no-install",
-            "electron-builder",
-            "--linux",
-            "dir",
-            "--publish",
-            "never",
-            f"-c.electronDist={stand_in}",
-        ],
-        cwd=shell,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "ELECTRON_SKIP_BINARY_DOWNLOAD": "1"},
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    resources = shell / "dist" / "linux-unpacked" / "resources"
+    resources = pack_linux_dir(shell, tmp_path)
     payload = resources / "django-bundle"
     assert (payload / "SHA256SUMS").is_file()
     verified = bundle("verify", str(payload), cwd=REPO)

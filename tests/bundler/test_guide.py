@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.bundler.conftest import bundle, needs_local_python
+from tests.bundler.conftest import bundle, needs_local_python, pack_linux_dir
 from tests.bundler.mirror import serve_mirror
 from tests.bundler.projects import make_allauth_site
-from tests.conftest import REPO, load_script
+from tests.conftest import REPO
 
 GUIDE = REPO / "docs" / "integration.md"
 STEP = re.compile(r"^% guide-step[^\n]*\n```bash\n(?P<body>.*?)^```", re.MULTILINE | re.DOTALL)
@@ -161,19 +161,7 @@ def check_the_scaffolded_shell(
     if sys.platform != "linux":
         return  # the stand-in Electron binary is Linux's (the release workflow packs the rest)
     # The guide's packaging commands, with a stand-in for the Electron binary (GitHub).
-    stand_in = load_script("release_rehearsal").stand_in_electron(tmp_path / "electron-dist")
-    builder = ["npx", "--no-install", "electron-builder", "--linux", "dir", "--publish", "never"]
-    packed = subprocess.run(
-        [*builder, f"-c.electronDist={stand_in}"],
-        cwd=shell,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env=npm_env,
-    )
-    assert packed.returncode == 0, packed.stdout[-3000:] + packed.stderr[-3000:]
-    resources = shell / "dist" / "linux-unpacked" / "resources"
+    resources = pack_linux_dir(shell, tmp_path, npm_env)
     assert bundle("verify", str(resources / "django-bundle"), cwd=REPO).returncode == 0
     feed = (resources / "app-update.yml").read_text()
     assert "owner: OWNER" in feed and "repo: deskauth" in feed
