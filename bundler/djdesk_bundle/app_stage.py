@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,12 +178,21 @@ def app_stage(ctx: StageContext, app: AppProject, interpreter: Interpreter) -> A
     # Before collectstatic: settings may import the runtime (the inspector's do).
     runtime = write_launcher(ctx.options, ctx.staging, app.version, precompiled)
     python = interpreter.executable if interpreter.runnable else host_python()
-    collect_static(ctx.options, ctx.staging, python, ctx.work)
-    if precompiled:
-        compile_bytecode(python, ctx.staging, [ctx.staging / contract.APP_DIR, runtime])
-    elif ctx.options.compile_bytecode:
+    if not precompiled and ctx.options.compile_bytecode:
         ctx.reporter.warn(
             f"cannot run the {interpreter.triple} interpreter here: bytecode is not "
             "precompiled; the first launch compiles into the data dir"
         )
+    # Two independent processes side by side: collectstatic only reads app/ (-B) and
+    # writes static/; the compiler writes .pyc into app/ and runtime/.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        compiled = pool.submit(
+            compile_bytecode,
+            python,
+            ctx.staging,
+            [ctx.staging / contract.APP_DIR, runtime] if precompiled else [],
+            parallel=False,
+        )
+        collect_static(ctx.options, ctx.staging, python, ctx.work)
+        compiled.result()
     return AppPayload(precompiled=precompiled)

@@ -22,6 +22,7 @@ from .app_stage import app_stage
 from .codesign import sign_payload, signing_requested
 from .config import Options
 from .describe import describe_stage
+from .digests import load_remembered, save_remembered
 from .extract import Interpreter, extract_stage
 from .fetch import fetch_stage
 from .install import install_stage
@@ -65,7 +66,11 @@ def build(
     dist = (dist or options.path(options.dist_dir)).resolve()
     with build_locks(output, dist, reporter):
         check_output_dir(output, options.project_dir, source_dirs(options))
-        return _build_locked(options, reporter, env, output, dist, hooks or {}, force)
+        load_remembered(options.cache_root)
+        try:
+            return _build_locked(options, reporter, env, output, dist, hooks or {}, force)
+        finally:
+            save_remembered(options.cache_root)
 
 
 def _build_locked(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import contract
-from .digests import file_sha256
+from . import __version__, contract
+from .digests import file_sha256, remembered
 from .manifest import InterpreterPin
+from .sbom_cache import ELECTRON_VERSIONS, SbomInputs, sbom_key, store_sbom, stored_sbom
 from .tools import uv_version
+from .tree import walk
 
 if TYPE_CHECKING:  # the stage types import this module
     from .app_stage import AppPayload
@@ -67,22 +70,22 @@ def build_info(state: SourceState, pin: InterpreterPin, extra: dict[str, Any]) -
     }
 
 
-def payload_files(payload: Path) -> list[str]:
-    """Every file of the payload (symlinks included), as sorted POSIX relative paths."""
-    found = []
-    for current, dirnames, filenames in os.walk(payload):
-        dirnames.sort()
-        for name in filenames:
-            found.append((Path(current) / name).relative_to(payload).as_posix())
-    return sorted(found)
+def payload_file_digests(payload: Path) -> dict[str, str]:
+    """{POSIX relative path: sha256} of every file of the payload; a symlink to a file
+    counts as that file, one to a directory is not a file (``verify`` refuses it)."""
+    digests = {}
+    for rel, info in walk(payload):
+        if stat.S_ISREG(info.st_mode):
+            digests[rel] = remembered(info) or file_sha256(payload / rel)
+        elif stat.S_ISLNK(info.st_mode) and not (payload / rel).is_dir():
+            digests[rel] = file_sha256(payload / rel)
+    return digests
 
 
 def write_checksums(payload: Path) -> int:
-    lines = [
-        f"{file_sha256(payload / rel)}  {rel}\n"
-        for rel in payload_files(payload)
-        if rel != contract.CHECKSUMS
-    ]
+    digests = payload_file_digests(payload)
+    digests.pop(contract.CHECKSUMS, None)
+    lines = [f"{digests[rel]}  {rel}\n" for rel in sorted(digests)]
     write_atomic(payload / contract.CHECKSUMS, "".join(lines))
     return len(lines)
 
@@ -104,12 +107,6 @@ def describe_stage(
     template_database: bool,
 ) -> dict[str, Any]:
     """VERSION, build-info.json, the SBOM (validated) and SHA256SUMS; returns build-info."""
-    # The SBOM library is imported only by a build that writes an SBOM: the up-to-date
-    # check (a no-op build) imports this module but never needs it.
-    from . import __version__
-    from .sbom import app_dependency_names, build_sbom
-    from .sbom_shell import ELECTRON_VERSIONS
-
     state, locked, options = resolved.state, resolved.locked, ctx.options
     write_version(ctx.staging, state)
     info = build_info(
@@ -130,18 +127,46 @@ def describe_stage(
         },
     )
     write_build_info(ctx.staging, info)
-    sbom = build_sbom(
-        ctx.staging,
-        state.name,
-        state.version,
-        resolved.pin,
-        locked.lock_path,
-        app_dependency_names(resolved.app.dependencies),
-        options.path(options.npm_lock) if options.npm_lock else None,
-        state.source_date_epoch,
-        validated_cache=ctx.cache_root / "sbom-validated",
-        electron_versions=ELECTRON_VERSIONS,
+    sbom = _sbom(
+        ctx,
+        SbomInputs(
+            ctx.staging,
+            state.name,
+            state.version,
+            resolved.pin,
+            locked.lock_path,
+            tuple(resolved.app.dependencies),
+            options.path(options.npm_lock) if options.npm_lock else None,
+            state.source_date_epoch,
+            ELECTRON_VERSIONS,
+        ),
     )
     write_atomic(ctx.staging / contract.SBOM, sbom)
     write_checksums(ctx.staging)
     return info
+
+
+def _sbom(ctx: StageContext, inputs: SbomInputs) -> str:
+    """The SBOM made before from the same inputs, or a new one (validated, then stored)."""
+    store, validated = ctx.cache_root / "sboms", ctx.cache_root / "sbom-validated"
+    key = sbom_key(inputs)
+    if (text := stored_sbom(store, validated, key)) is not None:
+        return text
+    # The SBOM library is imported only by a build that makes an SBOM: a no-op build or
+    # one whose SBOM is stored never needs it.
+    from .sbom import app_dependency_names, build_sbom
+
+    text = build_sbom(
+        inputs.payload,
+        inputs.app_name,
+        inputs.app_version,
+        inputs.pin,
+        inputs.lock_path,
+        app_dependency_names(inputs.app_dependencies),
+        inputs.package_lock,
+        inputs.source_date_epoch,
+        validated_cache=validated,
+        electron_versions=inputs.electron_versions,
+    )
+    store_sbom(store, key, text)
+    return text

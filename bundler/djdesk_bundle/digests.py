@@ -2,37 +2,92 @@
 
 A build hashes the same files more than once (a previous payload's tree is checked
 before its files are hard-linked into staging, then SHA256SUMS and the SBOM describe
-them), so digests are remembered for the life of the process, keyed by device, inode,
-size and mtime. Only a file whose mtime is safely in the past is remembered (the "racy
-git" rule): a write after hashing gives the file a newer mtime, hence another key,
-even on a file system whose clock ticks coarsely.
+them), and a rebuild hashes again what the build before it hashed. Digests are therefore
+remembered, keyed by device, inode, size and mtime, the way git's index remembers what it
+hashed: for the life of the process, and by a build from one build to the next in its
+cache (``load_remembered``/``save_remembered``). Only a file whose mtime is safely in the
+past is remembered (the "racy git" rule): a write after hashing gives the file a newer
+mtime, hence another key, even on a file system whose clock ticks coarsely. Commands that
+verify (``verify``, ``diff``) never load what a build remembered: they read every file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from io import BufferedReader
 from pathlib import Path
 
 SETTLED_NS = 2_000_000_000  # older than this, a file's mtime can only change by a write
+REMEMBERED_FILE = "file-digests.json"  # in the build cache
 
-KNOWN_DIGESTS: dict[tuple[int, int, int, int], str] = {}
+Key = tuple[int, int, int, int]
+KNOWN_DIGESTS: dict[Key, str] = {}
+_USED: set[Key] = set()  # looked up or hashed by this process: what a save keeps
+_LOADED: set[Key] = set()
+
+
+def stat_key(info: os.stat_result) -> Key:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def remembered(info: os.stat_result) -> str | None:
+    """The digest of the regular file ``info`` (an lstat or fstat) describes, if known."""
+    key = stat_key(info)
+    known = KNOWN_DIGESTS.get(key)
+    if known is not None:
+        _USED.add(key)
+    return known
 
 
 def handle_sha256(handle: BufferedReader) -> str:
     """sha256 of an open file, remembered when the file has settled (see above)."""
     info = os.fstat(handle.fileno())
-    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-    if (known := KNOWN_DIGESTS.get(key)) is not None:
+    if (known := remembered(info)) is not None:
         return known
     digest = hashlib.file_digest(handle, "sha256").hexdigest()
     if info.st_mtime_ns < time.time_ns() - SETTLED_NS:
-        KNOWN_DIGESTS[key] = digest
+        KNOWN_DIGESTS[stat_key(info)] = digest
+        _USED.add(stat_key(info))
     return digest
 
 
 def file_sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return handle_sha256(handle)
+
+
+def load_remembered(cache_root: Path) -> None:
+    """Add the digests an earlier build with this cache remembered (a damaged or missing
+    file only means hashing again). Starts what the next save keeps afresh."""
+    _USED.clear()
+    _LOADED.clear()
+    try:
+        stored = json.loads((cache_root / REMEMBERED_FILE).read_text(encoding="utf-8"))
+        entries = {
+            (int(dev), int(ino), int(size), int(mtime)): str(digest)
+            for dev, ino, size, mtime, digest in stored["files"]
+        }
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    _LOADED.update(entries)
+    for key, digest in entries.items():
+        KNOWN_DIGESTS.setdefault(key, digest)
+
+
+def save_remembered(cache_root: Path) -> None:
+    """Store the digests this process used, for the next build (only the files it saw, so
+    the store does not grow with every build); nothing is written when nothing is new."""
+    if _USED <= _LOADED:
+        return
+    files = [[*key, KNOWN_DIGESTS[key]] for key in sorted(_USED) if key in KNOWN_DIGESTS]
+    path = cache_root / REMEMBERED_FILE
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        cache_root.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps({"files": files}, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # a cache that cannot be written only costs hashing again
+        tmp.unlink(missing_ok=True)

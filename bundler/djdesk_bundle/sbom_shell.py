@@ -29,7 +29,6 @@ from packageurl import PackageURL
 from .sbom_interpreter import cpe
 from .sbom_licenses import licenses_of
 
-ELECTRON_VERSIONS = Path(__file__).parent / "data" / "electron-versions.toml"  # package data
 ELECTRON_CPE = ("electronjs", "electron")
 CHROMIUM_CPE = ("google", "chrome")
 NODE_CPE = ("nodejs", "node.js")

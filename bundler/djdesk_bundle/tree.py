@@ -13,7 +13,7 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from .digests import handle_sha256
+from .digests import handle_sha256, remembered
 
 
 def walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
@@ -67,7 +67,8 @@ def tree_digest(root: Path) -> str:
     for path, info in walk(root):
         what = kind(info)
         if what == "file":
-            detail = f"{info.st_mode & 0o111:o} {regular_file_sha256(root / path)}"
+            sha256 = remembered(info) or regular_file_sha256(root / path)
+            detail = f"{info.st_mode & 0o111:o} {sha256}"
         elif what == "symlink":
             detail = os.readlink(root / path)
         else:

@@ -25,6 +25,7 @@ from tests.bundler.conftest import (
     HOST_TRIPLE,
     build_argv,
     build_env,
+    build_into,
     bundle,
     bundle_exe,
     clone_repo,
@@ -539,6 +540,36 @@ def test_sbom_is_valid_and_matches_the_payload(built) -> None:
     assert "pkg:pypi/django@5.2.19" in app_deps["dependsOn"]
     django = next(d for d in sbom["dependencies"] if d["ref"] == "pkg:pypi/django@5.2.19")
     assert set(django["dependsOn"]) == {"pkg:pypi/asgiref@3.13.0", "pkg:pypi/sqlparse@0.6.1"}
+
+
+def test_a_rebuild_uses_the_stored_sbom_only_as_validated_text(
+    built, tmp_path: Path, local_interpreter: Path, sample_root: Path
+) -> None:
+    """Same inputs, same SBOM: stored by the first build, used again only when its text is
+    one that passed validation."""
+    import hashlib
+
+    cache = built["cache"]
+    (stored,) = (cache / "sboms").glob("*.cdx.json")
+    genuine = stored.read_text()
+    assert genuine == (built["out"] / "sbom.cdx.json").read_text()
+    # A stored SBOM that passed validation is used as it is (here one that says so).
+    planted = genuine.replace('"name": "djdesk"', '"name": "djdesk-from-the-store"', 1)
+    stored.write_text(planted)
+    marker = cache / "sbom-validated" / hashlib.sha256(planted.encode()).hexdigest()
+    marker.touch()
+    try:
+        result = build_into(tmp_path / "a" / "out", sample_root, local_interpreter, cache)
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "a" / "out" / "sbom.cdx.json").read_text() == planted
+    finally:
+        marker.unlink()
+    # An edited entry (text never validated) is not: the SBOM is made and stored again.
+    stored.write_text(genuine.replace("CycloneDX", "Edited", 1))
+    result = build_into(tmp_path / "b" / "out", sample_root, local_interpreter, cache)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "b" / "out" / "sbom.cdx.json").read_text() == genuine
+    assert stored.read_text() == genuine
 
 
 def test_verify_names_sbom_mismatches(built, tmp_path: Path) -> None:

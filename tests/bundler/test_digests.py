@@ -5,8 +5,14 @@ import os
 import time
 from pathlib import Path
 
-from djdesk_bundle.digests import KNOWN_DIGESTS, file_sha256
-from djdesk_bundle.tree import regular_file_sha256
+from djdesk_bundle.digests import (
+    KNOWN_DIGESTS,
+    file_sha256,
+    load_remembered,
+    remembered,
+    save_remembered,
+)
+from djdesk_bundle.tree import regular_file_sha256, tree_digest
 
 
 def test_file_sha256_streams_large_files(tmp_path: Path) -> None:
@@ -41,3 +47,56 @@ def test_a_file_written_just_now_is_not_remembered(tmp_path: Path) -> None:
     file_sha256(path)
     info = path.stat()
     assert (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns) not in KNOWN_DIGESTS
+
+
+def _settled(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+
+
+def test_a_build_remembers_digests_for_the_next_one(tmp_path: Path) -> None:
+    # Like git's index: what one build process hashed, the next one looks up by stat.
+    cache, tree = tmp_path / "cache", tmp_path / "tree"
+    tree.mkdir()
+    _settled(tree / "kept.py", b"kept")
+    load_remembered(cache)
+    digest = tree_digest(tree)
+    save_remembered(cache)
+    KNOWN_DIGESTS.clear()  # a new process
+    load_remembered(cache)
+    assert remembered((tree / "kept.py").stat()) == hashlib.sha256(b"kept").hexdigest()
+    assert tree_digest(tree) == digest
+    # An edit of the same size, even with the old mtime put back, is another inode or
+    # mtime; here a write keeps the inode and gets a new mtime: it is hashed again.
+    (tree / "kept.py").write_bytes(b"edit")
+    assert tree_digest(tree) != digest
+    KNOWN_DIGESTS.clear()
+
+
+def test_a_damaged_store_only_means_hashing_again(tmp_path: Path) -> None:
+    cache, path = tmp_path / "cache", tmp_path / "file.py"
+    cache.mkdir()
+    _settled(path, b"content")
+    for damage in ("{not json", '{"files": [[1, 2]]}', '{"files": 3}'):
+        (cache / "file-digests.json").write_text(damage)
+        KNOWN_DIGESTS.clear()
+        load_remembered(cache)
+        assert file_sha256(path) == hashlib.sha256(b"content").hexdigest()
+    KNOWN_DIGESTS.clear()
+
+
+def test_a_run_that_hashed_nothing_new_does_not_rewrite_the_store(tmp_path: Path) -> None:
+    cache, path = tmp_path / "cache", tmp_path / "file.py"
+    _settled(path, b"content")
+    load_remembered(cache)
+    file_sha256(path)
+    save_remembered(cache)
+    stored = cache / "file-digests.json"
+    before = stored.stat().st_mtime_ns
+    os.utime(stored, ns=(before - 10**9, before - 10**9))
+    load_remembered(cache)
+    file_sha256(path)
+    save_remembered(cache)
+    assert stored.stat().st_mtime_ns == before - 10**9
+    KNOWN_DIGESTS.clear()
