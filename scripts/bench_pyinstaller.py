@@ -101,7 +101,8 @@ def build(project: Path, python: Path, work: Path, config: Path) -> tuple[float,
     # --collect-all imports the packages in a child process that does not see --paths, and
     # the desktop settings need a data dir to import.
     env = {
-        **os.environ,
+        # Bytecode cached as a user's Python does (DJDesk's builds run the same way).
+        **{key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"},
         "PYINSTALLER_CONFIG_DIR": str(config),
         "PYTHONPATH": os.pathsep.join(str(project / part) for part in ("app", "bundler")),
         ENV["data_dir"]: str(work / "build-data"),

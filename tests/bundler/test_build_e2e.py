@@ -82,6 +82,9 @@ def test_payload_layout(built) -> None:
     assert (site / "django/__init__.pyc").is_file() and not (site / "django/__init__.py").exists()
     assert not list(site.rglob("__pycache__")) and not list(site.rglob("*.po"))
     assert (site / "django/conf/locale/en/LC_MESSAGES/django.mo").is_file()
+    # The inspector keeps English only (dependency-locales = ["en"]: it sets USE_I18N = False).
+    assert not (site / "django/conf/locale/fr").exists()
+    assert not (site / "django/contrib/admin/locale/de").exists()
     assert (out / "app/inspector/views.py").is_file()
     # Exactly the app's locked runtime deps for this platform: none of the bundler's or the
     # dev tools' (no rich, uv, sigstore, pytest), no win32-only tzdata.
