@@ -346,11 +346,15 @@ def summary(runs: list[dict[str, float]]) -> dict[str, object]:
 
 
 def boots(out: Path, work: Path, count: int) -> dict[str, object]:
+    """Launches on a migrated and on an empty data dir, and the floor, interleaved: what the
+    machine does meanwhile (the page cache, another process) weighs on the three alike."""
     migrated = work / "boot-migrated"
     boot_once(out, migrated)  # the first launch, then every launch after it
-    warm = [boot_once(out, migrated) for _ in range(count)]
-    empty = [boot_once(out, work / f"boot-empty-{i}") for i in range(count)]
-    floors = [floor(out, migrated) for _ in range(count)]
+    warm, empty, floors = [], [], []
+    for index in range(count):
+        warm.append(boot_once(out, migrated))
+        empty.append(boot_once(out, work / f"boot-empty-{index}"))
+        floors.append(floor(out, migrated))
     base = statistics.median(run for run, _ in floors)
     result = {
         "floor_median_s": base,
@@ -368,13 +372,11 @@ def pyinstaller_boots(app: Path, work: Path, count: int) -> dict[str, object]:
     """First 200 of the PyInstaller build: migrated data dir (after a first launch), empty."""
     migrated = work / "pyi-boot-migrated"
     bench_pyinstaller.boot_once(app, migrated, STATUS_PATH)
-    runs = {
-        "migrated": [bench_pyinstaller.boot_once(app, migrated, STATUS_PATH) for _ in range(count)],
-        "empty": [
-            bench_pyinstaller.boot_once(app, work / f"pyi-boot-empty-{i}", STATUS_PATH)
-            for i in range(count)
-        ],
-    }
+    runs: dict[str, list[float]] = {"migrated": [], "empty": []}
+    for index in range(count):  # interleaved, as DJDesk's
+        runs["migrated"].append(bench_pyinstaller.boot_once(app, migrated, STATUS_PATH))
+        empty = work / f"pyi-boot-empty-{index}"
+        runs["empty"].append(bench_pyinstaller.boot_once(app, empty, STATUS_PATH))
     return {key: spread(values) for key, values in runs.items()}
 
 

@@ -86,17 +86,26 @@ def _finish(run: WorkspaceTaskRun, status: str, **fields: object) -> None:
     run.save()
 
 
+def _fail_before_start(run: WorkspaceTaskRun, error: str) -> WorkspaceTaskRun:
+    """A run that cannot start fails, unless a cancel got there first (one conditional
+    UPDATE, like the start itself: a plain save() would overwrite the cancel)."""
+    now = timezone.now()
+    WorkspaceTaskRun.objects.filter(pk=run.pk, status=Status.REQUESTED).update(
+        status=Status.FAILED, progress=100, error=error, finished_at=now, updated_at=now
+    )
+    run.refresh_from_db()
+    return run
+
+
 def execute(run: WorkspaceTaskRun) -> WorkspaceTaskRun:
     """Run it to the end (or timeout / cancel) and record everything on the row."""
     try:
         argv = render_argv(run.preset.argv, run.args)  # checked again right before running
     except NotAllowed as exc:
-        _finish(run, Status.FAILED, error=f"refused: {exc}")
-        return run
+        return _fail_before_start(run, f"refused: {exc}")
     project = run.workspace.resolved_path()
     if not (project / "manage.py").is_file():
-        _finish(run, Status.FAILED, error=f"no manage.py in {project}")
-        return run
+        return _fail_before_start(run, f"no manage.py in {project}")
     python, extra_env = workspace_python(run.workspace, project)
     run.argv = [python, *argv]
     run.status, run.progress, run.started_at = Status.RUNNING, 5, timezone.now()

@@ -414,6 +414,21 @@ def test_cancel_after_the_worker_loaded_the_run_still_wins(
     assert "[cancelled before it started]" in run.log
 
 
+def test_cancel_before_a_refused_run_fails_still_wins(
+    client: Client, polls: Workspace, tmp_path: Path
+) -> None:
+    """The worker loaded the run, the cancel landed, then the run turned out impossible (its
+    project lost manage.py): it ends cancelled, as the user asked, not failed."""
+    loaded = WorkspaceTaskRun.objects.create(
+        workspace=Workspace.objects.create(name="Gone", slug="gone", project_path=str(tmp_path)),
+        preset=TaskPreset.objects.get(key="check"),
+    )
+    assert client.post(f"{URL}{loaded.pk}/cancel/").status_code == HTTPStatus.ACCEPTED
+    assert runner.execute(loaded).status == "cancelled"
+    run = WorkspaceTaskRun.objects.get(pk=loaded.pk)
+    assert run.status == "cancelled" and "[cancelled before it started]" in run.log
+
+
 def test_active_runs_are_listed_until_they_finish(
     client: Client, polls: Workspace, settings
 ) -> None:

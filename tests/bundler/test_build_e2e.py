@@ -545,6 +545,21 @@ def test_sbom_is_valid_and_matches_the_payload(built) -> None:
     assert set(django["dependsOn"]) == {"pkg:pypi/asgiref@3.13.0", "pkg:pypi/sqlparse@0.6.1"}
 
 
+def test_a_build_remembers_the_digests_of_what_it_shipped(built) -> None:
+    """The next build looks the payload's settled files up by stat instead of reading them."""
+    stored = json.loads((built["cache"] / "file-digests.json").read_text())
+    remembered = {tuple(entry[:4]): entry[4] for entry in stored["files"]}
+    sums = dict(
+        reversed(line.split("  ", 1))
+        for line in (built["out"] / "SHA256SUMS").read_text().splitlines()
+    )
+    python = payload_python(built["out"]).relative_to(built["out"]).as_posix()
+    for rel in ("site-packages/django/__init__.pyc", python):
+        info = (built["out"] / rel).stat()
+        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+        assert remembered[key] == sums[rel]
+
+
 def test_a_rebuild_uses_the_stored_sbom_only_as_validated_text(
     built, tmp_path: Path, local_interpreter: Path, sample_root: Path
 ) -> None:
