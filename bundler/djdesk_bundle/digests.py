@@ -34,7 +34,10 @@ def stat_key(info: os.stat_result) -> Key:
 
 
 def remembered(info: os.stat_result) -> str | None:
-    """The digest of the regular file ``info`` (an lstat or fstat) describes, if known."""
+    """The digest of the regular file ``info`` (an lstat or fstat) describes, if known.
+    A stat without a file identity (``os.scandir``'s on Windows has no inode) knows none."""
+    if not info.st_ino:
+        return None
     key = stat_key(info)
     known = KNOWN_DIGESTS.get(key)
     if known is not None:
@@ -48,7 +51,7 @@ def handle_sha256(handle: BufferedReader) -> str:
     if (known := remembered(info)) is not None:
         return known
     digest = hashlib.file_digest(handle, "sha256").hexdigest()
-    if info.st_mtime_ns < time.time_ns() - SETTLED_NS:
+    if info.st_ino and info.st_mtime_ns < time.time_ns() - SETTLED_NS:
         KNOWN_DIGESTS[stat_key(info)] = digest
         _USED.add(stat_key(info))
     return digest

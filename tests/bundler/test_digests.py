@@ -100,3 +100,17 @@ def test_a_run_that_hashed_nothing_new_does_not_rewrite_the_store(tmp_path: Path
     save_remembered(cache)
     assert stored.stat().st_mtime_ns == before - 10**9
     KNOWN_DIGESTS.clear()
+
+
+def test_a_stat_without_a_file_identity_is_never_looked_up(tmp_path: Path) -> None:
+    # os.scandir's stat on Windows has st_ino = st_dev = 0: two files of the same size and
+    # mtime would share a key, so such a stat finds nothing.
+    path = tmp_path / "file.py"
+    _settled(path, b"one")
+    real = path.stat()
+    fields = (real.st_mode, 0, 0, real.st_nlink, real.st_uid, real.st_gid, real.st_size)
+    times = (real.st_atime, real.st_mtime, real.st_ctime)
+    info = os.stat_result((*fields, *times), {"st_mtime_ns": real.st_mtime_ns})
+    KNOWN_DIGESTS[(0, 0, info.st_size, info.st_mtime_ns)] = "the digest of another file"
+    assert remembered(info) is None
+    KNOWN_DIGESTS.clear()
