@@ -35,7 +35,7 @@ from .resolve import Resolved, resolve
 from .stage import StageClock, StageContext
 from .template_db import template_stage
 from .ui import Reporter
-from .uptodate import previous_build, remember_build
+from .uptodate import digests_store, previous_build, remember_build
 
 
 @dataclass
@@ -66,11 +66,12 @@ def build(
     dist = (dist or options.path(options.dist_dir)).resolve()
     with build_locks(output, dist, reporter):
         check_output_dir(output, options.project_dir, source_dirs(options))
-        load_remembered(options.cache_root)
+        store = digests_store(options.cache_root, output)
+        load_remembered(store)
         try:
             return _build_locked(options, reporter, env, output, dist, hooks or {}, force)
         finally:
-            save_remembered(options.cache_root)
+            save_remembered(store)
 
 
 def _build_locked(

@@ -4,10 +4,12 @@ A build hashes the same files more than once (a previous payload's tree is check
 before its files are hard-linked into staging, then SHA256SUMS and the SBOM describe
 them), and a rebuild hashes again what the build before it hashed. Digests are therefore
 remembered, keyed by device, inode, size and mtime, the way git's index remembers what it
-hashed: for the life of the process, and by a build from one build to the next in its
-cache (``load_remembered``/``save_remembered``). Only a file whose mtime is safely in the
-past is remembered (the "racy git" rule): a write after hashing gives the file a newer
-mtime, hence another key, even on a file system whose clock ticks coarsely. Commands that
+hashed: for the life of the process, and from one build of an output dir to the next, in
+a store in the cache beside that output's up-to-date record (``load_remembered``,
+``save_remembered``; one store per output, so that builds of other outputs sharing the
+cache do not push its files out). Only a file whose mtime is safely in the past is
+remembered (the "racy git" rule): a write after hashing gives the file a newer mtime,
+hence another key, even on a file system whose clock ticks coarsely. Commands that
 verify (``verify``, ``diff``) never load what a build remembered: they read every file.
 """
 
@@ -21,7 +23,6 @@ from io import BufferedReader
 from pathlib import Path
 
 SETTLED_NS = 2_000_000_000  # older than this, a file's mtime can only change by a write
-REMEMBERED_FILE = "file-digests.json"  # in the build cache
 
 Key = tuple[int, int, int, int]
 KNOWN_DIGESTS: dict[Key, str] = {}
@@ -62,13 +63,13 @@ def file_sha256(path: Path) -> str:
         return handle_sha256(handle)
 
 
-def load_remembered(cache_root: Path) -> None:
+def load_remembered(store: Path) -> None:
     """Add the digests an earlier build with this cache remembered (a damaged or missing
     file only means hashing again). Starts what the next save keeps afresh."""
     _USED.clear()
     _LOADED.clear()
     try:
-        stored = json.loads((cache_root / REMEMBERED_FILE).read_text(encoding="utf-8"))
+        stored = json.loads(store.read_text(encoding="utf-8"))
         entries = {
             (int(dev), int(ino), int(size), int(mtime)): str(digest)
             for dev, ino, size, mtime, digest in stored["files"]
@@ -80,17 +81,16 @@ def load_remembered(cache_root: Path) -> None:
         KNOWN_DIGESTS.setdefault(key, digest)
 
 
-def save_remembered(cache_root: Path) -> None:
+def save_remembered(store: Path) -> None:
     """Store the digests this process used, for the next build (only the files it saw, so
     the store does not grow with every build); nothing is written when nothing is new."""
     if _USED <= _LOADED:
         return
     files = [[*key, KNOWN_DIGESTS[key]] for key in sorted(_USED) if key in KNOWN_DIGESTS]
-    path = cache_root / REMEMBERED_FILE
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    tmp = store.with_name(f"{store.name}.tmp-{os.getpid()}")
     try:
-        cache_root.mkdir(parents=True, exist_ok=True)
+        store.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(json.dumps({"files": files}, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
+        os.replace(tmp, store)
     except OSError:  # a cache that cannot be written only costs hashing again
         tmp.unlink(missing_ok=True)

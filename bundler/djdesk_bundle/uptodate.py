@@ -93,9 +93,14 @@ def inputs_digest(
     return digest.hexdigest()
 
 
-def _record_path(cache_root: Path, output: Path) -> Path:
+def _record_path(cache_root: Path, output: Path, kind: str = "") -> Path:
     key = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:32]
-    return cache_root / "builds" / f"{key}.json"
+    return cache_root / "builds" / f"{key}{kind}.json"
+
+
+def digests_store(cache_root: Path, output: Path) -> Path:
+    """Where the builds of ``output`` remember file digests (``digests.py``)."""
+    return _record_path(cache_root, output, ".digests")
 
 
 def _verified(output: Path) -> bool:

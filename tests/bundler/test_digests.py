@@ -57,14 +57,14 @@ def _settled(path: Path, data: bytes) -> None:
 
 def test_a_build_remembers_digests_for_the_next_one(tmp_path: Path) -> None:
     # Like git's index: what one build process hashed, the next one looks up by stat.
-    cache, tree = tmp_path / "cache", tmp_path / "tree"
+    store, tree = tmp_path / "cache" / "builds" / "out.digests.json", tmp_path / "tree"
     tree.mkdir()
     _settled(tree / "kept.py", b"kept")
-    load_remembered(cache)
+    load_remembered(store)
     digest = tree_digest(tree)
-    save_remembered(cache)
+    save_remembered(store)
     KNOWN_DIGESTS.clear()  # a new process
-    load_remembered(cache)
+    load_remembered(store)
     assert remembered((tree / "kept.py").stat()) == hashlib.sha256(b"kept").hexdigest()
     assert tree_digest(tree) == digest
     # An edit of the same size, even with the old mtime put back, is another inode or
@@ -75,29 +75,27 @@ def test_a_build_remembers_digests_for_the_next_one(tmp_path: Path) -> None:
 
 
 def test_a_damaged_store_only_means_hashing_again(tmp_path: Path) -> None:
-    cache, path = tmp_path / "cache", tmp_path / "file.py"
-    cache.mkdir()
+    store, path = tmp_path / "out.digests.json", tmp_path / "file.py"
     _settled(path, b"content")
     for damage in ("{not json", '{"files": [[1, 2]]}', '{"files": 3}'):
-        (cache / "file-digests.json").write_text(damage)
+        store.write_text(damage)
         KNOWN_DIGESTS.clear()
-        load_remembered(cache)
+        load_remembered(store)
         assert file_sha256(path) == hashlib.sha256(b"content").hexdigest()
     KNOWN_DIGESTS.clear()
 
 
 def test_a_run_that_hashed_nothing_new_does_not_rewrite_the_store(tmp_path: Path) -> None:
-    cache, path = tmp_path / "cache", tmp_path / "file.py"
+    stored, path = tmp_path / "out.digests.json", tmp_path / "file.py"
     _settled(path, b"content")
-    load_remembered(cache)
+    load_remembered(stored)
     file_sha256(path)
-    save_remembered(cache)
-    stored = cache / "file-digests.json"
+    save_remembered(stored)
     before = stored.stat().st_mtime_ns
     os.utime(stored, ns=(before - 10**9, before - 10**9))
-    load_remembered(cache)
+    load_remembered(stored)
     file_sha256(path)
-    save_remembered(cache)
+    save_remembered(stored)
     assert stored.stat().st_mtime_ns == before - 10**9
     KNOWN_DIGESTS.clear()
 
