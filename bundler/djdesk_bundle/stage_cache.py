@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .digests import carry_over
 from .tree import tree_digest
 
 LAYOUT_VERSION = "2"  # bump when what a stage writes changes shape (2: tree digests)
@@ -76,10 +77,13 @@ def _same_as_stored(entry: Path, tree: Path) -> bool:
 
 
 def _link_or_copy(source: str, destination: str) -> None:
+    before = os.lstat(source)
     try:
         os.link(source, destination)
     except OSError:  # a file system without hard links
         shutil.copy2(source, destination)
+        return
+    carry_over(before, Path(destination))
 
 
 def cached_tree(
