@@ -17,10 +17,10 @@ PACKAGE_SHELL = "djdesk_bundle/shell"
 
 
 def _shell_listing(root: Path) -> ModuleType:
-    """djdesk_bundle/shell_listing.py, without importing the package (its dependencies
+    """djdesk_bundle/scaffold/shell_listing.py, without importing the package (its dependencies
     are not installed while it is being built)."""
     spec = importlib.util.spec_from_file_location(
-        "shell_listing", root / "djdesk_bundle" / "shell_listing.py"
+        "shell_listing", root / "djdesk_bundle" / "scaffold" / "shell_listing.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -74,9 +74,7 @@ def user_env() -> dict[str, str]:
 
 def warm_bytecode() -> None:
     """Cache the bytecode of what a build imports, as a user's first run would have."""
-    modules = (
-        "djdesk_bundle.cli, djdesk_bundle.build, djdesk_bundle.sbom, cyclonedx.validation.json"
-    )
+    modules = "djdesk_bundle.cli, djdesk_bundle.build.pipeline, djdesk_bundle.sbom.document, cyclonedx.validation.json"
     subprocess.run([sys.executable, "-c", f"import {modules}"], check=True, env=user_env())
 
 
@@ -169,8 +167,8 @@ def biggest_dirs(root: Path, count: int = 10) -> list[tuple[str, int]]:
 
 def install_baseline(work: Path) -> dict[str, float]:
     """The same locked install with uv and with pip, each from a cold cache."""
-    from djdesk_bundle.config import load_options, read_app_project
-    from djdesk_bundle.install import export_locked_requirements
+    from djdesk_bundle.build.install import export_locked_requirements
+    from djdesk_bundle.options import load_options, read_app_project
 
     req = work / "req.txt"  # exactly what `djdesk-bundle build` installs
     options = load_options(REPO, os.environ)
@@ -514,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         onedir = results["builds"].get("pyinstaller_output")  # type: ignore[attr-defined]
         if onedir:
-            from djdesk_bundle.pack import COMPRESS_LEVEL
+            from djdesk_bundle.build.pack import COMPRESS_LEVEL
 
             size, files = tree_size(Path(onedir))
             archive = bench_pyinstaller.archive(Path(onedir), work / "pyi.tar.gz", COMPRESS_LEVEL)

@@ -23,8 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from djdesk_bundle.config import host_triple
-from djdesk_bundle.pack import write_deterministic_tar
+from djdesk_bundle.build.pack import write_deterministic_tar
+from djdesk_bundle.options import host_triple
 
 RELEASE = "local"
 EPOCH = 315532800  # fixed: the archive must not depend on when it was made

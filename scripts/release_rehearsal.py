@@ -359,7 +359,7 @@ def rehearse(
     except FeedConflict as exc:
         raise RehearsalFailed(str(exc)) from None
     step("release SHA256SUMS (what `djdesk-bundle sign --release-sums` writes)")
-    from djdesk_bundle.signing import write_release_sums
+    from djdesk_bundle.sign.sigstore_signing import write_release_sums
 
     write_release_sums(sorted(p for p in release.iterdir() if p.is_file()), release / "SHA256SUMS")
     step("pre-upload check: feed urls are assets of that exact name, SHA256SUMS is complete")

@@ -39,7 +39,7 @@ ALLOWED = {
     # The preload finds the contract through this argument (a sandboxed preload cannot read files).
     "electron/preload.cjs": {"--djdesk-ipc="},
     # Every Python's own library folder: the interpreter's prune globs, not the payload's dir.
-    "bundler/djdesk_bundle/config.py": {"site-packages"},
+    "bundler/djdesk_bundle/options.py": {"site-packages"},
     "scripts/make_local_interpreter.py": {"site-packages"},
     # The inspector scans *other* projects, whose files have these common names.
     "app/inspector/scanners/layout.py": {"site-packages"},

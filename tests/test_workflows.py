@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
+from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 from tests.conftest import REPO
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))

@@ -14,25 +14,25 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from . import __version__
-from .audit import LEVELS
-from .build import BuildResult, build, check
-from .config import Options, has_table, load_options
-from .errors import INTERRUPTED, BundleError, ConfigError, VerificationFailed
-from .fetch import clear_cache, fetch_stage
-from .init import ShellChoices, init_project, next_steps
-from .install import install_requirements
-from .locks import build_locks
-from .manifest import DEFAULT_MANIFEST, load_manifest
-from .requirements import lock_project
-from .resolve import resolve
-from .ui import Reporter
+from djdesk_bundle import __version__
+from djdesk_bundle.build.fetch import clear_cache, fetch_stage
+from djdesk_bundle.build.install import install_requirements
+from djdesk_bundle.build.locks import build_locks
+from djdesk_bundle.build.pipeline import BuildResult, build, check
+from djdesk_bundle.build.requirements import lock_project
+from djdesk_bundle.build.resolve import resolve
+from djdesk_bundle.errors import INTERRUPTED, BundleError, ConfigError, VerificationFailed
+from djdesk_bundle.inspect.audit import LEVELS
+from djdesk_bundle.options import Options, has_table, load_options
+from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
+from djdesk_bundle.scaffold.init import ShellChoices, init_project, next_steps
+from djdesk_bundle.ui import Reporter
 
 # The commands below import their heavier modules (sigstore, the SBOM and advisory
 # libraries, diffoscope glue) when they run: every `build` pays for what this module
 # imports, and a no-op build is meant to take a moment.
 if TYPE_CHECKING:
-    from .signing import ExpectedSigner
+    from djdesk_bundle.sign.sigstore_signing import ExpectedSigner
 
 FLAG_KEYS = {
     "target": "target",
@@ -233,7 +233,7 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
         overrides["extras"] = extras
     options = _options(args, **overrides)
     if args.check_reproducible:
-        from .reproducible import check_reproducible
+        from djdesk_bundle.build.reproducible import check_reproducible
 
         check = check_reproducible(options, reporter, os.environ)
         if check.difference is not None:
@@ -250,7 +250,7 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def _expected_signer(args: argparse.Namespace) -> ExpectedSigner:
-    from .signing import ExpectedSigner
+    from djdesk_bundle.sign.sigstore_signing import ExpectedSigner
 
     if args.github_repository:
         if not args.github_ref:
@@ -265,8 +265,8 @@ def _expected_signer(args: argparse.Namespace) -> ExpectedSigner:
 
 
 def cmd_verify(args: argparse.Namespace, reporter: Reporter) -> int:
-    from .signing import verify_signature
-    from .verify import verify
+    from djdesk_bundle.inspect.verify import verify
+    from djdesk_bundle.sign.sigstore_signing import verify_signature
 
     if args.bundle:
         signer = _expected_signer(args)
@@ -330,7 +330,7 @@ def cmd_targets(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
-    from .publish import recover
+    from djdesk_bundle.build.publish import recover
 
     options = _options(args)
     output = options.path(options.output_dir)
@@ -353,7 +353,11 @@ def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_sign(args: argparse.Namespace, reporter: Reporter) -> int:
-    from .signing import identity_token, sign_artifacts, write_release_sums
+    from djdesk_bundle.sign.sigstore_signing import (
+        identity_token,
+        sign_artifacts,
+        write_release_sums,
+    )
 
     artifacts = list(args.artifacts)
     token = identity_token(os.environ, args.identity_token, args.interactive)
@@ -389,7 +393,7 @@ def cmd_lock(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_diff(args: argparse.Namespace, reporter: Reporter) -> int:
-    from .diff import diff_payloads
+    from djdesk_bundle.inspect.diff import diff_payloads
 
     report = diff_payloads(args.first, args.second, deep=not args.no_diffoscope)
     print("\n".join(report.lines()) if not report.identical else "identical")
@@ -397,7 +401,7 @@ def cmd_diff(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_installer_sbom(args: argparse.Namespace, reporter: Reporter) -> int:
-    from .installer_sbom import write_installer_sbom
+    from djdesk_bundle.sbom.installer import write_installer_sbom
 
     path = write_installer_sbom(args.payload, args.installer, args.output)
     reporter.info(f"wrote {path}")
@@ -405,7 +409,7 @@ def cmd_installer_sbom(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, reporter: Reporter) -> int:
-    from .audit import audit, summary_line, table
+    from djdesk_bundle.inspect.audit import audit, summary_line, table
 
     report = audit(args.sbom, args.osv)
     if report.findings:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.config import host_triple
+from djdesk_bundle.options import host_triple
 from djdesk_bundle.ui import Reporter
 from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO, load_script
@@ -60,8 +60,8 @@ def local_interpreter(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pinned_interpreter(out: Path, mirror: str | None = None) -> Path:
     """This host's pinned interpreter, verified, as a one-target mirror dir + manifest
     (``mirror``: where to download it from instead of the pin's URL)."""
-    from djdesk_bundle.fetch import fetch_interpreter
-    from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
+    from djdesk_bundle.build.fetch import fetch_interpreter
+    from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 
     manifest = load_manifest(DEFAULT_MANIFEST)
     pin = manifest.pin_for(HOST_TRIPLE)

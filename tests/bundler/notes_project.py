@@ -10,7 +10,7 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from djdesk_bundle.tools import uv_binary
+from djdesk_bundle.tools.uv import uv_binary
 
 PYPROJECT = """\
 [project]

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from djdesk_bundle.tools import uv_binary
+from djdesk_bundle.tools.uv import uv_binary
 from tests.processes import minimal_env, own_group, payload_python, stop_process_tree
 
 WAGTAIL = "wagtail>=7.0,<7.1"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.audit import audit, severity_of
 from djdesk_bundle.cli import main
+from djdesk_bundle.inspect.audit import audit, severity_of
 
 
 def write_sbom(path: Path) -> Path:

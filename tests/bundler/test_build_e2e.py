@@ -20,7 +20,7 @@ from pathlib import Path, PurePath
 
 import pytest
 
-from djdesk_bundle.machine_state import is_machine_state
+from djdesk_bundle.build.machine_state import is_machine_state
 from tests.bundler.conftest import (
     HOST_TRIPLE,
     build_argv,
@@ -88,10 +88,10 @@ def test_payload_layout(built) -> None:
     assert (out / "app/inspector/views.py").is_file()
     # Exactly the app's locked runtime deps for this platform: none of the bundler's or the
     # dev tools' (no rich, uv, sigstore, pytest), no win32-only tzdata.
-    from djdesk_bundle.sbom import normalize
+    from packaging.utils import canonicalize_name
 
     installed = {
-        normalize(p.name.removesuffix(".dist-info").rsplit("-", 1)[0])
+        canonicalize_name(p.name.removesuffix(".dist-info").rsplit("-", 1)[0])
         for p in (out / "site-packages").glob("*.dist-info")
     }
     exported = subprocess.run(
@@ -112,7 +112,7 @@ def test_payload_layout(built) -> None:
         check=True,
     ).stdout
     expected = {
-        normalize(line.split("==")[0])
+        canonicalize_name(line.split("==")[0])
         for line in exported.splitlines()
         if "==" in line and "win32" not in line
     }
@@ -501,7 +501,9 @@ def test_build_killed_while_linking_the_previous_payload(
 
 
 def test_sbom_is_valid_and_matches_the_payload(built) -> None:
-    from djdesk_bundle.sbom import normalize, validate_sbom
+    from packaging.utils import canonicalize_name
+
+    from djdesk_bundle.sbom.document import validate_sbom
 
     text = (built["out"] / "sbom.cdx.json").read_text()
     validate_sbom(text)  # offline, against the CycloneDX 1.6 schema shipped with the library
@@ -515,12 +517,14 @@ def test_sbom_is_valid_and_matches_the_payload(built) -> None:
         time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(info["source_date_epoch"]))
     )
     pypi = {
-        normalize(c["name"]): c for c in sbom["components"] if c["purl"].startswith("pkg:pypi/")
+        canonicalize_name(c["name"]): c
+        for c in sbom["components"]
+        if c["purl"].startswith("pkg:pypi/")
     }
     installed = {}
     for dist_info in (built["out"] / "site-packages").glob("*.dist-info"):
         name, _, version = dist_info.name.removesuffix(".dist-info").rpartition("-")
-        installed[normalize(name)] = version
+        installed[canonicalize_name(name)] = version
     assert {n: c["version"] for n, c in pypi.items()} == installed
     lock = (REPO / "uv.lock").read_text()
     for component in pypi.values():
@@ -548,8 +552,8 @@ def test_sbom_is_valid_and_matches_the_payload(built) -> None:
 def test_a_build_remembers_the_digests_of_what_it_shipped(built) -> None:
     """The next build of this output looks its settled files up by stat instead of reading
     them (in a store of its own: builds of other outputs with this cache ran since)."""
-    from djdesk_bundle.digests import stat_key
-    from djdesk_bundle.uptodate import digests_store
+    from djdesk_bundle.build.uptodate import digests_store
+    from djdesk_bundle.cache.digests import stat_key
 
     stored = json.loads(digests_store(built["cache"], built["out"]).read_text())
     remembered = {tuple(entry[:5]): entry[5] for entry in stored["files"]}

@@ -7,10 +7,11 @@ import io
 import subprocess
 import tarfile
 import time
+from pathlib import Path
 
 from filelock import FileLock
 
-from djdesk_bundle.locks import dist_lock_path, output_lock_path
+from djdesk_bundle.build.locks import dist_lock_path, output_lock_path
 from djdesk_runtime.contract import interpreter_path
 from tests.bundler.conftest import (
     HOST_TRIPLE,
@@ -45,12 +46,18 @@ def test_output_holding_user_files_is_refused(tmp_path, sample_root, local_inter
 def test_output_overlapping_the_sources_is_refused(
     tmp_path, sample_root, local_interpreter
 ) -> None:
+    def lock_files() -> set[Path]:
+        return {*REPO.glob("*.lock"), *REPO.glob(".*.lock"), *(REPO / "app").rglob("*.lock")}
+
+    before = lock_files()
     for output in (REPO / "app", REPO / "app" / "inspector" / "out", REPO):
-        before = sorted(p.name for p in output.iterdir()) if output.exists() else None
+        before_names = sorted(p.name for p in output.iterdir()) if output.exists() else None
         result = build_into(output, sample_root, local_interpreter, tmp_path / "cache")
         assert "overlaps the project's sources" in one_line_error(result, 2)
-        after = sorted(p.name for p in output.iterdir()) if output.exists() else None
-        assert before == after
+        after_names = sorted(p.name for p in output.iterdir()) if output.exists() else None
+        assert before_names == after_names
+    # A refused build writes nothing into the project, not even its lock files.
+    assert lock_files() == before
 
 
 def test_a_file_as_output_is_refused(tmp_path, sample_root, local_interpreter) -> None:

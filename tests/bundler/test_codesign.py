@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.codesign import (
+from djdesk_bundle.errors import CodesignFailed
+from djdesk_bundle.sign.codesign import (
     ENTITLEMENTS,
     IDENTITY_ENV,
     WINDOWS_CERTIFICATE_ENV,
@@ -25,7 +26,6 @@ from djdesk_bundle.codesign import (
     native_files,
     sign_payload,
 )
-from djdesk_bundle.errors import CodesignFailed
 from djdesk_bundle.ui import Reporter
 from tests.bundler.conftest import HOST_TRIPLE, build_env, bundle, needs_local_python
 from tests.bundler.mirror import serve_mirror

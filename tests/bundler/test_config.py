@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.config import load_options
 from djdesk_bundle.errors import ConfigError
-from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
+from djdesk_bundle.options import load_options
+from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 from tests.conftest import REPO
 
 
@@ -130,8 +130,8 @@ def test_relative_url_needs_a_mirror(tmp_path: Path) -> None:
 def test_shell_and_app_share_one_version(tmp_path: Path) -> None:
     import json
 
-    from djdesk_bundle.config import read_app_project
-    from djdesk_bundle.source import check_shell_version
+    from djdesk_bundle.build.source import check_shell_version
+    from djdesk_bundle.options import read_app_project
 
     options = load_options(REPO, {})
     version = read_app_project(options).version

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from djdesk_bundle.build.pack import write_archive
 from djdesk_bundle.cli import main
-from djdesk_bundle.diff import diff_payloads
-from djdesk_bundle.pack import write_archive
+from djdesk_bundle.inspect.diff import diff_payloads
 
 
 def sbom(components: dict[str, str]) -> str:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle import digests
-from djdesk_bundle.digests import (
+from djdesk_bundle.cache import digests
+from djdesk_bundle.cache.digests import (
     KNOWN_DIGESTS,
     carry_over,
     file_sha256,
@@ -17,7 +17,7 @@ from djdesk_bundle.digests import (
     save_remembered,
     stat_key,
 )
-from djdesk_bundle.tree import regular_file_sha256, tree_digest
+from djdesk_bundle.fs.tree import regular_file_sha256, tree_digest
 
 
 def test_file_sha256_streams_large_files(tmp_path: Path) -> None:

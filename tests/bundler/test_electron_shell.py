@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.shell import shell_files
+from djdesk_bundle.scaffold.shell import shell_files
 from tests.bundler.conftest import bundle, needs_local_python, pack_linux_dir
 from tests.conftest import REPO
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.config import load_options
+from djdesk_bundle.build.extract import ExtractLimits, extract_interpreter, prune
 from djdesk_bundle.errors import ConfigError, UnsafeArchive
-from djdesk_bundle.extract import ExtractLimits, extract_interpreter, prune
+from djdesk_bundle.options import load_options
 
 
 def make_tar(path: Path, entries: list[tarfile.TarInfo]) -> Path:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from djdesk_bundle.build.fetch import cached_path, fetch_interpreter
 from djdesk_bundle.errors import ChecksumMismatch, FetchError, OfflineCacheMiss
-from djdesk_bundle.fetch import cached_path, fetch_interpreter
-from djdesk_bundle.manifest import InterpreterPin
+from djdesk_bundle.pins import InterpreterPin
 from tests.bundler.mirror import serve_mirror
 
 NAME = "cpython-3.11.2+local-x86_64-unknown-linux-gnu-install_only.tar.gz"

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from djdesk_bundle.build.outputs import check_outputs_outside_app
+from djdesk_bundle.build.requirements import check_lock_is_current, expand_includes, inputs_digest
 from djdesk_bundle.cli import main
-from djdesk_bundle.config import load_options
 from djdesk_bundle.errors import ConfigError, LockError
-from djdesk_bundle.init import init_project
-from djdesk_bundle.outputs import check_outputs_outside_app
-from djdesk_bundle.project_scan import scan_project
-from djdesk_bundle.requirements import check_lock_is_current, expand_includes, inputs_digest
+from djdesk_bundle.options import load_options
+from djdesk_bundle.scaffold.init import init_project
+from djdesk_bundle.scaffold.project_scan import scan_project
 
 
 def write(root: Path, files: dict[str, str]) -> Path:

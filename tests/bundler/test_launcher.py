@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from djdesk_bundle.config import load_options
-from djdesk_bundle.launcher import write_launcher
+from djdesk_bundle.build.launcher_files import write_launcher
+from djdesk_bundle.options import load_options
 from djdesk_runtime.contract import (
     DESKTOP_OVERRIDES,
     EXIT_CODES,

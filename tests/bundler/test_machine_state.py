@@ -6,9 +6,9 @@ from pathlib import Path, PurePath
 
 import pytest
 
-from djdesk_bundle.app_stage import copy_optional_dir
-from djdesk_bundle.config import Options
-from djdesk_bundle.machine_state import is_machine_state
+from djdesk_bundle.build.app import copy_optional_dir
+from djdesk_bundle.build.machine_state import is_machine_state
+from djdesk_bundle.options import Options
 
 STATE = [
     ".doctrees/index.doctree",

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle import pack
-from djdesk_bundle.describe import write_checksums
-from djdesk_bundle.pack import STABLE_MTIME, ordered_entries, write_archive
-from djdesk_bundle.publish import old_path, publish, recover
-from djdesk_bundle.uptodate import previous_build, remember_build
-from djdesk_bundle.verify import verify
+from djdesk_bundle.build import pack
+from djdesk_bundle.build.pack import STABLE_MTIME, ordered_entries, write_archive
+from djdesk_bundle.build.publish import old_path, publish, recover
+from djdesk_bundle.build.uptodate import previous_build, remember_build
+from djdesk_bundle.inspect.checksums import write_checksums
+from djdesk_bundle.inspect.verify import verify
 from tests.processes import WINDOWS
 
 

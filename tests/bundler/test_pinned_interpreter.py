@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from djdesk_bundle.errors import ChecksumMismatch
-from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
+from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 from tests.bundler.conftest import HOST_TRIPLE, pinned_interpreter
 from tests.bundler.mirror import serve_mirror
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.preflight import Finding, parse_findings
+from djdesk_bundle.build.preflight import Finding, parse_findings
 from tests.bundler.conftest import needs_local_python
 from tests.bundler.notes_project import make_notes_project
 from tests.bundler.test_any_project import build_notes, clean_env

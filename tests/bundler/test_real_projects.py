@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.tools import uv_binary
+from djdesk_bundle.tools.uv import uv_binary
 from tests.bundler.conftest import HOST_TRIPLE, bundle, needs_local_python
 from tests.bundler.mirror import serve_mirror
 from tests.bundler.projects import (

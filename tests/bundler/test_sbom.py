@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.manifest import load_manifest
-from djdesk_bundle.sbom import build_sbom, validate_sbom
+from djdesk_bundle.pins import load_manifest
+from djdesk_bundle.sbom.document import build_sbom, validate_sbom
 from tests.bundler.conftest import LOCAL_PYTHON
 from tests.conftest import REPO
 
@@ -141,7 +141,7 @@ def test_electron_with_chromium_and_node_and_the_npm_graph(tmp_path: Path) -> No
 def test_unknown_electron_line_is_said_not_guessed(tmp_path: Path) -> None:
     sbom = make_sbom(tmp_path)
     shutil.rmtree(tmp_path / "payload")
-    from djdesk_bundle.sbom_shell import electron_components
+    from djdesk_bundle.sbom.shell import electron_components
 
     electron, inside = electron_components("45.4.1", tmp_path / "missing.toml")
     assert inside == []
@@ -184,7 +184,7 @@ def test_installer_sbom_holds_the_payload_and_the_shell(tmp_path: Path) -> None:
 )
 def test_refresh_script_records_what_the_electron_binary_reports(tmp_path: Path) -> None:
     """A stand-in for the Electron binary answers `-p process.versions` like the real one."""
-    from djdesk_bundle.sbom_shell import electron_versions
+    from djdesk_bundle.sbom.shell import electron_versions
     from tests.conftest import load_script
 
     fake = tmp_path / "electron"

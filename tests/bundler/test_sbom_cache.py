@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.manifest import InterpreterPin
-from djdesk_bundle.sbom_cache import SbomInputs, sbom_key, store_sbom, stored_sbom
+from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.sbom.cache import SbomInputs, sbom_key, store_sbom, stored_sbom
 
 PIN = InterpreterPin(
     "x86_64-unknown-linux-gnu", "cpython.tar.gz", "ab" * 32, "install_only", "3.11.2", "local"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.shell import ShellParams, render_shell, shell_files
+from djdesk_bundle.scaffold.shell import ShellParams, render_shell, shell_files
 from tests.bundler.conftest import bundle
 from tests.conftest import REPO
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from djdesk_bundle.errors import VerificationFailed
-from djdesk_bundle.signing import (
+from djdesk_bundle.sign.sigstore_signing import (
     ExpectedSigner,
     SigningUnavailable,
     identity_token,

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from djdesk_bundle.config import DEFAULT_DEPENDENCY_PRUNE, load_options
-from djdesk_bundle.slim import DependencyShape, shape_dependencies
+from djdesk_bundle.build.slim import DependencyShape, shape_dependencies
+from djdesk_bundle.options import DEFAULT_DEPENDENCY_PRUNE, load_options
 from tests.bundler.test_config import write_project
 
 FILES = {

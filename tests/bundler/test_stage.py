@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from djdesk_bundle.stage import StageClock
+from djdesk_bundle.build.stage import StageClock
 from djdesk_bundle.ui import Reporter
 
 

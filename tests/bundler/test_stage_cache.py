@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from djdesk_bundle.stage_cache import cached_tree
+from djdesk_bundle.cache.stage_trees import cached_tree
 from tests.bundler.conftest import build_into, bundle, needs_local_python
 from tests.conftest import REPO
 from tests.processes import WINDOWS

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from djdesk_bundle import __version__
-from djdesk_bundle.manifest import DEFAULT_MANIFEST, load_manifest
-from djdesk_bundle.tools import uv_binary
+from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
+from djdesk_bundle.tools.uv import uv_binary
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from djdesk_bundle.errors import ToolMissing
-from djdesk_bundle.tools import in_git_checkout, require_git
+from djdesk_bundle.tools.git import in_git_checkout, require_git
 
 
 def test_a_checkout_without_git_is_refused(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.tools import uv_binary
+from djdesk_bundle.tools.uv import uv_binary
 from tests.bundler.conftest import needs_local_python
 from tests.bundler.notes_project import make_notes_project
 from tests.bundler.test_any_project import build_notes

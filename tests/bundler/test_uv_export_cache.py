@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle import install
-from djdesk_bundle.config import load_options, read_app_project
+from djdesk_bundle.build import install
 from djdesk_bundle.errors import LockError
+from djdesk_bundle.options import load_options, read_app_project
 from tests.bundler.notes_project import make_notes_project
 
 

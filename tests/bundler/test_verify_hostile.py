@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from djdesk_bundle.build.pack import write_archive
+from djdesk_bundle.build.uptodate import previous_build, remember_build
 from djdesk_bundle.errors import VerificationFailed
-from djdesk_bundle.pack import write_archive
-from djdesk_bundle.uptodate import previous_build, remember_build
-from djdesk_bundle.verify import verify
+from djdesk_bundle.inspect.verify import verify
 from tests.bundler.conftest import bundle_exe
 from tests.bundler.test_pack_publish_verify import make_payload
 from tests.conftest import REPO

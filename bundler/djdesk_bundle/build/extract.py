@@ -1,0 +1,350 @@
+"""Stage 3, extract: unpack the interpreter archive safely, then prune it.
+
+Every member is checked before anything is written: only names under ``python/``, no
+absolute paths, no ``..``, no duplicates, no devices or FIFOs, no member below a
+symlink, links only to files inside ``python/``, and at most ``extract-max-entries``
+entries and ``extract-max-bytes`` bytes once expanded. Then each member is written by
+this module, not by ``tarfile.extractall``: the stdlib ``data`` filter is bypassed by
+symlink chains longer than PATH_MAX on Pythons before 3.11.13 / 3.12.11 / 3.13.4
+(CVE-2025-4517), and the bundler runs on any 3.11. Every parent directory is checked
+on disk (``lstat``: a real directory, never a symlink) before a file is created in it,
+files are created with ``O_EXCL | O_NOFOLLOW``, and symlinks are made last.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tarfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from djdesk_bundle import contract
+from djdesk_bundle.build.bytecode import compile_bytecode, runnable_python
+from djdesk_bundle.options import (
+    DEFAULT_EXTRACT_MAX_BYTES,
+    DEFAULT_EXTRACT_MAX_ENTRIES,
+    Options,
+    host_triple,
+)
+from djdesk_bundle.errors import UnsafeArchive
+from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.build.stage import StageContext
+from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
+
+CHUNK = 1024 * 1024
+_READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, OSError)
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    paths: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class ExtractLimits:
+    """Refuse an archive that expands beyond these (``extract-max-bytes``/``-entries``)."""
+
+    max_bytes: int = DEFAULT_EXTRACT_MAX_BYTES
+    max_entries: int = DEFAULT_EXTRACT_MAX_ENTRIES
+
+    @classmethod
+    def from_options(cls, options: Options) -> ExtractLimits:
+        return cls(options.extract_max_bytes, options.extract_max_entries)
+
+
+def _is_absolute(name: str) -> bool:
+    return name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":")
+
+
+def member_path(member: tarfile.TarInfo, archive: Path) -> PurePosixPath:
+    """The member's normalised name; refuses what could land outside ``python/``."""
+    name = member.name
+    where = f"{archive.name}: entry {name!r}"
+    if _is_absolute(name):
+        raise UnsafeArchive(f"{where} has an absolute path")
+    path = PurePosixPath(name.replace("\\", "/"))
+    if ".." in path.parts:
+        raise UnsafeArchive(f"{where} climbs out of the tree with '..'")
+    if not path.parts or path.parts[0] != contract.PYTHON_DIR:
+        raise UnsafeArchive(f"{where} is outside {contract.PYTHON_DIR}/")
+    if member.ischr() or member.isblk() or member.isfifo():
+        raise UnsafeArchive(f"{where} is a device or FIFO")
+    if not (member.isreg() or member.isdir() or member.issym() or member.islnk()):
+        raise UnsafeArchive(f"{where} has an unsupported type {member.type!r}")
+    if (member.issym() or member.islnk()) and _is_absolute(member.linkname):
+        raise UnsafeArchive(f"{where} links to the absolute path {member.linkname!r}")
+    return path
+
+
+def read_members(
+    tar: tarfile.TarFile, archive: Path, limits: ExtractLimits
+) -> dict[PurePosixPath, tarfile.TarInfo]:
+    """Every member by normalised path, in archive order; checked one by one as read, so
+    a huge or endless archive is refused without reading it all."""
+    members: dict[PurePosixPath, tarfile.TarInfo] = {}
+    total = 0
+    for member in tar:
+        if len(members) >= limits.max_entries:
+            raise UnsafeArchive(
+                f"{archive.name}: more than {limits.max_entries} entries "
+                "(raise extract-max-entries if this archive is genuine)"
+            )
+        path = member_path(member, archive)
+        if path in members:
+            raise UnsafeArchive(f"{archive.name}: entry {member.name!r} appears twice")
+        total += member.size if member.isreg() else 0
+        if total > limits.max_bytes:
+            raise UnsafeArchive(
+                f"{archive.name}: expands to more than {limits.max_bytes} bytes "
+                "(raise extract-max-bytes if this archive is genuine)"
+            )
+        members[path] = member
+    return members
+
+
+def _link_target(
+    path: PurePosixPath, members: dict[PurePosixPath, tarfile.TarInfo], archive: Path
+) -> PurePosixPath:
+    """Where a link points, walked one component at a time through the archive's own
+    entries: it must stay inside ``python/`` without passing through a symlink."""
+    member = members[path]
+    where = f"{archive.name}: link {member.name!r} -> {member.linkname!r}"
+    # A hard link names an archive path; a symlink is relative to its own directory.
+    current = [] if member.islnk() else list(path.parent.parts)
+    steps = [p for p in PurePosixPath(member.linkname.replace("\\", "/")).parts if p != "."]
+    for index, part in enumerate(steps):
+        if part == "..":
+            if not current:
+                raise UnsafeArchive(f"{where} links outside the tree")
+            current.pop()
+            continue
+        current.append(part)
+        crossed = members.get(PurePosixPath(*current))
+        if index < len(steps) - 1 and crossed is not None and crossed.issym():
+            raise UnsafeArchive(f"{where} passes through the symlink {crossed.name!r}")
+    target = PurePosixPath(*current) if current else PurePosixPath()
+    if len(target.parts) < 2 or target.parts[0] != contract.PYTHON_DIR:
+        raise UnsafeArchive(f"{where} links outside {contract.PYTHON_DIR}/")
+    return target
+
+
+def check_links(members: dict[PurePosixPath, tarfile.TarInfo], archive: Path) -> None:
+    """No member below a symlink; every link ends at a file inside ``python/``."""
+    order = {path: index for index, path in enumerate(members)}
+    for path, member in members.items():
+        for parent in path.parents:
+            above = members.get(parent)
+            if above is not None and above.issym():
+                raise UnsafeArchive(
+                    f"{archive.name}: entry {member.name!r} would be written through "
+                    f"the symlink {above.name!r}"
+                )
+    for path, member in members.items():
+        if not (member.issym() or member.islnk()):
+            continue
+        seen = {path}
+        target = _link_target(path, members, archive)
+        while target in members and members[target].issym() and target not in seen:
+            seen.add(target)
+            target = _link_target(target, members, archive)
+        final = members.get(target)
+        if final is None or not (final.isreg() or final.islnk()):
+            raise UnsafeArchive(
+                f"{archive.name}: link {member.name!r} -> {member.linkname!r} does not "
+                "end at a file of the archive"
+            )
+        if member.islnk() and order[target] > order[path]:
+            raise UnsafeArchive(
+                f"{archive.name}: hard link {member.name!r} comes before its target"
+            )
+
+
+def _real_directory(destination: Path, relative: PurePosixPath, archive: Path) -> Path:
+    """``destination/relative`` as a directory made here, checked on disk at each level."""
+    current = destination
+    for part in relative.parts:
+        current = current / part
+        try:
+            info = os.lstat(current)
+        except FileNotFoundError:
+            os.mkdir(current, 0o755)
+            continue
+        if not stat.S_ISDIR(info.st_mode):
+            raise UnsafeArchive(
+                f"{archive.name}: {relative.as_posix()} would be written through "
+                f"{current} (not a real directory on disk)"
+            )
+    return current
+
+
+def _write_file(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> None:
+    source = tar.extractfile(member)
+    assert source is not None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    mode = 0o755 if member.mode & 0o111 else 0o644
+    with source, os.fdopen(os.open(target, flags, mode), "wb") as sink:
+        while chunk := source.read(CHUNK):
+            sink.write(chunk)
+    os.utime(target, (member.mtime, member.mtime), follow_symlinks=False)
+
+
+def _write_members(
+    tar: tarfile.TarFile,
+    members: dict[PurePosixPath, tarfile.TarInfo],
+    destination: Path,
+    archive: Path,
+) -> None:
+    symlinks = []
+    for path, member in members.items():
+        parent = _real_directory(destination, path.parent, archive)
+        target = parent / path.name
+        if member.isdir():
+            _real_directory(destination, path, archive)
+        elif member.isreg():
+            _write_file(tar, member, target)
+        elif member.islnk():
+            source = destination / _link_target(path, members, archive)
+            try:
+                os.link(source, target, follow_symlinks=False)
+            except OSError:  # a file system without hard links
+                shutil.copy2(source, target, follow_symlinks=False)
+        else:
+            symlinks.append((path, member, target))
+    # Last, so that nothing at all is ever written after (let alone through) a symlink.
+    for path, member, target in symlinks:
+        _real_directory(destination, path.parent, archive)
+        try:
+            os.symlink(member.linkname, target)
+        except OSError:  # Windows without the symlink privilege: a copy does
+            shutil.copy2(destination / _final_file(path, members, archive), target)
+
+
+def _final_file(
+    path: PurePosixPath, members: dict[PurePosixPath, tarfile.TarInfo], archive: Path
+) -> PurePosixPath:
+    target = _link_target(path, members, archive)
+    while members[target].issym():
+        target = _link_target(target, members, archive)
+    return target
+
+
+def extract_interpreter(
+    archive: Path, destination: Path, limits: ExtractLimits | None = None
+) -> Path:
+    """Extract into destination; return the interpreter root (``destination/python``)."""
+    limits = limits or ExtractLimits()
+    destination.mkdir(parents=True, exist_ok=True)
+    root = destination / contract.PYTHON_DIR
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = read_members(tar, archive, limits)
+            check_links(members, archive)
+            try:
+                _write_members(tar, members, destination, archive)
+            except UnsafeArchive:
+                shutil.rmtree(root, ignore_errors=True)
+                raise
+    except _READ_ERRORS as exc:
+        shutil.rmtree(root, ignore_errors=True)
+        raise UnsafeArchive(
+            f"{archive.name}: truncated or not a readable tar archive ({type(exc).__name__}: {exc})"
+        ) from None
+    if not root.is_dir():
+        raise UnsafeArchive(f"{archive.name}: no top-level python/ directory (not install_only?)")
+    return root
+
+
+def _size(path: Path) -> int:
+    if path.is_symlink() or path.is_file():
+        return path.lstat().st_size
+    return sum(p.lstat().st_size for p in path.rglob("*") if not p.is_dir())
+
+
+def prune(root: Path, patterns: tuple[str, ...]) -> PruneReport:
+    """Remove what matches the glob patterns (relative to the interpreter root)."""
+    matches = sorted({p for pattern in patterns for p in root.glob(pattern)}, reverse=True)
+    count = size = 0
+    for path in matches:
+        if not path.exists() and not path.is_symlink():
+            continue  # already gone with a parent
+        size += _size(path)
+        count += 1
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return PruneReport(paths=count, bytes=size)
+
+
+def interpreter_executable(payload: Path, windows: bool) -> Path:
+    return payload / contract.interpreter_path(windows)
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """The payload's ``python/`` tree and what this host can do with it."""
+
+    root: Path
+    executable: Path
+    triple: str
+    runnable: bool  # this host runs it (same OS and architecture)
+    compiles: bool  # bytecode is precompiled with it (wanted and runnable)
+    cache_key: str
+    pruned: PruneReport
+    cached: bool
+
+
+def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Interpreter:
+    """The interpreter, extracted, pruned and precompiled, or the same from the stage cache."""
+    options = ctx.options
+    root = ctx.staging / contract.PYTHON_DIR
+    executable = interpreter_executable(ctx.staging, pin.is_windows)
+    compile_wanted = options.compile_bytecode
+
+    def make(tree: Path) -> dict[str, Any]:
+        extract_interpreter(archive, ctx.staging, ExtractLimits.from_options(options))
+        report = prune(tree, options.prune)
+        if compile_wanted and runnable_python(executable):
+            compile_bytecode(executable, ctx.staging, [tree])
+        return {"paths": report.paths, "bytes": report.bytes}
+
+    key = stage_key(
+        "interpreter",
+        pin.sha256,
+        pin.triple,
+        host_triple(),
+        repr(sorted(options.prune)),
+        str(compile_wanted),
+    )
+    hit, facts = cached_tree(
+        ctx.cache_root, key, root, make, ctx.reporter.warn, ctx.in_previous(root)
+    )
+    runnable = runnable_python(executable)
+    check_host_interpreter(executable, ctx.staging, runnable, pin.triple)
+    return Interpreter(
+        root=root,
+        executable=executable,
+        triple=pin.triple,
+        runnable=runnable,
+        compiles=compile_wanted and runnable,
+        cache_key=key,
+        pruned=PruneReport(paths=facts["paths"], bytes=facts["bytes"]),
+        cached=hit,
+    )
+
+
+def check_host_interpreter(executable: Path, payload: Path, runs: bool, triple: str) -> None:
+    """A host-target interpreter that cannot run here is a broken archive, not a
+    cross-build: refuse it rather than build and verify a payload that cannot start."""
+    if triple == host_triple() and not runs:
+        raise UnsafeArchive(
+            f"the {triple} interpreter archive has no runnable "
+            f"{executable.relative_to(payload).as_posix()} (this host is {triple}, so the "
+            "interpreter must start here)"
+        )

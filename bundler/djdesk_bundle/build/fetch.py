@@ -1,0 +1,154 @@
+"""Stage 2, fetch: the interpreter archive into a content-addressed cache, verified.
+
+Cache layout: ``<cache>/interpreters/<sha256>/<file name>``. A partial download is kept
+as ``*.part`` and resumed with an HTTP Range request; the sha256 is checked on every
+use, cache hits included, and a file that does not match is moved aside.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from djdesk_bundle.options import Options
+from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.errors import ChecksumMismatch, FetchError, OfflineCacheMiss
+from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.ui import Reporter, advance
+
+CHUNK = 1024 * 1024
+RETRIES = 4
+BACKOFF_SECONDS = 0.5
+TIMEOUT_SECONDS = 30
+
+
+def cached_path(cache_dir: Path, pin: InterpreterPin) -> Path:
+    return cache_dir / "interpreters" / pin.sha256 / pin.filename
+
+
+def _check(path: Path, expected: str, url: str) -> None:
+    actual = file_sha256(path)
+    if actual != expected:
+        aside = path.with_name(f"{path.name.removesuffix('.part')}.bad-{actual[:12]}")
+        os.replace(path, aside)
+        raise ChecksumMismatch(
+            f"sha256 mismatch for {url}\n  expected {expected}\n  actual   {actual}\n"
+            f"the file was moved aside to {aside}"
+        )
+
+
+def _copy_local(url: str, part: Path, reporter: Reporter) -> None:
+    source = Path(url2pathname(urlsplit(url).path))
+    if not source.is_file():
+        raise FetchError(f"not found: {url} (no file at {source})")
+    size = source.stat().st_size
+    with (
+        reporter.download(f"copy {source.name}", size) as bar,
+        source.open("rb") as src,
+        part.open("wb") as dst,
+    ):
+        while chunk := src.read(CHUNK):
+            dst.write(chunk)
+            advance(bar, len(chunk))
+
+
+def _download_once(url: str, part: Path, reporter: Reporter) -> None:
+    offset = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"User-Agent": "djdesk-bundle"})
+    if offset:
+        request.add_header("Range", f"bytes={offset}-")
+    # urllib honours HTTPS_PROXY/NO_PROXY; OpenSSL honours SSL_CERT_FILE/SSL_CERT_DIR.
+    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        if offset and response.status != 206:
+            offset = 0  # the server ignored the Range header: start again
+        length = response.headers.get("Content-Length")
+        total = offset + int(length) if length else None
+        with reporter.download(part.name.removesuffix(".part"), total) as bar:
+            advance(bar, 0, completed=offset)
+            with part.open("ab" if offset else "wb") as handle:
+                while chunk := response.read(CHUNK):
+                    handle.write(chunk)
+                    advance(bar, len(chunk))
+        if total is not None and part.stat().st_size < total:
+            raise OSError(f"connection closed after {part.stat().st_size} of {total} bytes")
+
+
+def _download(url: str, part: Path, expected: str, reporter: Reporter) -> None:
+    for attempt in range(1, RETRIES + 1):
+        try:
+            _download_once(url, part, reporter)
+            return
+        except urllib.error.HTTPError as exc:
+            if exc.code == 416 and part.exists():
+                # Nothing left to resume: the .part is either the whole file (a run killed
+                # between the last byte and the rename) or junk to start again from.
+                if file_sha256(part) == expected:
+                    return
+                part.unlink()
+                reporter.detail("the partial download cannot be resumed; starting again")
+                problem = "HTTP 416"
+            elif 400 <= exc.code < 500 and exc.code not in (408, 429):
+                raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
+            else:
+                problem = f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError) as exc:
+            problem = str(getattr(exc, "reason", exc))
+        if attempt == RETRIES:
+            raise FetchError(
+                f"could not download {url} after {RETRIES} attempts ({problem}); if upstream "
+                "is unreachable, use --python-mirror URL (or DJDESK_BUNDLE_PYTHON_MIRROR) "
+                "with a mirror or file:// folder that holds the same file"
+            )
+        reporter.detail(f"attempt {attempt} failed ({problem}); retrying")
+        time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+
+
+def fetch_interpreter(
+    pin: InterpreterPin,
+    cache_dir: Path,
+    reporter: Reporter,
+    mirror: str | None = None,
+    offline: bool = False,
+) -> Path:
+    """Return the verified archive in the cache, downloading it if needed."""
+    target = cached_path(cache_dir, pin)
+    url = pin.download_url(mirror) if not offline else pin.url
+    if target.is_file():
+        _check(target, pin.sha256, str(target))
+        reporter.detail(f"cache hit: {target}")
+        return target
+    if offline:
+        raise OfflineCacheMiss(
+            f"offline and {pin.filename} (sha256 {pin.sha256[:12]}…) is not in the cache "
+            f"{cache_dir}; fill it first with `djdesk-bundle fetch --target {pin.triple}`"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    part = target.with_name(target.name + ".part")
+    if urlsplit(url).scheme == "file":
+        _copy_local(url, part, reporter)
+    else:
+        _download(url, part, pin.sha256, reporter)
+    _check(part, pin.sha256, url)
+    os.replace(part, target)
+    return target
+
+
+def clear_cache(cache_dir: Path) -> None:
+    shutil.rmtree(cache_dir, ignore_errors=True)
+
+
+def fetch_stage(options: Options, pin: InterpreterPin, reporter: Reporter) -> Path:
+    """The verified interpreter archive, per the options' cache, mirror and offline mode."""
+    return fetch_interpreter(
+        pin,
+        options.cache_root,
+        reporter,
+        mirror=options.python_mirror or None,
+        offline=options.offline,
+    )

@@ -1,0 +1,181 @@
+"""``djdesk-bundle build``: the stages in order, each timed, in a staging directory.
+
+Each stage is one entry function in its own module with a typed result (``resolve``,
+``fetch``, ``extract``, ``install``, ``app_stage``, ``template_db``, ``describe``,
+``pack``, ``publish``); ``build()`` is the list of their calls.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from djdesk_bundle import contract
+from djdesk_bundle.build.app import app_stage
+from djdesk_bundle.sign.codesign import sign_payload, signing_requested
+from djdesk_bundle.options import Options
+from djdesk_bundle.build.describe import describe_stage
+from djdesk_bundle.cache.digests import load_remembered, save_remembered
+from djdesk_bundle.build.extract import Interpreter, extract_stage
+from djdesk_bundle.build.fetch import fetch_stage
+from djdesk_bundle.build.install import install_stage
+from djdesk_bundle.build.locks import build_locks
+from djdesk_bundle.build.outputs import check_outputs_outside_app
+from djdesk_bundle.build.pack import Packed, install_archive, pack_stage, pending_path
+from djdesk_bundle.build.preflight import CheckReport, preflight_stage
+from djdesk_bundle.build.publish import check_output_dir, publish, recover, source_dirs, staging_path
+from djdesk_bundle.build.resolve import Resolved, resolve
+from djdesk_bundle.build.stage import StageClock, StageContext
+from djdesk_bundle.build.template_db import template_stage
+from djdesk_bundle.ui import Reporter
+from djdesk_bundle.build.uptodate import digests_store, previous_build, remember_build
+
+
+@dataclass
+class BuildResult:
+    output: Path
+    archive: Path
+    archive_sha256: str
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def build(
+    options: Options,
+    reporter: Reporter,
+    env: Mapping[str, str],
+    output: Path | None = None,
+    dist: Path | None = None,
+    hooks: Mapping[str, Callable[[Path], None]] | None = None,
+    force: bool = False,
+) -> BuildResult:
+    """Build the payload into ``output`` and the archive into ``dist``.
+
+    Nothing is rebuilt when nothing the build reads has changed and the previous payload
+    and archive are intact, unless ``force``. ``hooks`` maps a stage name to a callable
+    run on the staging dir after that stage (tests use it to interrupt a build).
+    """
+    output = (output or options.path(options.output_dir)).resolve()
+    dist = (dist or options.path(options.dist_dir)).resolve()
+    # Refused before any lock file is written: a refused build leaves nothing behind.
+    check_output_dir(output, options.project_dir, source_dirs(options))
+    with build_locks(output, dist, reporter):
+        check_output_dir(output, options.project_dir, source_dirs(options))  # what it waited for
+        store = digests_store(options.cache_root, output)
+        load_remembered(store)
+        try:
+            return _build_locked(options, reporter, env, output, dist, hooks or {}, force)
+        finally:
+            save_remembered(store)
+
+
+def _build_locked(
+    options: Options,
+    reporter: Reporter,
+    env: Mapping[str, str],
+    output: Path,
+    dist: Path,
+    hooks: Mapping[str, Callable[[Path], None]],
+    force: bool,
+) -> BuildResult:
+    staging = staging_path(output)
+    clock = StageClock(reporter, {name: _bind(hook, staging) for name, hook in hooks.items()})
+
+    with clock.stage("resolve"):
+        check_outputs_outside_app(options, output, dist)
+        for message in recover(output):
+            reporter.warn(message)
+        resolved = resolve(options, env, dist)
+        # A signed build is never "up to date": the identity may have changed.
+        rebuild = force or hooks or signing_requested(resolved.pin.triple, env)
+        unchanged = not rebuild and previous_build(
+            options.cache_root, output, resolved.archive, resolved.inputs_digest
+        )
+    if unchanged:
+        reporter.info("[green]up to date[/green]: nothing changed since the last build")
+        info = json.loads((output / contract.BUILD_INFO).read_text(encoding="utf-8"))
+        return BuildResult(output, resolved.archive, unchanged, clock.timings, info)
+
+    with _staging_area(output, staging, resolved.archive) as work:
+        # Unchanged trees are hard-linked from the previous payload, unless this build signs
+        # in place: a signature must never reach the files the previous payload still uses.
+        signs = signing_requested(resolved.pin.triple, env)
+        ctx = StageContext(options, reporter, staging, work, previous=None if signs else output)
+        archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
+        interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
+        site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
+        app = clock.run("app", app_stage, ctx, resolved.app, interpreter)
+        template = _check_beside_template(clock, ctx, resolved, interpreter)
+        # Native binaries are signed before SHA256SUMS and the SBOM describe them.
+        signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
+        info = clock.run("describe", describe_stage, ctx, resolved, interpreter, app, template)
+        packed = clock.run("pack", pack_stage, ctx, resolved, interpreter, site, signed)
+        clock.run("publish", publish_stage, staging, output, packed)
+    remember_build(
+        options.cache_root, output, resolved.inputs_digest, packed.archive, packed.sha256
+    )
+    return BuildResult(output, packed.archive, packed.sha256, clock.timings, info)
+
+
+def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> CheckReport:
+    """``djdesk-bundle check``: the stages up to the app in a scratch dir, then the
+    pre-flight check (errors raise, as in a build)."""
+    clock = StageClock(reporter)
+    with tempfile.TemporaryDirectory(prefix="djdesk-check-") as scratch:
+        root = Path(scratch)
+        resolved = clock.run("resolve", resolve, options, env, root / "dist")
+        ctx = StageContext(options, reporter, root / "payload", root / "work")
+        ctx.staging.mkdir()
+        ctx.work.mkdir()
+        archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
+        interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
+        clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
+        clock.run("app", app_stage, ctx, resolved.app, interpreter)
+        return clock.run("check", preflight_stage, ctx, interpreter)
+
+
+def _check_beside_template(
+    clock: StageClock, ctx: StageContext, resolved: Resolved, interpreter: Interpreter
+) -> bool:
+    """The pre-flight check and the template database side by side: two independent
+    processes of the payload's interpreter (each with its own scratch data dir), so a
+    second core does one while the first does the other. The template's time on the
+    clock is what is left of it once the check is done; a failure of either stops the
+    build, after both have ended (nothing may still write into staging)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        template = pool.submit(template_stage, ctx, resolved.state, interpreter)
+        clock.run("check", preflight_stage, ctx, interpreter)
+        return clock.run("template-db", template.result)
+
+
+def publish_stage(staging: Path, output: Path, packed: Packed) -> None:
+    """The payload swapped into place, then (only then) the archive and its sidecar."""
+    publish(staging, output)
+    install_archive(packed.archive, packed.sha256)
+
+
+def _bind(hook: Callable[[Path], None], staging: Path) -> Callable[[], None]:
+    return lambda: hook(staging)
+
+
+@contextmanager
+def _staging_area(output: Path, staging: Path, archive: Path) -> Iterator[Path]:
+    """A fresh staging dir beside the output and a scratch dir; both gone afterwards, and
+    so is an archive a failed build left pending."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix="djdesk-bundle-"))
+    try:
+        staging.mkdir()
+        yield work
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+        pending_path(archive).unlink(missing_ok=True)

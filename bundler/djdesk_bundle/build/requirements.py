@@ -1,0 +1,145 @@
+"""Projects that declare their dependencies in ``requirements*.txt`` (with ``-r`` includes).
+
+``djdesk-bundle lock`` compiles the chosen requirements file, includes resolved, into a
+hash-pinned ``requirements.lock.txt`` with ``uv pip compile --generate-hashes --universal``
+(one lock for every target). The lock's header records a digest of its inputs, so a build
+from a lock older than the requirements it was made from is refused, as ``uv lock
+--check`` does for a ``uv.lock``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shlex
+import tomllib
+from pathlib import Path
+
+from djdesk_bundle.options import Options
+from djdesk_bundle.errors import LockError
+from djdesk_bundle.tools.process import run, tail
+from djdesk_bundle.tools.uv import uv_binary
+
+INCLUDE = re.compile(r"^\s*(?:-r|--requirement)(?:\s+|=)(?P<path>\S+)\s*$")
+CONSTRAINT = re.compile(r"^\s*(?:-c|--constraint)(?:\s+|=)(?P<path>\S+)\s*$")
+DIGEST_LINE = re.compile(
+    r"^# inputs-sha256: (?P<digest>[0-9a-f]{64}) python (?P<python>\d+\.\d+)$", re.MULTILINE
+)
+
+
+def included_files(path: Path, seen: tuple[Path, ...] = ()) -> list[Path]:
+    """``path`` and every file it includes with ``-r``/``-c``, recursively, in order."""
+    path = path.resolve()
+    if path in seen:
+        return []
+    if not path.is_file():
+        where = f" (included from {seen[-1]})" if seen else ""
+        raise LockError(f"requirements file {path} not found{where}")
+    files = [path]
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = INCLUDE.match(line) or CONSTRAINT.match(line)
+        if match:
+            files += included_files(path.parent / match["path"], (*seen, path))
+    return list(dict.fromkeys(files))
+
+
+def expand_includes(path: Path, seen: tuple[Path, ...] = ()) -> str:
+    """The requirements of ``path`` with each ``-r FILE`` replaced by that file's lines, so
+    the text can be installed from anywhere (includes are relative to their file)."""
+    path = path.resolve()
+    if path in seen:
+        return ""
+    if not path.is_file():
+        raise LockError(f"requirements file {path} not found (included from {seen[-1]})")
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = INCLUDE.match(line)
+        if match:
+            lines.append(expand_includes(path.parent / match["path"], (*seen, path)).rstrip("\n"))
+        elif not CONSTRAINT.match(line):
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def inputs_digest(requirements: Path, python_version: str) -> str:
+    digest = hashlib.sha256(f"python {python_version}\0".encode())
+    for path in included_files(requirements):
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def minimum_python(requires_python: str) -> str:
+    """'3.11' for '>=3.11' (or '>=3.11,<4'): the oldest Python the lock must work on."""
+    match = re.search(r">=\s*(\d+\.\d+)", requires_python)
+    return match[1] if match else "3.11"
+
+
+def lock_path(options: Options) -> Path:
+    return options.path(options.lock or "requirements.lock.txt")
+
+
+def compile_requirements(options: Options, requires_python: str) -> Path:
+    """Write the hash-pinned lock of ``options.requirements``; return its path."""
+    source = options.path(options.requirements)
+    target = lock_path(options)
+    python = minimum_python(requires_python)
+    argv = [
+        uv_binary(),
+        "pip",
+        "compile",
+        "--quiet",
+        "--generate-hashes",
+        "--universal",
+        "--no-header",
+        "--python-version",
+        python,
+        str(source),
+    ]
+    result = run(argv, cwd=options.project_dir)
+    if result.returncode != 0:
+        raise LockError(f"uv pip compile failed for {source}:\n{tail(result.stderr)}")
+    relative = source.relative_to(options.project_dir).as_posix()
+    header = (
+        f"# Made by `djdesk-bundle lock` from {relative} (and what it includes) for Python\n"
+        f"# >= {python}: {shlex.join(['uv', *argv[1:-1], relative])}\n"
+        "# Do not edit: change the requirements and run `djdesk-bundle lock` again.\n"
+        f"# inputs-sha256: {inputs_digest(source, python)} python {python}\n"
+    )
+    target.write_text(header + result.stdout, encoding="utf-8")
+    return target
+
+
+def check_lock_is_current(options: Options, lock: Path) -> None:
+    """A lock made by ``djdesk-bundle lock`` must match the requirements it came from."""
+    if not options.requirements:
+        return
+    source = options.path(options.requirements)
+    if not lock.is_file():
+        raise LockError(f"no lock {lock} for {options.requirements}: run `djdesk-bundle lock`")
+    recorded = DIGEST_LINE.search(lock.read_text(encoding="utf-8"))
+    if recorded is None:
+        raise LockError(
+            f"{lock} was not made by `djdesk-bundle lock` from {options.requirements}: "
+            "run `djdesk-bundle lock`"
+        )
+    if inputs_digest(source, recorded["python"]) != recorded["digest"]:
+        raise LockError(
+            f"{lock} is out of date with {options.requirements}: run `djdesk-bundle lock`"
+        )
+
+
+def lock_project(options: Options) -> str:
+    """`djdesk-bundle lock`: compile the requirements into their lock, or `uv lock` a
+    project that declares its dependencies in pyproject.toml. Returns what was locked."""
+    if options.requirements:
+        project = project_requires_python(options.project_dir)
+        return str(compile_requirements(options, project))
+    result = run([uv_binary(), "lock", "--quiet"], cwd=options.project_dir)
+    if result.returncode != 0:
+        raise LockError(f"uv lock failed in {options.project_dir}:\n{tail(result.stderr)}")
+    return str(options.project_dir / "uv.lock")
+
+
+def project_requires_python(project_dir: Path) -> str:
+    data = tomllib.loads((project_dir / "pyproject.toml").read_text(encoding="utf-8"))
+    return str(data.get("project", {}).get("requires-python", ">=3.11"))

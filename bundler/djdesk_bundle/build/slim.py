@@ -1,0 +1,116 @@
+"""What ships of the third-party packages in ``site-packages/``, chosen per file kind.
+
+- Sources: bytecode only by default. The hash-checked ``.pyc`` is written beside its
+  module (the legacy, sourceless location CPython imports when no ``.py`` exists) and the
+  ``.py`` is dropped; ``dependency-sources = true`` keeps both. The app's own sources
+  always ship, so its tracebacks stay readable. A build that cannot run the target's
+  interpreter cannot compile, so it keeps the sources.
+- Pruned: what no desktop app imports or reads (``dependency-prune`` globs, relative to
+  ``site-packages/``): test suites, gettext sources (``.po``; gettext reads ``.mo``),
+  type stubs. ``*.dist-info`` is never touched: the SBOM and ``verify`` read it.
+- Locales: every language by default; ``dependency-locales = ["fr", "de"]`` keeps those
+  (and English, which Django needs) in every ``locale/`` folder.
+
+RECORD files lose the lines of files that no longer ship, so they describe the payload.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from djdesk_bundle.build.bytecode import compile_bytecode
+from djdesk_bundle.options import Options
+from djdesk_bundle.build.extract import PruneReport, prune
+
+ALWAYS_KEPT_LOCALE = "en"
+
+
+@dataclass(frozen=True)
+class DependencyShape:
+    """The options that decide what of site-packages ships (part of the stage's key)."""
+
+    prune: tuple[str, ...]
+    locales: tuple[str, ...]  # () = every language
+    sources: bool
+
+    @classmethod
+    def from_options(cls, options: Options) -> DependencyShape:
+        return cls(
+            prune=tuple(sorted(options.dependency_prune)),
+            locales=tuple(sorted(options.dependency_locales)),
+            sources=options.dependency_sources,
+        )
+
+    def key(self) -> str:
+        return repr((self.prune, self.locales, self.sources))
+
+
+def _outside_metadata(site_packages: Path, path: Path) -> bool:
+    return not path.relative_to(site_packages).parts[0].endswith(".dist-info")
+
+
+def unwanted_locales(site_packages: Path, keep: tuple[str, ...]) -> list[Path]:
+    """Language folders under any ``locale/`` that are not kept (``fr`` keeps ``fr_CA``)."""
+    if not keep:
+        return []
+    wanted = {*keep, ALWAYS_KEPT_LOCALE}
+    found = []
+    for locale in site_packages.glob("**/locale/"):
+        for language in locale.iterdir():
+            base = language.name.replace("-", "_").split("_")[0]
+            if language.is_dir() and language.name not in wanted and base not in wanted:
+                found.append(language)
+    return found
+
+
+def prune_dependencies(site_packages: Path, shape: DependencyShape) -> PruneReport:
+    matches = {
+        path
+        for pattern in shape.prune
+        for path in site_packages.glob(pattern)
+        if _outside_metadata(site_packages, path)
+    }
+    matches.update(unwanted_locales(site_packages, shape.locales))
+    relative = tuple(str(path.relative_to(site_packages)) for path in matches)
+    return prune(site_packages, relative)
+
+
+def drop_sources(site_packages: Path) -> int:
+    """Remove each ``.py`` that has its sourceless ``.pyc`` beside it; how many went.
+    (os.walk: one directory listing answers "is the .pyc there" for all its files.)"""
+    dropped = 0
+    for folder, dirs, files in os.walk(site_packages):
+        if folder == str(site_packages):
+            dirs[:] = [d for d in dirs if not d.endswith(".dist-info")]
+        present = set(files)
+        for name in files:
+            if name.endswith(".py") and f"{name}c" in present:
+                os.unlink(os.path.join(folder, name))
+                dropped += 1
+    return dropped
+
+
+def prune_records(site_packages: Path) -> None:
+    """Keep only the RECORD lines of files that still ship (RECORD itself stays listed)."""
+    for record in sorted(site_packages.glob("*.dist-info/RECORD")):
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if (site_packages / line.split(",")[0]).exists()]
+        if kept != lines:
+            record.write_text("".join(kept), encoding="utf-8")
+
+
+def shape_dependencies(
+    site_packages: Path, shape: DependencyShape, python: Path | None, payload: Path
+) -> dict[str, int]:
+    """Prune, then compile (with ``python``, the payload's interpreter, when it runs here)."""
+    report = prune_dependencies(site_packages, shape)
+    dropped = 0
+    if python is not None:
+        sourceless = not shape.sources
+        compile_bytecode(python, payload, [site_packages], legacy=sourceless)
+        if sourceless:
+            dropped = drop_sources(site_packages)
+    prune_records(site_packages)
+    return {"pruned_paths": report.paths, "pruned_bytes": report.bytes, "sources_dropped": dropped}

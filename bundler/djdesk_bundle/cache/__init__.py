@@ -1,0 +1,1 @@
+"""The build's caches: content-addressed stage trees and remembered file digests."""

@@ -1,0 +1,1 @@
+"""File-system helpers every part uses: exact tree walks, atomic writes."""

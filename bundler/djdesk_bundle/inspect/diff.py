@@ -1,0 +1,399 @@
+"""``djdesk-bundle diff A B``: what differs between two payloads (dirs or archives), and why.
+
+Entries added, removed and changed (type, mode, mtime, size, content); for a changed
+file, what changed inside it: SQLite databases by schema and rows, text as a short
+unified diff, anything else through ``diffoscope`` when it is installed; and the SBOMs'
+components added, removed and changed. ``--check-reproducible`` prints the same report
+when its two builds differ, and an auditor gets "what changed between 0.1.0 and 0.2.0".
+
+A payload directory is compared as the archive would store it: modes normalised to
+0755/0644 and no mtimes (the archive sets them). Between two archives, every header
+field counts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import shutil
+import sqlite3
+import stat
+import subprocess
+import tarfile
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from djdesk_bundle import contract
+from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.errors import ConfigError
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+TEXT_DIFF_LINES = 20  # per file: enough to see what happened, short enough to read
+DIFFOSCOPE_FILES = 5  # binary files handed to diffoscope, at most
+DIFFOSCOPE_TIMEOUT = 120
+DIFFOSCOPE_LINES = 40
+MTIME_GROUP = 5  # more entries than this with the same mtime-only change: one line
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str  # "file", "dir" or "symlink"
+    mode: int
+    mtime: int | None  # None: a payload directory (the archive sets mtimes)
+    size: int
+    sha256: str  # of a file's bytes, of a link's target, "" for a directory
+    order: int  # position in the archive (or the walk)
+
+
+@dataclass
+class Side:
+    """One payload, unpacked: its entries and a directory holding their bytes."""
+
+    label: str
+    root: Path
+    entries: dict[str, Entry]
+    archive: Path | None = None
+
+    def path(self, relative: str) -> Path:
+        return self.root / relative
+
+
+def _normalised_mode(kind: str, mode: int) -> int:
+    if kind == "symlink":
+        return 0o777
+    return 0o755 if kind == "dir" or mode & 0o111 else 0o644
+
+
+def _directory_side(path: Path) -> Side:
+    entries = {}
+    for order, item in enumerate(sorted(path.rglob("*"))):
+        relative = item.relative_to(path).as_posix()
+        st = item.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            target = str(item.readlink())
+            entries[relative] = Entry(
+                "symlink", 0o777, None, 0, hashlib.sha256(target.encode()).hexdigest(), order
+            )
+        elif stat.S_ISDIR(st.st_mode):
+            entries[relative] = Entry("dir", 0o755, None, 0, "", order)
+        else:
+            mode = _normalised_mode("file", st.st_mode)
+            entries[relative] = Entry("file", mode, None, st.st_size, file_sha256(item), order)
+    return Side(str(path), path, entries)
+
+
+def _archive_side(archive: Path, scratch: Path) -> Side:
+    prefix = contract.ARCHIVE_ROOT + "/"
+    entries: dict[str, Entry] = {}
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            members = tar.getmembers()
+            for order, member in enumerate(members):
+                if member.name.rstrip("/") == contract.ARCHIVE_ROOT:
+                    continue  # the root directory: not an entry of the payload
+                relative = member.name.removeprefix(prefix)
+                if member.issym():
+                    kind, digest = "symlink", hashlib.sha256(member.linkname.encode()).hexdigest()
+                elif member.isdir():
+                    kind, digest = "dir", ""
+                else:
+                    kind, digest = "file", ""
+                entries[relative] = Entry(
+                    kind, member.mode, int(member.mtime), member.size, digest, order
+                )
+            # The bytes, for a closer look at what differs (the data filter refuses
+            # anything that would leave the scratch directory).
+            tar.extractall(scratch, members=members, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ConfigError(f"{archive}: not a readable payload archive ({exc})") from None
+    root = scratch / contract.ARCHIVE_ROOT
+    for relative, entry in entries.items():
+        if entry.kind == "file":
+            entries[relative] = Entry(
+                "file",
+                entry.mode,
+                entry.mtime,
+                entry.size,
+                file_sha256(root / relative),
+                entry.order,
+            )
+    return Side(str(archive), root, entries, archive)
+
+
+@contextmanager
+def open_side(path: Path) -> Iterator[Side]:
+    if path.is_dir():
+        yield _directory_side(path)
+        return
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such payload directory or archive")
+    with tempfile.TemporaryDirectory(prefix="djdesk-diff-") as scratch:
+        yield _archive_side(path, Path(scratch))
+
+
+@dataclass
+class DiffReport:
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)  # path -> what differs
+    details: dict[str, list[str]] = field(default_factory=dict)  # path -> a closer look
+    sbom_added: list[str] = field(default_factory=list)
+    sbom_removed: list[str] = field(default_factory=list)
+    sbom_changed: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # archive-level differences
+
+    @property
+    def identical(self) -> bool:
+        return not (self.added or self.removed or self.changed or self.notes)
+
+    def lines(self) -> list[str]:
+        out = [f"added: {p}" for p in self.added] + [f"removed: {p}" for p in self.removed]
+        # Thousands of entries that differ only by one mtime shift read best as one line.
+        mtime_only: dict[str, list[str]] = {}
+        for path, what in self.changed.items():
+            if len(what) == 1 and what[0].startswith("mtime "):
+                mtime_only.setdefault(what[0], []).append(path)
+        grouped = {p for paths in mtime_only.values() if len(paths) > MTIME_GROUP for p in paths}
+        for path, what in self.changed.items():
+            if path not in grouped:
+                out.append(f"changed: {path} ({', '.join(what)})")
+                out += [f"    {line}" for line in self.details.get(path, [])]
+        for change, paths in mtime_only.items():
+            if len(paths) > MTIME_GROUP:
+                examples = ", ".join(paths[:MTIME_GROUP])
+                out.append(f"changed: {len(paths)} entries only by {change} (e.g. {examples}, …)")
+        out += [f"sbom: added {c}" for c in self.sbom_added]
+        out += [f"sbom: removed {c}" for c in self.sbom_removed]
+        for component, what in self.sbom_changed.items():
+            out.append(f"sbom: changed {component}: {'; '.join(what)}")
+        return out + self.notes
+
+
+def _entry_changes(a: Entry, b: Entry) -> list[str]:
+    what = []
+    if a.kind != b.kind:
+        what.append(f"type {a.kind} -> {b.kind}")
+    if a.mode != b.mode:
+        what.append(f"mode {a.mode:04o} -> {b.mode:04o}")
+    if a.mtime is not None and b.mtime is not None and a.mtime != b.mtime:
+        what.append(f"mtime {a.mtime} -> {b.mtime}")
+    if a.kind == b.kind and a.size != b.size:
+        what.append(f"size {a.size} -> {b.size}")
+    if a.kind == b.kind and a.sha256 != b.sha256:
+        what.append("content")
+    return what
+
+
+def compare(first: Side, second: Side, deep: bool = True) -> DiffReport:
+    a, b = first.entries, second.entries
+    report = DiffReport(
+        added=sorted(set(b) - set(a)),
+        removed=sorted(set(a) - set(b)),
+    )
+    binaries = 0
+    for path in sorted(set(a) & set(b)):
+        what = _entry_changes(a[path], b[path])
+        if not what:
+            continue
+        report.changed[path] = what
+        if "content" in what and a[path].kind == "file":
+            details, is_binary = content_details(
+                first.path(path), second.path(path), path, deep and binaries < DIFFOSCOPE_FILES
+            )
+            binaries += is_binary
+            if details:
+                report.details[path] = details
+    if (
+        contract.SBOM in a
+        and contract.SBOM in b
+        and "content" in report.changed.get(contract.SBOM, [])
+    ):
+        sbom_changes(first.path(contract.SBOM), second.path(contract.SBOM), report)
+    if first.archive and second.archive and not (report.added or report.removed):
+        if [p for p, _ in sorted(a.items(), key=lambda i: i[1].order)] != [
+            p for p, _ in sorted(b.items(), key=lambda i: i[1].order)
+        ]:
+            report.notes.append("archive: the entries are in a different order")
+        if (
+            not report.changed
+            and not report.notes
+            and file_sha256(first.archive) != file_sha256(second.archive)
+        ):
+            report.notes.append(
+                "archive: same entries, different bytes (compression or tar framing)"
+            )
+    return report
+
+
+def diff_payloads(first: Path, second: Path, deep: bool = True) -> DiffReport:
+    if first.is_file() and second.is_file() and file_sha256(first) == file_sha256(second):
+        return DiffReport()  # the same archive bytes: nothing to unpack
+    with open_side(first) as a, open_side(second) as b:
+        return compare(a, b, deep)
+
+
+# --- a closer look inside one changed file ---
+
+
+def content_details(a: Path, b: Path, label: str, deep: bool) -> tuple[list[str], bool]:
+    """Lines that say what changed inside a file, and whether it is a binary file."""
+    head_a, head_b = _head(a), _head(b)
+    if head_a.startswith(SQLITE_MAGIC) and head_b.startswith(SQLITE_MAGIC):
+        return sqlite_changes(a, b), False
+    text_a, text_b = _text(a), _text(b)
+    if text_a is not None and text_b is not None:
+        return text_diff(text_a, text_b, label), False
+    return (diffoscope(a, b) if deep else []), True
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(len(SQLITE_MAGIC))
+
+
+def _text(path: Path) -> str | None:
+    data = path.read_bytes()
+    if b"\0" in data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def text_diff(a: str, b: str, label: str) -> list[str]:
+    lines = list(
+        difflib.unified_diff(
+            a.splitlines(), b.splitlines(), f"a/{label}", f"b/{label}", n=1, lineterm=""
+        )
+    )
+    if len(lines) > TEXT_DIFF_LINES:
+        lines = [*lines[:TEXT_DIFF_LINES], f"... ({len(lines) - TEXT_DIFF_LINES} more lines)"]
+    return lines
+
+
+def _sqlite_read(path: Path) -> tuple[dict[str, str], dict[str, list[tuple[Any, ...]]]]:
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"  # "#", "%", a drive: escaped
+    with closing(sqlite3.connect(uri, uri=True)) as db:
+        schema = {
+            f"{kind} {name}": sql or ""
+            for kind, name, sql in db.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            )
+        }
+        rows = {}
+        for key in schema:
+            kind, name = key.split(" ", 1)
+            if kind == "table":
+                quoted = '"' + name.replace('"', '""') + '"'
+                rows[name] = list(db.execute(f"SELECT * FROM {quoted}"))
+    return schema, rows
+
+
+def sqlite_changes(a: Path, b: Path) -> list[str]:
+    """Schema objects added, removed or changed; per table, rows added and removed."""
+    try:
+        schema_a, rows_a = _sqlite_read(a)
+        schema_b, rows_b = _sqlite_read(b)
+    except sqlite3.DatabaseError as exc:
+        return [f"sqlite: unreadable ({exc})"]
+    out = [f"schema: added {k}" for k in sorted(set(schema_b) - set(schema_a))]
+    out += [f"schema: removed {k}" for k in sorted(set(schema_a) - set(schema_b))]
+    out += [
+        f"schema: changed {k}"
+        for k in sorted(set(schema_a) & set(schema_b))
+        if schema_a[k] != schema_b[k]
+    ]
+    for table in sorted(set(rows_a) & set(rows_b)):
+        before, after = _counted(rows_a[table]), _counted(rows_b[table])
+        gone = sum((before - after).values())
+        new = sum((after - before).values())
+        if gone or new:
+            sample = next(iter(after - before or before - after))
+            out.append(f"table {table}: {new} row(s) added, {gone} removed (e.g. {sample!r})")
+    if not out:
+        out.append("sqlite: same schema and rows (the file layout differs: page order, free pages)")
+    return out
+
+
+def _counted(rows: list[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
+    return Counter(rows)
+
+
+def diffoscope(a: Path, b: Path) -> list[str]:
+    """diffoscope's text report on two binary files, when it is installed."""
+    tool = shutil.which("diffoscope")
+    if tool is None:
+        return []
+    try:
+        result = subprocess.run(
+            [
+                tool,
+                "--text",
+                "-",
+                "--no-progress",
+                "--exclude-directory-metadata=yes",
+                str(a),
+                str(b),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=DIFFOSCOPE_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ["diffoscope: did not finish"]
+    lines = ["diffoscope:", *result.stdout.splitlines()[2:]]  # its first lines name the files
+    if len(lines) > DIFFOSCOPE_LINES:
+        lines = [*lines[:DIFFOSCOPE_LINES], f"... ({len(lines) - DIFFOSCOPE_LINES} more lines)"]
+    return lines
+
+
+# --- the SBOMs ---
+
+
+def _sbom_components(path: Path) -> dict[str, dict[str, Any]]:
+    """{a component's identity without its version: the component}."""
+    try:
+        sbom = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for component in _walk_components(sbom.get("components", [])):
+        purl = str(component.get("purl") or component.get("bom-ref") or component.get("name"))
+        identity = purl.split("@", 1)[0].split("?", 1)[0]
+        found[identity] = component
+    return found
+
+
+def _walk_components(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for component in components:
+        yield component
+        yield from _walk_components(component.get("components", []))
+
+
+def _label(component: dict[str, Any]) -> str:
+    return f"{component.get('name')} {component.get('version', '')}".strip()
+
+
+def sbom_changes(a: Path, b: Path, report: DiffReport) -> None:
+    before, after = _sbom_components(a), _sbom_components(b)
+    report.sbom_added = [_label(after[k]) for k in sorted(set(after) - set(before))]
+    report.sbom_removed = [_label(before[k]) for k in sorted(set(before) - set(after))]
+    for key in sorted(set(before) & set(after)):
+        old, new = before[key], after[key]
+        what = []
+        for name in ("version", "hashes", "licenses", "cpe", "purl"):
+            if old.get(name) != new.get(name):
+                if name == "version":
+                    what.append(f"version {old.get(name)} -> {new.get(name)}")
+                elif name != "purl" or old.get("version") == new.get("version"):
+                    what.append(name)
+        if what:
+            report.sbom_changed[str(old.get("name"))] = what

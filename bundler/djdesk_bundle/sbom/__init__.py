@@ -1,0 +1,2 @@
+"""The CycloneDX SBOM: the document, its parts (interpreter, licences, the Electron shell),
+its cache, and the installer's SBOM."""

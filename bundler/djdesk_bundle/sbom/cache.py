@@ -1,0 +1,94 @@
+"""An SBOM made before from the same inputs is used again.
+
+A rebuild after an app change ships the same interpreter, distributions, lock and shell,
+so its SBOM is the same text: making it again would import cyclonedx, parse the lock and
+probe the interpreter for nothing. What the SBOM is made from, and so the key it is
+stored under, is the interpreter tree, every ``*.dist-info`` folder in site-packages, the
+pin, the lock, the shell's package-lock and Electron versions, the app's name, version,
+dependencies and SOURCE_DATE_EPOCH, the host (the interpreter is probed when it runs
+here), and the code that writes it (the bundler's SBOM modules, cyclonedx-python-lib).
+
+Like the stage cache, the store is checked, not trusted: a stored SBOM is used only when
+its exact text passed validation when it was made (its digest is among the validated
+ones); an edited or damaged entry is made again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from djdesk_bundle import __version__, contract
+from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.fs.tree import tree_digest
+from djdesk_bundle.options import host_triple
+from djdesk_bundle.pins import InterpreterPin
+
+SBOM_PACKAGE = Path(__file__).resolve().parent
+ELECTRON_VERSIONS = SBOM_PACKAGE.parent / "data" / "electron-versions.toml"  # package data
+
+
+def sbom_code() -> list[Path]:
+    """Every module of this package: a new part of the SBOM changes the key by being here."""
+    return sorted(SBOM_PACKAGE.glob("*.py"))
+
+
+@dataclasses.dataclass(frozen=True)
+class SbomInputs:
+    payload: Path
+    app_name: str
+    app_version: str
+    pin: InterpreterPin
+    lock_path: Path
+    app_dependencies: tuple[str, ...]
+    package_lock: Path | None
+    source_date_epoch: int
+    electron_versions: Path | None
+
+
+def sbom_key(inputs: SbomInputs) -> str:
+    import cyclonedx  # the package's __init__ only: cheap, unlike its models
+
+    digest = hashlib.sha256()
+
+    def add(label: str, value: str) -> None:
+        digest.update(f"{label}\0{value}\0".encode("utf-8", "surrogateescape"))
+
+    add("tools", f"{__version__} {cyclonedx.__version__} {host_triple()}")
+    add("pin", json.dumps(dataclasses.asdict(inputs.pin), sort_keys=True))
+    app = [inputs.app_name, inputs.app_version, inputs.source_date_epoch]
+    add("app", json.dumps([*app, sorted(inputs.app_dependencies)]))
+    files = [("lock", inputs.lock_path), ("npm", inputs.package_lock)]
+    files += [("electron", inputs.electron_versions)]
+    files += [(f"code {path.name}", path) for path in sbom_code()]
+    for label, path in files:
+        add(label, file_sha256(path) if path is not None and path.is_file() else "-")
+    add("python", tree_digest(inputs.payload / contract.PYTHON_DIR))
+    for info in sorted((inputs.payload / contract.SITE_PACKAGES_DIR).glob("*.dist-info")):
+        add(info.name, tree_digest(info))
+    return digest.hexdigest()
+
+
+def stored_sbom(store: Path, validated: Path, key: str) -> str | None:
+    """The SBOM stored under ``key``, if its text is one that passed validation."""
+    try:
+        text = (store / f"{key}.cdx.json").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not (validated / hashlib.sha256(text.encode()).hexdigest()).is_file():
+        return None
+    return text
+
+
+def store_sbom(store: Path, key: str, text: str) -> None:
+    path = store / f"{key}.cdx.json"
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        os.replace(tmp, path)
+    except OSError:  # a cache that cannot be written only costs making it again
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,81 @@
+"""``djdesk-bundle installer-sbom``: the SBOM of an installer (AppImage, dmg, NSIS exe …).
+
+The installer is the root component (its file name, the app's version, its sha256). What
+it contains is the payload SBOM's content: the app with the interpreter and its
+libraries, the Python distributions, and the shell with Electron, Chromium, Node and the
+npm graph. The payload's own SBOM is read, not rebuilt, so both describe the same
+components with the same bom-refs; the payload archive itself is not inside an
+installer (electron-builder ships the unpacked ``django-bundle/``), so it is not listed.
+The release workflow attests the result (``actions/attest-sbom``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+from djdesk_bundle import contract
+from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.fs.atomic import write_atomic
+from djdesk_bundle.sbom.document import SERIAL_NAMESPACE, validate_sbom
+
+
+def _payload_sbom(payload: Path) -> dict[str, Any]:
+    path = payload / contract.SBOM if payload.is_dir() else payload
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no payload SBOM (build the payload first)") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not JSON ({exc})") from None
+    if data.get("bomFormat") != "CycloneDX" or "metadata" not in data:
+        raise ConfigError(f"{path}: not a CycloneDX SBOM")
+    return data
+
+
+def installer_sbom(payload: Path, installer: Path) -> str:
+    """The installer's SBOM as CycloneDX 1.6 JSON text (validated)."""
+    if not installer.is_file():
+        raise ConfigError(f"{installer}: no such installer file")
+    inner = _payload_sbom(payload)
+    app = inner["metadata"]["component"]
+    root_ref = f"installer:{installer.name}"
+    root = {
+        "type": "application",
+        "bom-ref": root_ref,
+        "name": installer.name,
+        "version": app.get("version", ""),
+        "description": f"installer of {app.get('name')} {app.get('version', '')}".strip(),
+        "hashes": [{"alg": "SHA-256", "content": file_sha256(installer)}],
+    }
+    components = [app, *inner.get("components", [])]
+    dependencies = [
+        {"ref": root_ref, "dependsOn": [app["bom-ref"]]},
+        *inner.get("dependencies", []),
+    ]
+    bom: dict[str, Any] = {
+        "$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json",
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "serialNumber": "",
+        "version": 1,
+        "metadata": {**inner["metadata"], "component": root},
+        "components": components,
+        "dependencies": dependencies,
+    }
+    # Same installer and payload, same bytes: the serial number comes from the content.
+    bom["serialNumber"] = f"urn:uuid:{uuid.UUID(int=0)}"
+    draft = json.dumps(bom, indent=2, sort_keys=True)
+    bom["serialNumber"] = f"urn:uuid:{uuid.uuid5(SERIAL_NAMESPACE, draft)}"
+    text = json.dumps(bom, indent=2, sort_keys=True) + "\n"
+    validate_sbom(text)
+    return text
+
+
+def write_installer_sbom(payload: Path, installer: Path, output: Path) -> Path:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(output, installer_sbom(payload, installer))
+    return output

@@ -1,0 +1,1 @@
+"""``djdesk-bundle init``: the project scan, ``[tool.djdesk-bundle]`` and the desktop shell."""

@@ -1,0 +1,1 @@
+"""Signatures: sigstore bundles for release artifacts, native code signing of the payload."""
