@@ -90,6 +90,14 @@ def make_parser() -> argparse.ArgumentParser:
     shell.add_argument("--app-id", help="reverse-DNS app id, e.g. org.example.notes")
     shell.add_argument("--repository", help="OWNER/NAME on GitHub: publishes and signs the updates")
     shell.add_argument("--icon", type=Path, help="a PNG of at least 512x512")
+    files_cmd = commands.add_parser(
+        "files", help="what ships from the project's folders, and what is left out, and why"
+    )
+    files_cmd.add_argument("--project", type=Path, default=Path.cwd())
+    files_cmd.add_argument("--json", action="store_true", help="one JSON document")
+    files_cmd.add_argument(
+        "--left-out", action="store_true", help="only what is left out (and why)"
+    )
     check_cmd = commands.add_parser(
         "check", help="pre-flight check: would the project work as a desktop app?"
     )
@@ -429,6 +437,36 @@ def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def cmd_files(args: argparse.Namespace, reporter: Reporter) -> int:
+    """The file selection a build would make now (before-build is not run)."""
+    from djdesk_bundle.build.selection import select_sources
+
+    sources = select_sources(load_options(args.project, os.environ))
+    parts = sources.selections()
+    if args.json:
+        document = {
+            label: {
+                "root": str(selection.root),
+                "shipped": [{"name": i.name, "reason": i.reason} for i in selection.shipped],
+                "left_out": [{"name": i.name, "reason": i.reason} for i in selection.left_out],
+            }
+            for label, selection in parts
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+    for label, selection in parts:
+        if not args.left_out:
+            for item in selection.shipped:
+                print(f"ships     {label}/{item.name}  ({item.reason})")
+        for left in selection.left_out:
+            print(f"left out  {label}/{left.name}  ({left.reason})")
+    for label, selection in parts:
+        reporter.info(
+            f"{label}: {len(selection.shipped)} file(s) ship, {len(selection.left_out)} left out"
+        )
+    return 0
+
+
 COMMANDS = {
     "build": cmd_build,
     "verify": cmd_verify,
@@ -437,6 +475,7 @@ COMMANDS = {
     "clean": cmd_clean,
     "init": cmd_init,
     "check": cmd_check,
+    "files": cmd_files,
     "lock": cmd_lock,
     "sign": cmd_sign,
     "diff": cmd_diff,

@@ -17,6 +17,8 @@ The exit-code table, each code distinct (README "Exit codes" mirrors it):
 11    install (uv could not install the locked dependencies for the target)
 12    pre-flight check failed (the desktop settings would break the app)
 13    code signing failed (codesign or signtool refused a payload file)
+14    unsafe source (a link to a file that does not ship, a secret in a shipped file)
+15    smoke test failed (the staged app did not boot, or a page or static file failed)
 70    internal error (a BundleError without a more precise class; a bug)
 130   interrupted (Ctrl-C)
 ====  ======================================================================
@@ -87,6 +89,20 @@ class CodesignFailed(BundleError):
     """macOS codesign or Windows signtool refused a payload file (see codesign.py)."""
 
     exit_code = 13
+
+
+class UnsafeSource(BundleError):
+    """A project file that must not ship: a link to an unshipped or outside file, or a
+    shipped file holding a private key or credential (build/selection.py, secrets.py)."""
+
+    exit_code = 14
+
+
+class SmokeFailed(BundleError):
+    """The staged payload did not boot, or a smoke URL answered 5xx or a static file is
+    missing (build/smoke.py)."""
+
+    exit_code = 15
 
 
 INTERRUPTED = 130

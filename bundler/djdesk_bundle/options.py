@@ -91,6 +91,22 @@ class Options:
     dependency_prune: tuple[str, ...] = DEFAULT_DEPENDENCY_PRUNE
     dependency_locales: tuple[str, ...] = ()
     dependency_sources: bool = False
+    # What of the app folder ships (build/selection.py): what git tracks, plus `include`
+    # (gitignore-style patterns, relative to app-dir: generated or ignored files shipped on
+    # purpose), minus `exclude`.
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    # A command run in the project before anything is read (an asset pipeline); its outputs
+    # ship through `include`.
+    before_build: str = ""
+    # Management commands run on the staged payload after collectstatic (e.g. "compress").
+    build_commands: tuple[str, ...] = ()
+    # The smoke stage boots the staged payload and requests these paths ("" = the start
+    # page and the admin login) and every static file they reference.
+    smoke: bool = True
+    smoke_urls: tuple[str, ...] = ()
+    # Locked dependencies allowed to be built from their (hash-pinned) sdist.
+    build_sdists: tuple[str, ...] = ()
 
     def path(self, relative: str) -> Path:
         return (self.project_dir / relative).resolve()

@@ -3,107 +3,23 @@ static files; precompile bytecode."""
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from djdesk_runtime.overrides import environment
-
 from djdesk_bundle import contract
 from djdesk_bundle.build.bytecode import compile_bytecode, host_python
-from djdesk_bundle.options import AppProject, Options
-from djdesk_bundle.errors import AppStageError
 from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.launcher_files import write_launcher
-from djdesk_bundle.build.machine_state import is_machine_state
-from djdesk_bundle.build.outputs import TOOL_DIR
+from djdesk_bundle.build.selection import SourceFiles, copy_selection
 from djdesk_bundle.build.stage import StageContext
-from djdesk_bundle.tools.git import git
+from djdesk_bundle.build.steps import build_command_argvs
+from djdesk_bundle.errors import AppStageError
+from djdesk_bundle.options import AppProject, Options
 from djdesk_bundle.tools.process import run, tail
-
-# Never shipped, whether git tracks them or not. TOOL_DIR holds what djdesk-bundle writes
-# inside a project (payload, archives), so a flat project never ships its own output.
-EXCLUDED_PARTS = {
-    TOOL_DIR,
-    "__pycache__",
-    ".git",
-    ".venv",
-    "venv",
-    "node_modules",
-    "var",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-}
-EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".sqlite3", ".sqlite", ".log", ".db"}
-
-
-def _wanted(relative: Path) -> bool:
-    return (
-        not (set(relative.parts) & EXCLUDED_PARTS)
-        and relative.suffix not in EXCLUDED_SUFFIXES
-        and not is_machine_state(relative)
-    )
-
-
-def app_files(source: Path, project_dir: Path) -> list[Path]:
-    """Files to ship, relative to source: in a checkout, the files git tracks or would
-    track (nothing it ignores), else a filtered walk."""
-    listed = git(
-        project_dir,
-        "ls-files",
-        "-z",
-        "--cached",
-        "--others",
-        "--exclude-standard",
-        "--",
-        str(source),
-    )
-    if listed is not None:
-        top = Path((git(project_dir, "rev-parse", "--show-toplevel") or str(project_dir)).strip())
-        paths = [(top / p).resolve() for p in listed.split("\0") if p]
-        # The working-tree copy ships (a modified file marks the build dirty elsewhere).
-        files = [p.relative_to(source) for p in paths if p.is_file()]
-    else:
-        files = [p.relative_to(source) for p in source.rglob("*") if p.is_file()]
-    return sorted(f for f in files if _wanted(f))
-
-
-def copy_tree_files(source: Path, destination: Path, files: list[Path]) -> None:
-    for relative in files:
-        target = destination / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / relative, target)
-
-
-def copy_app(options: Options, destination: Path) -> int:
-    files = app_files(options.app_path, options.project_dir)
-    shell = options.path(options.shell_dir)
-    if shell != options.app_path and shell.is_relative_to(options.app_path):
-        # A flat project: the shell sits beside manage.py.
-        inside = shell.relative_to(options.app_path)
-        files = [f for f in files if not f.is_relative_to(inside)]
-    if not files:
-        raise AppStageError(f"no files to ship in {options.app_path}")
-    copy_tree_files(options.app_path, destination, files)
-    return len(files)
-
-
-def copy_optional_dir(options: Options, relative: str, destination: Path) -> None:
-    """Copy a configured folder's contents (samples, docs) into ``destination``."""
-    source = options.path(relative)
-    if not source.is_dir():
-        raise AppStageError(
-            f"{source} does not exist (configured in [tool.djdesk-bundle]); "
-            "generate it first (for the inspector: `just fetch-samples` / `just docs-bundle`)"
-        )
-    files = sorted(p.relative_to(source) for p in source.rglob("*") if p.is_file())
-    # Data folders ship as they are (a sample's database and logs included), minus build
-    # caches and machine state (bytecode, a Sphinx cache, editor files).
-    copy_tree_files(source, destination, [f for f in files if not is_machine_state(f)])
-
+from djdesk_runtime.overrides import environment
 
 COLLECTSTATIC = """
 import os, sys
@@ -119,6 +35,14 @@ except Exception as exc:
     sys.exit(f"the settings failed to load: {type(exc).__name__}: {exc}")
 from django.core.management import call_command
 call_command("collectstatic", interactive=False, verbosity=0)
+# The project's build commands, in order, on the same staged payload and settings.
+import json, traceback
+for argv in json.loads(sys.argv[5]):
+    try:
+        call_command(*argv)
+    except BaseException as exc:
+        traceback.print_exc()
+        sys.exit(f"build command {' '.join(argv)!r} failed: {type(exc).__name__}: {exc}")
 """
 
 
@@ -127,13 +51,14 @@ def collect_static(options: Options, payload: Path, python: Path, work_dir: Path
     settings = options.collectstatic_settings or options.settings_module
     env = django_env(options, settings, payload, work_dir / "collect-data")
     parts = (contract.APP_DIR, contract.SITE_PACKAGES_DIR, contract.RUNTIME_DIR)
-    args = [*(str(payload / part) for part in parts), str(static)]
+    commands = json.dumps(build_command_argvs(options))
+    args = [*(str(payload / part) for part in parts), str(static), commands]
     # -B: running Django here must not leave timestamp-based .pyc files in the payload.
     result = run([str(python), "-I", "-B", "-c", COLLECTSTATIC, *args], env=env)
     if result.returncode != 0:
-        raise AppStageError(
-            f"collectstatic failed with settings {settings!r}:\n{tail(result.stderr)}"
-        )
+        last = result.stderr.strip().splitlines()[-1:] or [""]
+        step = last[0] if last[0].startswith("build command") else "collectstatic failed"
+        raise AppStageError(f"{step} (settings {settings!r}):\n{tail(result.stderr)}")
     static.mkdir(exist_ok=True)
 
 
@@ -155,26 +80,22 @@ class AppPayload:
     precompiled: bool  # bytecode shipped (False: the first launch compiles into the data dir)
 
 
-def copy_sources(ctx: StageContext) -> None:
-    """The app's shipped files, the samples and the offline docs."""
-    options, staging = ctx.options, ctx.staging
-    copy_app(options, staging / contract.APP_DIR)
-    if options.samples_dir:
-        sample = options.path(options.samples_dir)
-        copy_optional_dir(
-            options, options.samples_dir, staging / contract.SAMPLES_DIR / sample.name
-        )
-    if options.docs_dir and options.path(options.docs_dir).is_dir():
-        copy_optional_dir(options, options.docs_dir, staging / contract.DOCS_DIR)
-    elif options.docs_dir:
-        ctx.reporter.warn(
-            f"no offline docs at {options.path(options.docs_dir)}: the payload "
-            "ships without docs/ (build them first, e.g. `just docs-bundle`)"
-        )
+def copy_sources(ctx: StageContext, sources: SourceFiles) -> None:
+    """The app's shipped files, the samples and the offline docs, as resolve selected them."""
+    staging = ctx.staging
+    if not sources.app.shipped:
+        raise AppStageError(f"no files to ship in {sources.app.root}")
+    copy_selection(sources.app, staging / contract.APP_DIR)
+    if sources.samples is not None:
+        copy_selection(sources.samples, staging / contract.SAMPLES_DIR / sources.samples.root.name)
+    if sources.docs is not None:
+        copy_selection(sources.docs, staging / contract.DOCS_DIR)
 
 
-def app_stage(ctx: StageContext, app: AppProject, interpreter: Interpreter) -> AppPayload:
-    copy_sources(ctx)
+def app_stage(
+    ctx: StageContext, app: AppProject, sources: SourceFiles, interpreter: Interpreter
+) -> AppPayload:
+    copy_sources(ctx, sources)
     precompiled = interpreter.compiles
     # Before collectstatic: settings may import the runtime (the inspector's do).
     runtime = write_launcher(ctx.options, ctx.staging, app.version, precompiled)

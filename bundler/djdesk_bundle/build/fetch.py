@@ -16,9 +16,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from djdesk_bundle.options import Options
 from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.errors import ChecksumMismatch, FetchError, OfflineCacheMiss
+from djdesk_bundle.options import Options
 from djdesk_bundle.pins import InterpreterPin
 from djdesk_bundle.ui import Reporter, advance
 

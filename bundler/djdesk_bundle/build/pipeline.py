@@ -19,10 +19,7 @@ from typing import Any
 
 from djdesk_bundle import contract
 from djdesk_bundle.build.app import app_stage
-from djdesk_bundle.sign.codesign import sign_payload, signing_requested
-from djdesk_bundle.options import Options
 from djdesk_bundle.build.describe import describe_stage
-from djdesk_bundle.cache.digests import load_remembered, save_remembered
 from djdesk_bundle.build.extract import Interpreter, extract_stage
 from djdesk_bundle.build.fetch import fetch_stage
 from djdesk_bundle.build.install import install_stage
@@ -30,12 +27,22 @@ from djdesk_bundle.build.locks import build_locks
 from djdesk_bundle.build.outputs import check_outputs_outside_app
 from djdesk_bundle.build.pack import Packed, install_archive, pack_stage, pending_path
 from djdesk_bundle.build.preflight import CheckReport, preflight_stage
-from djdesk_bundle.build.publish import check_output_dir, publish, recover, source_dirs, staging_path
+from djdesk_bundle.build.publish import (
+    check_output_dir,
+    publish,
+    recover,
+    source_dirs,
+    staging_path,
+)
 from djdesk_bundle.build.resolve import Resolved, resolve
+from djdesk_bundle.build.smoke import smoke_stage
 from djdesk_bundle.build.stage import StageClock, StageContext
 from djdesk_bundle.build.template_db import template_stage
-from djdesk_bundle.ui import Reporter
 from djdesk_bundle.build.uptodate import digests_store, previous_build, remember_build
+from djdesk_bundle.cache.digests import load_remembered, save_remembered
+from djdesk_bundle.options import Options
+from djdesk_bundle.sign.codesign import sign_payload, signing_requested
+from djdesk_bundle.ui import Reporter
 
 
 @dataclass
@@ -93,6 +100,7 @@ def _build_locked(
         for message in recover(output):
             reporter.warn(message)
         resolved = resolve(options, env, dist)
+        report_sources(reporter, options, resolved)
         # A signed build is never "up to date": the identity may have changed.
         rebuild = force or hooks or signing_requested(resolved.pin.triple, env)
         unchanged = not rebuild and previous_build(
@@ -111,11 +119,14 @@ def _build_locked(
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
-        app = clock.run("app", app_stage, ctx, resolved.app, interpreter)
+        app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
         template = _check_beside_template(clock, ctx, resolved, interpreter)
+        smoke = clock.run("smoke", smoke_stage, ctx, interpreter)
         # Native binaries are signed before SHA256SUMS and the SBOM describe them.
         signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
-        info = clock.run("describe", describe_stage, ctx, resolved, interpreter, app, template)
+        info = clock.run(
+            "describe", describe_stage, ctx, resolved, interpreter, app, template, smoke
+        )
         packed = clock.run("pack", pack_stage, ctx, resolved, interpreter, site, signed)
         clock.run("publish", publish_stage, staging, output, packed)
     remember_build(
@@ -126,7 +137,7 @@ def _build_locked(
 
 def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> CheckReport:
     """``djdesk-bundle check``: the stages up to the app in a scratch dir, then the
-    pre-flight check (errors raise, as in a build)."""
+    pre-flight check (errors raise, as in a build) and the smoke test."""
     clock = StageClock(reporter)
     with tempfile.TemporaryDirectory(prefix="djdesk-check-") as scratch:
         root = Path(scratch)
@@ -137,8 +148,30 @@ def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> Check
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
-        clock.run("app", app_stage, ctx, resolved.app, interpreter)
-        return clock.run("check", preflight_stage, ctx, interpreter)
+        report_sources(reporter, options, resolved)
+        clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
+        report = clock.run("check", preflight_stage, ctx, interpreter)
+        clock.run("smoke", smoke_stage, ctx, interpreter)
+        return report
+
+
+def report_sources(reporter: Reporter, options: Options, resolved: Resolved) -> None:
+    """What the file selection left out that a developer may have meant to ship, and a
+    tree whose tracked files were changed since the commit."""
+    untracked = resolved.sources.app.untracked()
+    if untracked:
+        named = ", ".join(untracked[:5]) + (", …" if len(untracked) > 5 else "")
+        reporter.warn(
+            f"{len(untracked)} untracked file(s) in {options.app_dir} left out: {named} "
+            "(commit them or add them to include; `djdesk-bundle files` lists all)"
+        )
+    if resolved.state.dirty:
+        reporter.warn("tracked files changed since the last commit: build-info marks it dirty")
+    if options.docs_dir and resolved.sources.docs is None:
+        reporter.warn(
+            f"no offline docs at {options.path(options.docs_dir)}: the payload "
+            "ships without docs/ (build them first, e.g. `just docs-bundle`)"
+        )
 
 
 def _check_beside_template(

@@ -15,8 +15,8 @@ import shlex
 import tomllib
 from pathlib import Path
 
-from djdesk_bundle.options import Options
 from djdesk_bundle.errors import LockError
+from djdesk_bundle.options import Options
 from djdesk_bundle.tools.process import run, tail
 from djdesk_bundle.tools.uv import uv_binary
 

@@ -7,13 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from djdesk_bundle import contract
-from djdesk_bundle.options import AppProject, Options, read_app_project
-from djdesk_bundle.build.source import SourceState
-from djdesk_bundle.build.install import LockedRequirements, export_locked_requirements, with_runtime_dependencies
-from djdesk_bundle.pins import InterpreterPin, load_manifest
-from djdesk_bundle.build.source import check_shell_version, source_state
-from djdesk_bundle.tools.git import require_git
+from djdesk_bundle.build.install import (
+    LockedRequirements,
+    export_locked_requirements,
+    with_runtime_dependencies,
+)
+from djdesk_bundle.build.selection import SourceFiles, select_sources
+from djdesk_bundle.build.source import SourceState, check_shell_version, source_state
+from djdesk_bundle.build.steps import run_before_build
 from djdesk_bundle.build.uptodate import inputs_digest
+from djdesk_bundle.options import AppProject, Options, read_app_project
+from djdesk_bundle.pins import InterpreterPin, load_manifest
+from djdesk_bundle.tools.git import require_git
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class Resolved:
     locked: LockedRequirements
     archive: Path  # <dist>/<name>-payload-<version>-<triple>.tar.gz
     inputs_digest: str  # everything the build reads: unchanged means up to date
+    sources: SourceFiles  # what ships of the app, samples and docs folders
 
 
 def resolve_pin(options: Options, target: str | None = None) -> InterpreterPin:
@@ -37,17 +43,20 @@ def resolve(
     """Config, manifest, lock and source state: they fail in seconds, before any work."""
     require_git(options.project_dir)
     pin = resolve_pin(options, target)
+    run_before_build(options)
     app = read_app_project(options)
     state = source_state(options, app, env)
     check_shell_version(options, state.version)
     locked = with_runtime_dependencies(
         export_locked_requirements(options, app, offline=options.offline)
     )
+    sources = select_sources(options)
     return Resolved(
         app=app,
         pin=pin,
         state=state,
         locked=locked,
         archive=dist / contract.archive_name(state.name, state.version, pin.triple),
-        inputs_digest=inputs_digest(options, pin, state, locked),
+        inputs_digest=inputs_digest(options, pin, state, locked, sources),
+        sources=sources,
     )

@@ -24,19 +24,18 @@ from pathlib import Path
 from typing import Any
 
 import djdesk_runtime
-
 from djdesk_bundle import __version__
-from djdesk_bundle.build.app import app_files
-from djdesk_bundle.options import Options, host_triple
+from djdesk_bundle.build.install import LockedRequirements
+from djdesk_bundle.build.machine_state import is_machine_state
+from djdesk_bundle.build.selection import SourceFiles
 from djdesk_bundle.build.source import SourceState
 from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.errors import VerificationFailed
-from djdesk_bundle.build.install import LockedRequirements
-from djdesk_bundle.build.machine_state import is_machine_state
-from djdesk_bundle.pins import InterpreterPin
-from djdesk_bundle.tools.uv import uv_version
 from djdesk_bundle.fs.tree import stat_fingerprint
 from djdesk_bundle.inspect.verify import verify_directory
+from djdesk_bundle.options import Options, host_triple
+from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.tools.uv import uv_version
 
 BUNDLER_DIR = Path(__file__).resolve().parents[1]
 RUNTIME_DIR = Path(djdesk_runtime.__file__).resolve().parent
@@ -60,7 +59,11 @@ def _digest_files(digest: Any, label: str, root: Path, files: list[Path]) -> Non
 
 
 def inputs_digest(
-    options: Options, pin: InterpreterPin, state: SourceState, locked: LockedRequirements
+    options: Options,
+    pin: InterpreterPin,
+    state: SourceState,
+    locked: LockedRequirements,
+    sources: SourceFiles,
 ) -> str:
     digest = hashlib.sha256()
     settings = dataclasses.asdict(options)
@@ -69,18 +72,17 @@ def inputs_digest(
     digest.update(json.dumps(dataclasses.asdict(state), sort_keys=True).encode())
     digest.update(f"{pin.triple} {pin.sha256} {locked.kind}\0{locked.requirements}\0".encode())
     digest.update(f"{__version__} {host_triple()} {uv_version()}\0".encode())
-    app = options.app_path
-    _digest_files(digest, "app", app, app_files(app, options.project_dir))
-    for label, relative in (("samples", options.samples_dir), ("docs", options.docs_dir)):
-        if relative:
-            root = options.path(relative)
-            _digest_files(digest, label, root, _files_under(root))
+    # What ships, as selected (an included, generated file counts like a tracked one).
+    for label, selection in sources.selections():
+        for item in selection.shipped:
+            digest.update(f"{label}:{item.name}\0".encode())
+            digest.update(file_sha256(item.source).encode())
     project = options.project_dir
     loose = [
         locked.lock_path,
         options.path(options.interpreter_manifest),
         project / "pyproject.toml",
-        app / "pyproject.toml",
+        options.app_path / "pyproject.toml",
     ]
     if options.npm_lock:
         npm_lock = options.path(options.npm_lock)
