@@ -41,7 +41,7 @@ if __name__ == "__main__":
 SETTINGS_PY = """from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SECRET_KEY = "sample-project-not-secret"
+SECRET_KEY = "sample-project-not-secret"  # pragma: allowlist secret
 DEBUG = True
 ALLOWED_HOSTS = []
 INSTALLED_APPS = {apps!r}

@@ -319,6 +319,7 @@ def cmd_fetch(args: argparse.Namespace, reporter: Reporter) -> int:
                 resolved.pin.python_minor,
                 Path(scratch),
                 offline=options.offline,
+                build_sdists=options.build_sdists,
             )
         reporter.info(f"[green]✓[/green] {triple}: wheels cached")
     return 0

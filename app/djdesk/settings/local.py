@@ -9,7 +9,7 @@ from .base import *  # noqa: F403
 from .base import REPO_DIR
 
 DEBUG = True
-SECRET_KEY = "django-insecure-local-development-only"
+SECRET_KEY = "django-insecure-local-development-only"  # pragma: allowlist secret
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 # The Electron shell in dev mode passes its user-data dir; a plain `runserver` uses var/.

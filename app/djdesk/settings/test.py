@@ -3,7 +3,7 @@
 from .base import *  # noqa: F403
 
 DEBUG = False
-SECRET_KEY = "test-secret-key-not-for-production"
+SECRET_KEY = "test-secret-key-not-for-production"  # pragma: allowlist secret
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 # The desktop settings' locking. Under pytest the test database is a file in the run's
 # temporary folder (tests/conftest.py), not Django's shared-cache in-memory one: there, a

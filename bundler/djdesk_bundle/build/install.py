@@ -158,7 +158,10 @@ def install_requirements(
     python_minor: str,
     work_dir: Path,
     offline: bool = False,
+    build_sdists: tuple[str, ...] = (),
 ) -> None:
+    """Exactly the locked requirements for the target, from wheels; the ``build_sdists``
+    allowlist may be built from their hash-pinned sdists (uv builds each in isolation)."""
     requirements = work_dir / "requirements.txt"
     requirements.write_text(locked.requirements, encoding="utf-8")
     site_packages.mkdir(parents=True, exist_ok=True)
@@ -175,8 +178,7 @@ def install_requirements(
             python_minor,
             "--require-hashes",
             "--no-deps",
-            "--only-binary",
-            ":all:",
+            *binary_policy(locked.requirements, build_sdists),
             "--link-mode",
             "copy",
             "--no-compile",
@@ -190,12 +192,59 @@ def install_requirements(
         if match:
             name = match.group("hint") or match.group("name")
             raise InstallError(
-                f"{name} has no wheel for {triple} (Python {python_minor}); "
-                "an sdist cannot be installed into a payload. Pick a version with wheels "
-                f"for that target.\n{tail(result.stderr, 6)}"
+                f"{no_wheel_advice(name, triple, python_minor)}\n{tail(result.stderr, 6)}"
             )
         raise InstallError(f"uv pip install failed for {triple}:\n{tail(result.stderr)}")
+    check_built_sdists(site_packages, build_sdists, triple)
     drop_console_scripts(site_packages)
+
+
+# Web servers a project deploys with: the desktop runtime serves the app itself (waitress).
+WEB_SERVERS = frozenset({"uwsgi", "gunicorn", "uvicorn", "daphne", "hypercorn", "mod-wsgi"})
+
+
+def no_wheel_advice(name: str, triple: str, python_minor: str) -> str:
+    base = re.sub(r"[-_.]+", "-", name.split("==")[0].split(" ")[0].lower())
+    if base in WEB_SERVERS:
+        return (
+            f"{name} has no wheel for {triple}: it is a web server, and the desktop runtime "
+            "serves the app itself; leave it out of the requirements the payload ships "
+            "(e.g. lock the base requirements file, not the production one)"
+        )
+    return (
+        f"{name} has no wheel for {triple} (Python {python_minor}); an sdist is built only "
+        f'when the project allows it: build-sdists = ["{base}"] in [tool.djdesk-bundle] '
+        "(pure Python, or a build for this host's own target)"
+    )
+
+
+def binary_policy(requirements: str, build_sdists: tuple[str, ...]) -> list[str]:
+    """uv's flags: wheels only for every package, or for all but the allowlisted ones."""
+    if not build_sdists:
+        return ["--only-binary", ":all:"]
+    allowed = {re.sub(r"[-_.]+", "-", name.lower()) for name in build_sdists}
+    unknown = allowed - _names(requirements)
+    if unknown:
+        raise InstallError(
+            f"build-sdists names {', '.join(sorted(unknown))}, which the lock does not pin"
+        )
+    return [f"--only-binary={name}" for name in sorted(_names(requirements) - allowed)]
+
+
+def check_built_sdists(site_packages: Path, build_sdists: tuple[str, ...], triple: str) -> None:
+    """A wheel built here from an sdist ships only when it is pure Python, or when the
+    target is this host (a compiled extension built here runs only here)."""
+    allowed = {re.sub(r"[-_.]+", "-", name.lower()) for name in build_sdists}
+    for wheel in sorted(site_packages.glob("*.dist-info/WHEEL")):
+        name = re.sub(r"[-_.]+", "-", wheel.parent.name.rsplit("-", 1)[0].lower())
+        if name not in allowed:
+            continue
+        pure = "Root-Is-Purelib: true" in wheel.read_text(encoding="utf-8", errors="replace")
+        if not pure and triple != host_triple():
+            raise InstallError(
+                f"{name} was built from its sdist with compiled code, which runs only on "
+                f"this host, not on {triple}: build the payload for {triple} on that platform"
+            )
 
 
 def drop_console_scripts(site_packages: Path) -> None:
@@ -229,7 +278,13 @@ def install_stage(
 
     def make(tree: Path) -> dict[str, Any]:
         install_requirements(
-            locked, tree, pin.triple, pin.python_minor, ctx.work, offline=ctx.options.offline
+            locked,
+            tree,
+            pin.triple,
+            pin.python_minor,
+            ctx.work,
+            offline=ctx.options.offline,
+            build_sdists=ctx.options.build_sdists,
         )
         python = interpreter.executable if interpreter.compiles else None
         return shape_dependencies(tree, shape, python, ctx.staging)
@@ -244,6 +299,7 @@ def install_stage(
         str(interpreter.compiles),
         uv_version(),
         shape.key(),
+        ",".join(sorted(ctx.options.build_sdists)),
     )
     hit, _ = cached_tree(ctx.cache_root, key, site, make, ctx.reporter.warn, ctx.in_previous(site))
     return SitePackages(path=site, cache_key=key, cached=hit)

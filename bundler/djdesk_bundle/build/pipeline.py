@@ -35,6 +35,7 @@ from djdesk_bundle.build.publish import (
     staging_path,
 )
 from djdesk_bundle.build.resolve import Resolved, resolve
+from djdesk_bundle.build.secret_scan import secrets_stage
 from djdesk_bundle.build.smoke import smoke_stage
 from djdesk_bundle.build.stage import StageClock, StageContext
 from djdesk_bundle.build.template_db import template_stage
@@ -111,6 +112,7 @@ def _build_locked(
         info = json.loads((output / contract.BUILD_INFO).read_text(encoding="utf-8"))
         return BuildResult(output, resolved.archive, unchanged, clock.timings, info)
 
+    clock.run("secrets", secrets_stage, resolved.sources, options.cache_root, reporter)
     with _staging_area(output, staging, resolved.archive) as work:
         # Unchanged trees are hard-linked from the previous payload, unless this build signs
         # in place: a signature must never reach the files the previous payload still uses.
@@ -149,6 +151,7 @@ def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> Check
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
         report_sources(reporter, options, resolved)
+        clock.run("secrets", secrets_stage, resolved.sources, options.cache_root, reporter)
         clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
         report = clock.run("check", preflight_stage, ctx, interpreter)
         clock.run("smoke", smoke_stage, ctx, interpreter)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
 
 from djdesk_bundle import contract
 from djdesk_bundle.build.install import (
@@ -16,6 +19,7 @@ from djdesk_bundle.build.selection import SourceFiles, select_sources
 from djdesk_bundle.build.source import SourceState, check_shell_version, source_state
 from djdesk_bundle.build.steps import run_before_build
 from djdesk_bundle.build.uptodate import inputs_digest
+from djdesk_bundle.errors import LockError
 from djdesk_bundle.options import AppProject, Options, read_app_project
 from djdesk_bundle.pins import InterpreterPin, load_manifest
 from djdesk_bundle.tools.git import require_git
@@ -50,6 +54,7 @@ def resolve(
     locked = with_runtime_dependencies(
         export_locked_requirements(options, app, offline=options.offline)
     )
+    check_lock_python(locked, pin)
     sources = select_sources(options)
     return Resolved(
         app=app,
@@ -60,3 +65,21 @@ def resolve(
         inputs_digest=inputs_digest(options, pin, state, locked, sources),
         sources=sources,
     )
+
+
+def check_lock_python(locked: LockedRequirements, pin: InterpreterPin) -> None:
+    """A uv.lock made for another Python is refused in one line, before any download
+    (uv's resolver would say it only after the interpreter is extracted)."""
+    if locked.kind != "uv.lock":
+        return
+    try:
+        data = tomllib.loads(locked.lock_path.read_text(encoding="utf-8"))
+        wanted = SpecifierSet(str(data.get("requires-python", "")))
+    except (OSError, ValueError, tomllib.TOMLDecodeError):
+        return  # uv's own lock check reports an unreadable lock
+    if not wanted.contains(pin.python_version, prereleases=True):
+        raise LockError(
+            f"{locked.lock_path} is for Python {wanted}, but the interpreter pinned for "
+            f"{pin.triple} is {pin.python_version}: change requires-python and re-lock, or "
+            "pin an interpreter the lock allows (interpreter-manifest)"
+        )

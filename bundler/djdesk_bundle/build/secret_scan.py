@@ -1,0 +1,147 @@
+"""The secret guard's second half: the text of every file that ships is scanned with
+Yelp's ``detect-secrets`` (its default plugins and filters). The first half, names that say
+"secret", is in ``selection.py``.
+
+A private key or a credential in a provider's own format (AWS, GitHub, Stripe, PyPI, …)
+stops the build naming file and line: everyone who installs the app can read the payload.
+What the keyword and entropy heuristics find is a warning. A false positive is marked where
+it is, with detect-secrets' own inline comment ``pragma: allowlist secret``.
+
+Results are remembered per file content (sha256) in the cache, so a rebuild scans only
+the files that changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from djdesk_bundle.build.selection import SourceFiles
+from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.errors import UnsafeSource
+from djdesk_bundle.fs.atomic import write_atomic
+from djdesk_bundle.ui import Reporter
+
+# Plugins whose findings are certain enough to stop a build (detect-secrets class names).
+BLOCKING_PLUGINS = frozenset(
+    {
+        "PrivateKeyDetector",
+        "AWSKeyDetector",
+        "AzureStorageKeyDetector",
+        "GitHubTokenDetector",
+        "GitLabTokenDetector",
+        "SlackDetector",
+        "StripeDetector",
+        "PypiTokenDetector",
+        "NpmDetector",
+        "OpenAIDetector",
+        "SendGridDetector",
+        "TwilioKeyDetector",
+        "DiscordBotTokenDetector",
+        "TelegramBotTokenDetector",
+        "MailchimpDetector",
+        "SquareOAuthDetector",
+        "ArtifactoryDetector",
+    }
+)
+MAX_SCANNED_BYTES = 4 * 1024 * 1024  # larger files are data, not configuration
+SKIPPED_SUFFIXES = (".min.js", ".min.css", ".map", ".mo", ".sqlite3", ".db", ".woff", ".woff2")
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: str  # part/name:line
+    kind: str  # detect-secrets' secret type
+    blocking: bool
+
+    def __str__(self) -> str:
+        return f"{self.where} ({self.kind})"
+
+
+def _scannable(path: Path) -> bool:
+    if path.name.endswith(SKIPPED_SUFFIXES):
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8192)
+        return b"\0" not in head and path.stat().st_size <= MAX_SCANNED_BYTES
+    except OSError:
+        return False
+
+
+def _store_path(cache_root: Path) -> Path:
+    from detect_secrets import __version__ as version
+
+    return cache_root / "secret-scans" / f"detect-secrets-{version}.json"
+
+
+def _load(store: Path) -> dict[str, list[list[object]]]:
+    try:
+        data = json.loads(store.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _scan(path: Path) -> list[list[object]]:
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.core.scan import scan_file
+
+    classes: dict[str, type] = dict(get_mapping_from_secret_type_to_class())
+    plugin_of = {kind: plugin.__name__ for kind, plugin in classes.items()}
+    return [
+        [secret.type, secret.line_number, plugin_of.get(secret.type, "") in BLOCKING_PLUGINS]
+        for secret in scan_file(str(path))
+    ]
+
+
+def find_secrets(sources: SourceFiles, cache_root: Path) -> list[Finding]:
+    from detect_secrets.settings import default_settings
+
+    store = _store_path(cache_root)
+    known = _load(store)
+    findings: list[Finding] = []
+    changed = False
+    with default_settings():
+        for label, selection in sources.selections():
+            for item in selection.shipped:
+                if not _scannable(item.source):
+                    continue
+                digest = file_sha256(item.source)
+                if digest not in known:
+                    known[digest] = _scan(item.source)
+                    changed = True
+                for kind, line, blocking in known[digest]:
+                    findings.append(
+                        Finding(f"{label}/{item.name}:{line}", str(kind), bool(blocking))
+                    )
+    if changed:
+        try:
+            store.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(store, json.dumps(known, sort_keys=True))
+        except OSError:
+            pass  # a cache that cannot be written only costs scanning again
+    return findings
+
+
+def secrets_stage(sources: SourceFiles, cache_root: Path, reporter: Reporter) -> int:
+    """Stop on a blocking finding; warn about the rest. Returns the number of files scanned."""
+    findings = find_secrets(sources, cache_root)
+    blocking = [f for f in findings if f.blocking]
+    if blocking:
+        raise UnsafeSource(
+            f"{len(blocking)} secret(s) in files that would ship: "
+            + ", ".join(map(str, blocking[:5]))
+            + (", …" if len(blocking) > 5 else "")
+            + ": remove them (anyone who installs the app can read them), exclude the file, "
+            "or mark a false positive with the comment `pragma: allowlist secret`"
+        )
+    if findings:
+        reporter.warn(
+            f"{len(findings)} possible secret(s) in files that ship: "
+            + ", ".join(map(str, findings[:5]))
+            + (", …" if len(findings) > 5 else "")
+            + " (mark a false positive with the comment `pragma: allowlist secret`)"
+        )
+    return sum(len(selection.shipped) for _, selection in sources.selections())
