@@ -13,6 +13,7 @@ the files that changed.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,8 +72,7 @@ def _scannable(path: Path) -> bool:
 
 
 def _store_path(cache_root: Path) -> Path:
-    from detect_secrets import __version__ as version
-
+    version = importlib.metadata.version("detect-secrets")
     return cache_root / "secret-scans" / f"detect-secrets-{version}.json"
 
 

@@ -186,7 +186,11 @@ def select_app(options: Options) -> Selection:
     else:
         tracked, untracked = listed
         candidates = {name: "tracked" for name in tracked}
-        left += [LeftOut(name, UNTRACKED) for name in untracked]
+        inputs = _build_inputs(options, root)
+        left += [
+            LeftOut(name, "a build input (init and lock write it)" if name in inputs else UNTRACKED)
+            for name in untracked
+        ]
     if options.include:
         for name in _walk(root, skip):
             if name not in candidates and include.match_file(name):
@@ -196,6 +200,15 @@ def select_app(options: Options) -> Selection:
         inside = [s.relative_to(root).as_posix() + "/" for s in skip]
         candidates = {n: r for n, r in candidates.items() if not n.startswith(tuple(inside))}
     return _apply_rules(root, candidates, left, exclude, _exact(options.include), True)
+
+
+def _build_inputs(options: Options, root: Path) -> set[str]:
+    """The files djdesk-bundle itself reads or writes in the project (its table, the lock):
+    an untracked one is not something the developer forgot to ship."""
+    paths = [options.project_dir / "pyproject.toml"]
+    paths += [options.path(p) for p in (options.lock, options.requirements) if p]
+    paths += [options.project_dir / name for name in ("requirements.lock.txt", "uv.lock")]
+    return {p.relative_to(root).as_posix() for p in paths if p.is_relative_to(root)}
 
 
 def select_folder(root: Path) -> Selection:
