@@ -276,3 +276,111 @@ def _remove_read_only(tree: Path) -> None:
         if not path.is_symlink():
             path.chmod(path.stat().st_mode | stat.S_IWUSR)
     shutil.rmtree(tree)
+
+
+COMPRESSOR = "django-compressor>=4.5,<5"
+SDIST_ONLY = "docopt==0.6.2"  # published only as an sdist (pure Python)
+
+SHOP_SETTINGS_EXTRA = """
+
+# What this shop's own deployment does, and a desktop build must do too.
+INSTALLED_APPS += ["compressor", "shop"]
+STATICFILES_DIRS = [BASE_DIR / "assets"]  # the asset pipeline writes assets/build/
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "compressor.finders.CompressorFinder",
+]
+COMPRESS_ENABLED = True
+COMPRESS_OFFLINE = True  # `manage.py compress` at build time, as its Dockerfile does
+from .local_settings import *  # noqa: E402,F403 - written by the deploy docs, git-ignored
+"""
+
+SHOP_VIEWS = """\
+import sqlite3
+from pathlib import Path
+
+import docopt
+from django.http import JsonResponse
+from django.shortcuts import render
+
+INDEX = Path(__file__).resolve().parent / "data" / "search.sqlite3"
+
+
+def index(request):
+    return render(request, "shop/index.html", {"docopt": docopt.__version__})
+
+
+def search(request):
+    with sqlite3.connect(f"file:{INDEX}?mode=ro", uri=True) as db:
+        names = [row[0] for row in db.execute("SELECT name FROM product ORDER BY name")]
+    return JsonResponse({"products": names})
+"""
+
+SHOP_TEMPLATE = """\
+{% load static compress %}<!doctype html>
+<html><head><title>Desk Shop</title>
+<link rel="stylesheet" href="{% static 'build/site.css' %}">
+{% compress js %}<script src="{% static 'shop/app.js' %}"></script>{% endcompress %}
+</head><body><h1>Desk Shop</h1><p>docopt {{ docopt }}</p></body></html>
+"""
+
+ASSET_PIPELINE = """\
+# The shop's asset pipeline (a stand-in for npm run build): writes assets/build/.
+from pathlib import Path
+
+out = Path(__file__).resolve().parent / "assets" / "build"
+out.mkdir(parents=True, exist_ok=True)
+(out / "site.css").write_text("h1 { color: rebeccapurple; }\\n")
+"""
+
+
+def make_shop_site(root: Path, name: str = "deskshop") -> Path:
+    """A startproject shop with what real projects ship beyond git's tracked files:
+    built assets (git-ignored, written by its asset pipeline), a git-ignored settings file
+    its deploy docs have users write, a committed SQLite search index a view reads,
+    django-compressor in offline mode, and a dependency published only as an sdist.
+    Hash-pinned requirements.txt, committed to git (the built assets and the settings
+    file are not)."""
+    import sqlite3
+
+    site = root / name
+    site.mkdir(parents=True)
+    uv("tool", "run", "--from", DJANGO, "django-admin", "startproject", name, str(site),
+       cwd=root)  # fmt: skip
+    settings = site / name / "settings.py"
+    settings.write_text(settings.read_text() + SHOP_SETTINGS_EXTRA)
+    (site / name / "local_settings.py").write_text('SHOP_CURRENCY = "EUR"\n')
+    urls = site / name / "urls.py"
+    urls.write_text(
+        urls.read_text()
+        .replace("from django.urls import path", "from django.urls import path\nfrom shop import views")  # noqa: E501
+        .replace(
+            "path('admin/', admin.site.urls),",
+            "path('admin/', admin.site.urls),\n    path('', views.index),\n"
+            "    path('search/', views.search),",
+        )
+    )  # fmt: skip
+    shop = site / "shop"
+    for folder in ("templates/shop", "static/shop", "data"):
+        (shop / folder).mkdir(parents=True)
+    (shop / "__init__.py").write_text("")
+    (shop / "views.py").write_text(SHOP_VIEWS)
+    (shop / "templates" / "shop" / "index.html").write_text(SHOP_TEMPLATE)
+    (shop / "static" / "shop" / "app.js").write_text("document.title += ' (desktop)';\n")
+    with sqlite3.connect(shop / "data" / "search.sqlite3") as db:
+        db.execute("CREATE TABLE product (name TEXT)")
+        db.executemany("INSERT INTO product VALUES (?)", [("lamp",), ("desk",)])
+    db.close()
+    (site / "build_assets.py").write_text(ASSET_PIPELINE)
+    (site / "assets").mkdir()
+    (site / "assets" / ".keep").write_text("")
+    (site / ".gitignore").write_text(f"assets/build/\n{name}/local_settings.py\n*.sqlite3\n")
+    (site / "requirements.txt").write_text(
+        _hash_pinned(f"{DJANGO}\n{COMPRESSOR}\n{SDIST_ONLY}", site)
+    )
+    git_commit_all(site)
+    # The index is a committed data file although *.sqlite3 is ignored (added on purpose).
+    subprocess.run(["git", "add", "-f", "shop/data/search.sqlite3"], cwd=site, check=True)
+    git_commit_all(site)
+    return site
