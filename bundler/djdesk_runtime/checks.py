@@ -24,7 +24,7 @@ RUNTIME_DEPENDENCIES = {"waitress": "serves the app", "whitenoise": "serves the 
 
 @dataclass(frozen=True)
 class Finding:
-    level: str  # "error" | "warning"
+    level: str  # "error" | "warning" | "note" (what a desktop override replaces)
     id: str
     setting: str
     message: str
@@ -145,9 +145,10 @@ def start_page_findings(settings: Any) -> list[Finding]:
 def _project_setting(
     overridden: bool, check_id: str, setting: str, message: str, at_run_time: str, fix: str
 ) -> Finding:
-    """A risky project setting: a warning when a desktop override replaces it, else an error."""
+    """A risky project setting: a note when a desktop override replaces it (nothing to fix
+    for the desktop app: shown with -v), else an error."""
     if overridden:
-        return Finding("warning", check_id, setting, f"{message} ({at_run_time})", fix)
+        return Finding("note", check_id, setting, f"{message} ({at_run_time})", fix)
     return Finding("error", check_id.replace(".W", ".E"), setting, message, fix)
 
 

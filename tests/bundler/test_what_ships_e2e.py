@@ -21,6 +21,7 @@ import pytest
 from tests.bundler.conftest import bundle, needs_local_python
 from tests.bundler.mirror import serve_mirror
 from tests.bundler.projects import booted, git_commit_all, make_shop_site
+from tests.bundler.test_pack_publish_verify import wait_until_gone
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
@@ -120,6 +121,7 @@ def test_a_rebuild_after_the_asset_pipeline_changes_is_not_up_to_date(shop) -> N
         assert "up to date" not in result.stderr
         css = site / ".djdesk" / "django-bundle" / "app" / "assets" / "build" / "site.css"
         assert "teal" in css.read_text()
+        wait_until_gone("django-bundle.discard-*", site / ".djdesk")
     finally:
         pipeline.write_text(original)
 

@@ -48,7 +48,12 @@ class CheckReport:
 
     @property
     def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.level != "error"]
+        return [f for f in self.findings if f.level == "warning"]
+
+    @property
+    def notes(self) -> list[Finding]:
+        """Risky project settings a desktop override already replaces."""
+        return [f for f in self.findings if f.level == "note"]
 
 
 def parse_findings(stdout: str) -> tuple[Finding, ...]:
@@ -81,6 +86,8 @@ def preflight_stage(ctx: StageContext, interpreter: Interpreter) -> CheckReport:
         )
     for finding in report.warnings:
         ctx.reporter.warn(finding.line())
+    for finding in report.notes:
+        ctx.reporter.detail(f"note: {finding.line()}")
     if report.errors:
         lines = "\n".join(f"  {finding.line()}" for finding in report.errors)
         raise PreflightFailed(
