@@ -375,7 +375,8 @@ def make_shop_site(root: Path, name: str = "deskshop") -> Path:
     (site / "build_assets.py").write_text(ASSET_PIPELINE)
     (site / "assets").mkdir()
     (site / "assets" / ".keep").write_text("")
-    (site / ".gitignore").write_text(f"assets/build/\n{name}/local_settings.py\n*.sqlite3\n")
+    ignored = ["assets/build/", f"{name}/local_settings.py", "*.sqlite3", ".djdesk/"]
+    (site / ".gitignore").write_text("\n".join(ignored) + "\n")
     (site / "requirements.txt").write_text(
         _hash_pinned(f"{DJANGO}\n{COMPRESSOR}\n{SDIST_ONLY}", site)
     )

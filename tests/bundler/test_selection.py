@@ -62,6 +62,14 @@ def test_tracked_files_ship_and_untracked_ones_are_listed(tmp_path: Path) -> Non
     assert set(selection.untracked()) >= {".env.production", "local_settings.py", "scratch.bin"}
 
 
+def test_the_tools_own_output_is_not_reported_as_untracked(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    (project / ".djdesk" / "dist").mkdir(parents=True)
+    (project / ".djdesk" / "dist" / "payload.tar.gz").write_bytes(b"an archive")
+    (project / "notes.txt").write_text("forgotten\n")
+    assert select_app(options_of(project)).untracked() == ["notes.txt"]
+
+
 def test_a_link_to_an_ignored_file_stops_the_build_naming_both(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     (project / ".env").write_text("SECRET=1\n")

@@ -184,3 +184,46 @@ def test_an_untracked_secret_never_ships_and_is_named(shop) -> None:  # type: ig
     assert not (app / "secrets.json").exists() and not (app / ".env.production").exists()
     sums = (site / ".djdesk" / "django-bundle" / "SHA256SUMS").read_text()
     assert "secrets.json" not in sums and ".env" not in sums
+
+
+MIGRATION = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(
+            name="Order",
+            fields=[("id", models.AutoField(primary_key=True)), ("total", models.IntegerField())],
+        )
+    ]
+"""
+
+
+def test_the_template_database_is_reused_until_a_migration_changes(shop) -> None:  # type: ignore[no-untyped-def]
+    """A view change rebuilds without migrating again; a new migration migrates."""
+    site = copy_site(shop, "template")
+    payload = site / ".djdesk" / "django-bundle"
+    first = bundle("build", cwd=site, env=shop["env"])
+    assert first.returncode == 0, first.stderr
+    assert "template-db (cached)" in first.stderr  # the same inputs as the shop's build
+    views = site / "shop" / "views.py"
+    views.write_text(views.read_text().replace("def search(", "def search(  # a view change\n"))
+    changed_view = bundle("build", cwd=site, env=shop["env"])
+    assert changed_view.returncode == 0, changed_view.stderr
+    assert "template-db (cached)" in changed_view.stderr
+    (site / "shop" / "migrations").mkdir()
+    (site / "shop" / "migrations" / "__init__.py").write_text("")
+    (site / "shop" / "migrations" / "0001_initial.py").write_text(MIGRATION)
+    git_commit_all(site)
+    migrated = bundle("build", cwd=site, env=shop["env"])
+    assert migrated.returncode == 0, migrated.stderr
+    assert "template-db (cached)" not in migrated.stderr and "✓ template-db" in migrated.stderr
+    import sqlite3
+
+    with sqlite3.connect(payload / "template.sqlite3") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "shop_order" in tables
+    wait_until_gone("django-bundle.discard-*", site / ".djdesk")

@@ -13,6 +13,7 @@ from djdesk_bundle.build.resolve import Resolved
 from djdesk_bundle.build.smoke import SmokeReport
 from djdesk_bundle.build.source import SourceState
 from djdesk_bundle.build.stage import StageContext
+from djdesk_bundle.build.template_db import TemplateDatabase
 from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.inspect.checksums import write_checksums
@@ -64,7 +65,7 @@ def describe_stage(
     resolved: Resolved,
     interpreter: Interpreter,
     app: AppPayload,
-    template_database: bool,
+    template: TemplateDatabase,
     smoke: SmokeReport,
 ) -> dict[str, Any]:
     """VERSION, build-info.json, the SBOM (validated) and SHA256SUMS; returns build-info."""
@@ -76,7 +77,7 @@ def describe_stage(
         {
             "target": resolved.pin.triple,
             "precompiled": app.precompiled,
-            "template_database": template_database,
+            "template_database": template.shipped,
             "build_steps": {
                 "before_build": options.before_build,
                 "build_commands": list(options.build_commands),

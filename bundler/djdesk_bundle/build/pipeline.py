@@ -22,7 +22,7 @@ from djdesk_bundle.build.app import app_stage
 from djdesk_bundle.build.describe import describe_stage
 from djdesk_bundle.build.extract import Interpreter, extract_stage
 from djdesk_bundle.build.fetch import fetch_stage
-from djdesk_bundle.build.install import install_stage
+from djdesk_bundle.build.install import SitePackages, install_stage
 from djdesk_bundle.build.locks import build_locks
 from djdesk_bundle.build.outputs import check_outputs_outside_app
 from djdesk_bundle.build.pack import Packed, install_archive, pack_stage, pending_path
@@ -38,7 +38,7 @@ from djdesk_bundle.build.resolve import Resolved, resolve
 from djdesk_bundle.build.secret_scan import secrets_stage
 from djdesk_bundle.build.smoke import smoke_stage
 from djdesk_bundle.build.stage import StageClock, StageContext
-from djdesk_bundle.build.template_db import template_stage
+from djdesk_bundle.build.template_db import TemplateDatabase, template_stage
 from djdesk_bundle.build.uptodate import digests_store, previous_build, remember_build
 from djdesk_bundle.cache.digests import load_remembered, save_remembered
 from djdesk_bundle.options import Options
@@ -122,7 +122,7 @@ def _build_locked(
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
         app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
-        template = _check_beside_template(clock, ctx, resolved, interpreter)
+        template = _check_beside_template(clock, ctx, resolved, interpreter, site)
         smoke = clock.run("smoke", smoke_stage, ctx, interpreter)
         # Native binaries are signed before SHA256SUMS and the SBOM describe them.
         signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
@@ -178,15 +178,19 @@ def report_sources(reporter: Reporter, options: Options, resolved: Resolved) -> 
 
 
 def _check_beside_template(
-    clock: StageClock, ctx: StageContext, resolved: Resolved, interpreter: Interpreter
-) -> bool:
+    clock: StageClock,
+    ctx: StageContext,
+    resolved: Resolved,
+    interpreter: Interpreter,
+    site: SitePackages,
+) -> TemplateDatabase:
     """The pre-flight check and the template database side by side: two independent
     processes of the payload's interpreter (each with its own scratch data dir), so a
     second core does one while the first does the other. The template's time on the
     clock is what is left of it once the check is done; a failure of either stops the
     build, after both have ended (nothing may still write into staging)."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        template = pool.submit(template_stage, ctx, resolved.state, interpreter)
+        template = pool.submit(template_stage, ctx, resolved.state, interpreter, site)
         clock.run("check", preflight_stage, ctx, interpreter)
         return clock.run("template-db", template.result)
 

@@ -187,10 +187,11 @@ def select_app(options: Options) -> Selection:
         tracked, untracked = listed
         candidates = {name: "tracked" for name in tracked}
         inputs = _build_inputs(options, root)
-        left += [
-            LeftOut(name, "a build input (init and lock write it)" if name in inputs else UNTRACKED)
-            for name in untracked
-        ]
+        for name in untracked:
+            if name in inputs:
+                left.append(LeftOut(name, "a build input (init and lock write it)"))
+            elif _never_ships(name, True) is None:  # the tool's own output is no news
+                left.append(LeftOut(name, UNTRACKED))
     if options.include:
         for name in _walk(root, skip):
             if name not in candidates and include.match_file(name):
