@@ -6,10 +6,38 @@ from __future__ import annotations
 import importlib
 import socket
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import LaunchError
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How long a connection may take and how many may be open (#27).
+
+    Any local process can connect without the token: the guard only runs once a request's
+    headers are complete. Waitress's own idle timeout never fires for a client trickling
+    one byte at a time, and its default of 100 connections let 100 such sockets stop the
+    app; so headers get a deadline of their own and the limit is far above what a client
+    opening sockets for as long as that deadline can hold open.
+    """
+
+    # From a connection's opening (or a kept-alive connection's next request) to the end
+    # of the request's headers; a loopback client sends them in one write.
+    header_seconds: float = 10.0
+    # A kept-alive connection with nothing to send (waitress's channel_timeout).
+    idle_seconds: int = 30
+    connections: int = 1000
+
+
+# File descriptors kept back from the connection limit: the database, logs, the worker's
+# pipes, waitress's own trigger and the listening socket.
+RESERVED_DESCRIPTORS = 128
+# Windows' select() (waitress has no poll there) watches at most 512 sockets.
+WINDOWS_SELECT_LIMIT = 500
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -61,6 +89,68 @@ def load_application(wsgi_application: str, static_root: Path) -> Any:
     return application
 
 
-def make_server(application: Any, sock: socket.socket, threads: int) -> Any:
+def connection_limit(wanted: int) -> int:
+    """``wanted`` open connections if the process may hold that many descriptors (the soft
+    limit is raised towards the hard one when it is lower), else what it can."""
+    if sys.platform == "win32":
+        return min(wanted, WINDOWS_SELECT_LIMIT)
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = wanted + RESERVED_DESCRIPTORS
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        raised = needed if hard == resource.RLIM_INFINITY else min(hard, needed)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (ValueError, OSError):  # macOS caps it below an "unlimited" hard limit
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(1, min(wanted, soft - RESERVED_DESCRIPTORS))
+
+
+def header_deadline_channel(base: type, header_seconds: float) -> type:
+    """Waitress's channel, closing a connection whose request headers are not complete
+    ``header_seconds`` after its request began (a fresh connection: after it opened)."""
+
+    class HeaderDeadlineChannel(base):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.headers_due: float | None = time.monotonic() + header_seconds
+
+        def received(self, data: bytes) -> bool:
+            if self.request is None and self.headers_due is None:  # a next request begins
+                self.headers_due = time.monotonic() + header_seconds
+            done: bool = super().received(data)
+            if self.request is None or self.request.headers_finished:
+                self.headers_due = None
+            return done
+
+        def readable(self) -> bool:
+            # Asked on every turn of the server's loop (at least once a second).
+            due = self.headers_due
+            if due is not None and not self.requests and time.monotonic() > due:
+                self.will_close = True
+            return bool(super().readable())
+
+    return HeaderDeadlineChannel
+
+
+def make_server(
+    application: Any, sock: socket.socket, threads: int, limits: ConnectionLimits | None = None
+) -> Any:
+    limits = limits or ConnectionLimits()
     waitress = import_optional("waitress", "it serves the app")
-    return waitress.create_server(application, sockets=[sock], threads=threads, ident="djdesk")
+    server = waitress.create_server(
+        application,
+        sockets=[sock],
+        threads=threads,
+        ident="djdesk",
+        connection_limit=connection_limit(limits.connections),
+        channel_timeout=limits.idle_seconds,
+        cleanup_interval=max(1, min(limits.idle_seconds // 3, 10)),
+        asyncore_use_poll=True,  # select() cannot watch descriptors above 1024
+    )
+    server.channel_class = header_deadline_channel(server.channel_class, limits.header_seconds)
+    return server
