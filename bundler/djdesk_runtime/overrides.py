@@ -6,7 +6,8 @@ listing its name out of ``desktop-overrides`` in ``[tool.djdesk-bundle]``:
 
 ==============  ==========================================================================
 database        SQLite databases live in the data dir (``db.sqlite3``, ``<alias>.sqlite3``)
-media           ``MEDIA_ROOT`` = ``<data>/media``, ``MEDIA_URL`` ``/media/`` when unset
+media           ``MEDIA_ROOT`` = ``<data>/media``, ``MEDIA_URL`` ``/media/`` when unset;
+                uploads to Django's file storage are written whole or not at all
 secret-key      ``SECRET_KEY`` from ``<data>/secret_key`` (0600), made on first launch
 debug           ``DEBUG = False``
 allowed-hosts   ``ALLOWED_HOSTS`` = the loopback names
@@ -78,10 +79,23 @@ def database(settings: Settings, desktop: Desktop) -> Settings:
 
 
 def media(settings: Settings, desktop: Desktop) -> Settings:
+    from django.conf import global_settings
+
+    from .media import ATOMIC_FILE_STORAGE, DJANGO_FILE_STORAGE
+
     url = str(settings.get("MEDIA_URL") or "")
+    storages = {
+        alias: dict(config)
+        for alias, config in (settings.get("STORAGES") or global_settings.STORAGES).items()
+    }
+    for config in storages.values():
+        # A full disk during an upload left a truncated file in media (#27).
+        if config.get("BACKEND") == DJANGO_FILE_STORAGE:
+            config["BACKEND"] = ATOMIC_FILE_STORAGE
     return {
         "MEDIA_ROOT": desktop.data_dir / DATA_DIR_LAYOUT["media"],
         "MEDIA_URL": url if url.startswith("/") and url != "/" else "/media/",
+        "STORAGES": storages,
     }
 
 
@@ -144,7 +158,8 @@ def logging(settings: Settings, desktop: Desktop) -> Settings:
                 "disable_existing_loggers": False,
                 "handlers": {
                     "file": {
-                        "class": "logging.handlers.RotatingFileHandler",
+                        # One line on stderr when it cannot write, not a traceback a record.
+                        "class": "djdesk_runtime.logfile.DataDirLogHandler",
                         "filename": own_log,
                         "maxBytes": 1_000_000,
                         "backupCount": 3,
