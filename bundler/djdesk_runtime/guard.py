@@ -47,20 +47,23 @@ def local_location(path: str, query: str) -> str:
     return location + (f"?{query}" if query else "")
 
 
-def check_public_paths(prefixes: Sequence[str], admin_prefix: str = ADMIN_PREFIX) -> list[str]:
+def check_public_paths(
+    prefixes: Sequence[str], admin_prefixes: Sequence[str] = (ADMIN_PREFIX,)
+) -> list[str]:
     """Why each of ``prefixes`` cannot be public (empty: all can): each must be an absolute
     URL path below the root, of plain segments, and neither hold nor lie inside the admin."""
     problems = []
     for prefix in prefixes:
-        segments = prefix.strip("/").split("/")
+        admin = next((a for a in admin_prefixes if is_below(a, prefix) or is_below(prefix, a)), "")
+        segments = prefix[1:].rstrip("/").split("/")
         if not prefix.startswith("/") or prefix.strip("/") == "":
             problems.append(f"{prefix!r} must start with / and name a path below the root")
         elif any(s in ("", ".", "..") for s in segments) or CONTROL_CHARACTERS.search(prefix):
             problems.append(f"{prefix!r} must be plain path segments (no //, . or ..)")
         elif "%" in prefix or "\\" in prefix or "?" in prefix or "#" in prefix:
             problems.append(f"{prefix!r} must not hold %, \\, ? or #")
-        elif is_below(admin_prefix, prefix) or is_below(prefix, admin_prefix):
-            problems.append(f"{prefix!r} overlaps the admin ({admin_prefix})")
+        elif admin:
+            problems.append(f"{prefix!r} overlaps the admin ({admin})")
     return problems
 
 

@@ -3,6 +3,7 @@ behind whitenoise and the request guard, waitress."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import socket
 import sys
@@ -135,6 +136,25 @@ def header_deadline_channel(base: type, header_seconds: float) -> type:
             return bool(super().readable())
 
     return HeaderDeadlineChannel
+
+
+def public_paths(configured: tuple[str, ...]) -> tuple[str, ...]:
+    """The payload's ``public-paths``, checked again against where this project's admin
+    really is (the build only knows ``/admin/``); a LaunchError if one cannot be public."""
+    from .guard import ADMIN_PREFIX, check_public_paths
+
+    if not configured:
+        return ()
+    from django.core.exceptions import ImproperlyConfigured
+    from django.urls import NoReverseMatch, reverse
+
+    admins = [ADMIN_PREFIX]
+    with contextlib.suppress(NoReverseMatch, ImproperlyConfigured):  # no admin: only /admin/
+        admins.append(reverse("admin:index"))
+    problems = check_public_paths(configured, admins)
+    if problems:
+        raise LaunchError("startup_failed", f"public-paths: {'; '.join(problems)}")
+    return configured
 
 
 def make_server(

@@ -138,3 +138,13 @@ def test_the_login_redirect_stays_on_this_origin(path: str, location: str) -> No
         response = get(port, f"{path}?djdesk_token={TOKEN}&next=1")
     assert response.status == 302
     assert response.getheader("Location") == f"{location}?next=1"
+
+
+def test_a_public_path_answers_without_the_token_and_nothing_else_does() -> None:
+    with running(public_paths=("/hooks/ping",)) as port:
+        assert get(port, "/hooks/ping").status == 200
+        assert get(port, "/hooks/ping/today").status == 200
+        assert get(port, "/hooks/pingx").status == 403
+        assert get(port, "/hooks/ping/../../admin/").status == 403
+        assert get(port, "/hooks/ping/%2e%2e/%2e%2e/admin/").status == 403
+        assert get(port, "/hooks/ping", Host="evil.example").status == 400
