@@ -184,9 +184,8 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
     token, generated = session_token()
     worker = DeferredWorker(lambda: start_worker(payload.launcher, payload.config.worker_argv))
     public = public_paths(payload.config.public_paths)
-    server = make_server(
-        worker.wrap(guard_wsgi(application, token, port, public)), sock, args.threads
-    )
+    guarded = worker.wrap(guard_wsgi(application, token, port, public))
+    server = make_server(guarded, sock, args.threads, token=token)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)

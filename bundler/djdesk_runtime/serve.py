@@ -8,6 +8,7 @@ import importlib
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,8 @@ class ConnectionLimits:
     """
 
     # From a connection's opening (or a kept-alive connection's next request) to the end
-    # of the request's headers; a loopback client sends them in one write.
+    # of the request's headers (of the whole request without the token); a loopback
+    # client sends them in one write.
     header_seconds: float = 10.0
     # A kept-alive connection with nothing to send (waitress's channel_timeout).
     idle_seconds: int = 30
@@ -111,31 +113,36 @@ def connection_limit(wanted: int) -> int:
     return max(1, min(wanted, soft - RESERVED_DESCRIPTORS))
 
 
-def header_deadline_channel(base: type, header_seconds: float) -> type:
-    """Waitress's channel, closing a connection whose request headers are not complete
-    ``header_seconds`` after its request began (a fresh connection: after it opened)."""
+def header_deadline_channel(
+    base: type, header_seconds: float, trusted: Callable[[dict[str, str]], bool]
+) -> type:
+    """Waitress's channel, closing a connection whose request has not arrived
+    ``header_seconds`` after it began (a fresh connection: after it opened): its headers,
+    and its body too unless the headers are ``trusted`` (they carry the session token: the
+    shell's uploads may take their time, a refused request's body need not)."""
 
-    class HeaderDeadlineChannel(base):  # type: ignore[misc]
+    class RequestDeadlineChannel(base):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.headers_due: float | None = time.monotonic() + header_seconds
+            self.request_due: float | None = time.monotonic() + header_seconds
 
         def received(self, data: bytes) -> bool:
-            if self.request is None and self.headers_due is None:  # a next request begins
-                self.headers_due = time.monotonic() + header_seconds
+            if self.request is None and self.request_due is None:  # a next request begins
+                self.request_due = time.monotonic() + header_seconds
             done: bool = super().received(data)
-            if self.request is None or self.request.headers_finished:
-                self.headers_due = None
+            request = self.request
+            if request is None or (request.headers_finished and trusted(request.headers)):
+                self.request_due = None
             return done
 
         def readable(self) -> bool:
             # Asked on every turn of the server's loop (at least once a second).
-            due = self.headers_due
+            due = self.request_due
             if due is not None and not self.requests and time.monotonic() > due:
                 self.will_close = True
             return bool(super().readable())
 
-    return HeaderDeadlineChannel
+    return RequestDeadlineChannel
 
 
 def public_paths(configured: tuple[str, ...]) -> tuple[str, ...]:
@@ -158,8 +165,16 @@ def public_paths(configured: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def make_server(
-    application: Any, sock: socket.socket, threads: int, limits: ConnectionLimits | None = None
+    application: Any,
+    sock: socket.socket,
+    threads: int,
+    limits: ConnectionLimits | None = None,
+    token: str = "",
 ) -> Any:
+    """Waitress with the limits above; ``token`` is the session token the guard checks
+    (a request carrying it may take longer than ``header_seconds`` for its body)."""
+    from .guard import carries_token
+
     limits = limits or ConnectionLimits()
     waitress = import_optional("waitress", "it serves the app")
     server = waitress.create_server(
@@ -172,5 +187,12 @@ def make_server(
         cleanup_interval=max(1, min(limits.idle_seconds // 3, 10)),
         asyncore_use_poll=True,  # select() cannot watch descriptors above 1024
     )
-    server.channel_class = header_deadline_channel(server.channel_class, limits.header_seconds)
+
+    # Waitress names headers as WSGI does without the HTTP_ prefix (X_DJDESK_TOKEN, COOKIE).
+    def trusted(headers: dict[str, str]) -> bool:
+        return carries_token({f"HTTP_{name}": value for name, value in headers.items()}, token)
+
+    server.channel_class = header_deadline_channel(
+        server.channel_class, limits.header_seconds, trusted
+    )
     return server

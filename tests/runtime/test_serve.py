@@ -34,8 +34,7 @@ def running(limits: ConnectionLimits | None = None, **guard: Any) -> Iterator[in
     """The launcher's server (bind, guard, make_server) in a thread; its port."""
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    args = (guard_wsgi(hello, TOKEN, port, **guard), sock, 2)
-    server = make_server(*args, limits) if limits else make_server(*args)
+    server = make_server(guard_wsgi(hello, TOKEN, port, **guard), sock, 2, limits, token=TOKEN)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -106,6 +105,25 @@ def test_a_connection_that_trickles_its_headers_is_closed() -> None:
         clients[1].settimeout(PATIENCE)
         assert clients[1].recv(1024) == b""
         assert get(port, "/", **{"X-DJDesk-Token": TOKEN}).status == 200
+
+
+def test_without_the_token_the_body_must_arrive_in_time_too() -> None:
+    limits = ConnectionLimits(header_seconds=1, idle_seconds=60)
+    request = b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n"
+    with running(limits) as port:
+        stranger = socket.create_connection(("127.0.0.1", port), timeout=PATIENCE)
+        stranger.sendall(request % 100_000 + b"\r\n")
+        assert closed_by_server(stranger)
+        stranger.close()
+        shell = socket.create_connection(("127.0.0.1", port), timeout=PATIENCE)
+        try:
+            # The shell's upload may take longer than the deadline: it carries the token.
+            shell.sendall(request % 4 + f"X-DJDesk-Token: {TOKEN}\r\n\r\nab".encode())
+            time.sleep(limits.header_seconds * 2.5)  # past the deadline, then the rest
+            shell.sendall(b"cd")
+            assert shell.recv(1024).startswith(b"HTTP/1.1 200 OK")
+        finally:
+            shell.close()
 
 
 @pytest.mark.parametrize(
