@@ -145,6 +145,43 @@ def header_deadline_channel(
     return RequestDeadlineChannel
 
 
+def keep_room_for_the_shell(server: Any, channel_class: type, limit: int) -> None:
+    """Near the connection limit (where waitress stops accepting), close connections that
+    neither are being served nor hold a request with the token: the oldest stalled request
+    first, then the longest idle. A tenth of the limit stays free for the shell however
+    many sockets another process opens."""
+    headroom = max(1, limit // 10)
+    accepting = server.readable
+
+    def readable() -> bool:  # asked on every turn of the loop, before it accepts
+        channels = server._map
+        if len(channels) >= limit - headroom:
+            _shed([c for c in channels.values() if isinstance(c, channel_class)], limit - headroom)
+        return bool(accepting())
+
+    server.readable = readable
+
+
+def _shed(channels: list[Any], keep: int) -> None:
+    open_channels = [c for c in channels if not c.will_close]
+    excess = len(open_channels) + 2 - keep  # waitress counts its listener and trigger too
+    if excess <= 0:
+        return
+    waiting = [c for c in open_channels if not c.requests]
+    stalled = sorted((c for c in waiting if c.request_due is not None), key=_due)
+    idle = sorted((c for c in waiting if c.request_due is None and c.request is None), key=_quiet)
+    for channel in [*stalled, *idle][:excess]:
+        channel.will_close = True
+
+
+def _due(channel: Any) -> float:
+    return float(channel.request_due)
+
+
+def _quiet(channel: Any) -> float:
+    return float(channel.last_activity)
+
+
 def public_paths(configured: tuple[str, ...]) -> tuple[str, ...]:
     """The payload's ``public-paths``, checked again against where this project's admin
     really is (the build only knows ``/admin/``); a LaunchError if one cannot be public."""
@@ -195,4 +232,5 @@ def make_server(
     server.channel_class = header_deadline_channel(
         server.channel_class, limits.header_seconds, trusted
     )
+    keep_room_for_the_shell(server, server.channel_class, server.adj.connection_limit)
     return server

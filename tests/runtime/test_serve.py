@@ -81,6 +81,14 @@ def test_an_authenticated_request_answers_beside_300_slow_connections() -> None:
         assert response.status == 200
 
 
+def test_a_tenth_of_the_connections_stays_free_for_the_shell() -> None:
+    """Even when another process opens far more sockets than the limit (50 here)."""
+    limits = ConnectionLimits(connections=50)
+    with running(limits) as port, half_open(port, SLOW_CLIENTS):
+        for _ in range(3):
+            assert get(port, "/", **{"X-DJDesk-Token": TOKEN}).status == 200
+
+
 def closed_by_server(client: socket.socket) -> bool:
     """Keep trickling one byte at a time until the server closes the connection."""
     deadline = time.monotonic() + PATIENCE
