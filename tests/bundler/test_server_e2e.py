@@ -52,6 +52,11 @@ def test_the_payload_serves_its_shell_beside_slow_sockets_and_a_public_path(
 ) -> None:
     payload = with_public_paths(built["out"], tmp_path / "payload", [PUBLIC])
     data = tmp_path / "data"
+    elsewhere = tmp_path / "etc"
+    elsewhere.mkdir()
+    (elsewhere / "passwd").write_text("root:x:0:0")
+    data.mkdir()
+    (data / "media").symlink_to(elsewhere, target_is_directory=True)  # media -> /etc
     process = launch(payload, data, DJDESK_SESSION_TOKEN=TOKEN)
     try:
         port = urlsplit(read_ready(process)).port or 0
@@ -65,6 +70,9 @@ def test_the_payload_serves_its_shell_beside_slow_sockets_and_a_public_path(
         assert get(port, PUBLIC, Host="evil.example")[0] == 400
         assert get(port, f"/%0d%0aSet-Cookie:%20x=1?djdesk_token={TOKEN}")[0] == 400
         assert get(port, f"/%5Cevil.com?djdesk_token={TOKEN}") == (302, "/%5Cevil.com")
+        token = {"X-DJDesk-Token": TOKEN}
+        assert get(port, "/media/passwd", **token)[0] == 404
+        assert get(port, "/media/" + "a" * 5000, **token)[0] == 404  # File name too long
     finally:
         stop_process_tree(process)
     logs = [p.read_text(errors="replace") for p in (data / "logs").glob("*") if p.is_file()]
