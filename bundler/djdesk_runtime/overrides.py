@@ -14,7 +14,8 @@ allowed-hosts   ``ALLOWED_HOSTS`` = the loopback names
 https           no SSL redirect, HSTS or secure-only cookies (plain HTTP on loopback)
 static          ``STATIC_ROOT`` = the payload's collected ``static/``
 logging         a project without ``LOGGING`` logs to ``<data>/logs/django.log``;
-                file handlers of one that has it write into ``<data>/logs/``
+                file handlers of one that has it write into ``<data>/logs/``; a record
+                that cannot be written (a full disk) is one line on stderr
 ==============  ==========================================================================
 """
 
@@ -31,6 +32,7 @@ from typing import Any
 from .contract import DATA_DIR_LAYOUT, DESKTOP_SETTINGS_MODULE, ENV, LOOPBACK_HOSTS, STATIC_DIR
 
 Settings = dict[str, Any]
+DATA_DIR_LOG_HANDLER = "djdesk_runtime.logfile.DataDirLogHandler"
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def logging(settings: Settings, desktop: Desktop) -> Settings:
                 "handlers": {
                     "file": {
                         # One line on stderr when it cannot write, not a traceback a record.
-                        "class": "djdesk_runtime.logfile.DataDirLogHandler",
+                        "class": DATA_DIR_LOG_HANDLER,
                         "filename": own_log,
                         "maxBytes": 1_000_000,
                         "backupCount": 3,
@@ -173,7 +175,13 @@ def logging(settings: Settings, desktop: Desktop) -> Settings:
     for handler in handlers.values():
         if "filename" in handler:  # the payload is read-only: logs go to the data dir
             handler["filename"] = desktop.logs / Path(str(handler["filename"])).name
+        if handler.get("class") in PLAIN_FILE_HANDLERS:  # same arguments, quiet when full
+            handler["class"] = DATA_DIR_LOG_HANDLER
     return {"LOGGING": {**config, "handlers": handlers}}
+
+
+# The standard library's file handlers, whose arguments the runtime's own handler takes.
+PLAIN_FILE_HANDLERS = ("logging.FileHandler", "logging.handlers.RotatingFileHandler")
 
 
 OVERRIDES: dict[str, Callable[[Settings, Desktop], Settings]] = {

@@ -3,6 +3,7 @@ whose file size limit (RLIMIT_FSIZE) makes every write past it fail, as a full d
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,14 +15,15 @@ from tests.processes import WINDOWS
 LIMIT = 64 * 1024
 
 CHILD = """
-import logging, resource, signal, sys
+import json, logging, resource, signal, sys
 from pathlib import Path
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails (EFBIG)
 from djdesk_runtime.overrides import Desktop, apply
 
 data = Path(sys.argv[1])
-changes = apply({}, Desktop(data, data / "payload"), ["media", "logging"])
+project = json.loads(sys.argv[3])
+changes = apply(project, Desktop(data, data / "payload"), ["media", "logging"])
 import django
 from django.conf import settings
 
@@ -43,11 +45,25 @@ print("still running")
 """
 
 
+# A project with its own LOGGING: its file handler moves to the data dir, quiet too.
+PROJECT_LOGGING = {
+    "LOGGING": {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "handlers": {"site": {"class": "logging.FileHandler", "filename": "/srv/site.log"}},
+        "root": {"handlers": ["site"], "level": "INFO"},
+    }
+}
+
+
 @pytest.mark.skipif(WINDOWS, reason="RLIMIT_FSIZE is POSIX only")
-def test_a_full_disk_leaves_no_partial_upload_and_logging_never_raises(tmp_path: Path) -> None:
+@pytest.mark.parametrize("project", [{}, PROJECT_LOGGING], ids=["own-log", "project-log"])
+def test_a_full_disk_leaves_no_partial_upload_and_logging_never_raises(
+    tmp_path: Path, project: dict[str, object]
+) -> None:
     data = tmp_path / "data"
     result = subprocess.run(
-        [sys.executable, "-B", "-c", CHILD, str(data), str(LIMIT)],
+        [sys.executable, "-B", "-c", CHILD, str(data), str(LIMIT), json.dumps(project)],
         capture_output=True,
         text=True,
         timeout=120,
