@@ -20,11 +20,11 @@ from .errors import LaunchError
 class ConnectionLimits:
     """How long a connection may take and how many may be open (#27).
 
-    Any local process can connect without the token: the guard only runs once a request's
-    headers are complete. Waitress's own idle timeout never fires for a client trickling
-    one byte at a time, and its default of 100 connections let 100 such sockets stop the
-    app; so headers get a deadline of their own and the limit is far above what a client
-    opening sockets for as long as that deadline can hold open.
+    Any local process can connect without the token: the guard only runs once a request
+    has arrived. Waitress's own idle timeout never fires for a client trickling one byte
+    at a time, and its default of 100 connections let 100 such sockets stop the app; so
+    a request gets a deadline of its own, the limit is ten times higher, and near it the
+    stalled and idle connections make room (``keep_room_for_the_shell``).
     """
 
     # From a connection's opening (or a kept-alive connection's next request) to the end
@@ -113,7 +113,7 @@ def connection_limit(wanted: int) -> int:
     return max(1, min(wanted, soft - RESERVED_DESCRIPTORS))
 
 
-def header_deadline_channel(
+def request_deadline_channel(
     base: type, header_seconds: float, trusted: Callable[[dict[str, str]], bool]
 ) -> type:
     """Waitress's channel, closing a connection whose request has not arrived
@@ -229,7 +229,7 @@ def make_server(
     def trusted(headers: dict[str, str]) -> bool:
         return carries_token({f"HTTP_{name}": value for name, value in headers.items()}, token)
 
-    server.channel_class = header_deadline_channel(
+    server.channel_class = request_deadline_channel(
         server.channel_class, limits.header_seconds, trusted
     )
     keep_room_for_the_shell(server, server.channel_class, server.adj.connection_limit)
