@@ -19,9 +19,21 @@ class WorkspaceWizardForm(forms.Form):
 
     def clean_project_path(self) -> str:
         raw = self.cleaned_data["project_path"].strip()
-        path = Path(raw).expanduser()
+        try:
+            path = Path(raw).expanduser()
+        except RuntimeError:  # "~nosuchuser": no such user, so no home folder
+            user = raw.split("/", 1)[0].split("\\", 1)[0]
+            raise forms.ValidationError(f"{user} is not a user of this computer.") from None
         if not path.is_absolute():
             raise forms.ValidationError("Enter an absolute path to the project folder.")
+        try:
+            return self._checked_project(path)
+        except OSError as exc:  # a name too long, a folder we may not read, a loop …
+            reason = exc.strerror or type(exc).__name__
+            raise forms.ValidationError(f"{path} cannot be used: {reason}.") from None
+
+    def _checked_project(self, path: Path) -> str:
+        """The project's resolved folder, or ValidationError (OSError: cannot look it up)."""
         if not path.exists():
             raise forms.ValidationError(f"{path} does not exist.")
         if not path.is_dir():

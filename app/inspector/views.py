@@ -72,6 +72,18 @@ class WorkspaceWizardView(FormView):
     template_name = "inspector/wizard.html"
     form_class = WorkspaceWizardForm
 
+    def form_invalid(self, form: WorkspaceWizardForm) -> HttpResponse:
+        """A 400 naming the field: the form again with its errors and the input kept, or
+        JSON for a client that asks for it."""
+        if "application/json" in self.request.headers.get("Accept", ""):
+            field, messages = next(iter(form.errors.items()))
+            return json_error(
+                HTTPStatus.BAD_REQUEST, messages[0], field, errors=form.errors.get_json_data()
+            )
+        response = super().form_invalid(form)
+        response.status_code = HTTPStatus.BAD_REQUEST
+        return response
+
     def form_valid(self, form: WorkspaceWizardForm) -> HttpResponse:
         workspace = form.save()
         if form.cleaned_data["run_scans"]:

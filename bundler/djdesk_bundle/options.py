@@ -84,6 +84,8 @@ class Options:
     # The desktop overrides put on top of the project's settings (djdesk_runtime/overrides.py);
     # [] runs the settings module as it is.
     desktop_overrides: tuple[str, ...] = DESKTOP_OVERRIDES
+    # URL prefixes the launcher serves without the session token (docs/integration.md).
+    public_paths: tuple[str, ...] = ()
     extract_max_bytes: int = DEFAULT_EXTRACT_MAX_BYTES  # the interpreter archive, expanded
     extract_max_entries: int = DEFAULT_EXTRACT_MAX_ENTRIES
     # What of site-packages ships (slim.py): globs removed, languages kept (() = all),

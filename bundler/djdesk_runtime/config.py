@@ -21,6 +21,8 @@ class LauncherConfig:
     # The desktop overrides applied on top of the project's settings (overrides.py); an
     # empty list runs the project's settings module as it is.
     desktop_overrides: tuple[str, ...] = ()
+    # URL prefixes served without the session token (guard.py); () for none.
+    public_paths: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, payload: Path) -> LauncherConfig:
@@ -34,6 +36,7 @@ class LauncherConfig:
                 worker_argv=tuple(str(arg) for arg in raw["worker_argv"]),
                 app_version=str(raw["app_version"]),
                 desktop_overrides=tuple(str(name) for name in raw["desktop_overrides"]),
+                public_paths=tuple(str(prefix) for prefix in raw.get("public_paths", [])),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LaunchError("startup_failed", f"{path} is missing or damaged ({exc})") from exc
@@ -46,6 +49,7 @@ class LauncherConfig:
             "worker_argv": list(self.worker_argv),
             "app_version": self.app_version,
             "desktop_overrides": list(self.desktop_overrides),
+            "public_paths": list(self.public_paths),
         }
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 

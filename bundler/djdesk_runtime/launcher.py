@@ -165,7 +165,7 @@ def session_token() -> tuple[str, bool]:
 
 
 def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
-    from .serve import bind, load_application, make_server
+    from .serve import bind, load_application, make_server, public_paths
 
     mark("interpreter")
     sock = bind(args.host, args.port)
@@ -183,7 +183,9 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
 
     token, generated = session_token()
     worker = DeferredWorker(lambda: start_worker(payload.launcher, payload.config.worker_argv))
-    server = make_server(worker.wrap(guard_wsgi(application, token, port)), sock, args.threads)
+    public = public_paths(payload.config.public_paths)
+    guarded = worker.wrap(guard_wsgi(application, token, port, public))
+    server = make_server(guarded, sock, args.threads, token=token)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)

@@ -6,14 +6,16 @@ listing its name out of ``desktop-overrides`` in ``[tool.djdesk-bundle]``:
 
 ==============  ==========================================================================
 database        SQLite databases live in the data dir (``db.sqlite3``, ``<alias>.sqlite3``)
-media           ``MEDIA_ROOT`` = ``<data>/media``, ``MEDIA_URL`` ``/media/`` when unset
+media           ``MEDIA_ROOT`` = ``<data>/media``, ``MEDIA_URL`` ``/media/`` when unset;
+                uploads to Django's file storage are written whole or not at all
 secret-key      ``SECRET_KEY`` from ``<data>/secret_key`` (0600), made on first launch
 debug           ``DEBUG = False``
 allowed-hosts   ``ALLOWED_HOSTS`` = the loopback names
 https           no SSL redirect, HSTS or secure-only cookies (plain HTTP on loopback)
 static          ``STATIC_ROOT`` = the payload's collected ``static/``
 logging         a project without ``LOGGING`` logs to ``<data>/logs/django.log``;
-                file handlers of one that has it write into ``<data>/logs/``
+                file handlers of one that has it write into ``<data>/logs/``; a record
+                that cannot be written (a full disk) is one line on stderr
 ==============  ==========================================================================
 """
 
@@ -30,6 +32,7 @@ from typing import Any
 from .contract import DATA_DIR_LAYOUT, DESKTOP_SETTINGS_MODULE, ENV, LOOPBACK_HOSTS, STATIC_DIR
 
 Settings = dict[str, Any]
+DATA_DIR_LOG_HANDLER = "djdesk_runtime.logfile.DataDirLogHandler"
 
 
 @dataclass(frozen=True)
@@ -78,10 +81,23 @@ def database(settings: Settings, desktop: Desktop) -> Settings:
 
 
 def media(settings: Settings, desktop: Desktop) -> Settings:
+    from django.conf import global_settings
+
+    from .media import ATOMIC_FILE_STORAGE, DJANGO_FILE_STORAGE
+
     url = str(settings.get("MEDIA_URL") or "")
+    storages = {
+        alias: dict(config)
+        for alias, config in (settings.get("STORAGES") or global_settings.STORAGES).items()
+    }
+    for config in storages.values():
+        # A full disk during an upload left a truncated file in media (#27).
+        if config.get("BACKEND") == DJANGO_FILE_STORAGE:
+            config["BACKEND"] = ATOMIC_FILE_STORAGE
     return {
         "MEDIA_ROOT": desktop.data_dir / DATA_DIR_LAYOUT["media"],
         "MEDIA_URL": url if url.startswith("/") and url != "/" else "/media/",
+        "STORAGES": storages,
     }
 
 
@@ -144,7 +160,8 @@ def logging(settings: Settings, desktop: Desktop) -> Settings:
                 "disable_existing_loggers": False,
                 "handlers": {
                     "file": {
-                        "class": "logging.handlers.RotatingFileHandler",
+                        # One line on stderr when it cannot write, not a traceback a record.
+                        "class": DATA_DIR_LOG_HANDLER,
                         "filename": own_log,
                         "maxBytes": 1_000_000,
                         "backupCount": 3,
@@ -158,7 +175,13 @@ def logging(settings: Settings, desktop: Desktop) -> Settings:
     for handler in handlers.values():
         if "filename" in handler:  # the payload is read-only: logs go to the data dir
             handler["filename"] = desktop.logs / Path(str(handler["filename"])).name
+        if handler.get("class") in PLAIN_FILE_HANDLERS:  # same arguments, quiet when full
+            handler["class"] = DATA_DIR_LOG_HANDLER
     return {"LOGGING": {**config, "handlers": handlers}}
+
+
+# The standard library's file handlers, whose arguments the runtime's own handler takes.
+PLAIN_FILE_HANDLERS = ("logging.FileHandler", "logging.handlers.RotatingFileHandler")
 
 
 OVERRIDES: dict[str, Callable[[Settings, Desktop], Settings]] = {

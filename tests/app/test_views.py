@@ -80,17 +80,30 @@ def test_wizard_slug_is_unique(client, sample_root: Path) -> None:
         ("{root}/djdesk/manage.py", "is a file"),
         ("{root}/djdesk/logs", "no manage.py"),
         ("{root}/djdesk", "already inspected"),
+        # They were 500s (#27): a name the file system refuses, a user that does not exist.
+        ("/" + "a" * 300 + "/project", "cannot be used: File name too long"),
+        ("{root}/" + "b" * 300, "cannot be used: File name too long"),
+        ("~nosuchuser-djdesk/project", "~nosuchuser-djdesk is not a user of this computer"),
     ],
 )
 def test_wizard_rejects_bad_paths_and_keeps_input(client, sample_root, path, message) -> None:
     data = {"name": "Mine", "project_path": path.format(root=sample_root), "description": "kept"}
     response = client.post("/workspaces/new/", data)
-    assert response.status_code == HTTPStatus.OK
+    assert response.status_code == HTTPStatus.BAD_REQUEST
     form = response.context["form"]
     assert message in " ".join(form.errors["project_path"])
     body = response.content.decode()
     assert 'value="Mine"' in body and "kept</textarea>" in body
     assert not Workspace.objects.filter(name="Mine").exists()
+
+
+def test_wizard_errors_are_json_naming_the_field_when_asked(client) -> None:
+    data = {"name": "Mine", "project_path": "~nosuchuser-djdesk"}
+    response = client.post("/workspaces/new/", data, HTTP_ACCEPT="application/json")
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    body = response.json()
+    assert body["field"] == "project_path" and "not a user" in body["error"]
+    assert list(body["errors"]) == ["project_path"]
 
 
 def test_offline_docs_served_without_escape(client, settings, tmp_path: Path) -> None:

@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from djdesk_bundle.build.launcher_files import write_launcher
+from djdesk_bundle.errors import ConfigError
 from djdesk_bundle.options import load_options
 from djdesk_runtime.contract import (
     DESKTOP_OVERRIDES,
@@ -32,6 +35,7 @@ def test_the_payload_gets_the_runtime_its_config_and_a_short_entry_point(tmp_pat
         "app_version": "9.9.9",
         "desktop_overrides": list(DESKTOP_OVERRIDES),
         "precompiled": True,
+        "public_paths": [],
         "settings_module": "djdesk.settings.desktop",
         "worker_argv": ["db_worker", "--no-startup-delay", "--interval", "0.2", "--no-reload"],
         "wsgi_application": "djdesk.wsgi:application",
@@ -46,3 +50,15 @@ def test_the_payload_gets_the_runtime_its_config_and_a_short_entry_point(tmp_pat
     assert result.stderr == (
         "run_django: DJDESK_DATA_DIR is not set (the shell passes its user data folder)\n"
     )
+
+
+def test_public_paths_are_carried_into_launcher_json_and_checked(tmp_path: Path) -> None:
+    options = load_options(REPO, {"DJDESK_BUNDLE_PUBLIC_PATHS": "/hooks/ping, /health"})
+    write_launcher(options, tmp_path, "9.9.9", precompiled=True)
+    config = json.loads((tmp_path / LAUNCHER_CONFIG).read_text())
+    assert config["public_paths"] == ["/hooks/ping", "/health"]
+    for refused, why in [("/", "below the root"), ("/admin/login/", "overlaps the admin")]:
+        options = load_options(REPO, {"DJDESK_BUNDLE_PUBLIC_PATHS": refused})
+        with pytest.raises(ConfigError, match=f"public-paths: .*{why}") as raised:
+            write_launcher(options, tmp_path / "refused", "9.9.9", precompiled=True)
+        assert raised.value.exit_code == ConfigError.exit_code

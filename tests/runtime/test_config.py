@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,14 @@ def test_launcher_config_round_trips_and_a_damaged_one_is_one_line(tmp_path: Pat
     config = LauncherConfig("site.settings", "site.wsgi:application", False, ("w",), "1.0")
     (tmp_path / "launcher.json").write_text(config.to_json())
     assert LauncherConfig.load(tmp_path) == config
+    public = LauncherConfig("s", "s.wsgi:application", True, (), "1.0", ("database",), ("/ping/",))
+    (tmp_path / "launcher.json").write_text(public.to_json())
+    assert LauncherConfig.load(tmp_path).public_paths == ("/ping/",)
+    # A payload built before public-paths existed has none.
+    raw = json.loads(public.to_json())
+    del raw["public_paths"]
+    (tmp_path / "launcher.json").write_text(json.dumps(raw))
+    assert LauncherConfig.load(tmp_path).public_paths == ()
     (tmp_path / "launcher.json").write_text("{")
     with pytest.raises(LaunchError, match=r"launcher\.json is missing or damaged"):
         LauncherConfig.load(tmp_path)

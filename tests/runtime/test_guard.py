@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import pytest
 from django.test import RequestFactory, override_settings
+from django.urls import include, path
 
 from djdesk.middleware import SessionTokenMiddleware
-from djdesk_runtime.guard import decide, guard_wsgi, host_allowed
+from djdesk_runtime.contract import EXIT_CODES
+from djdesk_runtime.errors import LaunchError
+from djdesk_runtime.guard import check_public_paths, decide, guard_wsgi, host_allowed
+from djdesk_runtime.serve import public_paths
 
 
 @pytest.mark.parametrize(
@@ -79,3 +83,71 @@ def test_dev_middleware_uses_the_same_check(monkeypatch: pytest.MonkeyPatch) -> 
     assert middleware(RequestFactory(HTTP_HOST="evil.example").get("/")).status_code == 400
     monkeypatch.delenv("DJDESK_SESSION_TOKEN")
     assert SessionTokenMiddleware(lambda r: "passed")(factory.get("/")) == "passed"
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "/",  # the root
+        "",
+        "ping/",  # not absolute
+        "/admin/",
+        "/admin",
+        "/admin/login/",
+        "//ping/",
+        "/ping/../admin/",
+        "/./ping",
+        "/ping%2F",
+        "/ping\\x",
+        "/ping?x=1",
+        "/ping\n",
+    ],
+)
+def test_a_public_path_is_never_the_root_the_admin_or_unplain(prefix: str) -> None:
+    assert len(check_public_paths([prefix])) == 1
+    assert check_public_paths(["/ping/", "/hooks/cron"]) == []
+    assert check_public_paths(["/backoffice/x"], ["/admin/", "/backoffice/"]) == [
+        "'/backoffice/x' overlaps the admin (/backoffice/)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "public"),
+    [
+        ("/ping", True),
+        ("/ping/", True),
+        ("/ping/deep/er", True),
+        ("/pingx", False),
+        ("/ping/../admin/", False),
+        ("/ping/./x", False),
+        ("/ping//x", False),
+        ("/ping/%2e%2e/admin/", False),  # the media layer would decode it again
+        ("/ping/a\\b", False),
+        ("/", False),
+        ("/other/ping/", False),
+    ],
+)
+def test_public_paths_pass_without_the_token_but_not_the_host_check(
+    path: str, public: bool
+) -> None:
+    answer = decide(environ(PATH_INFO=path), "t0k", 8000, ["/ping/"])
+    assert (answer is None) is public, answer
+    assert decide(environ(PATH_INFO=path, HTTP_HOST="evil.example"), "t0k", 8000, ["/ping/"])[
+        0
+    ] == ("400 Bad Request")
+    assert decide(environ(PATH_INFO=path), "t0k", 8000)[0] == "403 Forbidden"
+
+
+urlpatterns = [
+    path("backoffice/", include(([path("", lambda request: None, name="index")], "admin")))
+]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_the_launcher_checks_public_paths_against_the_projects_own_admin() -> None:
+    assert public_paths(("/ping/",)) == ("/ping/",)
+    assert public_paths(()) == ()
+    for refused in ("/backoffice/", "/admin/x"):
+        with pytest.raises(LaunchError, match=r"public-paths: .* overlaps the admin") as raised:
+            public_paths(("/ping/", refused))
+        assert raised.value.exit_code == EXIT_CODES["startup_failed"]

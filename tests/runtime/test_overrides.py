@@ -65,7 +65,11 @@ def test_all_overrides_make_a_stock_project_desktop_safe(desktop: Desktop) -> No
 
 def test_each_override_can_be_turned_off(desktop: Desktop) -> None:
     changed = apply(STOCK, desktop, ["media"])
-    assert set(changed) == {"MEDIA_ROOT", "MEDIA_URL"}
+    assert set(changed) == {"MEDIA_ROOT", "MEDIA_URL", "STORAGES"}
+    # Uploads to Django's file storage are written whole or not at all (test_full_disk.py).
+    assert (
+        changed["STORAGES"]["default"]["BACKEND"] == "djdesk_runtime.media.AtomicFileSystemStorage"
+    )
     assert apply(STOCK, desktop, []) == {}
     with pytest.raises(ValueError, match="unknown desktop overrides"):
         apply(STOCK, desktop, ["databse"])
