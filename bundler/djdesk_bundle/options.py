@@ -21,6 +21,9 @@ from djdesk_runtime.contract import DESKTOP_OVERRIDES
 TABLE = "tool.djdesk-bundle"
 ENV_PREFIX = "DJDESK_BUNDLE_"
 
+# What a desktop app never needs of the interpreter (POSIX layout, then Windows'): the test
+# suite, IDLE and Tk, pip and ensurepip, headers, the static library, man pages; the
+# stdlib's bytecode is compiled again by the extract stage (deterministic, hash-based).
 DEFAULT_PRUNE = (
     "lib/python*/test",
     "lib/python*/idlelib",
@@ -28,15 +31,32 @@ DEFAULT_PRUNE = (
     "lib/python*/turtledemo",
     "lib/python*/ensurepip",
     "lib/python*/lib2to3",
+    "lib/python*/pydoc_data",
+    "lib/python*/config-*",
     "lib/python*/site-packages",
+    "lib/python*/__pycache__",
+    "lib/python*/*/__pycache__",
     "lib/python*/**/tests",
+    "lib/tcl*",
+    "lib/tk*",
+    "lib/itcl*",
+    "lib/thread*",
+    "lib/pkgconfig",
     "include",
     "share",
+    "bin/idle*",
+    "bin/pydoc*",
+    "bin/2to3*",
+    "bin/pip*",
     "Lib/test",
     "Lib/idlelib",
     "Lib/tkinter",
+    "Lib/turtledemo",
     "Lib/ensurepip",
+    "Lib/lib2to3",
+    "Lib/pydoc_data",
     "Lib/site-packages",
+    "Scripts/pip*",
     "tcl",
 )
 
@@ -67,6 +87,7 @@ class Options:
     output_dir: str = contract.ARCHIVE_ROOT
     dist_dir: str = "dist"
     prune: tuple[str, ...] = DEFAULT_PRUNE
+    extend_prune: tuple[str, ...] = ()  # added to `prune` (keeps the defaults)
     python_mirror: str = ""
     cache_dir: str = ""
     offline: bool = False
@@ -112,6 +133,10 @@ class Options:
 
     def path(self, relative: str) -> Path:
         return (self.project_dir / relative).resolve()
+
+    @property
+    def prune_globs(self) -> tuple[str, ...]:
+        return (*self.prune, *self.extend_prune)
 
     @property
     def app_path(self) -> Path:

@@ -142,3 +142,18 @@ def test_shell_and_app_share_one_version(tmp_path: Path) -> None:
     (root / "shell" / "package.json").write_text('{"version": "2.0.0"}')
     with pytest.raises(ConfigError, match=r"has version '2\.0\.0' but the app's is '1\.0'"):
         check_shell_version(load_options(root, {}), "1.0")
+
+
+def test_every_project_gets_the_inspectors_prune_list_and_extend_prune_adds(
+    tmp_path: Path,
+) -> None:
+    """The default prune list is the one the inspector ships with (it sets none of its
+    own): a user's project used to ship a bigger interpreter than the inspector."""
+    from djdesk_bundle.options import DEFAULT_PRUNE
+
+    assert load_options(REPO, {}).prune_globs == DEFAULT_PRUNE
+    assert {"lib/python*/pydoc_data", "lib/python*/config-*", "lib/tcl*", "bin/pip*"} <= set(
+        DEFAULT_PRUNE
+    )
+    root = write_project(tmp_path, 'app-dir = "src"\nextend-prune = ["lib/python*/sqlite3/test"]')
+    assert load_options(root, {}).prune_globs == (*DEFAULT_PRUNE, "lib/python*/sqlite3/test")

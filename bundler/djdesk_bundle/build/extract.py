@@ -309,7 +309,7 @@ def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Inte
 
     def make(tree: Path) -> dict[str, Any]:
         extract_interpreter(archive, ctx.staging, ExtractLimits.from_options(options))
-        report = prune(tree, options.prune)
+        report = prune(tree, options.prune_globs)
         if compile_wanted and runnable_python(executable):
             compile_bytecode(executable, ctx.staging, [tree])
         return {"paths": report.paths, "bytes": report.bytes}
@@ -319,7 +319,7 @@ def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Inte
         pin.sha256,
         pin.triple,
         host_triple(),
-        repr(sorted(options.prune)),
+        repr(sorted(options.prune_globs)),
         str(compile_wanted),
     )
     hit, facts = cached_tree(

@@ -33,14 +33,16 @@ from djdesk_bundle.build.outputs import TOOL_DIR
 from djdesk_bundle.errors import AppStageError, UnsafeSource
 from djdesk_bundle.options import Options
 from djdesk_bundle.tools.git import git, git_paths
+from djdesk_runtime.contract import DATA_DIR_LAYOUT
 
 # Folders that are never content, whether git tracks them or not. TOOL_DIR holds what
 # djdesk-bundle writes inside a project (payload, archives).
 BUILD_FOLDERS = frozenset({TOOL_DIR, "__pycache__", ".git", ".venv", "venv", "node_modules", "var"})
 # The project's own database and its logs: the user's data lives in the data dir.
+# (Django's default database name is the data dir's too.)
 DATA_FILES = (
-    "db.sqlite3",
-    "db.sqlite3-*",
+    DATA_DIR_LAYOUT["database"],
+    f"{DATA_DIR_LAYOUT['database']}-*",
     "*.sqlite3-journal",
     "*.sqlite3-wal",
     "*.sqlite3-shm",
