@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .contract import ENV, LAUNCHER_OPTIONS, PYTHON_FLAGS
+from .errors import LaunchError
+from .locking import SHARED, DataDirLock
 
 
 def start_worker(launcher: Path, worker_argv: tuple[str, ...]) -> subprocess.Popen[bytes] | None:
@@ -106,10 +108,16 @@ def exit_with_parent() -> None:
     on_stdin_closed(ENV["worker_pipe"], lambda: os._exit(0))
 
 
-def run_worker(worker_argv: tuple[str, ...]) -> None:
+def run_worker(worker_argv: tuple[str, ...], lock: DataDirLock) -> None:
+    """The worker, holding the data dir shared as its server does: an upgrade never runs
+    beside it either, even in the moment between its server's end and its own."""
     import django
     from django.core.management import call_command
 
     exit_with_parent()
+    if not lock.try_hold(SHARED):
+        raise LaunchError(
+            "data_dir_locked", f"another launcher holds {lock.path} alone: the worker stops"
+        )
     django.setup()
     call_command(*worker_argv)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -18,7 +19,9 @@ import pytest
 from djdesk_runtime.contract import EXIT_CODES, LOGIN_PREFIX, SITE_PACKAGES_DIR
 from tests.bundler.conftest import needs_local_python
 from tests.bundler.test_build_e2e import launch, read_ready
+from tests.bundler.test_upgrade import outcome, rows, version_1_data
 from tests.processes import alive, children, stop_process_tree
+from tests.runtime.test_database import fill, small_tmpfs
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
@@ -149,3 +152,65 @@ def test_a_worker_and_server_stopped_together_exit_cleanly(built, tmp_path: Path
             time.sleep(0.1)
         assert not alive(worker)
         assert "Fatal Python error" not in stderr, stderr[-2000:]
+
+
+# The data dir, with the real launcher of a real build (Notes Desk, whose database is
+# <data>/notes.sqlite3): private, and every unusable state one line and a documented code.
+
+
+@pytest.mark.skipif(os.name != "posix", reason="modes are POSIX")
+def test_the_data_dir_is_private_to_its_user(notes_versions, tmp_path: Path) -> None:
+    """It was made 0755 and the database 0644: every local user could read it (#27)."""
+    data = tmp_path / "profile" / "data"
+    code, _, stderr = outcome(notes_versions["1.2.3"], data)
+    assert code is None, stderr
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in [data, *data.iterdir()]}
+    assert modes["data"] == 0o700 and modes["logs"] == 0o700
+    assert modes["notes.sqlite3"] == modes["secret_key"] == 0o600
+
+
+def test_an_empty_database_is_said_then_started_afresh(notes_versions, tmp_path: Path) -> None:
+    """A 0-byte database used to be migrated as a new one without a word (#27)."""
+    data = tmp_path / "data"
+    database = version_1_data(notes_versions, data)
+    database.write_bytes(b"")
+    code, _, stderr = outcome(notes_versions["1.2.3"], data)
+    assert code is None, stderr
+    assert (
+        f"run_django: warning: the database {database} was empty (0 bytes; backups taken "
+        f"before upgrades are in {data / 'backups'}): starting with a new database\n"
+    ) in stderr
+    assert rows(database, "SELECT count(*) FROM notes_note") == [(0,)]
+
+
+def test_a_truncated_database_is_one_line_naming_the_backups(
+    notes_versions, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    database = version_1_data(notes_versions, data)
+    assert outcome(notes_versions["1.3.0"], data)[0] is None  # the upgrade takes a backup
+    (backup,) = (data / "backups").iterdir()
+    with database.open("r+b") as handle:
+        handle.truncate(database.stat().st_size // 2)
+    before = database.read_bytes()
+    code, stdout, stderr = outcome(notes_versions["1.3.0"], data)
+    assert code == EXIT_CODES["database_damaged"] and "DJDESK_READY" not in stdout
+    (line,) = stderr.splitlines()
+    assert line.startswith(f"run_django: the database {database} is damaged (truncated: ")
+    assert f"the newest backup is {backup}" in line
+    assert database.read_bytes() == before
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a tmpfs is a Linux mount")
+def test_a_full_disk_at_start_is_one_line_and_leaves_nothing(
+    notes_versions, tmp_path: Path
+) -> None:
+    """Each start on a full disk used to leave a 0-byte secret_key.partial-PID (#27)."""
+    with small_tmpfs(tmp_path / "data", "64k") as data:
+        fill(data)
+        for _ in range(2):
+            code, _, stderr = outcome(notes_versions["1.2.3"], data)
+            assert code == EXIT_CODES["disk_full"], stderr
+            (line,) = stderr.splitlines()
+            assert line.startswith(f"run_django: disk full: no room in {data}")
+        assert sorted(p.name for p in data.iterdir() if p.is_file()) == ["filler"]
