@@ -235,10 +235,19 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
     application = load_application(payload.config.wsgi_application, payload.root / STATIC_DIR)
 
     from .guard import guard_wsgi
-    from .worker import DeferredWorker, on_stdin_closed, start_worker
+    from .worker import (
+        OnDemandWorker,
+        on_stdin_closed,
+        on_task_enqueued,
+        start_worker,
+        tasks_queued,
+    )
 
     token, generated = session_token()
-    worker = DeferredWorker(lambda: start_worker(payload.launcher, payload.config.worker_argv))
+    worker = OnDemandWorker(
+        lambda: start_worker(payload.launcher, payload.config.worker_argv), tasks_queued
+    )
+    on_task_enqueued(worker.wake)
     server = make_server(worker.wrap(guard_wsgi(application, token, port)), sock, args.threads)
 
     def stop(signum: int, frame: FrameType | None) -> None:
