@@ -16,7 +16,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from .errors import LaunchError, describe, is_disk_full, root_cause
+from .contract import DATA_DIR_LAYOUT
+from .data_dir import write_private
+from .errors import LaunchError, describe, is_disk_full, root_cause, say
+
+BACKUPS = DATA_DIR_LAYOUT["backups"]
 
 BACKUP_NAME = re.compile(
     r"db-(?P<stamp>\d{8}T\d{6}Z)-(?P<old>.+?)-to-(?P<new>.+?)(-\d+)?\.sqlite3\Z"
@@ -32,16 +36,72 @@ def is_sqlite_file(connection: Any) -> bool:
 
 def copy_template(connection: Any, template: Path) -> None:
     """First launch: start from the database migrated at build time instead of running
-    every migration (the schema check that follows finds nothing to do)."""
-    if not template.is_file() or not is_sqlite_file(connection):
+    every migration (the schema check that follows finds nothing to do). A database file
+    left empty (0 bytes, nothing in a write-ahead log) is said to be so, then replaced."""
+    if not is_sqlite_file(connection):
         return
     database = Path(str(connection.settings_dict["NAME"]))
     if database.exists():
+        if not is_empty(database):
+            return
+        say(
+            f"warning: the database {database} was empty (0 bytes; backups taken before "
+            f"upgrades are in {database.parent / BACKUPS}): starting with a new database"
+        )
+        if not template.is_file():
+            database.unlink()  # migrate makes it afresh, as on a first launch
+            return
+    if not template.is_file():
         return
     database.parent.mkdir(parents=True, exist_ok=True)
-    partial = database.with_name(database.name + f".partial-{os.getpid()}")
-    shutil.copyfile(template, partial)
-    os.replace(partial, database)
+    write_private(database, template.read_bytes())
+
+
+def is_empty(database: Path) -> bool:
+    """0 bytes, and no write-ahead log that could hold its pages."""
+    wal = database.with_name(database.name + "-wal")
+    return database.stat().st_size == 0 and (not wal.exists() or wal.stat().st_size == 0)
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_intact(database: Path) -> None:
+    """Refuse a database file that is not SQLite or shorter than its header says (torn by
+    a crash, a full disk or a bad copy), naming where the backups are."""
+    try:
+        with database.open("rb") as handle:
+            header = handle.read(100)
+        size = database.stat().st_size
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise damaged(database, describe(exc)) from exc
+    if size == 0:
+        return  # a new database, for SQLite (copy_template said so)
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise damaged(database, "not an SQLite database")
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    header_is_current = header[24:28] == header[92:96]  # else the count is not kept
+    if header_is_current and pages * page_size > size:
+        raise damaged(database, f"truncated: {size} of {pages * page_size} bytes")
+
+
+def damaged(database: Path, why: str) -> LaunchError:
+    folder = database.parent / BACKUPS
+    backups = sorted(folder.glob("db-*.sqlite3")) if folder.is_dir() else []
+    where = (
+        f"the newest backup is {backups[-1]}; the backups are in {folder}"
+        if backups
+        else f"no backup yet in {folder}"
+    )
+    return LaunchError(
+        "database_damaged",
+        f"the database {database} is damaged ({why}): nothing was changed; {where}. Quit, "
+        "then replace the file with a backup (or move it aside to start afresh)",
+    )
 
 
 def version_file(database: Path) -> Path:
@@ -60,27 +120,31 @@ def record_version(database: Path, app_version: str) -> None:
     if recorded_version(database) == app_version:
         return
     path = version_file(database)
-    partial = path.with_name(path.name + f".partial-{os.getpid()}")
-    partial.write_text(app_version + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    write_private(path, (app_version + "\n").encode("utf-8"))
 
 
-def migrate(connection: Any, app_version: str, backups_kept: int) -> str:
-    """Apply pending migrations; refuse a database migrated by a newer version.
-
-    Returns what was done: "current", "created" or "upgraded".
-    """
+def checked_executor(connection: Any, app_version: str) -> Any:
+    """A migration executor on the database, once it is known to be intact and not
+    migrated by a newer version of the app."""
+    from django.db import DatabaseError
     from django.db.migrations.executor import MigrationExecutor
 
-    executor = MigrationExecutor(connection)
-    applied = executor.recorder.applied_migrations()
+    database = Path(str(connection.settings_dict["NAME"]))
+    if is_sqlite_file(connection):
+        check_intact(database)
+    try:
+        executor = MigrationExecutor(connection)
+        applied = executor.recorder.applied_migrations()
+    except DatabaseError as exc:  # e.g. "database disk image is malformed"
+        if not is_sqlite_file(connection) or is_disk_full(root_cause(exc)):
+            raise
+        raise damaged(database, describe(root_cause(exc))) from exc
     known = set(executor.loader.disk_migrations)
     newer = sorted(
         f"{app}.{name}"
         for app, name in applied
         if app in executor.loader.migrated_apps and (app, name) not in known
     )
-    database = Path(str(connection.settings_dict["NAME"]))
     if newer:
         by = recorded_version(database)
         raise LaunchError(
@@ -90,10 +154,26 @@ def migrate(connection: Any, app_version: str, backups_kept: int) -> str:
             f"{', '.join(newer[:5])}); this is {app_version}: install the newer version, "
             "or move the data folder aside to start afresh",
         )
+    return executor
+
+
+def pending_migrations(connection: Any, app_version: str) -> bool:
+    """Whether the database needs migrating (refusing a damaged or newer one)."""
+    executor = checked_executor(connection, app_version)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def migrate(connection: Any, app_version: str, backups_kept: int) -> str:
+    """Apply pending migrations; refuse a database migrated by a newer version.
+
+    Returns what was done: "current", "created" or "upgraded".
+    """
+    executor = checked_executor(connection, app_version)
+    database = Path(str(connection.settings_dict["NAME"]))
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if not plan:  # a cheap check first: nothing to do on an up-to-date database
         outcome = "current"
-    elif not applied:  # a new database: nothing of the user's to protect
+    elif not executor.loader.applied_migrations:  # a new database: nothing of the user's to protect
         from django.core.management import call_command
 
         call_command("migrate", interactive=False, verbosity=0)
@@ -170,7 +250,7 @@ def backup_database(database: Path, app_version: str, kept: int) -> Path:
     """A checked copy before migrations touch the user's data, named
     ``db-<UTC time>-<old>-to-<new>.sqlite3``; a copy that failed is removed, never kept."""
     old = recorded_version(database) or "unknown"
-    folder = database.parent / "backups"
+    folder = database.parent / BACKUPS
     folder.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     target = folder / f"db-{stamp}-{old}-to-{app_version}.sqlite3"
@@ -200,6 +280,15 @@ def backup_database(database: Path, app_version: str, kept: int) -> Path:
     return target
 
 
+def remove_if_orphan(path: Path) -> None:
+    """A journal, WAL or shared-memory file of a backup that is gone (a torn copy)."""
+    for suffix in ("-journal", "-wal", "-shm"):
+        if path.name.endswith(suffix):
+            main = path.with_name(path.name.removesuffix(suffix))
+            if BACKUP_NAME.match(main.name) and not main.exists():
+                path.unlink(missing_ok=True)
+
+
 def _low_on_space(folder: Path) -> bool:
     try:
         usage = shutil.disk_usage(folder)
@@ -216,9 +305,10 @@ def rotate_backups(folder: Path, kept: int) -> list[Path]:
     for path in folder.iterdir():
         match = BACKUP_NAME.match(path.name)
         if not match:
+            remove_if_orphan(path)
             continue
         if not backup_is_good(path):  # a failed copy never counts
-            path.unlink(missing_ok=True)
+            remove_database_files(path)
             continue
         backups.append((match["stamp"] + path.name, match["old"], path))
     backups.sort(reverse=True)  # newest first

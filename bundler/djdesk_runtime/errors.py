@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+import sys
 
 from .contract import EXIT_CODES
+
+PROG = "run_django"
+
+
+def say(message: str) -> None:
+    """One line on stderr, named after the launcher (failures, warnings, waits)."""
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
 
 class LaunchError(Exception):

@@ -19,7 +19,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .config import DataDir, LauncherConfig
 from .contract import (
@@ -38,10 +38,13 @@ from .contract import (
     TEMPLATE_DATABASE,
     TIMING_PREFIX,
 )
-from .errors import LaunchError, describe, is_disk_full, root_cause
+from .errors import PROG, LaunchError, describe, is_disk_full, root_cause, say
 from .overrides import environment
 
-PROG = "run_django"
+if TYPE_CHECKING:
+    from .locking import DataDirLock
+
+__all__ = ["PROG", "main", "say"]
 DEFAULT_LOCK_WAIT = 120.0  # seconds: long enough for another launcher's upgrade migration
 
 
@@ -49,10 +52,6 @@ def mark(phase: str) -> None:
     """With DJDESK_BOOT_TIMING set, when each start-up phase ended (for the benchmark)."""
     if os.environ.get(ENV["boot_timing"]):
         print(f"{TIMING_PREFIX}{phase} {time.time():.6f}", file=sys.stderr, flush=True)
-
-
-def say(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -105,8 +104,13 @@ class Payload:
 
 
 def prepare_environment(payload: Payload, data: DataDir) -> None:
-    """Import path, bytecode policy, settings module, working directory."""
-    data.root.mkdir(parents=True, exist_ok=True)
+    """The data dir made or checked (private), import path, bytecode policy, settings
+    module, working directory."""
+    from .data_dir import POSIX, prepare
+
+    if POSIX:
+        os.umask(0o077)  # the database, its backups, logs and media: this user's only
+    prepare(data.root)
     if payload.config.precompiled:
         sys.dont_write_bytecode = True  # the payload is read-only at run time
     else:
@@ -145,17 +149,69 @@ def lock_wait(environ: os._Environ[str] | dict[str, str]) -> float:
         ) from None
 
 
-def prepare_database(payload: Payload, data: DataDir) -> None:
-    """Under the data-dir lock: the template copy, the migration check, an upgrade."""
+def data_dir_lock(data: DataDir) -> DataDirLock:
+    from .locking import DataDirLock
+
+    try:
+        return DataDirLock(data.lock, lock_wait(os.environ), say)
+    except OSError as exc:
+        from .data_dir import unusable
+
+        raise unusable(data.root, exc) from exc
+
+
+def update_database(payload: Payload) -> None:
+    """With the lock held exclusively: the template copy, the migration check, an upgrade."""
     from django.db import connection
 
     from .database import copy_template, migrate
-    from .locking import exclusive_lock
 
-    with exclusive_lock(data.lock, lock_wait(os.environ), say):
-        copy_template(connection, payload.root / TEMPLATE_DATABASE)
-        migrate(connection, payload.config.app_version, backups_kept(os.environ))
+    copy_template(connection, payload.root / TEMPLATE_DATABASE)
+    migrate(connection, payload.config.app_version, backups_kept(os.environ))
     connection.close()
+
+
+def hold_for_serving(payload: Payload, data: DataDir) -> DataDirLock:
+    """The data dir's lock, held shared for as long as this launcher serves, with the
+    database migrated for this version; a server of an older version (sharing the lock)
+    is never upgraded under (#27: its acknowledged writes were lost)."""
+    from django.db import connection
+
+    from .database import pending_migrations
+    from .locking import EXCLUSIVE
+
+    lock = data_dir_lock(data)
+    try:
+        alone, before = lock.exclusive_or_shared() == EXCLUSIVE, None
+        if alone:
+            update_database(payload)
+            before = _identity(data, connection)
+            lock.release()
+            lock.shared()  # not atomic: another launcher may have changed it in between
+        if not alone or _identity(data, connection) != before:
+            if pending_migrations(connection, payload.config.app_version):
+                raise LaunchError(
+                    "data_dir_in_use",
+                    f"an older version of this app is serving {data.root}: close it, then "
+                    "start this version again to upgrade the database",
+                )
+            connection.close()
+        if not alone:
+            say(f"another copy of this app is serving {data.root}: this one shares its data")
+    except BaseException:
+        lock.close()
+        raise
+    return lock
+
+
+def _identity(data: DataDir, connection: object) -> tuple[int, int, int] | None:
+    """What changes when the database file is replaced or written (no Django query)."""
+    name = getattr(connection, "settings_dict", {}).get("NAME")
+    try:
+        info = os.stat(str(name or data.database))
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 def session_token() -> tuple[str, bool]:
@@ -174,15 +230,24 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
 
     django.setup()
     mark("django-setup")
-    prepare_database(payload, data)
+    lock = hold_for_serving(payload, data)
     mark("migration-check")
     application = load_application(payload.config.wsgi_application, payload.root / STATIC_DIR)
 
     from .guard import guard_wsgi
-    from .worker import DeferredWorker, on_stdin_closed, start_worker
+    from .worker import (
+        OnDemandWorker,
+        on_stdin_closed,
+        on_task_enqueued,
+        start_worker,
+        tasks_queued,
+    )
 
     token, generated = session_token()
-    worker = DeferredWorker(lambda: start_worker(payload.launcher, payload.config.worker_argv))
+    worker = OnDemandWorker(
+        lambda: start_worker(payload.launcher, payload.config.worker_argv), tasks_queued
+    )
+    on_task_enqueued(worker.wake)
     public = public_paths(payload.config.public_paths)
     guarded = worker.wrap(guard_wsgi(application, token, port, public))
     server = make_server(guarded, sock, args.threads, token=token)
@@ -209,6 +274,7 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
     finally:
         server.close()
         worker.stop()
+        lock.close()
 
 
 def manage(payload: Payload, data: DataDir, argv: list[str]) -> None:
@@ -222,8 +288,13 @@ def manage(payload: Payload, data: DataDir, argv: list[str]) -> None:
     from django.core.management import execute_from_command_line
 
     django.setup()
-    prepare_database(payload, data)
-    execute_from_command_line([LAUNCHER, *argv])
+    with data_dir_lock(data) as lock:  # alone: never beside a serving app (#27)
+        lock.exclusive(
+            f"another copy of this app is serving {data.root}: close it before running "
+            f"{LAUNCHER_OPTIONS['manage']} {argv[0]}"
+        )
+        update_database(payload)
+        execute_from_command_line([LAUNCHER, *argv])
 
 
 def run(payload_root: Path, argv: list[str]) -> None:
@@ -234,7 +305,8 @@ def run(payload_root: Path, argv: list[str]) -> None:
     if args.worker:
         from .worker import run_worker
 
-        run_worker(payload.config.worker_argv)
+        with data_dir_lock(data) as lock:
+            run_worker(payload.config.worker_argv, lock)
     elif args.make_template:
         from .template import make_template
 

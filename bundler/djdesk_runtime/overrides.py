@@ -22,13 +22,12 @@ logging         a project without ``LOGGING`` logs to ``<data>/logs/django.log``
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import data_dir
 from .contract import DATA_DIR_LAYOUT, DESKTOP_SETTINGS_MODULE, ENV, LOOPBACK_HOSTS, STATIC_DIR
 
 Settings = dict[str, Any]
@@ -70,9 +69,7 @@ def database(settings: Settings, desktop: Desktop) -> Settings:
         target = desktop.data_dir / filename
         if not target.exists() and original.is_file() and _inside(original, desktop.payload):
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
-            partial.write_bytes(original.read_bytes())
-            os.replace(partial, target)
+            data_dir.write_private(target, original.read_bytes())
         config["NAME"] = target
         options = dict(config.get("OPTIONS", {}))
         options.setdefault("timeout", 20)  # the server and a worker share the file
@@ -102,20 +99,9 @@ def media(settings: Settings, desktop: Desktop) -> Settings:
 
 
 def secret_key(settings: Settings, desktop: Desktop) -> Settings:
-    """One random key per data dir, created on first launch and kept (0600) there."""
-    path = desktop.data_dir / DATA_DIR_LAYOUT["secret_key"]
-    try:
-        key = path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        key = ""
-    if not key:
-        key = secrets.token_urlsafe(50)
-        partial = path.with_name(f"{path.name}.partial-{os.getpid()}")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(key)
-        os.replace(partial, path)
-    return {"SECRET_KEY": key, "SECRET_KEY_FALLBACKS": []}
+    """One random key per data dir, created on first launch and kept (0600) there; an
+    unsafe one is refused or replaced (``data_dir.secret_key``)."""
+    return {"SECRET_KEY": data_dir.secret_key(desktop.data_dir), "SECRET_KEY_FALLBACKS": []}
 
 
 def debug(settings: Settings, desktop: Desktop) -> Settings:

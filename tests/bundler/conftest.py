@@ -187,3 +187,77 @@ def pack_linux_dir(shell: Path, work: Path, env: dict[str, str] | None = None) -
     )
     assert packed.returncode == 0, packed.stdout[-3000:] + packed.stderr[-3000:]
     return shell / "dist" / "linux-unpacked" / "resources"
+
+
+NOTES_PINNED_FIELD = """
+class Note(models.Model):
+    notebook = models.ForeignKey(Notebook, on_delete=models.CASCADE)
+    text = models.TextField()
+    pinned = models.BooleanField(default=False)
+"""
+NOTES_MIGRATION_0002 = """\
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("notes", "0001_initial")]
+    operations = [
+        migrations.AddField("note", "pinned", models.BooleanField(default=False)),
+    ]
+"""
+# A write the app acknowledges (the new note's id) only once it is committed: what a test
+# counts to prove no acknowledged write is lost.
+NOTES_WRITE_VIEW = """
+
+def add(request):
+    from django.http import HttpResponse, HttpResponseNotAllowed
+
+    from .models import Notebook
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    notebook, _ = Notebook.objects.get_or_create(id=1, defaults={"title": "Field notes"})
+    note = Note.objects.create(notebook=notebook, text=request.body.decode())
+    return HttpResponse(str(note.id))
+"""
+NOTES_URLS = """\
+from django.urls import path
+from notes.views import add, index
+urlpatterns = [path("", index), path("add", add)]
+"""
+
+
+@pytest.fixture(scope="session")
+def notes_versions(
+    local_interpreter: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """Payload directories of Notes Desk 1.2.3 and 1.3.0 (one more migration), whose
+    ``POST /add`` writes a note and answers its id."""
+    from djdesk_bundle.tools.uv import uv_binary
+    from tests.bundler.notes_project import make_notes_project
+    from tests.bundler.test_any_project import build_notes
+
+    root = tmp_path_factory.mktemp("notes-versions")
+    project = make_notes_project(root / "notes-desk")
+    views = project / "src" / "notes" / "views.py"
+    views.write_text(views.read_text() + NOTES_WRITE_VIEW)
+    (project / "src" / "notesite" / "urls.py").write_text(NOTES_URLS)
+    built = {}
+    for version in ("1.2.3", "1.3.0"):
+        if version == "1.3.0":
+            pyproject = project / "pyproject.toml"
+            pyproject.write_text(pyproject.read_text().replace('"1.2.3"', '"1.3.0"'))
+            models = project / "src" / "notes" / "models.py"
+            text = models.read_text()
+            start = text.index("class Note(models.Model):")
+            models.write_text(text[:start] + NOTES_PINNED_FIELD.lstrip())
+            (project / "src/notes/migrations/0002_note_pinned.py").write_text(NOTES_MIGRATION_0002)
+            subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
+        result = build_notes(
+            project, local_interpreter / "manifest.toml", local_interpreter.as_uri(), root / "cache"
+        )
+        assert result.returncode == 0, result.stderr
+        built[version] = shutil.copytree(
+            project / "build" / "payload", root / version, symlinks=True
+        )
+    return built

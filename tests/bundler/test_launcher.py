@@ -37,7 +37,14 @@ def test_the_payload_gets_the_runtime_its_config_and_a_short_entry_point(tmp_pat
         "precompiled": True,
         "public_paths": [],
         "settings_module": "djdesk.settings.desktop",
-        "worker_argv": ["db_worker", "--no-startup-delay", "--interval", "0.2", "--no-reload"],
+        "worker_argv": [
+            "db_worker",
+            "--batch",
+            "--no-startup-delay",
+            "--interval",
+            "0.2",
+            "--no-reload",
+        ],
         "wsgi_application": "djdesk.wsgi:application",
     }
     assert len((tmp_path / LAUNCHER).read_text().splitlines()) < 15

@@ -3,70 +3,31 @@ then 1.3.0, which adds a migration. Real launchers, a real SQLite database."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import subprocess
+import threading
+import time
+import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.tools.uv import uv_binary
+from djdesk_runtime.contract import EXIT_CODES
 from tests.bundler.conftest import needs_local_python
-from tests.bundler.notes_project import make_notes_project
-from tests.bundler.test_any_project import build_notes
 from tests.processes import minimal_env, own_group, payload_python, request_stop, stop_process_tree
 from tests.runtime.test_database import sqlite_file
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
 TOKEN = "t"  # the launcher always requires a session token
-PINNED_FIELD = """
-        class Note(models.Model):
-            notebook = models.ForeignKey(Notebook, on_delete=models.CASCADE)
-            text = models.TextField()
-            pinned = models.BooleanField(default=False)
-"""
-MIGRATION_0002 = """\
-from django.db import migrations, models
 
 
-class Migration(migrations.Migration):
-    dependencies = [("notes", "0001_initial")]
-    operations = [
-        migrations.AddField("note", "pinned", models.BooleanField(default=False)),
-    ]
-"""
-
-
-@pytest.fixture(scope="module")
-def payloads(local_interpreter: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Payload directories of Notes Desk 1.2.3 and 1.3.0 (one more migration)."""
-    root = tmp_path_factory.mktemp("upgrade")
-    project = make_notes_project(root / "notes-desk")
-    built = {}
-    for version in ("1.2.3", "1.3.0"):
-        if version == "1.3.0":
-            pyproject = project / "pyproject.toml"
-            pyproject.write_text(pyproject.read_text().replace('"1.2.3"', '"1.3.0"'))
-            models = project / "src" / "notes" / "models.py"
-            text = models.read_text()
-            start = text.index("class Note(models.Model):")
-            models.write_text(
-                text[:start] + PINNED_FIELD.strip().replace("\n        ", "\n") + "\n"
-            )
-            (project / "src/notes/migrations/0002_note_pinned.py").write_text(MIGRATION_0002)
-            subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
-        result = build_notes(
-            project, local_interpreter / "manifest.toml", local_interpreter.as_uri(), root / "cache"
-        )
-        assert result.returncode == 0, result.stderr
-        built[version] = shutil.copytree(
-            project / "build" / "payload", root / version, symlinks=True
-        )
-    return built
+@pytest.fixture
+def payloads(notes_versions: dict[str, Path]) -> dict[str, Path]:
+    return notes_versions
 
 
 @contextmanager
@@ -82,9 +43,10 @@ def serving(payload: Path, data: Path) -> Iterator[str]:
         stop_process_tree(process)
 
 
-def launch(payload: Path, data: Path, **env: str) -> subprocess.Popen[str]:
+def launch(payload: Path, data: Path, *argv: str, **env: str) -> subprocess.Popen[str]:
+    command = [str(payload_python(payload)), "-I", str(payload / "run_django.py")]
     return subprocess.Popen(
-        [str(payload_python(payload)), "-I", str(payload / "run_django.py"), "--port", "0"],
+        [*command, *(argv or ("--port", "0"))],
         env=minimal_env(DJDESK_DATA_DIR=str(data), DJDESK_SESSION_TOKEN=TOKEN, **env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -221,3 +183,128 @@ def test_two_launchers_upgrading_one_data_dir_never_lose_it(payloads, tmp_path: 
         assert rows(database, "SELECT text, pinned FROM notes_note") == [("keep me", 0)]
         assert len(list((data / "backups").iterdir())) == 1  # one upgrade, one backup
         assert not list(data.glob("*.migrating*"))
+
+
+class Writes:
+    """Notes written through a serving app's ``POST /add`` by a thread, as fast as it
+    answers: the texts it acknowledged (200), and every answer that was not."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.acknowledged, self.failed = url, list[str](), list[str]()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._write, daemon=True)
+
+    def _write(self) -> None:
+        for number in range(1_000_000):
+            if self._stop.is_set():
+                return
+            text = f"write {number}"
+            request = urllib.request.Request(
+                self.url + "add", data=text.encode(), headers={"X-DJDesk-Token": TOKEN}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    answer.read()
+                self.acknowledged.append(text)
+            except (urllib.error.URLError, OSError) as error:
+                self.failed.append(f"{text}: {error}")
+
+    def wait_for(self, count: int) -> None:
+        until(lambda: len(self.acknowledged) >= count or bool(self.failed))
+
+    @contextmanager
+    def running(self) -> Iterator[Writes]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join(timeout=60)
+
+
+def until(condition: Callable[[], bool], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def outcome(payload: Path, data: Path, *argv: str) -> tuple[int | None, str, str]:
+    """How a launcher ended: its exit code and output, or None if it started serving
+    (then stopped here)."""
+    process = launch(payload, data, *argv)
+    try:
+        first = process.stdout.readline()  # type: ignore[union-attr]
+        if first.startswith("DJDESK_READY "):
+            stop_process_tree(process)
+            return None, first, process.stderr.read()  # type: ignore[union-attr]
+        stdout, stderr = process.communicate(timeout=120)
+        return process.returncode, first + stdout, stderr
+    finally:
+        stop_process_tree(process)
+
+
+def notes(database: Path) -> list[str]:
+    return [text for (text,) in rows(database, "SELECT text FROM notes_note ORDER BY id")]
+
+
+def test_nothing_upgrades_or_manages_a_data_dir_while_an_app_serves_it(
+    payloads, tmp_path: Path
+) -> None:
+    """A 1.3.0 launcher used to take the migration lock (the serving 1.2.3 did not hold
+    it), back up, migrate a copy and swap it in under the running app: 92 acknowledged
+    writes were gone and the old app answered 500 on the new schema; `--manage
+    showmigrations` (read-only, but it upgrades first) lost 97 (#27)."""
+    data = tmp_path / "data"
+    database = version_1_data(payloads, data)
+    in_use = EXIT_CODES["data_dir_in_use"]
+    server = launch(payloads["1.2.3"], data)
+    try:
+        url = server.stdout.readline().split()[1]  # type: ignore[union-attr]
+        with Writes(url).running() as writes:
+            writes.wait_for(20)
+            ended = {
+                "newer server": outcome(payloads["1.3.0"], data),
+                "newer --manage": outcome(payloads["1.3.0"], data, "--manage", "showmigrations"),
+                "same-version --manage": outcome(payloads["1.2.3"], data, "--manage", "check"),
+            }
+            writes.wait_for(len(writes.acknowledged) + 20)  # the app still writes afterwards
+    finally:
+        stop_process_tree(server)
+    lost = sorted(set(writes.acknowledged) - set(notes(database)))
+    assert (lost, writes.failed[:3]) == ([], [])
+    assert notes(database) == ["keep me", *writes.acknowledged]  # not one acknowledged lost
+    assert len(writes.acknowledged) >= 40
+    assert not (data / "backups").exists()
+    for who, (code, _, stderr) in ended.items():
+        assert code == in_use, (who, code, stderr)
+        (line,) = stderr.splitlines()
+        assert line.startswith("run_django: ") and str(data) in line, (who, line)
+    assert "an older version of this app is serving" in ended["newer server"][2]
+    assert "close it before running --manage showmigrations" in ended["newer --manage"][2]
+    assert "pinned" not in [c[1] for c in rows(database, "PRAGMA table_info(notes_note)")]
+    with serving(payloads["1.3.0"], data):  # once it is closed, the upgrade goes ahead
+        pass
+    assert notes(database) == ["keep me", *writes.acknowledged]
+
+
+def test_a_second_copy_of_one_version_shares_the_data_dir_and_says_so(
+    payloads, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    database = version_1_data(payloads, data)
+    with serving(payloads["1.2.3"], data) as first_url:
+        second = launch(payloads["1.2.3"], data)
+        try:
+            line = second.stdout.readline()  # type: ignore[union-attr]
+            assert line.startswith("DJDESK_READY "), second.stderr.read()  # type: ignore[union-attr]
+            for url in (first_url, line.split()[1]):
+                with Writes(url).running() as writes:
+                    writes.wait_for(5)
+                assert writes.failed == [] and len(writes.acknowledged) >= 5
+            request_stop(second)
+            _, stderr = second.communicate(timeout=30)
+        finally:
+            stop_process_tree(second)
+    assert second.returncode == 0
+    assert f"run_django: another copy of this app is serving {data}" in stderr
+    assert len(notes(database)) >= 11

@@ -1,31 +1,49 @@
-"""The worker's deferred start: after the server's first answer, or after a delay, and
-never once the server is stopping."""
+"""The worker on demand: started when a task is enqueued (a real django-tasks signal) or,
+once after the server's first answer, when a previous launch left tasks queued; one at a
+time; never once the server is stopping. Each start is a real child process."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from djdesk_runtime.worker import DeferredWorker
+from djdesk_runtime.errors import LaunchError
+from djdesk_runtime.worker import (
+    Activity,
+    OnDemandWorker,
+    on_task_enqueued,
+    run_until_idle,
+    worker_idle,
+)
 
 
 class Starts:
-    """Counts starts; each start is a real child process (a sleeping interpreter)."""
+    """Counts starts; each is a real child process that runs until it reads a line."""
 
     def __init__(self) -> None:
-        self.started = threading.Event()
+        self.started = threading.Semaphore(0)
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def __call__(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        process = subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.stdin.readline()"], stdin=subprocess.PIPE
+        )
         self.processes.append(process)
-        self.started.set()
+        self.started.release()
         return process
+
+    def wait_for_start(self) -> bool:
+        return self.started.acquire(timeout=60)
+
+    def finish_current(self) -> None:
+        process = self.processes[-1]
+        process.communicate(b"done\n", timeout=60)
 
 
 def answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -33,42 +51,109 @@ def answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[
     return [b"ok"]
 
 
-def test_starts_once_the_first_request_is_answered() -> None:
-    starts = Starts()
-    worker = DeferredWorker(starts, delay=3600)
+def nothing_queued() -> bool:
+    return False
+
+
+@pytest.fixture
+def starts() -> Any:
+    made = Starts()
+    yield made
+    for process in made.processes:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_no_work_no_worker_however_many_answers(starts: Starts) -> None:
+    """It used to start after the first answer on every launch: 45 MiB for nothing (#31)."""
+    checked = threading.Event()
+
+    def queued() -> bool:
+        checked.set()
+        return False
+
+    worker = OnDemandWorker(starts, queued, delay=3600)
     application = worker.wrap(answer)
-    assert not starts.started.wait(0.2)  # nothing answered yet: no worker
-    assert application({}, lambda *args: None) == [b"ok"]
-    assert starts.started.wait(60)
-    application({}, lambda *args: None)
+    for _ in range(200):
+        assert application({}, lambda *args: None) == [b"ok"]
+    assert checked.wait(60)  # the queue was asked once the first answer went out
+    worker.stop()
+    worker._thread.join(60)
+    assert starts.processes == [] and worker.starts == 0
+
+
+def test_a_previous_launch_s_queue_starts_it_after_the_first_answer(starts: Starts) -> None:
+    worker = OnDemandWorker(starts, lambda: True, delay=3600)
+    assert worker.starts == 0  # nothing answered yet: the first page has the CPU
+    worker.wrap(answer)({}, lambda *args: None)
+    assert starts.wait_for_start()
     worker.stop()
     assert len(starts.processes) == 1 and starts.processes[0].poll() is not None
 
 
-def test_starts_after_the_delay_without_any_request() -> None:
-    starts = Starts()
-    worker = DeferredWorker(starts, delay=0.05)
-    assert starts.started.wait(60)
+def test_an_enqueued_task_starts_it_through_the_real_signal(starts: Starts) -> None:
+    from django_tasks.signals import task_enqueued
+
+    worker = OnDemandWorker(starts, nothing_queued, delay=0)
+    on_task_enqueued(worker.wake)
+    try:
+        task_enqueued.send_robust(sender=object, task_result=None)
+        assert starts.wait_for_start()
+        # Enqueued while it runs: one more run once it has exited (it may have missed it).
+        task_enqueued.send_robust(sender=object, task_result=None)
+        task_enqueued.send_robust(sender=object, task_result=None)
+        starts.finish_current()
+        assert starts.wait_for_start()
+        starts.finish_current()
+        assert not starts.started.acquire(timeout=0.5)  # two wakes while busy: one more run
+        assert len(starts.processes) == 2
+    finally:
+        worker.stop()
+        task_enqueued.disconnect(dispatch_uid="djdesk-worker-django_tasks.signals")
+
+
+def test_never_starts_once_stopped(starts: Starts) -> None:
+    worker = OnDemandWorker(starts, lambda: True, delay=3600)
     worker.stop()
-    assert starts.processes[0].poll() is not None
-
-
-def test_a_failing_request_counts_as_answered() -> None:
-    def broken(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        raise RuntimeError("boom")
-
-    starts = Starts()
-    worker = DeferredWorker(starts, delay=3600)
-    with pytest.raises(RuntimeError):
-        worker.wrap(broken)({}, lambda *args: None)
-    assert starts.started.wait(60)
-    worker.stop()
-
-
-def test_never_starts_once_stopped() -> None:
-    starts = Starts()
-    worker = DeferredWorker(starts, delay=3600)
-    worker.stop()
+    worker.wake()
     worker.wrap(answer)({}, lambda *args: None)
     worker._thread.join(60)
     assert starts.processes == []
+
+
+def test_a_broken_queue_check_still_lets_the_worker_say_why(starts: Starts) -> None:
+    def broken() -> bool:
+        raise RuntimeError("no such table")
+
+    worker = OnDemandWorker(starts, broken, delay=0)
+    assert starts.wait_for_start()
+    worker.stop()
+
+
+def test_the_worker_runs_its_batch_until_idle() -> None:
+    """A batch command returns when the queue is empty: it runs again while tasks keep
+    coming and the worker exits once none started or finished for the idle time."""
+    activity = Activity()
+    runs: list[float] = []
+
+    def run_once() -> None:
+        runs.append(time.monotonic())
+        if len(runs) <= 3:
+            activity.seen()  # a task ran in this batch
+
+    run_until_idle(run_once, activity, idle=0.3, poll=0.01)
+    assert len(runs) >= 4
+    assert runs[-1] - runs[2] >= 0.3  # idle counted from the last task
+
+
+def test_without_task_signals_the_command_runs_once() -> None:
+    runs: list[int] = []
+    run_until_idle(lambda: runs.append(1), None, idle=60)
+    assert runs == [1]
+
+
+def test_the_idle_time_is_a_number_of_seconds() -> None:
+    assert worker_idle({}) == 30.0 and worker_idle({"DJDESK_WORKER_IDLE": "0.5"}) == 0.5
+    with pytest.raises(LaunchError, match="DJDESK_WORKER_IDLE must be a number of seconds"):
+        worker_idle({"DJDESK_WORKER_IDLE": "soon"})
