@@ -54,7 +54,7 @@ def resolve(
     locked = with_runtime_dependencies(
         export_locked_requirements(options, app, offline=options.offline)
     )
-    check_lock_python(locked, pin)
+    check_lock_python(app, locked, pin)
     sources = select_sources(options)
     return Resolved(
         app=app,
@@ -67,19 +67,28 @@ def resolve(
     )
 
 
-def check_lock_python(locked: LockedRequirements, pin: InterpreterPin) -> None:
-    """A uv.lock made for another Python is refused in one line, before any download
-    (uv's resolver would say it only after the interpreter is extracted)."""
-    if locked.kind != "uv.lock":
-        return
-    try:
-        data = tomllib.loads(locked.lock_path.read_text(encoding="utf-8"))
-        wanted = SpecifierSet(str(data.get("requires-python", "")))
-    except (OSError, ValueError, tomllib.TOMLDecodeError):
-        return  # uv's own lock check reports an unreadable lock
-    if not wanted.contains(pin.python_version, prereleases=True):
-        raise LockError(
-            f"{locked.lock_path} is for Python {wanted}, but the interpreter pinned for "
-            f"{pin.triple} is {pin.python_version}: change requires-python and re-lock, or "
-            "pin an interpreter the lock allows (interpreter-manifest)"
-        )
+def check_lock_python(app: AppProject, locked: LockedRequirements, pin: InterpreterPin) -> None:
+    """A project (or its uv.lock) made for another Python is refused in one line, before
+    any download: uv's resolver would say it only after the interpreter is extracted. A
+    workspace's lock holds every member's constraint, so there only the app's counts."""
+    for path in (app.pyproject, locked.lock_path):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a requirements lock, or unreadable: uv's own checks report it
+        if path == app.pyproject:
+            raw = data.get("project", {}).get("requires-python", "")
+        elif not data.get("manifest", {}).get("members"):
+            raw = data.get("requires-python", "")
+        else:
+            continue
+        try:
+            wanted = SpecifierSet(str(raw))
+        except ValueError:
+            continue
+        if raw and not wanted.contains(pin.python_version, prereleases=True):
+            raise LockError(
+                f"{path} asks for Python {wanted}, but the interpreter pinned for "
+                f"{pin.triple} is {pin.python_version}: pin an interpreter it allows "
+                "(interpreter-manifest), or change requires-python and lock again"
+            )
