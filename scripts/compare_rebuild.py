@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from djdesk_bundle.release.runner import annotate, group, write_summary
+
 BUNDLE = ["uv", "run", "--frozen", "djdesk-bundle"]
 
 
@@ -76,19 +78,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("build_args", nargs="*", help="after --: more `build` arguments")
     args = parser.parse_args(argv)
     published = published_archive(args.published, args.target)
-    rebuilt = rebuild(args.target, args.work, args.build_args)
+    with group(f"rebuild {args.target} from an empty cache"):
+        rebuilt = rebuild(args.target, args.work, args.build_args)
+    title = f"### Reproducible {args.target}: "
     if sha256(published) == sha256(rebuilt):
         print(f"reproducible: {published.name} {sha256(published)}")
+        write_summary(os.environ, f"{title}yes\n\n`{published.name}` `{sha256(published)}`")
         return 0
     print(f"{published.name}: published {sha256(published)}, rebuilt {sha256(rebuilt)}")
-    explain(published, rebuilt)
+    with group("where the archives differ"):
+        explain(published, rebuilt)
+    hashes = f"published `{sha256(published)}`, rebuilt `{sha256(rebuilt)}`"
     if os.environ.get("CODESIGNED") == "true":
-        print(
-            "::warning::the published payload is code-signed (timestamped signatures): "
-            "the rebuild cannot match it byte for byte; the difference is listed above"
+        annotate(
+            "warning",
+            "the published payload is code-signed (timestamped signatures): "
+            "the rebuild cannot match it byte for byte; the difference is listed above",
         )
+        write_summary(os.environ, f"{title}code-signed, differs (a warning)\n\n{hashes}")
         return 0
-    print(f"::error::the rebuild of {args.target} differs from the published archive")
+    annotate("error", f"the rebuild of {args.target} differs from the published archive")
+    write_summary(os.environ, f"{title}**no**\n\n{hashes}")
     return 1
 
 
