@@ -102,7 +102,16 @@ def test_release_workflow_least_privilege_signing_and_attesting_apart_from_uploa
     jobs = load(REPO / ".github" / "workflows" / "release.yml")["jobs"]
     for name in ("version", "build", "reproducible", "tool"):
         assert "permissions" not in jobs[name], f"{name} runs with the workflow's contents: read"
-    assert jobs["sign"]["permissions"] == {"contents": "read", "id-token": "write"}
+    assert jobs["sign"]["permissions"] == {
+        "contents": "read",
+        "id-token": "write",
+        "attestations": "write",  # the merged feeds and SHA256SUMS are made there
+    }
+    (provenance,) = steps_using(jobs["sign"], "actions/attest-build-provenance@")
+    assert provenance["with"]["subject-path"].split() == [
+        "release/SHA256SUMS",
+        "release/latest*.yml",
+    ]
     assert jobs["attest"]["permissions"] == {
         "contents": "read",
         "id-token": "write",

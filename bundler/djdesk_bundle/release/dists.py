@@ -47,10 +47,14 @@ def missing_shell(names: set[str], prefix: str, listing: str) -> list[str]:
 
 def record_problems(archive: zipfile.ZipFile, record_name: str) -> list[str]:
     problems = []
+    names = set(archive.namelist())
     rows = csv.reader(io.StringIO(archive.read(record_name).decode("utf-8")))
     for path, digest, _size in rows:
         if not digest:
             continue  # RECORD itself
+        if path not in names:
+            problems.append(f"wheel: {path} is in RECORD but not in the wheel")
+            continue
         algorithm, _, expected = digest.partition("=")
         actual = base64.urlsafe_b64encode(hashlib.new(algorithm, archive.read(path)).digest())
         if actual.rstrip(b"=").decode() != expected:
