@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from djdesk_bundle.release import check as check_release
 from djdesk_bundle.release import gather as gather_release
 from djdesk_bundle.release.__main__ import main as release_main
 from djdesk_bundle.release.action import TARGETS  # release target -> (platform, arch)
-from tests.conftest import REPO
+from tests.conftest import REPO, load_script
 
 ELECTRON = REPO / "electron"
 needs_electron_builder = pytest.mark.skipif(
@@ -186,3 +188,43 @@ def test_gathering_keeps_every_target_and_merges_the_feeds(tmp_path: Path) -> No
         "DJDesk-Setup-0.1.0-x64.exe",
     ]
     assert sorted(p.name for p in release.iterdir()) == sorted([*GOOD, "latest.yml"])
+
+
+# --- the reproducibility gate of a code-signed target (scripts/compare_rebuild.py) ---------
+
+compare_rebuild = load_script("compare_rebuild")
+MACHO = bytes.fromhex("cffaedfe") + b"\0" * 60
+
+
+def payload_archive(path: Path, files: dict[str, bytes]) -> Path:
+    files = dict(files)
+    files["SHA256SUMS"] = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
+    ).encode()
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(f"django-bundle/{name}")
+            info.size, info.mode = len(data), 0o755
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+UNSIGNED = {"python/bin/python3": MACHO, "app/views.py": b"def view(): ...\n"}
+
+
+def test_a_signed_payload_may_differ_from_its_rebuild_only_in_its_binaries(tmp_path: Path) -> None:
+    rebuilt = payload_archive(tmp_path / "rebuilt.tar.gz", UNSIGNED)
+    signed = {**UNSIGNED, "python/bin/python3": MACHO + b"signature, timestamped"}
+    published = payload_archive(tmp_path / "published.tar.gz", signed)
+    assert compare_rebuild.beyond_signing(published, rebuilt) == []
+
+
+def test_a_signed_payload_that_differs_elsewhere_fails_the_gate(tmp_path: Path) -> None:
+    """It used to be a warning and exit 0 for every code-signed target."""
+    rebuilt = payload_archive(tmp_path / "rebuilt.tar.gz", UNSIGNED)
+    drifted = {**UNSIGNED, "python/bin/python3": MACHO + b"sig", "app/views.py": b"other\n"}
+    published = payload_archive(tmp_path / "published.tar.gz", drifted)
+    assert compare_rebuild.beyond_signing(published, rebuilt) == [
+        "SHA256SUMS: app/views.py differs",
+        "changed: app/views.py (size 6 -> 16, content)",
+    ]
