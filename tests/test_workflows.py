@@ -841,3 +841,27 @@ def writes_summary(step: dict) -> bool:
 def test_every_release_job_writes_a_summary() -> None:
     for name, job in load(RELEASE)["jobs"].items():
         assert any(writes_summary(step) for step in job["steps"]), f"{name} writes no summary"
+
+
+def check_jsonschema(schema: str, *paths: Path) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema with the GitHub schemas it vendors (nothing downloaded)."""
+    exe = shutil.which("check-jsonschema", path=str(Path(sys.executable).parent))
+    return subprocess.run(
+        [exe or "check-jsonschema", "--builtin-schema", schema, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_workflows_and_actions_match_githubs_schemas(tmp_path: Path) -> None:
+    documented = documented_release_workflow(tmp_path)
+    result = check_jsonschema("vendor.github-workflows", *WORKFLOWS, documented)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = check_jsonschema("vendor.github-actions", *ACTIONS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    # It has teeth: a job key misspelt.
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stesp: []\n")
+    assert check_jsonschema("vendor.github-workflows", broken).returncode == 1
