@@ -173,6 +173,7 @@ def test_collect_writes_a_flat_release_dir_outputs_and_a_summary(tmp_path: Path)
     assert out["installers"] == "Demo-1.0.0-win-x64.zip Demo-Setup-1.0.0-x64.exe"
     assert f"### Build {target}" in summary and "| `Demo-Setup-1.0.0-x64.exe` | 24 |" in summary
     assert "- code signing: not code-signed" in summary
+    assert "- payload: verified against its SHA256SUMS" in summary
 
 
 def test_collect_fails_clearly_without_a_payload(tmp_path: Path) -> None:

@@ -305,7 +305,7 @@ def documented_release_workflow(directory: Path) -> Path:
 
 def test_the_documented_project_release_is_clean_and_least_privileged(tmp_path: Path) -> None:
     workflow = documented_release_workflow(tmp_path)
-    for persona in ("regular", "auditor"):
+    for persona in ("regular", "pedantic", "auditor"):
         findings = zizmor(workflow, persona=persona)
         assert findings == [], json.dumps([(f["ident"], f["desc"]) for f in findings], indent=1)
     jobs = load(workflow)["jobs"]

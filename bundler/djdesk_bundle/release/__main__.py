@@ -139,8 +139,15 @@ def main(argv: list[str] | None = None, env: Mapping[str, str] | None = None) ->
     except action.ActionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         annotate("error", str(exc), exc.file, exc.line)
-    except (FeedConflict, DraftError, OSError, KeyError, ValueError, yaml.YAMLError,
-            subprocess.CalledProcessError) as exc:  # fmt: skip
+    except (
+        FeedConflict,
+        DraftError,
+        OSError,
+        KeyError,
+        ValueError,
+        yaml.YAMLError,
+        subprocess.CalledProcessError,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         annotate("error", str(exc))
     return 1

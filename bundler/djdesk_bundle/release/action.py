@@ -161,9 +161,17 @@ def import_certificate(certificate: Path, password: str, keychain: str) -> None:
     security("set-keychain-settings", "-lut", "21600", keychain)
     security("unlock-keychain", "-p", unlock, keychain)
     security(
-        "import", str(certificate), "-k", keychain, "-f", "pkcs12", "-P", password,
-        "-T", "/usr/bin/codesign",
-    )  # fmt: skip
+        "import",
+        str(certificate),
+        "-k",
+        keychain,
+        "-f",
+        "pkcs12",
+        "-P",
+        password,
+        "-T",
+        "/usr/bin/codesign",
+    )
     security("set-key-partition-list", "-S", "apple-tool:,apple:", "-s", "-k", unlock, keychain)
     listed = [name.strip('"') for name in security("list-keychains", "-d", "user").split()]
     security("list-keychains", "-d", "user", "-s", keychain, *listed)
@@ -235,13 +243,22 @@ def installer_sboms(project: Path, payload: Path, assets: list[Path]) -> list[Pa
         sbom = installer.with_name(f"{installer.name}.cdx.json")
         result = subprocess.run(
             [
-                sys.executable, "-m", "djdesk_bundle.cli", "installer-sbom",
-                "--payload", str(payload.resolve()),
-                "--installer", str(installer.resolve()),
-                "--output", str(sbom.resolve()),
+                sys.executable,
+                "-m",
+                "djdesk_bundle.cli",
+                "installer-sbom",
+                "--payload",
+                str(payload.resolve()),
+                "--installer",
+                str(installer.resolve()),
+                "--output",
+                str(sbom.resolve()),
             ],
-            cwd=project, capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
             raise ActionError(f"installer-sbom {installer.name}: {result.stderr.strip()}")
         written.append(sbom)
@@ -254,12 +271,20 @@ def assets_table(assets: list[Path]) -> str:
 
 
 def build_summary(target: str, assets: list[Path], env: Mapping[str, str]) -> str:
+    """What the build leg made; collect runs only after `verify` passed (the step before)."""
     signer = inputs(env, "code_signing")["code_signing"] or "not code-signed"
     notarised = inputs(env, "notarisation")["notarisation"] or "not notarised"
     return "\n".join(
-        [f"### Build {target}", "", f"- code signing: {signer}", f"- notarisation: {notarised}",
-         "", assets_table(assets)]
-    )  # fmt: skip
+        [
+            f"### Build {target}",
+            "",
+            "- payload: verified against its SHA256SUMS (`djdesk-bundle verify`)",
+            f"- code signing: {signer}",
+            f"- notarisation: {notarised}",
+            "",
+            assets_table(assets),
+        ]
+    )
 
 
 def cmd_collect(env: Mapping[str, str]) -> dict[str, str]:
@@ -308,7 +333,9 @@ def cmd_sboms(env: Mapping[str, str]) -> dict[str, str]:
         outputs[f"installer-{number}"] = str(subject)
         outputs[f"installer-sbom-{number}"] = str(installer_sbom)
     provenance = sorted(p for p in assets.iterdir() if p.is_file())
-    rows = [(f"`{p.name}`", "provenance" + (", SBOM" if p in dict(pairs) or p == archive else ""))
-            for p in provenance]  # fmt: skip
+    rows = [
+        (f"`{p.name}`", "provenance" + (", SBOM" if p in dict(pairs) or p == archive else ""))
+        for p in provenance
+    ]
     write_summary(env, f"### Attested ({assets})\n\n" + table(("subject", "attestations"), rows))
     return outputs

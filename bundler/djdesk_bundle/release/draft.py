@@ -41,8 +41,18 @@ def draft_release(tag: str, title: str, files: list[Path], executable: str = "gh
     paths = [str(path) for path in sorted(files)]
     known = existing_release(executable, tag)
     if known is None:
-        gh(executable, "release", "create", tag, *paths, "--draft", "--verify-tag",
-           "--title", title, "--generate-notes")  # fmt: skip
+        gh(
+            executable,
+            "release",
+            "create",
+            tag,
+            *paths,
+            "--draft",
+            "--verify-tag",
+            "--title",
+            title,
+            "--generate-notes",
+        )
         return "created"
     if not known.get("isDraft"):
         raise DraftError(f"release {tag} is already published: left as it is")
