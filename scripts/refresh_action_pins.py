@@ -5,8 +5,9 @@ actions (action.yml, sign/, attest/, publish/) and docs/release.md, this reads t
 history of OWNER/REPO (a local clone: nothing is downloaded), checks that TAG names
 exactly SHA, and writes the action.yml at SHA to
 ``tests/fixtures/actions/OWNER/REPO[/PATH]/SHA.yml``; fixtures no pin uses any more are
-removed. ``tests/test_workflows.py`` checks every ``with:`` key against these files, and
-that every JavaScript action runs on node24.
+removed. The actions a composite action pins in turn are kept too. ``tests/test_workflows.py``
+checks every ``with:`` key against these files, and that every JavaScript action runs on
+node24.
 
     git clone --bare https://github.com/actions/checkout var/actions/actions/checkout.git
     ...
@@ -62,8 +63,14 @@ def action_file(git_dir: Path, sha: str, path: str) -> str:
 
 
 def refresh(git_dirs: dict[str, Path]) -> list[str]:
+    """Every pin's action.yml, and those of the actions a composite one pins in turn."""
     problems, written = [], set()
-    for repo, path, sha, tag in sorted(pins()):
+    queue, seen = sorted(pins()), set()
+    while queue:
+        repo, path, sha, tag = queue.pop(0)
+        if (repo, path, sha) in seen:
+            continue
+        seen.add((repo, path, sha))
         git_dir = git_dirs.get(repo)
         if git_dir is None:
             problems.append(f"{repo}: no clone (--mirrors DIR/{repo}.git or --git-dir)")
@@ -82,6 +89,9 @@ def refresh(git_dirs: dict[str, Path]) -> list[str]:
         header = f"# {repo}{'/' + path if path else ''} {tag} = {sha}: its action.yml\n"
         target.write_text(header + text, encoding="utf-8")
         written.add(target)
+        queue += [
+            (r, p.strip("/"), s, t) for r, p, s, t in (m.groups() for m in PIN.finditer(text))
+        ]
     for stale in set(FIXTURES.rglob("*.yml")) - written:
         if not problems:
             stale.unlink()
@@ -95,9 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     git_dirs = {}
     if args.mirrors:
-        for repo, _, _, _ in pins():
-            if (args.mirrors / f"{repo}.git").is_dir():
-                git_dirs[repo] = args.mirrors / f"{repo}.git"
+        for clone in sorted(args.mirrors.glob("*/*.git")):
+            git_dirs[f"{clone.parent.name}/{clone.name.removesuffix('.git')}"] = clone
     for given in args.git_dir:
         repo, _, path = given.partition("=")
         git_dirs[repo] = Path(path)

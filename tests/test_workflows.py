@@ -865,3 +865,25 @@ def test_the_workflows_and_actions_match_githubs_schemas(tmp_path: Path) -> None
     broken = tmp_path / "broken.yml"
     broken.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stesp: []\n")
     assert check_jsonschema("vendor.github-workflows", broken).returncode == 1
+
+
+def test_the_actions_a_pinned_composite_action_uses_are_kept_too() -> None:
+    """attest-build-provenance and attest-sbom are composite: actions/attest runs inside."""
+    for path in sorted(FIXTURES.rglob("*.yml")):
+        action = yaml.safe_load(path.read_text())
+        for step in action["runs"].get("steps", []):
+            if USES.match(step.get("uses", "")):
+                pinned_action(step["uses"])  # kept, so its runtime is checked above
+
+
+def test_refreshing_without_clones_names_every_pin_and_changes_nothing() -> None:
+    before = {p: p.read_bytes() for p in FIXTURES.rglob("*.yml")}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "refresh_action_pins.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "error: actions/checkout: no clone" in result.stderr
+    assert {p: p.read_bytes() for p in FIXTURES.rglob("*.yml")} == before
