@@ -887,3 +887,18 @@ def test_refreshing_without_clones_names_every_pin_and_changes_nothing() -> None
     assert result.returncode == 1
     assert "error: actions/checkout: no clone" in result.stderr
     assert {p: p.read_bytes() for p in FIXTURES.rglob("*.yml")} == before
+
+
+def test_the_tool_is_built_checked_and_published_from_its_own_environment() -> None:
+    jobs = load(RELEASE)["jobs"]
+    tool = " ".join(step.get("run", "") for step in jobs["tool"]["steps"])
+    assert "uv build --sdist --wheel" in tool and "djdesk_bundle.release check-dists" in tool
+    pypi = jobs["pypi"]
+    assert pypi["environment"] == "pypi" and pypi["permissions"]["id-token"] == "write"
+    runs = [step.get("run", "") for step in pypi["steps"]]
+    (sign,) = [i for i, run in enumerate(runs) if "pypi-attestations sign" in run]
+    (upload,) = [i for i, run in enumerate(runs) if "uv publish" in run]
+    assert sign < upload and "--trusted-publishing always" in runs[upload]
+    assert "uv sync --frozen --only-group release" in runs  # the signer from uv.lock
+    groups = tomllib.loads((REPO / "pyproject.toml").read_text())["dependency-groups"]
+    assert any(requirement.startswith("pypi-attestations") for requirement in groups["release"])
