@@ -5,9 +5,10 @@ published. On a difference, ``djdesk-bundle diff`` (when the bundler has it) say
     uv run python scripts/compare_rebuild.py --target TRIPLE --published DIR --work DIR \
         [-- MORE BUILD ARGS, e.g. --manifest FILE --python-mirror URL]
 
-A payload the build job code-signed (``CODESIGNED=true``) cannot match: code signatures
-carry a timestamp. It is still rebuilt and compared, and the difference is reported as a
-warning instead of failing the job.
+A payload the build job code-signed (``CODESIGNED=true``) cannot match byte for byte:
+code signatures carry a timestamp. The gate stays: the two payloads may differ only where
+signing writes (the bytes of native binaries, Mach-O or PE, and their lines in
+SHA256SUMS); that is reported as a warning, anything else fails the job.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from djdesk_bundle import contract
+from djdesk_bundle.inspect.checksums import parse_checksums
+from djdesk_bundle.inspect.diff import Side, compare, open_side
+from djdesk_bundle.release.runner import annotate, group, write_summary
+from djdesk_bundle.sign.codesign import is_macho, is_pe
 
 BUNDLE = ["uv", "run", "--frozen", "djdesk-bundle"]
 
@@ -68,6 +76,41 @@ def explain(published: Path, rebuilt: Path) -> None:
         print("(this djdesk-bundle has no `diff` command: only the hashes differ)")
 
 
+SIGNING_CHANGES = ("content", "size ")  # what a signature does to a binary's entry
+
+
+def beyond_signing(published: Path, rebuilt: Path) -> list[str]:
+    """How a code-signed payload differs from its unsigned rebuild beyond what signing
+    changes: [] when only native binaries (and their SHA256SUMS lines) differ."""
+    with open_side(published) as signed, open_side(rebuilt) as unsigned:
+        report = compare(signed, unsigned, deep=False)
+
+        def signable(path: str) -> bool:
+            native = signed.path(path)
+            return native.is_file() and (is_macho(native) or is_pe(native))
+
+        problems = [f"added: {p}" for p in report.added]
+        problems += [f"removed: {p}" for p in report.removed] + report.notes
+        for path, what in report.changed.items():
+            if path == contract.CHECKSUMS:
+                problems += checksum_lines_beyond_signing(signed, unsigned, signable)
+            elif not (signable(path) and all(w.startswith(SIGNING_CHANGES) for w in what)):
+                problems.append(f"changed: {path} ({', '.join(what)})")
+    return problems
+
+
+def checksum_lines_beyond_signing(
+    signed: Side, unsigned: Side, signable: Callable[[str], bool]
+) -> list[str]:
+    ours = parse_checksums(signed.path(contract.CHECKSUMS).read_text(encoding="utf-8"))
+    theirs = parse_checksums(unsigned.path(contract.CHECKSUMS).read_text(encoding="utf-8"))
+    return [
+        f"{contract.CHECKSUMS}: {path} differs"
+        for path in sorted(set(ours) | set(theirs))
+        if ours.get(path) != theirs.get(path) and not signable(path)
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", required=True)
@@ -76,19 +119,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("build_args", nargs="*", help="after --: more `build` arguments")
     args = parser.parse_args(argv)
     published = published_archive(args.published, args.target)
-    rebuilt = rebuild(args.target, args.work, args.build_args)
+    with group(f"rebuild {args.target} from an empty cache"):
+        rebuilt = rebuild(args.target, args.work, args.build_args)
+    title = f"### Reproducible {args.target}: "
     if sha256(published) == sha256(rebuilt):
         print(f"reproducible: {published.name} {sha256(published)}")
+        write_summary(os.environ, f"{title}yes\n\n`{published.name}` `{sha256(published)}`")
         return 0
     print(f"{published.name}: published {sha256(published)}, rebuilt {sha256(rebuilt)}")
-    explain(published, rebuilt)
+    with group("where the archives differ"):
+        explain(published, rebuilt)
+    hashes = f"published `{sha256(published)}`, rebuilt `{sha256(rebuilt)}`"
     if os.environ.get("CODESIGNED") == "true":
-        print(
-            "::warning::the published payload is code-signed (timestamped signatures): "
-            "the rebuild cannot match it byte for byte; the difference is listed above"
+        beyond = beyond_signing(published, rebuilt)
+        if not beyond:
+            annotate(
+                "warning",
+                f"{args.target}: the published payload is code-signed (timestamped "
+                "signatures): it differs from the rebuild only in its native binaries",
+            )
+            write_summary(os.environ, f"{title}code-signed, only its binaries differ\n\n{hashes}")
+            return 0
+        annotate(
+            "error",
+            f"the rebuild of {args.target} differs beyond code signing:\n" + "\n".join(beyond),
         )
-        return 0
-    print(f"::error::the rebuild of {args.target} differs from the published archive")
+        write_summary(os.environ, f"{title}**no** (beyond code signing)\n\n{hashes}")
+        return 1
+    annotate("error", f"the rebuild of {args.target} differs from the published archive")
+    write_summary(os.environ, f"{title}**no**\n\n{hashes}")
     return 1
 
 

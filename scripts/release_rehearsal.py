@@ -41,14 +41,12 @@ from pathlib import Path
 
 import yaml
 
+from djdesk_bundle.release.action import TARGETS
+from djdesk_bundle.release.check import check_release
+from djdesk_bundle.release.gather import FeedConflict, gather
 from djdesk_runtime.contract import ARCHIVE_ROOT, SBOM, VERSION_FILE
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
-
-from check_release import check_release  # noqa: E402
-from gather_release import FeedConflict, gather  # noqa: E402
-from release_action import TARGETS  # noqa: E402
 
 HOST_TARGET = "x86_64-unknown-linux-gnu"
 FIXTURE = REPO / "tests" / "fixtures" / "sigstore" / "signed-artifact.whl"
@@ -272,11 +270,11 @@ def collect_host(work: Path, shell: Path, version: str) -> Path:
         "INPUT_TARGET": HOST_TARGET,
         "INPUT_ELECTRON_DIR": str(shell),
         "INPUT_OUTPUT_DIR": str(out),
-        "INPUT_INSTALLER_SBOMS": "false",  # in the workflow: when the bundler has the command
+        "INPUT_INSTALLER_SBOMS": "false",  # stand-in installers: nothing to describe
         "GITHUB_OUTPUT": str(work / "github_output"),
         "GITHUB_STEP_SUMMARY": str(work / "step_summary.md"),
     }
-    run([sys.executable, str(REPO / "scripts" / "release_action.py"), "collect"], env=env)
+    run([sys.executable, "-m", "djdesk_bundle.release", "collect"], env=env)
     return out
 
 
@@ -365,7 +363,7 @@ def rehearse(
     step("pre-upload check: feed urls are assets of that exact name, SHA256SUMS is complete")
     problems = check_release(release, version)
     if problems:
-        raise RehearsalFailed("\n".join(problems))
+        raise RehearsalFailed("\n".join(map(str, problems)))
     print(f"{len(list(release.iterdir()))} assets pass")
     verify_feeds(work, release)
     return release

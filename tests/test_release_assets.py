@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pytest
 import yaml
 
+from djdesk_bundle.release import check as check_release
+from djdesk_bundle.release import gather as gather_release
+from djdesk_bundle.release.__main__ import main as release_main
+from djdesk_bundle.release.action import TARGETS  # release target -> (platform, arch)
 from tests.conftest import REPO, load_script
 
 ELECTRON = REPO / "electron"
@@ -20,10 +26,6 @@ needs_electron_builder = pytest.mark.skipif(
     shutil.which("node") is None or not (ELECTRON / "node_modules" / "app-builder-lib").is_dir(),
     reason="needs Node.js and `npm ci` in electron/ (electron-builder)",
 )
-
-TARGETS = load_script("release_action").TARGETS  # release target -> (platform, arch)
-check_release = load_script("check_release")
-gather_release = load_script("gather_release")
 
 
 def installer_names(platform: str, arch: str) -> list[dict[str, object]]:
@@ -90,7 +92,7 @@ def test_an_asset_with_spaces_is_caught(tmp_path: Path) -> None:
     # electron-builder's default NSIS name; GitHub would upload it as DJDesk.Setup.0.1.0.exe.
     files = {"DJDesk Setup 0.1.0.exe": b"installer", "DJDesk Setup 0.1.0.exe.blockmap": b"b"}
     release = write_release(tmp_path / "r", files, {"latest.yml": ["DJDesk Setup 0.1.0.exe"]})
-    problems = check_release.check_release(release)
+    problems = [str(p) for p in check_release.check_release(release)]
     assert "asset name 'DJDesk Setup 0.1.0.exe' would be renamed by GitHub" in problems[0]
 
 
@@ -98,7 +100,7 @@ def test_a_feed_url_that_is_not_an_asset_is_caught(tmp_path: Path) -> None:
     release = write_release(tmp_path / "r", GOOD, GOOD_FEEDS)
     # What happened with the old names: the feed says dashes, the upload has another name.
     (release / "DJDesk-Setup-0.1.0-x64.exe").rename(release / "DJDesk.Setup.0.1.0.exe")
-    problems = check_release.check_release(release)
+    problems = [str(p) for p in check_release.check_release(release)]
     assert "latest.yml: url DJDesk-Setup-0.1.0-x64.exe is not an uploaded asset" in problems[0]
     assert any("SHA256SUMS does not list DJDesk.Setup.0.1.0.exe" in p for p in problems)
 
@@ -108,7 +110,7 @@ def test_missing_blockmap_wrong_hash_and_incomplete_sums_are_caught(tmp_path: Pa
     (release / "DJDesk-Setup-0.1.0-arm64.exe.blockmap").unlink()
     (release / "DJDesk-Setup-0.1.0-x64.exe").write_bytes(b"another installer")
     (release / "sbom-x86_64-pc-windows-msvc.cdx.json").write_text("{}")
-    problems = "\n".join(check_release.check_release(release, version="0.2.0"))
+    problems = "\n".join(map(str, check_release.check_release(release, version="0.2.0")))
     assert "DJDesk-Setup-0.1.0-arm64.exe.blockmap is missing" in problems
     assert "DJDesk-Setup-0.1.0-x64.exe does not have the sha512 the feed states" in problems
     assert "SHA256SUMS does not list sbom-x86_64-pc-windows-msvc.cdx.json" in problems
@@ -121,7 +123,7 @@ def test_signed_releases_need_a_bundle_for_every_asset(tmp_path: Path) -> None:
     for path in list(release.iterdir()):
         if path.name != "latest.yml":
             (release / f"{path.name}.sigstore.json").write_text("{}")
-    assert check_release.check_release(release, signed=True) == [
+    assert [str(p) for p in check_release.check_release(release, signed=True)] == [
         "latest.yml has no latest.yml.sigstore.json"
     ]
 
@@ -129,7 +131,7 @@ def test_signed_releases_need_a_bundle_for_every_asset(tmp_path: Path) -> None:
 def test_the_command_line_exits_1_with_one_line_per_problem(tmp_path: Path) -> None:
     release = write_release(tmp_path / "r", GOOD, GOOD_FEEDS)
     (release / "SHA256SUMS").unlink()
-    assert check_release.main([str(release)]) == 1
+    assert release_main(["check", str(release)], env={}) == 1
 
 
 def target_dir(
@@ -179,10 +181,50 @@ def test_gathering_keeps_every_target_and_merges_the_feeds(tmp_path: Path) -> No
         for t, a in (("x86_64-pc-windows-msvc", "x64"), ("aarch64-pc-windows-msvc", "arm64"))
     ]
     release = tmp_path / "release"
-    assert gather_release.gather(dirs, release) == ["latest.yml"]
+    assert list(gather_release.gather(dirs, release)) == ["latest.yml"]
     feed = yaml.safe_load((release / "latest.yml").read_text())
     assert [f["url"] for f in feed["files"]] == [
         "DJDesk-Setup-0.1.0-arm64.exe",
         "DJDesk-Setup-0.1.0-x64.exe",
     ]
     assert sorted(p.name for p in release.iterdir()) == sorted([*GOOD, "latest.yml"])
+
+
+# --- the reproducibility gate of a code-signed target (scripts/compare_rebuild.py) ---------
+
+compare_rebuild = load_script("compare_rebuild")
+MACHO = bytes.fromhex("cffaedfe") + b"\0" * 60
+
+
+def payload_archive(path: Path, files: dict[str, bytes]) -> Path:
+    files = dict(files)
+    files["SHA256SUMS"] = "".join(
+        f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())
+    ).encode()
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(f"django-bundle/{name}")
+            info.size, info.mode = len(data), 0o755
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+UNSIGNED = {"python/bin/python3": MACHO, "app/views.py": b"def view(): ...\n"}
+
+
+def test_a_signed_payload_may_differ_from_its_rebuild_only_in_its_binaries(tmp_path: Path) -> None:
+    rebuilt = payload_archive(tmp_path / "rebuilt.tar.gz", UNSIGNED)
+    signed = {**UNSIGNED, "python/bin/python3": MACHO + b"signature, timestamped"}
+    published = payload_archive(tmp_path / "published.tar.gz", signed)
+    assert compare_rebuild.beyond_signing(published, rebuilt) == []
+
+
+def test_a_signed_payload_that_differs_elsewhere_fails_the_gate(tmp_path: Path) -> None:
+    """It used to be a warning and exit 0 for every code-signed target."""
+    rebuilt = payload_archive(tmp_path / "rebuilt.tar.gz", UNSIGNED)
+    drifted = {**UNSIGNED, "python/bin/python3": MACHO + b"sig", "app/views.py": b"other\n"}
+    published = payload_archive(tmp_path / "published.tar.gz", drifted)
+    assert compare_rebuild.beyond_signing(published, rebuilt) == [
+        "SHA256SUMS: app/views.py differs",
+        "changed: app/views.py (size 6 -> 16, content)",
+    ]

@@ -24,6 +24,15 @@ def run_script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def merge_feeds(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "djdesk_bundle.release", "merge-feeds", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def feed(path: Path, version: str, *files: tuple[str, str], date: str = "2026-11-01") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     entries = [{"url": url, "sha512": sha, "size": 10} for url, sha in files]
@@ -43,9 +52,7 @@ def test_feeds_of_two_architectures_become_one(tmp_path: Path) -> None:
     )
     linux = feed(tmp_path / "x64" / "latest-linux.yml", "0.2.0", ("DJDesk-0.2.0.AppImage", "ccc"))
     out = tmp_path / "release"
-    result = run_script(
-        "merge_update_feeds.py", "--output", str(out), str(x64), str(arm), str(linux)
-    )
+    result = merge_feeds("--output", str(out), str(x64), str(arm), str(linux))
     assert result.returncode == 0, result.stderr
     merged = yaml.safe_load((out / "latest-mac.yml").read_text())
     assert [f["url"] for f in merged["files"]] == ["DJDesk-0.2.0-arm64.zip", "DJDesk-0.2.0-x64.zip"]
@@ -57,10 +64,10 @@ def test_feeds_that_disagree_are_not_merged(tmp_path: Path) -> None:
     out = tmp_path / "release"
     a = feed(tmp_path / "a" / "latest.yml", "0.2.0", ("DJDesk-0.2.0.exe", "aaa"))
     b = feed(tmp_path / "b" / "latest.yml", "0.3.0", ("DJDesk-0.3.0.exe", "bbb"))
-    result = run_script("merge_update_feeds.py", "--output", str(out), str(a), str(b))
+    result = merge_feeds("--output", str(out), str(a), str(b))
     assert result.returncode == 1 and "different versions ['0.2.0', '0.3.0']" in result.stderr
     c = feed(tmp_path / "c" / "latest.yml", "0.2.0", ("DJDesk-0.2.0.exe", "ccc"))
-    result = run_script("merge_update_feeds.py", "--output", str(out), str(a), str(c))
+    result = merge_feeds("--output", str(out), str(a), str(c))
     assert result.returncode == 1 and "both called DJDesk-0.2.0.exe" in result.stderr
     assert not out.exists() or not list(out.iterdir())  # nothing half-written
 
@@ -77,7 +84,7 @@ def test_the_shell_trusts_exactly_the_release_workflow() -> None:
     # Signing and publishing run in the sign/ and publish/ actions this workflow uses.
     sign_action = yaml.safe_load((REPO / "sign" / "action.yml").read_text())
     runs = " ".join(step.get("run", "") for step in sign_action["runs"]["steps"])
-    assert "gather_release.py" in runs and "latest*.yml.sigstore.json" not in runs
+    assert "djdesk_bundle.release gather" in runs and "latest*.yml.sigstore.json" not in runs
     publish_action = yaml.safe_load((REPO / "publish" / "action.yml").read_text())
     publish = " ".join(step.get("run", "") for step in publish_action["runs"]["steps"])
     # Not merely "non-empty": the shell's own verifier with the trust root the app ships.

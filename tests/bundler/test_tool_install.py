@@ -4,6 +4,7 @@ checkout or from the wheel, and that works outside this repository."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from djdesk_bundle import __version__
 from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
+from djdesk_bundle.release.dists import check_dists
 from djdesk_bundle.tools.uv import uv_binary
 from tests.conftest import REPO
 
@@ -50,17 +52,31 @@ def check_installed(exe: Path, outside: Path) -> None:
 
 
 def test_the_wheel_installs_as_a_tool_with_its_pins(tmp_path: Path) -> None:
+    """The release's `tool` job: sdist and wheel as it builds them, checked as it checks
+    them (metadata, RECORD, the shell inside), then installed from the built wheel."""
     dist = tmp_path / "dist"
-    build = [uv_binary(), "build", "--quiet", "--package", "djdesk-bundle", "--wheel"]
-    subprocess.run([*build, "--out-dir", str(dist)], cwd=REPO, check=True, capture_output=True)
-    (wheel,) = (tmp_path / "dist").glob("djdesk_bundle-*.whl")
+    build = [uv_binary(), "build", "--quiet", "--sdist", "--wheel", "--out-dir", str(dist)]
+    subprocess.run([*build, "bundler/"], cwd=REPO, check=True, capture_output=True)
+    (wheel,) = dist.glob("djdesk_bundle-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     assert "djdesk_bundle/data/python-build-standalone.toml" in names
     assert "djdesk_runtime/launcher.py" in names and "djdesk_runtime/contract.json" in names
+    for shell_file in ("main.js", "preload.cjs", "package-lock.json", "electron-builder.yml"):
+        assert f"djdesk_bundle/shell/{shell_file}" in names
+    assert check_dists(dist) == []
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     check_installed(install_tool(str(wheel), tmp_path), outside)
+    # The check has teeth: a wheel without the shell's main.js is refused.
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    shutil.copy(next(dist.glob("*.tar.gz")), broken)
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(broken / wheel.name, "w") as copy:
+        for item in source.infolist():
+            if item.filename != "djdesk_bundle/shell/main.js":
+                copy.writestr(item, source.read(item))
+    assert "wheel: the shell's main.js is missing" in check_dists(broken)
 
 
 def test_a_checkout_installs_as_a_tool(tmp_path: Path) -> None:
