@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Record the Chromium, Node and V8 versions of the installed Electron in
-``bundler/djdesk_bundle/data/electron-versions.toml`` (keyed by Electron's major.minor).
+``manifests/electron-versions.toml`` (keyed by the exact Electron version).
 
     python scripts/refresh_electron_versions.py [--electron PATH] [--table FILE]
 
@@ -21,7 +21,7 @@ import tomllib
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-TABLE = REPO / "bundler" / "djdesk_bundle" / "data" / "electron-versions.toml"
+TABLE = REPO / "manifests" / "electron-versions.toml"
 
 
 def electron_versions(electron: Path) -> dict[str, str]:
@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     versions = electron_versions(args.electron)
     rows = tomllib.loads(args.table.read_text()).get("electron", {})
-    line = ".".join(versions["electron"].split(".")[:2])
+    # Keyed by the exact release: Chromium moves within a line (45.3.2 and 45.5.0 differ).
+    line = versions["electron"]
     rows[line] = {
         "chromium": versions["chrome"],
         "node": versions["node"],

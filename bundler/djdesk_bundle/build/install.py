@@ -19,7 +19,7 @@ from djdesk_bundle import contract
 from djdesk_bundle.options import AppProject, Options, host_triple
 from djdesk_bundle.errors import InstallError, LockError
 from djdesk_bundle.build.extract import Interpreter
-from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.pins import InterpreterPin, manifest_file
 from djdesk_bundle.build.requirements import check_lock_is_current, expand_includes
 from djdesk_bundle.build.requirements import lock_path as requirements_lock_path
 from djdesk_bundle.build.slim import DependencyShape, shape_dependencies
@@ -249,7 +249,7 @@ def install_stage(
     return SitePackages(path=site, cache_key=key, cached=hit)
 
 
-RUNTIME_REQUIREMENTS = Path(__file__).resolve().parents[1] / "data" / "runtime-requirements.txt"
+RUNTIME_REQUIREMENTS = manifest_file("runtime-requirements.txt")
 REQUIREMENT_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
 
 
