@@ -16,7 +16,6 @@ import pytest
 
 from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 from djdesk_bundle.sbom.document import build_sbom, validate_sbom
-from djdesk_bundle.sbom.interpreter import release_libraries
 from tests.bundler.conftest import HOST_TRIPLE, LOCAL_PYTHON
 from tests.conftest import REPO
 
@@ -340,6 +339,8 @@ def test_native_libraries_of_the_pinned_release_when_it_cannot_run_here(tmp_path
 
 
 def test_the_pinned_release_has_a_library_table_for_every_triple() -> None:
+    from djdesk_bundle.sbom.interpreter import release_libraries
+
     manifest = load_manifest(DEFAULT_MANIFEST)
     for triple in manifest.pins:
         names = set(release_libraries(manifest.release, triple))
