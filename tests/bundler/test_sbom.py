@@ -16,7 +16,7 @@ import pytest
 
 from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 from djdesk_bundle.sbom.document import build_sbom, validate_sbom
-from tests.bundler.conftest import HOST_TRIPLE, LOCAL_PYTHON
+from tests.bundler.conftest import HOST_TRIPLE, LOCAL_PYTHON, USE_PINNED
 from tests.conftest import REPO
 
 NPM_LOCK = REPO / "electron" / "package-lock.json"
@@ -313,7 +313,8 @@ def test_the_electron_table_covers_the_electron_the_shell_pins() -> None:
 
     version = shell_electron()
     assert ELECTRON_VERSIONS == REPO / "manifests" / "electron-versions.toml"
-    assert electron_versions(ELECTRON_VERSIONS, version)["chromium"].startswith("156.")
+    stack = electron_versions(ELECTRON_VERSIONS, version)
+    assert stack["chromium"].startswith("156.") and stack["v8"] == "15.6"
     rows = tomllib.loads(ELECTRON_VERSIONS.read_text())["electron"]
     row = rows.get(version) or rows[".".join(version.split(".")[:2])]
     assert row["source"]  # where the versions come from
@@ -385,8 +386,17 @@ def test_the_payload_sbom_meets_the_minimum_elements(built) -> None:  # type: ig
     assert minimum_elements_failures(path) == []
     sbom = json.loads(path.read_text())
     assert missing_elements(sbom) == []
-    libraries = {c["name"] for c in sbom["components"] if c["type"] == "library"}
-    assert {"openssl", "sqlite", "zlib", "expat"} <= libraries  # what its interpreter imports
+    libraries = {
+        c["name"]: c
+        for c in sbom["components"]
+        if c["type"] == "library" and c.get("purl", "").startswith("pkg:generic/")
+    }
+    assert {"openssl", "sqlite", "zlib", "expat"} <= set(libraries)  # what its interpreter imports
+    if USE_PINNED:  # the pinned release's interpreter agrees with its table
+        sources = {n: c["properties"][0]["value"] for n, c in libraries.items()}
+        assert [n for n, source in sources.items() if "the table says" in source] == []
+        assert sources["openssl"] == "reported by the interpreter"
+        assert {"libffi", "bzip2", "xz", "mpdecimal"} <= set(libraries)
 
 
 def test_unknown_electron_line_is_said_not_guessed(tmp_path: Path) -> None:

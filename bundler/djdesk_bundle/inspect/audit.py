@@ -31,10 +31,11 @@ at every threshold: an unrated advisory fails the audit rather than passing it.
 Components with no OSV ecosystem are listed as not checked: the native libraries, the
 Chromium, Node and V8 inside Electron (and those the SBOM says it does not know).
 
-Inputs are untrusted: an SBOM or OSV record of the wrong shape (a list for an object, a
-number for a string, nesting past what a parser should follow) is a one-line error, and
-an OSV zip is read member by member within limits (``MAX_RECORD_BYTES`` each,
-``MAX_RECORDS`` of them), so a small archive cannot make the audit use gigabytes.
+Inputs are untrusted (``osv_records.py``): an SBOM or OSV record of the wrong shape (a
+list for an object, a number for a string, nesting past what a parser should follow) is
+a one-line error, and an OSV zip is read member by member within limits
+(``MAX_RECORD_BYTES`` each, ``MAX_RECORDS`` of them), so a small archive cannot make the
+audit use gigabytes.
 
 Online (the default) uses OSV's ``/v1/querybatch`` and ``/v1/vulns/<id>``; offline
 (``--osv PATH``) reads a directory of OSV JSON files (searched recursively) or an OSV zip
@@ -46,7 +47,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cmp_to_key
@@ -58,6 +58,15 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from djdesk_bundle.errors import ConfigError, FetchError
+from djdesk_bundle.inspect.osv_records import (
+    MAX_RECORD_BYTES,
+    checked_record,
+    expect,
+    load_json,
+    read_records,
+    too_big,
+    within,
+)
 
 CPYTHON_REPO = "https://github.com/python/cpython"
 OSV_API = "https://api.osv.dev/v1"
@@ -71,9 +80,6 @@ SEVERITY_WORDS = {
     "critical": "critical",
 }
 TIMEOUT = 30
-# OSV records are kilobytes (the largest PyPI ones, with long version lists, under 2 MB).
-MAX_RECORD_BYTES = 16 * 1024 * 1024
-MAX_RECORDS = 2_000_000
 # The SBOM property that names what Electron's table did not know (sbom/shell.py).
 STACK_UNKNOWN = "djdesk:electron-stack-unknown"
 
@@ -126,32 +132,6 @@ class Match:
     fixed: str
 
 
-# --- reading untrusted JSON ---
-
-
-def load_json(data: bytes | str, where: str, what: str) -> Any:
-    try:
-        return json.loads(data)
-    except RecursionError:
-        raise ConfigError(f"{where}: not {what} (nested too deeply)") from None
-    except ValueError as exc:
-        raise ConfigError(f"{where}: not {what} ({exc})") from None
-
-
-def _expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
-    if not isinstance(value, kind):
-        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
-        raise ConfigError(f"{where}: expected {names}, got {type(value).__name__}")
-    return value
-
-
-def _strings(value: Any, where: str) -> list[str]:
-    items: list[str] = _expect(value, list, where)
-    for i, item in enumerate(items):
-        _expect(item, str, f"{where}[{i}]")
-    return items
-
-
 # --- the SBOM's packages ---
 
 
@@ -160,12 +140,12 @@ def _components(items: list[Any], where: str) -> Iterator[dict[str, Any]]:
     stack = [(f"{where}[{i}]", item) for i, item in enumerate(items)][::-1]
     while stack:
         at, component = stack.pop()
-        _expect(component, dict, at)
+        expect(component, dict, at)
         for key in ("name", "version", "purl", "type"):
             if key in component:
-                _expect(component[key], str, f"{at}.{key}")
+                expect(component[key], str, f"{at}.{key}")
         yield component
-        nested = _expect(component.get("components", []), list, f"{at}.components")
+        nested = expect(component.get("components", []), list, f"{at}.components")
         stack += [(f"{at}.components[{i}]", c) for i, c in enumerate(nested)][::-1]
 
 
@@ -185,7 +165,7 @@ def _read_sbom(sbom_path: Path) -> dict[str, Any]:
 def _unknown_stack(component: dict[str, Any], where: str) -> list[str]:
     """What inside Electron the SBOM could not name (sbom/shell.py's property)."""
     found = []
-    properties = _expect(component.get("properties", []), list, f"{where}.properties")
+    properties = expect(component.get("properties", []), list, f"{where}.properties")
     for prop in properties:
         if isinstance(prop, dict) and prop.get("name") == STACK_UNKNOWN:
             parts = str(prop.get("value", "")).split(":", 1)[0].split(", ")
@@ -197,7 +177,7 @@ def _unknown_stack(component: dict[str, Any], where: str) -> list[str]:
 def sbom_packages(sbom_path: Path) -> tuple[list[Package], list[str]]:
     sbom = _read_sbom(sbom_path)
     packages, unchecked = [], []
-    items = _expect(sbom.get("components", []), list, f"{sbom_path}: components")
+    items = expect(sbom.get("components", []), list, f"{sbom_path}: components")
     for component in _components(items, f"{sbom_path}: components"):
         unchecked += _unknown_stack(component, f"{sbom_path}: {component.get('name')}")
         if component.get("type") == "application":
@@ -353,48 +333,7 @@ def severity_of(record: dict[str, Any], entry: dict[str, Any]) -> str:
     return rating(record, entry)[0]
 
 
-# --- OSV records: checked, then matched ---
-
-
-def _check_entry(entry: Any, where: str) -> None:
-    _expect(entry, dict, where)
-    if "package" in entry:
-        package = _expect(entry["package"], dict, f"{where}.package")
-        for key in ("ecosystem", "name"):
-            _expect(package.get(key, ""), str, f"{where}.package.{key}")
-    _strings(entry.get("versions", []), f"{where}.versions")
-    for i, found in enumerate(_expect(entry.get("ranges", []), list, f"{where}.ranges")):
-        at = f"{where}.ranges[{i}]"
-        _expect(found, dict, at)
-        _expect(found.get("type", ""), str, f"{at}.type")
-        _expect(found.get("repo", ""), str, f"{at}.repo")
-        for j, event in enumerate(_expect(found.get("events", []), list, f"{at}.events")):
-            _expect(event, dict, f"{at}.events[{j}]")
-            for key, value in event.items():
-                _expect(value, str, f"{at}.events[{j}].{key}")
-    _check_severity(entry, where)
-
-
-def _check_severity(item: dict[str, Any], where: str) -> None:
-    for i, rated in enumerate(_expect(item.get("severity", []), list, f"{where}.severity")):
-        _expect(_expect(rated, dict, f"{where}.severity[{i}]").get("score", ""), str,
-                f"{where}.severity[{i}].score")  # fmt: skip
-    _expect(item.get("database_specific") or {}, dict, f"{where}.database_specific")
-
-
-def checked_record(record: Any, where: str) -> dict[str, Any] | None:
-    """The record if it has the OSV schema's shape where this reads it; None for a JSON
-    file that is not an OSV record at all (no ``id``)."""
-    if not isinstance(record, dict) or "id" not in record:
-        return None
-    _expect(record["id"], str, f"{where}: id")
-    _strings(record.get("aliases", []), f"{where}: aliases")
-    for key in ("summary", "details"):
-        _expect(record.get(key) or "", str, f"{where}: {key}")
-    _check_severity(record, f"{where}:")
-    for i, entry in enumerate(_expect(record.get("affected", []), list, f"{where}: affected")):
-        _check_entry(entry, f"{where}: affected[{i}]")
-    return record
+# --- OSV records matched ---
 
 
 def _package_key(ecosystem: str, name: str) -> tuple[str, str]:
@@ -411,52 +350,6 @@ def _record_keys(record: dict[str, Any]) -> Iterator[tuple[tuple[str, str], dict
                 if found.get("type") == "GIT":
                     repo = str(found.get("repo", "")).rstrip("/").removesuffix(".git")
                     yield ("GIT", repo), entry
-
-
-def _read_records(path: Path) -> Iterator[dict[str, Any]]:
-    if path.is_dir():
-        files = sorted(path.rglob("*.json"))
-        _within(len(files) <= MAX_RECORDS, f"{path}: more than {MAX_RECORDS} files")
-        for file in files:
-            _within(file.stat().st_size <= MAX_RECORD_BYTES, f"{file}: {_too_big()}")
-            yield from _parsed(file.read_bytes(), str(file))
-    elif zipfile.is_zipfile(path):
-        yield from _zip_records(path)
-    else:
-        raise ConfigError(f"{path}: --osv needs a directory of OSV JSON files or an OSV zip")
-
-
-def _within(ok: bool, message: str) -> None:
-    if not ok:
-        raise ConfigError(message)
-
-
-def _too_big() -> str:
-    return f"larger than {MAX_RECORD_BYTES // (1024 * 1024)} MiB: not an OSV record"
-
-
-def _zip_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Member by member, each read to at most ``MAX_RECORD_BYTES`` (whatever its header
-    claims): memory stays bounded by one record however the archive is made."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = [m for m in archive.infolist() if m.filename.endswith(".json")]
-            _within(len(members) <= MAX_RECORDS, f"{path}: more than {MAX_RECORDS} records")
-            for member in sorted(members, key=lambda m: m.filename):
-                where = f"{path}:{member.filename}"
-                _within(member.file_size <= MAX_RECORD_BYTES, f"{where}: {_too_big()}")
-                with archive.open(member) as stream:
-                    data = stream.read(MAX_RECORD_BYTES + 1)
-                _within(len(data) <= MAX_RECORD_BYTES, f"{where}: {_too_big()}")
-                yield from _parsed(data, where)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
-        raise ConfigError(f"{path}: not a readable OSV zip ({exc})") from None
-
-
-def _parsed(data: bytes, where: str) -> Iterator[dict[str, Any]]:
-    record = checked_record(load_json(data, where, "an OSV JSON record"), where)
-    if record is not None:
-        yield record
 
 
 def _matches(record: dict[str, Any], by_key: dict[tuple[str, str], list[Package]]) -> list[Match]:
@@ -476,7 +369,7 @@ def match_offline(packages: list[Package], osv: Path) -> list[Match]:
     for package in packages:
         by_key.setdefault(_package_key(package.ecosystem, package.name), []).append(package)
     found = []
-    for record in _read_records(osv):
+    for record in read_records(osv):
         if not record.get("withdrawn"):
             found += _matches(record, by_key)
     return found
@@ -556,7 +449,7 @@ def _fetch(request: urllib.request.Request | str) -> Any:
             data = response.read(MAX_RECORD_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise FetchError(f"OSV query failed ({url}): {exc}; use --osv PATH offline") from None
-    _within(len(data) <= MAX_RECORD_BYTES, f"{url}: answer {_too_big()}")
+    within(len(data) <= MAX_RECORD_BYTES, f"{url}: answer {too_big()}")
     return load_json(data, url, "an OSV answer")
 
 
@@ -566,16 +459,16 @@ def _query(package: Package) -> dict[str, Any]:
 
 
 def match_online(packages: list[Package], api: str = OSV_API) -> list[Match]:
-    answer = _expect(_post(f"{api}/querybatch", {"queries": [_query(p) for p in packages]}),
+    answer = expect(_post(f"{api}/querybatch", {"queries": [_query(p) for p in packages]}),
                      dict, f"{api}/querybatch")  # fmt: skip
-    results = _expect(answer.get("results", []), list, f"{api}/querybatch: results")
+    results = expect(answer.get("results", []), list, f"{api}/querybatch: results")
     found: list[Match] = []
     records: dict[str, dict[str, Any]] = {}
     for package, result in zip(packages, results, strict=False):
-        vulns = _expect(_expect(result, dict, "a querybatch result").get("vulns") or [], list,
+        vulns = expect(expect(result, dict, "a querybatch result").get("vulns") or [], list,
                         "a querybatch result's vulns")  # fmt: skip
         for vuln in vulns:
-            ident = str(_expect(vuln, dict, "a querybatch vuln").get("id", ""))
+            ident = str(expect(vuln, dict, "a querybatch vuln").get("id", ""))
             if ident not in records:
                 url = f"{api}/vulns/{ident}"
                 records[ident] = checked_record(_fetch(url), url) or {"id": ident}
