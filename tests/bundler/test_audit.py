@@ -255,7 +255,8 @@ def django_sbom(path: Path, version: str = "4.2.0") -> Path:
     return path
 
 
-# As OSV's PyPI export has it: the PYSEC record (unrated) and the GHSA one aliasing it,
+# As OSV's PyPI export has it (reconstructed for the November 2023 Django DoS): the PYSEC
+# record (unrated) and the GHSA one aliasing it,
 # both over every maintained branch.
 DJANGO_BRANCHES = [
     {"introduced": "0"},
@@ -358,15 +359,17 @@ def test_what_has_no_osv_ecosystem_is_listed_as_not_checked(tmp_path: Path) -> N
     ]
 
 
-# PSF's own records, as the PSF's advisory database publishes them: no package, a GIT
-# range on CPython's repository, and the release tags it covers as OSV.dev lists them.
+# Records shaped as the PSF's advisory database publishes them (no package, a GIT range on
+# CPython's repository, the release tags it covers as OSV.dev lists them, CVSS v4 or a
+# database_specific rating); no registry package ships the real ones, so the ids, tags,
+# commit and CVEs here are this test's own.
 PSF_RECORDS = [
     {
         "schema_version": "1.7.0",
-        "id": "PSF-2025-9",
+        "id": "PSF-2099-9",
         "modified": "2025-08-01T00:00:00Z",
         "published": "2025-07-28T00:00:00Z",
-        "aliases": ["CVE-2025-8194"],
+        "aliases": ["CVE-2099-8194"],
         "summary": "tarfile: infinite loop when processing an archive with negative offsets",
         "affected": [
             {
@@ -392,9 +395,9 @@ PSF_RECORDS = [
     },
     {
         "schema_version": "1.7.0",
-        "id": "PSF-2026-3",
+        "id": "PSF-2099-3",
         "modified": "2026-09-01T00:00:00Z",
-        "aliases": ["CVE-2026-0931"],
+        "aliases": ["CVE-2099-0931"],
         "details": "There is a MEDIUM severity vulnerability affecting CPython.\n\nMore.",
         "affected": [
             {
@@ -415,7 +418,7 @@ PSF_RECORDS = [
 
 def test_the_interpreter_is_matched_by_its_release_tag(tmp_path: Path) -> None:
     osv = write_records(tmp_path / "osv", *PSF_RECORDS)
-    for version, found in (("3.14.7", ["PSF-2026-3"]), ("3.14.0rc1", ["PSF-2025-9"])):
+    for version, found in (("3.14.7", ["PSF-2099-3"]), ("3.14.0rc1", ["PSF-2099-9"])):
         purl = f"pkg:generic/cpython@{version}?release=20260814&target=x86_64-unknown-linux-gnu"
         sbom = tmp_path / f"{version}.json"
         component = {"name": "cpython", "version": version, "purl": purl}
@@ -423,7 +426,7 @@ def test_the_interpreter_is_matched_by_its_release_tag(tmp_path: Path) -> None:
         report = audit(sbom, osv)
         assert [f.advisory for f in report.findings] == found
     (rc,) = report.findings
-    assert rc.severity == "high" and rc.ids == ("PSF-2025-9", "CVE-2025-8194")  # its CVSS v4
+    assert rc.severity == "high" and rc.ids == ("PSF-2099-9", "CVE-2099-8194")  # its CVSS v4
 
 
 @pytest.mark.parametrize(
