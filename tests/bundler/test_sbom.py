@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -306,8 +307,6 @@ def shell_electron() -> str:
 
 
 def test_the_electron_table_covers_the_electron_the_shell_pins() -> None:
-    import tomllib
-
     from djdesk_bundle.sbom.cache import ELECTRON_VERSIONS
     from djdesk_bundle.sbom.shell import electron_versions
 
@@ -469,3 +468,24 @@ def test_refresh_script_records_what_the_electron_binary_reports(tmp_path: Path)
     text = table.read_text()
     assert text.index('[electron."40.0"]') < text.index('[electron."45.4.1"]')  # sorted
     assert text.count('[electron."45.4.1"]') == 1  # the exact release's row, replaced
+
+
+def test_refresh_takes_chromium_from_electron_to_chromium(tmp_path: Path) -> None:
+    """Without the binary: the npm package electron-to-chromium's table, its version said."""
+    from djdesk_bundle.sbom.shell import electron_versions
+    from tests.conftest import load_script
+
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "package.json").write_text('{"name": "electron-to-chromium", "version": "9.9.9"}')
+    (package / "full-versions.json").write_text('{"45.4.1": "156.0.1.2", "45.5.0": "156.0.3.4"}')
+    table = tmp_path / "electron-versions.toml"
+    shutil.copyfile(REPO / "manifests" / "electron-versions.toml", table)
+    refresh = load_script("refresh_electron_versions")
+    argv = ["--electron-to-chromium", str(package), "--table", str(table)]
+    assert refresh.main(argv) == 0  # the shell's Electron, from its lock
+    assert electron_versions(table, shell_electron()) == {"chromium": "156.0.1.2", "v8": "15.6"}
+    source = tomllib.loads(table.read_text())["electron"][shell_electron()]["source"]
+    assert source.startswith("chromium: npm electron-to-chromium 9.9.9 (full-versions.json); v8:")
+    with pytest.raises(SystemExit, match=r"knows no Electron 46\.0\.0"):
+        refresh.main([*argv, "--version", "46.0.0"])
