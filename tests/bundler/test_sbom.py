@@ -433,6 +433,8 @@ def test_installer_sbom_holds_the_payload_and_the_shell(tmp_path: Path) -> None:
     assert "djdesk-shell:djdesk@0.1.0" in {c["bom-ref"] for c in sbom["components"]}
     assert {c.get("purl", "") for c in payload_sbom["components"]} <= purls
     assert depends_on(sbom, root["bom-ref"]) == ["pkg:generic/djdesk@0.1.0"]
+    assert root["supplier"]["name"] == "DJDesk"
+    assert minimum_elements_failures(output) == []
     assert main([*argv, "--output", str(tmp_path / "again.json")]) == 0
     assert (tmp_path / "again.json").read_bytes() == output.read_bytes()  # deterministic
     assert main(["installer-sbom", "--payload", str(tmp_path), "--installer", str(installer),
