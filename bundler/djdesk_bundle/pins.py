@@ -2,10 +2,13 @@
 (``manifests/python-build-standalone.toml``).
 
 Pins are data: a release, a CPython version and, per target triple, a URL, a sha256 and
-a variant. A pin without a sha256 is an error, never "skip the check". Optional
-``[libraries]`` (for every target) and ``[targets.<triple>.libraries]`` tables give the
-versions of the C libraries built into the interpreter (``openssl = "3.0.18"``), for the
-SBOM when the interpreter cannot run on the build host to report them itself.
+a variant. A pin without a sha256 is an error, never "skip the check". The native
+libraries of each python-build-standalone release are a table of their own
+(``manifests/python-build-standalone-libraries.toml``, read by ``sbom/interpreter.py``);
+optional ``[libraries]`` (for every target) and ``[targets.<triple>.libraries]`` tables
+here add to it (a mirror's own build), and ``host-libraries = true`` marks a local
+interpreter that links the host's libraries. ``pin_age_warning`` says when a release is
+older than ``MAX_PIN_AGE_DAYS``.
 """
 
 from __future__ import annotations
