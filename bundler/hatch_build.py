@@ -1,8 +1,11 @@
 """Carry the repository's Electron shell (``electron/``) into the distribution as
-``djdesk_bundle/shell/``: the inspector's shell is the one source `djdesk-bundle init`
-renders a project's shell from. Built from a checkout, the sdist and the wheel copy
-``electron/``; a wheel built from the sdist copies the sdist's copy. Always force-included:
-hatch's file selection would drop the shell's ``build/`` folder."""
+``djdesk_bundle/shell/``, and its pins (``manifests/``) as ``djdesk_bundle/manifests/``:
+the inspector's shell is the one source `djdesk-bundle init` renders a project's shell
+from, and an installed tool reads its pins from the package (``pins.manifest_file``).
+Built from a checkout, the sdist and the wheel copy ``electron/`` and ``manifests/``; a
+wheel built from the sdist copies the sdist's copies. Always force-included: hatch's file
+selection would drop the shell's ``build/`` folder, and ``manifests/`` is outside the
+package."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from typing import Any
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 PACKAGE_SHELL = "djdesk_bundle/shell"
+PACKAGE_MANIFESTS = "djdesk_bundle/manifests"
 
 
 def _shell_listing(root: Path) -> ModuleType:
@@ -42,3 +46,8 @@ class ShellFilesHook(BuildHookInterface):  # type: ignore[type-arg]
         for relative in _shell_listing(root).listed_files(shell, listing):
             target = f"{PACKAGE_SHELL}/{relative.as_posix()}"
             build_data["force_include"][str(shell / relative)] = target
+        manifests = root.parent / "manifests"
+        if not manifests.is_dir():
+            manifests = root / PACKAGE_MANIFESTS  # building from the sdist
+        for pin in sorted(p for p in manifests.iterdir() if p.is_file()):
+            build_data["force_include"][str(pin)] = f"{PACKAGE_MANIFESTS}/{pin.name}"

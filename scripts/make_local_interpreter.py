@@ -8,7 +8,7 @@ offline builds and tests use Debian's /usr/bin/python3.11 (which runs relocated 
 ``-I``): ``python/bin/python3.11`` (+ ``python3`` -> ``python3.11``) and
 ``python/lib/python3.11/``, as in an upstream ``install_only`` archive. Writes the
 archive (deterministic: same interpreter, same bytes) and ``DIR/manifest.toml`` in the
-format of bundler/djdesk_bundle/data/python-build-standalone.toml, with URLs relative to a mirror:
+format of manifests/python-build-standalone.toml, with URLs relative to a mirror:
 
     djdesk-bundle build --manifest DIR/manifest.toml --python-mirror file://DIR
 """
@@ -82,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     (args.output / "manifest.toml").write_text(
         "# A local interpreter made by scripts/make_local_interpreter.py from this host's\n"
-        "# relocatable Python; URLs are relative to --python-mirror.\n"
-        f'release = "{RELEASE}"\npython-version = "{version}"\nvariant = "install_only"\n\n'
+        "# relocatable Python; URLs are relative to --python-mirror. Its native libraries\n"
+        "# (libssl, libsqlite3, libz, libexpat, libffi ...) are the host's shared ones.\n"
+        f'release = "{RELEASE}"\npython-version = "{version}"\nvariant = "install_only"\n'
+        "host-libraries = true\n\n"
         f'[targets.{triple}]\nurl = "{name}"\nsha256 = "{digest}"\n',
         encoding="utf-8",
     )

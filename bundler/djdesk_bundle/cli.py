@@ -142,6 +142,18 @@ def _audit_parsers(commands: Any) -> None:
         default="low",
         help="fail on findings at or above this level (default: low, i.e. any)",
     )
+    audit_cmd.add_argument(
+        "--format",
+        choices=("table", "json", "sarif"),
+        default="table",
+        help="table (default), JSON, or SARIF 2.1.0 for code scanning; on stdout",
+    )
+    audit_cmd.add_argument(
+        "--osv-api",
+        default="https://api.osv.dev/v1",
+        metavar="URL",
+        help="online: the OSV API to ask (default: OSV.dev)",
+    )
 
 
 def _build_parser(build_cmd: argparse.ArgumentParser) -> None:
@@ -418,12 +430,11 @@ def cmd_installer_sbom(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_audit(args: argparse.Namespace, reporter: Reporter) -> int:
-    from djdesk_bundle.inspect.audit import audit, summary_line, table
+    from djdesk_bundle.inspect.audit import audit
+    from djdesk_bundle.inspect.audit_output import render
 
-    report = audit(args.sbom, args.osv)
-    if report.findings:
-        print("\n".join(table(report.findings)))
-    print(summary_line(report))
+    report = audit(args.sbom, args.osv, args.osv_api.rstrip("/"))
+    print(render(report, args.format, args.sbom))
     failing = [f for f in report.findings if f.at_or_above(args.severity)]
     return 1 if failing else 0
 

@@ -1,10 +1,14 @@
-"""The pinned interpreter manifest (``djdesk_bundle/data/python-build-standalone.toml``).
+"""The pins (``manifests/`` at the top of the repository) and the interpreter manifest
+(``manifests/python-build-standalone.toml``).
 
 Pins are data: a release, a CPython version and, per target triple, a URL, a sha256 and
-a variant. A pin without a sha256 is an error, never "skip the check". Optional
-``[libraries]`` (for every target) and ``[targets.<triple>.libraries]`` tables give the
-versions of the C libraries built into the interpreter (``openssl = "3.0.18"``), for the
-SBOM when the interpreter cannot run on the build host to report them itself.
+a variant. A pin without a sha256 is an error, never "skip the check". The native
+libraries of each python-build-standalone release are a table of their own
+(``manifests/python-build-standalone-libraries.toml``, read by ``sbom/interpreter.py``);
+optional ``[libraries]`` (for every target) and ``[targets.<triple>.libraries]`` tables
+here add to it (a mirror's own build), and ``host-libraries = true`` marks a local
+interpreter that links the host's libraries. ``pin_age_warning`` says when a release is
+older than ``MAX_PIN_AGE_DAYS``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -19,9 +24,19 @@ from djdesk_bundle.errors import ConfigError
 
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
-# The pins this version of djdesk-bundle ships with: package data, so an installed tool
+PACKAGE = Path(__file__).resolve().parent
+
+
+def manifest_file(name: str) -> Path:
+    """A file of ``manifests/``: the package's copy when installed (the build hook,
+    ``bundler/hatch_build.py``, puts it there), else the checkout's (an editable install)."""
+    packaged = PACKAGE / "manifests" / name
+    return packaged if packaged.is_file() else PACKAGE.parents[1] / "manifests" / name
+
+
+# The pins this version of djdesk-bundle ships with: packaged, so an installed tool
 # builds any project without a path into this repository.
-DEFAULT_MANIFEST = Path(__file__).resolve().parent / "data" / "python-build-standalone.toml"
+DEFAULT_MANIFEST = manifest_file("python-build-standalone.toml")
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,8 @@ class InterpreterPin:
     python_version: str
     release: str
     libraries: tuple[tuple[str, str], ...] = ()  # (name, version) of bundled C libraries
+    # A local interpreter (scripts/make_local_interpreter.py) links the host's libraries.
+    host_libraries: bool = False
 
     @property
     def filename(self) -> str:
@@ -106,6 +123,7 @@ def load_manifest(path: Path) -> Manifest:
             variant=str(entry.get("variant", default_variant)),
             python_version=version,
             release=release,
+            host_libraries=data.get("host-libraries") is True,
             libraries=tuple(
                 sorted(
                     (
@@ -122,3 +140,29 @@ def _libraries(table: object, where: str) -> dict[str, str]:
     if not isinstance(table, dict) or not all(isinstance(v, str) and v for v in table.values()):
         raise ConfigError(f"{where} must map library names to version strings")
     return {str(k): v for k, v in table.items()}
+
+
+# A python-build-standalone release older than this carries months of CPython, OpenSSL and
+# SQLite fixes that a newer one has: `scripts/refresh_interpreter_pins.py --check-age`
+# (CI) warns, and a refresh (the same script with --metadata) moves the pins.
+MAX_PIN_AGE_DAYS = 120
+
+
+def release_date(release: str) -> date | None:
+    """python-build-standalone names its releases by date (``20260814``)."""
+    try:
+        return datetime.strptime(release, "%Y%m%d").date()
+    except ValueError:
+        return None  # a local or custom release: no age to tell
+
+
+def pin_age_warning(manifest: Manifest, today: date, max_days: int = MAX_PIN_AGE_DAYS) -> str:
+    """What to say when the pinned release is older than ``max_days`` ("" when it is not)."""
+    released = release_date(manifest.release)
+    if released is None or (today - released).days <= max_days:
+        return ""
+    return (
+        f"{manifest.path.name}: python-build-standalone {manifest.release} (CPython "
+        f"{manifest.python_version}) is {(today - released).days} days old, more than "
+        f"{max_days}: run scripts/refresh_interpreter_pins.py --metadata download-metadata.json"
+    )

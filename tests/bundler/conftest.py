@@ -18,7 +18,7 @@ LOCAL_PYTHON = Path("/usr/bin/python3.11")
 HOST_TRIPLE = host_triple()
 # DJDESK_TEST_INTERPRETER=pinned (CI on GitHub's runners): the end-to-end tests use the
 # pinned python-build-standalone interpreter of this host's triple (downloaded once, checked
-# against bundler/djdesk_bundle/data/python-build-standalone.toml) instead of an archive
+# against manifests/python-build-standalone.toml) instead of an archive
 # made from Debian's python3.11.
 USE_PINNED = os.environ.get("DJDESK_TEST_INTERPRETER") == "pinned"
 needs_local_python = pytest.mark.skipif(

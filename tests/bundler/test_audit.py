@@ -1,9 +1,15 @@
-"""``djdesk-bundle audit``: an SBOM against a small OSV data set made here (offline)."""
+"""``djdesk-bundle audit``: an SBOM against small OSV data sets made here (offline, or from
+a stub OSV API on 127.0.0.1), one finding per vulnerability, in three formats, and
+malformed inputs refused in one line."""
 
 from __future__ import annotations
 
 import json
+import threading
+import tracemalloc
 import zipfile
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -202,7 +208,9 @@ def test_cli_table_and_severity_threshold(osv_dir, tmp_path, capsys) -> None:
         "SUMMARY",
     ]
     assert "GHSA-plnt-dj01-0001 (CVE-2026-0001)" in out and "5.2.20" in out
-    assert "5 advisory finding(s)" in out and "not checked (no OSV ecosystem): 1 (openssl" in out
+    assert (
+        "5 vulnerability finding(s)" in out and "not checked (no OSV ecosystem): 1 (openssl" in out
+    )
     # The unrated CPython advisory counts at every threshold (fail closed) ...
     assert main(["audit", sbom, "--osv", str(osv_dir), "--severity", "critical"]) == 1
     # ... and with only the fixed records, nothing is found at all.
@@ -212,7 +220,7 @@ def test_cli_table_and_severity_threshold(osv_dir, tmp_path, capsys) -> None:
         (fixed_only / name).write_text(next(osv_dir.rglob(name)).read_text())
     capsys.readouterr()
     assert main(["audit", sbom, "--osv", str(fixed_only), "--severity", "low"]) == 0
-    assert "0 advisory finding(s)" in capsys.readouterr().out
+    assert "0 vulnerability finding(s)" in capsys.readouterr().out
 
 
 def test_threshold_without_unrated_findings(tmp_path, capsys) -> None:
@@ -241,8 +249,350 @@ def test_severity_from_cvss_v4_and_database_specific() -> None:
     assert severity_of({"severity": [{"type": "CVSS_V3", "score": "garbage"}]}, {}) == "unknown"
 
 
-@pytest.mark.network
-@pytest.mark.skip(reason="needs api.osv.dev; this machine reaches only the package registries")
-def test_online_query(tmp_path) -> None:
-    report = audit(write_sbom(tmp_path / "sbom.json"))
-    assert report.checked
+def django_sbom(path: Path, version: str = "4.2.0") -> Path:
+    component = {"name": "Django", "version": version, "purl": f"pkg:pypi/django@{version}"}
+    path.write_text(json.dumps({"bomFormat": "CycloneDX", "components": [component]}))
+    return path
+
+
+# As OSV's PyPI export has it (reconstructed for the November 2023 Django DoS): the PYSEC
+# record (unrated) and the GHSA one aliasing it,
+# both over every maintained branch.
+DJANGO_BRANCHES = [
+    {"introduced": "0"},
+    {"fixed": "3.2.23"},
+    {"introduced": "4.0"},
+    {"fixed": "4.1.13"},
+    {"introduced": "4.2"},
+    {"fixed": "4.2.7"},
+]
+PYSEC_DJANGO = advisory(
+    "PYSEC-2023-225",
+    "PyPI",
+    "django",
+    DJANGO_BRANCHES,
+    aliases=["CVE-2023-46695", "GHSA-qmf9-6jqf-j8fq"],
+)
+GHSA_DJANGO = advisory(
+    "GHSA-qmf9-6jqf-j8fq",
+    "PyPI",
+    "django",
+    DJANGO_BRANCHES,
+    aliases=["CVE-2023-46695"],
+    severity=[{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+    database_specific={"severity": "HIGH"},
+)
+
+
+def write_records(root: Path, *records: object) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for i, record in enumerate(records):
+        (root / f"{i}.json").write_text(json.dumps(record))
+    return root
+
+
+def test_a_pysec_record_and_its_ghsa_alias_are_one_finding_with_the_branch_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    osv = write_records(tmp_path / "osv", PYSEC_DJANGO, GHSA_DJANGO)
+    sbom = django_sbom(tmp_path / "sbom.json")
+    (finding,) = audit(sbom, osv).findings
+    assert set(finding.ids) == {"PYSEC-2023-225", "GHSA-qmf9-6jqf-j8fq", "CVE-2023-46695"}
+    assert finding.severity == "high"  # the GHSA's, though the PYSEC record is unrated
+    assert finding.fixed == "4.2.7"  # the 4.2 branch's fix, not 3.2.23
+    assert finding.vectors == ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H",)
+    assert finding.score == 7.5
+    assert main(["audit", str(sbom), "--osv", str(osv), "--severity", "high"]) == 1
+    assert main(["audit", str(sbom), "--osv", str(osv), "--severity", "critical"]) == 0
+    out = capsys.readouterr().out
+    assert "1 vulnerability finding(s)" in out and "3.2.23" not in out
+    (row,) = {line for line in out.splitlines() if line.startswith("high")}  # printed twice
+    assert "GHSA-qmf9-6jqf-j8fq (PYSEC-2023-225, CVE-2023-46695)" in row and "4.2.7" in row
+    # On the older branch the older fix is the one to take.
+    (old,) = audit(django_sbom(tmp_path / "old.json", "4.1.2"), osv).findings
+    assert old.fixed == "4.1.13"
+
+
+def test_json_and_sarif_beside_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    osv = write_records(tmp_path / "osv", PYSEC_DJANGO, GHSA_DJANGO, RECORDS[3])
+    sbom = str(write_sbom(tmp_path / "sbom.json"))
+    django = str(django_sbom(tmp_path / "django.json"))
+    assert main(["audit", django, "--osv", str(osv), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["schema_version"] == 1
+    (finding,) = report["findings"]
+    assert finding["fixed"] == "4.2.7" and finding["severity"] == "high"
+    assert finding["package"] == {"ecosystem": "PyPI", "name": "django", "version": "4.2.0",
+                                  "label": "Django 4.2.0"}  # fmt: skip
+    assert main(["audit", sbom, "--osv", str(osv), "--format", "sarif"]) == 1
+    sarif = json.loads(capsys.readouterr().out)
+    assert sarif["version"] == "2.1.0"
+    (run,) = sarif["runs"]
+    (result,) = run["results"]  # js-yaml: the one record that applies to this SBOM
+    assert result["ruleId"] == "GHSA-plnt-js01-0004" and result["level"] == "warning"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == sbom
+    (rule,) = run["tool"]["driver"]["rules"]
+    assert rule["properties"]["security-severity"] == "5.4"  # its CVSS v3 base score
+
+
+def test_what_has_no_osv_ecosystem_is_listed_as_not_checked(tmp_path: Path) -> None:
+    electron = {
+        "name": "electron",
+        "version": "45.4.1",
+        "purl": "pkg:npm/electron@45.4.1",
+        "properties": [
+            {"name": "djdesk:electron-stack-unknown", "value": "node, v8: not in the table"}
+        ],
+    }
+    chromium = {"name": "chromium", "version": "156.0.8078.100",
+                "purl": "pkg:generic/chromium@156.0.8078.100"}  # fmt: skip
+    sbom = tmp_path / "sbom.json"
+    sbom.write_text(json.dumps({"bomFormat": "CycloneDX", "components": [electron, chromium]}))
+    report = audit(sbom, write_records(tmp_path / "osv"))
+    assert [p.label for p in report.checked] == ["electron 45.4.1"]  # Electron itself: npm
+    assert report.unchecked == [
+        "chromium 156.0.8078.100",
+        "node in electron 45.4.1 (version unknown)",
+        "v8 in electron 45.4.1 (version unknown)",
+    ]
+
+
+# Records shaped as the PSF's advisory database publishes them (no package, a GIT range on
+# CPython's repository, the release tags it covers as OSV.dev lists them, CVSS v4 or a
+# database_specific rating); no registry package ships the real ones, so the ids, tags,
+# commit and CVEs here are this test's own.
+PSF_RECORDS = [
+    {
+        "schema_version": "1.7.0",
+        "id": "PSF-2099-9",
+        "modified": "2025-08-01T00:00:00Z",
+        "published": "2025-07-28T00:00:00Z",
+        "aliases": ["CVE-2099-8194"],
+        "summary": "tarfile: infinite loop when processing an archive with negative offsets",
+        "affected": [
+            {
+                "ranges": [
+                    {
+                        "type": "GIT",
+                        "repo": "https://github.com/python/cpython",
+                        "events": [
+                            {"introduced": "0"},
+                            {"fixed": "cdae923ffe187d6ef916c0f665a31249619193fe"},
+                        ],
+                    }
+                ],
+                "versions": ["v3.13.5", "v3.14.0b1", "v3.14.0b2", "v3.14.0rc1"],
+            }
+        ],
+        "severity": [
+            {
+                "type": "CVSS_V4",
+                "score": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N",
+            }
+        ],
+    },
+    {
+        "schema_version": "1.7.0",
+        "id": "PSF-2099-3",
+        "modified": "2026-09-01T00:00:00Z",
+        "aliases": ["CVE-2099-0931"],
+        "details": "There is a MEDIUM severity vulnerability affecting CPython.\n\nMore.",
+        "affected": [
+            {
+                "ranges": [
+                    {
+                        "type": "GIT",
+                        "repo": "https://github.com/python/cpython.git",
+                        "events": [{"introduced": "0"}],
+                    }
+                ],
+                "versions": ["v3.13.9", "v3.14.6", "v3.14.7"],
+            }
+        ],
+        "database_specific": {"severity": "MEDIUM"},
+    },
+]
+
+
+def test_the_interpreter_is_matched_by_its_release_tag(tmp_path: Path) -> None:
+    osv = write_records(tmp_path / "osv", *PSF_RECORDS)
+    for version, found in (("3.14.7", ["PSF-2099-3"]), ("3.14.0rc1", ["PSF-2099-9"])):
+        purl = f"pkg:generic/cpython@{version}?release=20260814&target=x86_64-unknown-linux-gnu"
+        sbom = tmp_path / f"{version}.json"
+        component = {"name": "cpython", "version": version, "purl": purl}
+        sbom.write_text(json.dumps({"bomFormat": "CycloneDX", "components": [component]}))
+        report = audit(sbom, osv)
+        assert [f.advisory for f in report.findings] == found
+    (rc,) = report.findings
+    assert rc.severity == "high" and rc.ids == ("PSF-2099-9", "CVE-2099-8194")  # its CVSS v4
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[]", "not a CycloneDX SBOM"),
+        ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
+        ('{"bomFormat": "CycloneDX", "components": "django"}', "components: expected list"),
+        ('{"bomFormat": "CycloneDX", "components": [7]}', "components[0]: expected dict"),
+        ('{"bomFormat": "CycloneDX", "components": [{"purl": 5}]}', "purl: expected str"),
+    ],
+)
+def test_a_malformed_sbom_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str
+) -> None:
+    sbom = tmp_path / "sbom.json"
+    sbom.write_text(text)
+    assert main(["audit", str(sbom), "--osv", str(write_records(tmp_path / "osv"))]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and said in " ".join(err.split()) and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        ({"id": "X-1", "affected": "django"}, "affected: expected list"),
+        ({"id": "X-1", "aliases": 3}, "aliases: expected list"),
+        ({"id": 12}, "id: expected str"),
+        (
+            {
+                "id": "X-1",
+                "affected": [
+                    {
+                        "package": {"ecosystem": "PyPI", "name": "django"},
+                        "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": 4}]}],
+                    }
+                ],
+            },
+            "events[0].introduced: expected str",
+        ),
+        ({"id": "X-1", "affected": [{"severity": {"score": "x"}}]}, "severity: expected list"),
+        ({"id": "X-1", "details": {"text": "x"}}, "details: expected str"),
+    ],
+)
+def test_a_malformed_osv_record_is_a_one_line_error(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    record: dict,
+    said: str,  # type: ignore[type-arg]
+) -> None:
+    osv = write_records(tmp_path / "osv", record)
+    sbom = str(write_sbom(tmp_path / "sbom.json"))
+    assert main(["audit", sbom, "--osv", str(osv)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error:") and said in err and "Traceback" not in err
+
+
+def test_deep_osv_json_and_a_list_for_a_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sbom = str(write_sbom(tmp_path / "sbom.json"))
+    lists = write_records(tmp_path / "lists", [RECORDS[0]])  # not an OSV record: skipped
+    assert main(["audit", sbom, "--osv", str(lists)]) == 0
+    deep = tmp_path / "deep"
+    deep.mkdir()
+    (deep / "a.json").write_text("[" * 200_000 + "]" * 200_000)
+    assert main(["audit", sbom, "--osv", str(deep)]) == 2
+    assert "nested too deeply" in capsys.readouterr().err
+
+
+def test_an_osv_zip_is_read_within_limits(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A small zip that inflates to 64 MiB of one member is refused before it is read
+    whole (such an 815 KB zip made the audit use 2.49 GB)."""
+    bomb = tmp_path / "all.zip"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("PYSEC-1.json", json.dumps(RECORDS[0]))
+        zipped.writestr("PYSEC-2.json", b" " * (64 * 1024 * 1024))
+    assert bomb.stat().st_size < 1024 * 1024
+    sbom = str(write_sbom(tmp_path / "sbom.json"))
+    tracemalloc.start()
+    try:
+        code = main(["audit", sbom, "--osv", str(bomb)])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert code == 2 and "PYSEC-2.json: larger than 16 MiB" in capsys.readouterr().err
+    assert peak < 40 * 1024 * 1024  # bounded by one record's limit, not the member's size
+
+
+class StubOsv(BaseHTTPRequestHandler):
+    """OSV's API as much as the audit uses: /v1/querybatch and /v1/vulns/<id>."""
+
+    records: dict[str, dict] = {}  # type: ignore[type-arg]
+    queries: list[dict] = []  # type: ignore[type-arg]
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        StubOsv.queries = body["queries"]
+        results = [{"vulns": [{"id": i} for i in self._ids(q)]} for q in body["queries"]]
+        self._answer({"results": results})
+
+    def _ids(self, query: dict) -> list[str]:  # type: ignore[type-arg]
+        name = query["package"]["name"]
+        names = {i: {e.get("package", {}).get("name") for e in r["affected"]}
+                 for i, r in self.records.items()}  # fmt: skip
+        return sorted(i for i, found in names.items() if name in found)
+
+    def do_GET(self) -> None:
+        ident = self.path.rsplit("/", 1)[-1]
+        if ident in self.records:
+            self._answer(self.records[ident])
+        else:
+            self.send_error(404)
+
+    def _answer(self, data: object) -> None:
+        payload = json.dumps(data).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stub_osv() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StubOsv)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_the_online_query_against_a_stub_osv_api(
+    stub_osv: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    StubOsv.records = {r["id"]: r for r in (PYSEC_DJANGO, GHSA_DJANGO)}
+    sbom = str(django_sbom(tmp_path / "sbom.json"))
+    assert main(["audit", sbom, "--osv-api", stub_osv, "--format", "json"]) == 1
+    (finding,) = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["fixed"] == "4.2.7" and finding["severity"] == "high"
+    assert len(finding["ids"]) == 3
+    assert StubOsv.queries == [
+        {"package": {"ecosystem": "PyPI", "name": "django"}, "version": "4.2.0"}
+    ]
+    StubOsv.records = {}
+    assert main(["audit", sbom, "--osv-api", stub_osv]) == 0
+    assert "0 vulnerability finding(s)" in capsys.readouterr().out
+
+
+def test_an_unreachable_osv_api_is_a_fetch_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # closed again before the audit asks it
+    sbom = str(django_sbom(tmp_path / "sbom.json"))
+    assert main(["audit", sbom, "--osv-api", f"http://127.0.0.1:{port}/v1"]) == 3
+    assert "use --osv PATH offline" in " ".join(capsys.readouterr().err.split())

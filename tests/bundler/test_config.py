@@ -84,9 +84,11 @@ def test_pinned_manifest_has_six_targets() -> None:
         "x86_64-unknown-linux-gnu",
     ]
     pin = manifest.pin_for("x86_64-unknown-linux-gnu")
-    assert pin.python_version == "3.14.0" and pin.python_minor == "3.14"
-    assert pin.sha256 == "3dec1ab70758a3467ac3313bbcdabf7a9b3016db5c072c4537e3cf0a9e6290f6"
-    assert pin.filename == "cpython-3.14.0+20251031-x86_64-unknown-linux-gnu-install_only.tar.gz"
+    assert pin.python_version == "3.14.7" and pin.python_minor == "3.14"
+    assert pin.sha256 == "cefba034445d2875408d1fd4d5700ae6731563aeb54dcb39fd8164ab5c457533"
+    assert pin.filename == (
+        "cpython-3.14.7+20260814-x86_64-unknown-linux-gnu-install_only_stripped.tar.gz"
+    )
     assert pin.download_url("file:///m/") == f"file:///m/{pin.filename}"
     assert pin.download_url(None) == pin.url
 

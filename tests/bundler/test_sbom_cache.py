@@ -68,3 +68,34 @@ def test_only_validated_text_is_used_again(tmp_path: Path) -> None:
     assert stored_sbom(store, validated, "other key") is None
     (store / "k.cdx.json").write_text(text.replace("CycloneDX", "Edited"))
     assert stored_sbom(store, validated, "k") is None  # an edited entry is made again
+
+
+def test_the_key_follows_the_pins_and_package_manifests_the_sbom_reads(
+    inputs: SbomInputs, tmp_path: Path
+) -> None:
+    """The native-library table and the npm packages' package.json (suppliers) are
+    inputs too: an edit of either must not serve the SBOM made before it."""
+    import dataclasses
+    import shutil
+
+    from djdesk_bundle.sbom.cache import LIBRARY_TABLE
+
+    table = tmp_path / "libraries.toml"
+    shutil.copyfile(LIBRARY_TABLE, table)
+    shell = tmp_path / "shell"
+    (shell / "node_modules" / "get-port").mkdir(parents=True)
+    lock = shell / "package-lock.json"
+    lock.write_text(json.dumps({"packages": {"": {}, "node_modules/get-port": {}}}))
+    (shell / "package.json").write_text('{"author": "DJDesk"}')
+    manifest = shell / "node_modules" / "get-port" / "package.json"
+    manifest.write_text('{"author": "Sindre"}')
+    inputs = dataclasses.replace(inputs, library_table=table, package_lock=lock)
+    key = sbom_key(inputs)
+    for edit in (
+        lambda: table.write_text(table.read_text() + "\n# another release\n"),
+        lambda: manifest.write_text('{"author": "someone else"}'),
+        lambda: (shell / "package.json").write_text('{"author": "another publisher"}'),
+    ):
+        edit()
+        assert sbom_key(inputs) != key
+        key = sbom_key(inputs)

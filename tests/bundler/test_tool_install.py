@@ -60,7 +60,8 @@ def test_the_wheel_installs_as_a_tool_with_its_pins(tmp_path: Path) -> None:
     (wheel,) = dist.glob("djdesk_bundle-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
-    assert "djdesk_bundle/data/python-build-standalone.toml" in names
+    pins = {f"djdesk_bundle/manifests/{p.name}" for p in (REPO / "manifests").iterdir()}
+    assert pins <= set(names)
     assert "djdesk_runtime/launcher.py" in names and "djdesk_runtime/contract.json" in names
     for shell_file in ("main.js", "preload.cjs", "package-lock.json", "electron-builder.yml"):
         assert f"djdesk_bundle/shell/{shell_file}" in names
@@ -85,7 +86,7 @@ def test_a_checkout_installs_as_a_tool(tmp_path: Path) -> None:
     check_installed(install_tool(str(REPO / "bundler"), tmp_path), outside)
 
 
-def test_the_pins_live_only_inside_the_package() -> None:
-    assert DEFAULT_MANIFEST.is_file()
-    assert not (REPO / "manifests").exists()
+def test_the_pins_live_in_manifests_and_a_checkout_reads_them_there() -> None:
+    assert DEFAULT_MANIFEST == REPO / "manifests" / "python-build-standalone.toml"
+    assert not (REPO / "bundler" / "djdesk_bundle" / "manifests").exists()  # built, not kept
     assert "interpreter-manifest" not in (REPO / "pyproject.toml").read_text()

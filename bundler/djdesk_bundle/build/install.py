@@ -24,7 +24,7 @@ from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
 from djdesk_bundle.errors import InstallError, LockError
 from djdesk_bundle.options import AppProject, Options, host_triple
-from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.pins import InterpreterPin, manifest_file
 from djdesk_bundle.tools.process import run, tail
 from djdesk_bundle.tools.uv import uv_binary, uv_version
 
@@ -305,7 +305,7 @@ def install_stage(
     return SitePackages(path=site, cache_key=key, cached=hit)
 
 
-RUNTIME_REQUIREMENTS = Path(__file__).resolve().parents[1] / "data" / "runtime-requirements.txt"
+RUNTIME_REQUIREMENTS = manifest_file("runtime-requirements.txt")
 REQUIREMENT_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
 
 

@@ -4,7 +4,8 @@ A rebuild after an app change ships the same interpreter, distributions, lock an
 so its SBOM is the same text: making it again would import cyclonedx, parse the lock and
 probe the interpreter for nothing. What the SBOM is made from, and so the key it is
 stored under, is the interpreter tree, every ``*.dist-info`` folder in site-packages, the
-pin, the lock, the shell's package-lock and Electron versions, the app's name, version,
+pin, the lock, the shell's package-lock, the Electron versions and the native-library
+tables (manifests/), the app's name, version,
 dependencies and SOURCE_DATE_EPOCH, the host (the interpreter is probed when it runs
 here), and the code that writes it (the bundler's SBOM modules, cyclonedx-python-lib).
 
@@ -25,10 +26,11 @@ from djdesk_bundle import __version__, contract
 from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.fs.tree import tree_digest
 from djdesk_bundle.options import host_triple
-from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.pins import InterpreterPin, manifest_file
 
 SBOM_PACKAGE = Path(__file__).resolve().parent
-ELECTRON_VERSIONS = SBOM_PACKAGE.parent / "data" / "electron-versions.toml"  # package data
+ELECTRON_VERSIONS = manifest_file("electron-versions.toml")
+LIBRARY_TABLE = manifest_file("python-build-standalone-libraries.toml")
 
 
 def sbom_code() -> list[Path]:
@@ -47,6 +49,20 @@ class SbomInputs:
     package_lock: Path | None
     source_date_epoch: int
     electron_versions: Path | None
+    library_table: Path = LIBRARY_TABLE  # what sbom/interpreter.py reads
+
+
+def npm_manifests(package_lock: Path | None) -> list[Path]:
+    """The ``package.json`` files the SBOM reads suppliers from: the shell's own and each
+    installed production package's (the lock records neither author nor maintainers)."""
+    if package_lock is None or not package_lock.is_file():
+        return []
+    try:
+        packages = json.loads(package_lock.read_text(encoding="utf-8")).get("packages", {})
+    except (OSError, ValueError, AttributeError):
+        return []
+    keys = [k for k, e in packages.items() if isinstance(e, dict) and not e.get("dev")]
+    return [package_lock.parent / key / "package.json" for key in sorted(keys)]
 
 
 def sbom_key(inputs: SbomInputs) -> str:
@@ -62,8 +78,9 @@ def sbom_key(inputs: SbomInputs) -> str:
     app = [inputs.app_name, inputs.app_version, inputs.source_date_epoch]
     add("app", json.dumps([*app, sorted(inputs.app_dependencies)]))
     files = [("lock", inputs.lock_path), ("npm", inputs.package_lock)]
-    files += [("electron", inputs.electron_versions)]
+    files += [("electron", inputs.electron_versions), ("libraries", inputs.library_table)]
     files += [(f"code {path.name}", path) for path in sbom_code()]
+    files += [(f"npm {path.parent.name}", path) for path in npm_manifests(inputs.package_lock)]
     for label, path in files:
         add(label, file_sha256(path) if path is not None and path.is_file() else "-")
     add("python", tree_digest(inputs.payload / contract.PYTHON_DIR))

@@ -1,10 +1,13 @@
 """The CycloneDX 1.6 SBOM of a payload, built with cyclonedx-python-lib.
 
-Components: the interpreter (with a CPE) and the C libraries built into it
-(``sbom_interpreter.py``), every distribution installed in ``site-packages`` (from its
+Components: the interpreter (with a CPE) and the native libraries in it
+(``interpreter.py``), every distribution installed in ``site-packages`` (from its
 metadata, with the wheel's sha256 from the lock), the app, and the Electron shell with
-Electron, Chromium, Node and its npm production dependency graph (``sbom_shell.py``).
-Licenses are SPDX ids or expressions where they are ones (``sbom_licenses.py``).
+Electron, Chromium, Node, V8 and its npm production dependency graph (``shell.py``).
+Licences are SPDX expressions (``licenses.py``); every component names its supplier
+(``suppliers.py``); the metadata names the SBOM's author, the app's manufacturer and
+supplier, the tool with its version and the lifecycle phase ("build"): the NTIA minimum
+elements and CISA's 2025 additions (hash, licence, tool, generation context).
 Deterministic: bom-refs are purls, the serial number is a UUID derived from the content,
 the timestamp is SOURCE_DATE_EPOCH.
 """
@@ -12,6 +15,7 @@ the timestamp is SOURCE_DATE_EPOCH.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 import uuid
@@ -23,7 +27,9 @@ from pathlib import Path
 from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, XsUri
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
+from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
 from cyclonedx.model.license import DisjunctiveLicense
+from cyclonedx.model.lifecycle import LifecyclePhase, PredefinedLifecycle
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
 from packageurl import PackageURL
@@ -34,8 +40,9 @@ from djdesk_bundle.build.extract import interpreter_executable
 from djdesk_bundle.errors import SbomInvalid
 from djdesk_bundle.pins import InterpreterPin
 from djdesk_bundle.sbom.interpreter import interpreter_component, library_components
-from djdesk_bundle.sbom.licenses import licenses_of
+from djdesk_bundle.sbom.licenses import distribution_licence, licenses_of
 from djdesk_bundle.sbom.shell import shell_part
+from djdesk_bundle.sbom.suppliers import entity, npm_supplier, pypi_supplier
 
 NAME_PATTERN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 SERIAL_NAMESPACE = uuid.UUID("6f1c1e02-5d1b-4a53-9f5e-0a3c2b9d7e41")
@@ -48,6 +55,7 @@ class Distribution:
     license: str = ""
     requires: list[str] = field(default_factory=list)
     wheel_tags: set[str] = field(default_factory=set)
+    supplier: OrganizationalEntity | None = None
 
     @property
     def purl(self) -> PackageURL:
@@ -59,14 +67,9 @@ def installed_distributions(site_packages: Path) -> list[Distribution]:
     found = []
     for info in sorted(site_packages.glob("*.dist-info")):
         meta = HeaderParser().parsestr((info / "METADATA").read_text(encoding="utf-8"))
-        license_text = meta.get("License-Expression") or ""
-        if not license_text:
-            classifiers = [
-                c.split("::")[-1].strip()
-                for c in meta.get_all("Classifier") or []
-                if c.startswith("License ::") and c.split("::")[-1].strip() != "OSI Approved"
-            ]
-            license_text = classifiers[0] if classifiers else (meta.get("License") or "").strip()
+        license_files = sorted(
+            [*info.glob("licenses/**/*"), *info.glob("LICEN[CS]E*"), *info.glob("COPYING*")]
+        )
         requires = [
             m.group(1)
             for r in meta.get_all("Requires-Dist") or []
@@ -78,13 +81,10 @@ def installed_distributions(site_packages: Path) -> list[Distribution]:
             tags = set(
                 HeaderParser().parsestr(wheel.read_text(encoding="utf-8")).get_all("Tag") or []
             )
+        licence = distribution_licence(meta, [f for f in license_files if f.is_file()])
         found.append(
             Distribution(
-                meta["Name"],
-                meta["Version"],
-                license_text.splitlines()[0] if license_text else "",
-                requires,
-                tags,
+                meta["Name"], meta["Version"], licence, requires, tags, pypi_supplier(meta)
             )
         )
     return found
@@ -139,7 +139,7 @@ def build_sbom(
     """Return the SBOM as CycloneDX 1.6 JSON text (validated; with ``validated_cache``, an
     SBOM whose exact text already passed is not validated again)."""
     bom = Bom()
-    app = _describe_app(bom, app_name, app_version, source_date_epoch)
+    app = _describe_app(bom, app_name, app_version, source_date_epoch, package_lock)
     interpreter = _add_interpreter(bom, payload, pin)
     by_name = _add_distributions(bom, payload, lock_path)
     direct = sorted({canonicalize_name(d) for d in app_dependencies} & set(by_name))
@@ -150,8 +150,24 @@ def build_sbom(
     return _finish(bom, validated_cache)
 
 
-def _describe_app(bom: Bom, name: str, version: str, source_date_epoch: int) -> Component:
-    """The app as the SBOM's subject, djdesk-bundle as its tool, the time from the sources."""
+def _app_publisher(name: str, package_lock: Path | None) -> OrganizationalEntity:
+    """Who makes the app: the shell's ``package.json`` author, else the app's project."""
+    if package_lock is not None:
+        try:
+            manifest = json.loads((package_lock.parent / "package.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            manifest = None
+        if isinstance(manifest, dict) and manifest.get("author"):
+            return npm_supplier(manifest)
+    return entity(f"the {name} project")
+
+
+def _describe_app(
+    bom: Bom, name: str, version: str, source_date_epoch: int, package_lock: Path | None
+) -> Component:
+    """The app as the SBOM's subject, made and supplied by its publisher, who is also the
+    SBOM's author (djdesk-bundle, the tool, writes it for them at build time)."""
+    publisher = _app_publisher(name, package_lock)
     app_purl = PackageURL(type="generic", name=name, version=version)
     app = Component(
         name=name,
@@ -159,9 +175,15 @@ def _describe_app(bom: Bom, name: str, version: str, source_date_epoch: int) -> 
         type=ComponentType.APPLICATION,
         purl=app_purl,
         bom_ref=str(app_purl),
+        supplier=publisher,
+        manufacturer=publisher,
     )
     bom.metadata.component = app
     bom.metadata.timestamp = datetime.fromtimestamp(source_date_epoch, tz=UTC)
+    bom.metadata.supplier = publisher
+    bom.metadata.manufacturer = publisher
+    bom.metadata.authors.update(publisher.contacts or [OrganizationalContact(name=publisher.name)])
+    bom.metadata.lifecycles.add(PredefinedLifecycle(LifecyclePhase.BUILD))
     tool_purl = PackageURL(type="pypi", name="djdesk-bundle", version=__version__)
     bom.metadata.tools.components.add(
         Component(
@@ -170,6 +192,7 @@ def _describe_app(bom: Bom, name: str, version: str, source_date_epoch: int) -> 
             type=ComponentType.APPLICATION,
             bom_ref=str(tool_purl),
             purl=tool_purl,
+            supplier=entity("DJDesk"),
         )
     )
     return app
@@ -207,7 +230,8 @@ def _add_distributions(bom: Bom, payload: Path, lock_path: Path) -> dict[str, Co
             version=dist.version,
             purl=dist.purl,
             bom_ref=str(dist.purl),
-            licenses=licenses_of(dist.license),
+            licenses=licenses_of(dist.license or "NOASSERTION"),
+            supplier=dist.supplier,
             hashes=[HashType(alg=HashAlgorithm.SHA_256, content=digest)] if digest else [],
         )
         bom.components.add(component)

@@ -50,6 +50,8 @@ def installer_sbom(payload: Path, installer: Path) -> str:
         "version": app.get("version", ""),
         "description": f"installer of {app.get('name')} {app.get('version', '')}".strip(),
         "hashes": [{"alg": "SHA-256", "content": file_sha256(installer)}],
+        # Made and supplied by whoever makes the app (the payload SBOM says who).
+        **{key: app[key] for key in ("supplier", "manufacturer") if key in app},
     }
     components = [app, *inner.get("components", [])]
     dependencies = [
