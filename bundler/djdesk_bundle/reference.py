@@ -26,7 +26,8 @@ COMPUTED_DEFAULTS = {
     "settings-module": "`<app-package>.settings`",
     "wsgi-application": "`<app-package>.wsgi:application`",
     "collectstatic-settings": "`settings-module`",
-    "interpreter-manifest": "the pins shipped in djdesk-bundle (`manifests/python-build-standalone.toml`)",
+    "interpreter-manifest": "the pins shipped in djdesk-bundle "
+    "(`manifests/python-build-standalone.toml`)",
     "cache-dir": "the user cache dir",
     "target": "this host",
     "lock": "`uv.lock`, else `requirements.txt`",
