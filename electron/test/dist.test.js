@@ -5,14 +5,19 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { electronDistOption, electronSource } from '../release/dist.mjs';
 import { electronDir } from './helpers.js';
 
 const VERSION = '45.4.1';
 const offline = async () => { throw Object.assign(new Error('getaddrinfo ENOTFOUND github.com'), { code: 'ENOTFOUND' }); };
 const online = async () => ({ address: '192.0.2.1' });
-const scratch = () => fs.mkdtempSync(path.join(os.tmpdir(), 'djdesk-dist-'));
+const scratches = [];
+const scratch = () => {
+  scratches.push(fs.mkdtempSync(path.join(os.tmpdir(), 'djdesk-dist-')));
+  return scratches.at(-1);
+};
+after(() => { for (const dir of scratches) fs.rmSync(dir, { recursive: true, force: true }); });
 
 test('electronDist is read as electron-builder reads it: the command line first, then the config', () => {
   assert.equal(electronDistOption(['--linux', 'dir', '-c.electronDist=/opt/electron'], {}), '/opt/electron');
