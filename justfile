@@ -68,9 +68,9 @@ verify PATH="electron/django-bundle":
 test *ARGS: install
     uv run --frozen pytest {{ARGS}}
 
-# The Electron shell's Node tests alone (the payload tests need DJDESK_TEST_PAYLOAD)
+# The Electron shell's Node tests alone (the payload tests need DJDESK_TEST_PAYLOAD), on Node >= 22.12 (npm's when the system's is older)
 test-node:
-    cd electron && node --test test/
+    cd electron && python3 ../scripts/shell_node.py --test 'test/*.test.js'
 
 # The shell's npm deps (ELECTRON_SKIP_BINARY_DOWNLOAD=0 to fetch the Electron binary)
 electron-install:

@@ -13,7 +13,7 @@ import { choosePort } from './lib/port.js';
 import { killGroupNow } from './lib/processes.js';
 import {
   CONTENT_SECURITY_POLICY, SESSION_COOKIE, SESSION_HEADER, isAppUrl, isSafeExternalUrl, navigationDecision,
-  newSessionToken, notificationOptions, permissionAllowed, permissionCheckAllowed, windowOptions,
+  newSessionToken, notificationOptions, permissionCheckAllowed, permissionRequestAllowed, windowOptions,
 } from './lib/security.js';
 import { DjangoServer } from './lib/server.js';
 import { loadShellConfig } from './lib/shellConfig.js';
@@ -44,7 +44,8 @@ if (!app.requestSingleInstanceLock()) {
 
 function setupSession() {
   const ses = session.defaultSession;
-  ses.setPermissionRequestHandler((_wc, permission, callback) => callback(permissionAllowed(permission)));
+  ses.setPermissionRequestHandler((_wc, permission, callback, details) =>
+    callback(permissionRequestAllowed(permission, details, appOrigin)));
   ses.setPermissionCheckHandler((_wc, permission, origin) => permissionCheckAllowed(permission, origin, appOrigin));
   ses.webRequest.onBeforeSendHeaders((details, callback) => {
     const headers = { ...details.requestHeaders };

@@ -317,11 +317,17 @@ def verify_feeds(work: Path, release: Path) -> None:
     shutil.copyfile(f"{FIXTURE}.sigstore.json", signed / "latest-linux.yml.sigstore.json")
     identity = work / "fixture-identity.json"
     identity.write_text(json.dumps(FIXTURE_IDENTITY))
-    print(
-        run(
-            ["node", str(script), str(signed), "--identity", str(identity), "--tag", "v0.1.2"]
-        ).stdout.strip()
+    # The fixture is a signed wheel, not a feed: its signature verifies, then it is refused
+    # as an app would refuse it (a signed file without a feed's version checks nothing).
+    genuine = subprocess.run(
+        ["node", str(script), str(signed), "--identity", str(identity), "--tag", "v0.1.2"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if genuine.returncode != 1 or "(its signature is valid: " not in genuine.stderr:
+        raise RehearsalFailed(f"the signed fixture was not verified as expected:\n{genuine.stderr}")
+    print(genuine.stderr.strip())
 
 
 def reuse_payload(work: Path, shell: Path, previous: Path) -> None:

@@ -17,7 +17,22 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Only http(s) URLs with a host go to the default browser: no file:, javascript:, custom schemes. */
+// Hosts that are this machine, whatever the port: the app's own server and every other
+// local service (a database's admin page, a dev server, another app's API) are not for the
+// default browser. WHATWG URLs have already normalised 127.1, 0x7f.0.0.1 and 2130706433.
+const LOCAL_IPV4 = /^(127|0)\.\d+\.\d+\.\d+$|^169\.254\.\d+\.\d+$/;
+const LOCAL_IPV6 = /^\[(::1?|::ffff:(127|0)\.[\d.]+|::ffff:(7f|0)[0-9a-f]{0,2}:[0-9a-f]{1,4}|fe[89ab][0-9a-f]:.*)\]$/i;
+
+/** Is this URL hostname this machine (loopback, unspecified or link-local)? */
+export function isLocalHostname(hostname) {
+  const host = String(hostname).toLowerCase().replace(/\.+$/, '');
+  return host === 'localhost' || host.endsWith('.localhost') || LOCAL_IPV4.test(host) || LOCAL_IPV6.test(host);
+}
+
+/**
+ * Only http(s) URLs with a host go to the default browser: no file:, javascript:, custom
+ * schemes, credentials, and no address of this machine (loopback, the app's own origin).
+ */
 export function isSafeExternalUrl(raw) {
   let url;
   try {
@@ -26,7 +41,7 @@ export function isSafeExternalUrl(raw) {
     return false;
   }
   return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
-    && url.username === '' && url.password === '';
+    && url.username === '' && url.password === '' && !isLocalHostname(url.hostname);
 }
 
 /** 'allow' inside the app's origin, 'external' for safe web links, else 'deny'. */
@@ -57,6 +72,16 @@ export function isAppUrl(url, appOrigin) {
 
 export function permissionAllowed(permission) {
   return permission === 'notifications';
+}
+
+/**
+ * setPermissionRequestHandler: a permission the app may request, requested by a frame of the
+ * app's origin (`details.requestingUrl`); a page of another origin (a frame, a redirect
+ * target) gets nothing.
+ */
+export function permissionRequestAllowed(permission, details, appOrigin) {
+  const requestingUrl = details && typeof details === 'object' ? details.requestingUrl : null;
+  return permissionAllowed(permission) && isAppUrl(requestingUrl, appOrigin);
 }
 
 /**

@@ -17,15 +17,21 @@ export function channelFileName(platform = process.platform, arch = process.arch
   return `${channel}.yml`;
 }
 
-/** The version a feed offers, or null when the text is not a feed. */
-export function feedVersion(text) {
+/** The feed as data (a YAML mapping), or null when the text is not one. */
+function parseFeed(text) {
   let data;
   try {
     data = yaml.load(String(text));
   } catch {
     return null;
   }
-  const version = data && typeof data === 'object' ? data.version : null;
+  return data && typeof data === 'object' && !Array.isArray(data) ? data : null;
+}
+
+/** The version a feed offers, or null when the text is not a feed with a valid version. */
+export function feedVersion(text) {
+  const data = parseFeed(text);
+  const version = data ? data.version : null;
   return typeof version === 'string' && semver.valid(version) ? version : null;
 }
 
@@ -38,19 +44,74 @@ export function updateDecision(currentVersion, offeredVersion) {
   return semver.eq(offeredVersion, currentVersion) ? 'current' : 'downgrade';
 }
 
+// A release file's name as electron-builder writes it: no separators, no escapes, no scheme,
+// no dot first (so neither `.` nor `..`): resolved against the feed's URL it stays beside it.
+const RELEASE_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._+~ -]{0,254}$/;
+
+/** The directory of a URL (origin and path up to the last `/`), for "beside the feed". */
+function directoryOf(url) {
+  return url.origin + url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1);
+}
+
 /**
- * The checks on top of the signature: the release tag the signing workflow ran for must
- * be the version the feed offers, and the version must not be lower than ours.
+ * Is `name` (a feed's `files[].url`, `path` or `packages.*.path`) a file of this release:
+ * a plain file name, or an absolute URL in the feed's own directory on its own origin?
  */
-export function checkFeedVersion(text, signer, currentVersion) {
+export function isReleaseFile(name, feedUrl) {
+  if (typeof name !== 'string') return false;
+  if (RELEASE_FILE_NAME.test(name)) return true;
+  if (!feedUrl || !/^https?:\/\//i.test(name)) return false;
+  let url;
+  try {
+    url = new URL(name);
+  } catch {
+    return false;
+  }
+  const feed = new URL(String(feedUrl));
+  const fileName = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
+  return url.username === '' && url.password === '' && url.search === '' && url.hash === ''
+    && directoryOf(url) === directoryOf(feed) && RELEASE_FILE_NAME.test(fileName);
+}
+
+/** Every file name a feed points the updater at (electron-updater's getFileList and packages). */
+function feedFileNames(data) {
+  const refused = (message) => new FeedRefused('bad-file', `the update feed ${message}`);
+  if (data.files !== undefined && !Array.isArray(data.files)) throw refused('has `files` that is not a list');
+  const names = (data.files || []).map((entry) => (entry && typeof entry === 'object' ? entry.url : entry));
+  if (data.path !== undefined) names.push(data.path);
+  if (data.packages != null) {
+    if (typeof data.packages !== 'object') throw refused('has `packages` that is not a mapping');
+    names.push(...Object.values(data.packages).map((entry) => (entry && typeof entry === 'object' ? entry.path : entry)));
+  }
+  if (!names.length) throw refused('names no file to download');
+  return names;
+}
+
+/**
+ * The checks on top of the signature (a signed file is not yet a good feed): it is a feed
+ * with a string version; the release tag the signing workflow ran for is that version; the
+ * version is not lower than ours; and every file it names is a file of that release.
+ */
+export function checkSignedFeed(text, signer, currentVersion, feedUrl = null) {
+  const data = parseFeed(text);
+  if (data === null) throw new FeedRefused('not-a-feed', 'the signed update feed is not a YAML mapping');
   const version = feedVersion(text);
-  if (version === null) return null; // not a feed: electron-updater reports the parse error
+  if (version === null) {
+    throw new FeedRefused('bad-version',
+      `the update feed's version ${JSON.stringify(data.version ?? null)} is not a version string`);
+  }
   if (signer.tag && signer.tag !== `v${version}`) {
     throw new FeedRefused('tag-mismatch',
       `the update feed offers ${version} but was signed by the release of ${signer.tag}`);
   }
   if (updateDecision(currentVersion, version) === 'downgrade') {
     throw new FeedRefused('downgrade', `the update feed offers ${version}, older than the installed ${currentVersion}`);
+  }
+  for (const name of feedFileNames(data)) {
+    if (!isReleaseFile(name, feedUrl)) {
+      throw new FeedRefused('bad-file',
+        `the update feed names ${JSON.stringify(name)}, not a file of its own release`);
+    }
   }
   return version;
 }
@@ -75,16 +136,33 @@ function requestUrl(options) {
   return new URL(`${options.protocol || 'https:'}//${options.hostname}${port}${options.path || '/'}`);
 }
 
+// What GitHub's provider asks before the feed: the releases' Atom index and the latest
+// release's tag. They only choose which release's feed is fetched; that feed is verified
+// (its signer's tag must be its version). Any other request is a feed, whatever its name.
+const RELEASE_INDEX = /\/releases(\.atom|\/latest)$/;
+
+/** 'index' (GitHub's release index, read unverified) or 'feed' (must be signed). */
+export function requestKind(url) {
+  let pathname;
+  try {
+    pathname = decodeURIComponent(url.pathname);
+  } catch {
+    return 'feed'; // a malformed escape: fail closed
+  }
+  return url.search === '' && RELEASE_INDEX.test(pathname.toLowerCase()) ? 'index' : 'feed';
+}
+
 /**
- * Wrap an electron-updater HTTP executor: every `*.yml` it fetches must come with a valid
- * `*.yml.sigstore.json` from the pinned identity, else the request fails (fail closed).
+ * Wrap an electron-updater HTTP executor: every feed it fetches (every request but GitHub's
+ * release index, see requestKind) must come with a valid `<feed>.sigstore.json` from the
+ * pinned identity and pass checkSignedFeed, else the request fails (fail closed).
  */
 export function verifyingExecutor(executor, { trust, currentVersion, onRefused = () => {} }) {
   const wrapped = Object.create(executor);
   wrapped.request = async (options, cancellationToken, data) => {
     const url = requestUrl(options);
     const text = await executor.request(options, cancellationToken, data);
-    if (!url.pathname.endsWith('.yml')) return text;
+    if (requestKind(url) === 'index') return text;
     try {
       let bundle = null;
       try {
@@ -94,7 +172,7 @@ export function verifyingExecutor(executor, { trust, currentVersion, onRefused =
         if (error.statusCode !== 404) throw error;
       }
       const signer = verifySignedBytes(Buffer.from(text || '', 'utf8'), bundle, trust);
-      checkFeedVersion(text, signer, currentVersion);
+      checkSignedFeed(text, signer, currentVersion, url);
       return text;
     } catch (error) {
       if (error instanceof FeedRefused) onRefused(error);

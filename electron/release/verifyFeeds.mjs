@@ -11,9 +11,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { FeedRefused, loadFeedTrust, verifySignedBytes } from '../lib/feedTrust.js';
-import { BUNDLE_SUFFIX, checkFeedVersion } from '../lib/updateFeed.js';
+import { BUNDLE_SUFFIX, checkSignedFeed } from '../lib/updateFeed.js';
 
-/** [{feed, ok, signer?, reason?, message?}] for each latest*.yml in `dir`. */
+/** [{feed, ok, signer?, reason?, message?}] for each latest*.yml in `dir` (signer: when the signature verified). */
 export function verifyReleaseFeeds(dir, { tag = null, identity, trustDir } = {}) {
   const trust = loadFeedTrust({ identity, ...(trustDir ? { dir: trustDir } : {}) });
   const feeds = fs.readdirSync(dir).filter((name) => /^latest.*\.yml$/.test(name)).sort();
@@ -22,18 +22,19 @@ export function verifyReleaseFeeds(dir, { tag = null, identity, trustDir } = {})
     const bytes = fs.readFileSync(path.join(dir, feed));
     const bundleFile = path.join(dir, feed + BUNDLE_SUFFIX);
     const bundle = fs.existsSync(bundleFile) ? fs.readFileSync(bundleFile, 'utf8') : null;
+    let signer;
     try {
-      const signer = verifySignedBytes(bytes, bundle, trust);
-      // The same checks an installed app makes (the tag the workflow ran for = the feed's
-      // version); any installed version is older than the one being released.
-      checkFeedVersion(bytes.toString('utf8'), signer, '0.0.0');
+      signer = verifySignedBytes(bytes, bundle, trust);
       if (tag && signer.tag !== tag) {
         throw new FeedRefused('tag-mismatch', `${feed} was signed for ${signer.tag}, not ${tag}`);
       }
+      // The same checks an installed app makes (a feed, the tag the workflow ran for = its
+      // version, files of its own release); any installed version is older than this one.
+      checkSignedFeed(bytes.toString('utf8'), signer, '0.0.0');
       return { feed, ok: true, signer };
     } catch (error) {
       if (!(error instanceof FeedRefused)) throw error;
-      return { feed, ok: false, reason: error.reason, message: error.message };
+      return { feed, ok: false, reason: error.reason, message: error.message, signer };
     }
   });
 }
@@ -50,7 +51,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const results = verifyReleaseFeeds(positionals[0], { tag: values.tag, identity });
   for (const result of results) {
     if (result.ok) process.stdout.write(`${result.feed}: signed by ${result.signer.subjectAlternativeName}\n`);
-    else process.stderr.write(`error: ${result.feed}: refused (${result.reason}): ${result.message}\n`);
+    else {
+      const signed = result.signer ? ` (its signature is valid: ${result.signer.subjectAlternativeName})` : '';
+      process.stderr.write(`error: ${result.feed}: refused (${result.reason}): ${result.message}${signed}\n`);
+    }
   }
   process.exit(results.every((result) => result.ok) ? 0 : 1);
 }

@@ -30,13 +30,14 @@ for (const [url, safe] of urls) {
 test('navigation stays on the local origin', () => {
   const origin = 'http://127.0.0.1:51234';
   assert.equal(navigationDecision('http://127.0.0.1:51234/workspaces/x/', origin), 'allow');
-  assert.equal(navigationDecision('http://127.0.0.1:9999/', origin), 'external');
-  assert.equal(navigationDecision('http://localhost:51234/', origin), 'external');
+  // Other local services are not for the browser either (issue 27).
+  assert.equal(navigationDecision('http://127.0.0.1:9999/', origin), 'deny');
+  assert.equal(navigationDecision('http://localhost:51234/', origin), 'deny');
   assert.equal(navigationDecision('https://docs.djangoproject.com/', origin), 'external');
   assert.equal(navigationDecision('file:///etc/passwd', origin), 'deny');
   assert.equal(navigationDecision('javascript:alert(1)', origin), 'deny');
   assert.equal(navigationDecision('garbage', origin), 'deny');
-  assert.equal(navigationDecision('http://127.0.0.1:51234/', null), 'external');
+  assert.equal(navigationDecision('http://127.0.0.1:51234/', null), 'deny');
 });
 
 test('the renderer is isolated and sandboxed', () => {

@@ -11,7 +11,7 @@ import {
   FeedRefused, TRUST_DIR, identityPattern, loadFeedTrust, signedTag, verifySignedBytes,
 } from '../lib/feedTrust.js';
 import {
-  channelFileName, checkFeedVersion, feedOptions, feedVersion, fetchVerifiedFeed, updateDecision,
+  channelFileName, checkSignedFeed, feedOptions, feedVersion, fetchVerifiedFeed, updateDecision,
   verifiedProviderClass,
 } from '../lib/updateFeed.js';
 import { repoDir } from './helpers.js';
@@ -150,13 +150,13 @@ describe('version rules', () => {
   });
 
   test('a feed offering a lower version is refused, even when properly signed', () => {
-    assert.equal(checkFeedVersion(feed('0.2.0'), signer('v0.2.0'), '0.1.0'), '0.2.0');
-    assert.throws(() => checkFeedVersion(feed('0.1.0'), signer('v0.1.0'), '0.2.0'),
+    assert.equal(checkSignedFeed(feed('0.2.0'), signer('v0.2.0'), '0.1.0'), '0.2.0');
+    assert.throws(() => checkSignedFeed(feed('0.1.0'), signer('v0.1.0'), '0.2.0'),
       (error) => error.reason === 'downgrade' && /older than the installed 0\.2\.0/.test(error.message));
   });
 
   test('the signing release must be the release of the offered version', () => {
-    assert.throws(() => checkFeedVersion(feed('0.3.0'), signer('v0.2.0'), '0.1.0'),
+    assert.throws(() => checkSignedFeed(feed('0.3.0'), signer('v0.2.0'), '0.1.0'),
       (error) => error.reason === 'tag-mismatch');
   });
 

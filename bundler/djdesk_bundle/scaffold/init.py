@@ -16,7 +16,7 @@ from pathlib import Path
 from djdesk_bundle.build.outputs import DEFAULT_DIST_DIR, DEFAULT_OUTPUT_DIR, TOOL_DIR
 from djdesk_bundle.errors import ConfigError
 from djdesk_bundle.scaffold.project_scan import LOCK_NAME, Scan, find_manage_py, scan_project
-from djdesk_bundle.scaffold.shell import ShellParams, check_icon, write_shell
+from djdesk_bundle.scaffold.shell import ShellParams, check_icon, shell_metadata, write_shell
 from djdesk_bundle.tools.git import git
 
 SHELL_DIR = "electron"
@@ -140,7 +140,15 @@ def _relative(path: Path, start: Path) -> str:
 def shell_params(project: Path, scan: Scan, choices: ShellChoices, notes: list[str]) -> ShellParams:
     """The shell's values: what `init` was given, else what the project says, noted."""
     slug = re.sub(r"[^a-z0-9]+", "-", scan.name.lower()).strip("-") or "app"
-    product = choices.product_name or slug.replace("-", " ").title()
+    shell = project / SHELL_DIR
+    project_table = tomllib.loads(_read(project / "pyproject.toml")).get("project", {})
+    # The project's own name, as written (not the package name capitalised).
+    product = choices.product_name or str(project_table.get("name") or scan.name)
+    if not choices.product_name:
+        notes.append(
+            f"shell: product name {product!r}: pass --product-name for the name people see"
+        )
+    license_, author = shell_metadata(project_table, product, _relative(project, shell), notes)
     app_id = choices.app_id or f"org.example.{slug.replace('-', '')}"
     if not choices.app_id:
         notes.append(f"shell: app id {app_id}: pass --app-id with a reverse-DNS name you own")
@@ -151,8 +159,6 @@ def shell_params(project: Path, scan: Scan, choices: ShellChoices, notes: list[s
             f"shell: updates come from the GitHub releases of {repository} and are refused "
             "until that is your repository: pass --repository OWNER/NAME"
         )
-    shell = project / SHELL_DIR
-    project_table = tomllib.loads(_read(project / "pyproject.toml")).get("project", {})
     return ShellParams(
         name=slug,
         product_name=product,
@@ -160,7 +166,8 @@ def shell_params(project: Path, scan: Scan, choices: ShellChoices, notes: list[s
         version=str(project_table.get("version", "0.1.0")),
         description=f"{product}: a Django app on the desktop",
         repository=repository,
-        author=product,
+        author=author,
+        license=license_,
         payload_dir=_relative(project / DEFAULT_OUTPUT_DIR, shell),
         dev_app_dir=_relative(find_manage_py(project).parent, shell),
     )

@@ -40,9 +40,60 @@ class ShellParams:
     description: str
     repository: str  # owner/name on GitHub: where updates are published, who signs them
     author: str  # also the Linux packages' maintainer
+    license: str  # an SPDX expression, or npm's UNLICENSED
     payload_dir: str  # the payload, relative to the shell dir (posix)
     dev_app_dir: str  # manage.py's folder, relative to the shell dir, for `npm start`
     dev_settings: str = ""  # "" = manage.py's default
+
+
+# npm's word for "no licence granted": the placeholder until the project names its licence.
+PLACEHOLDER_LICENSE = "UNLICENSED"
+SPDX_LIKE = re.compile(r"[A-Za-z0-9.+-]+(?: (?:AND|OR|WITH) [A-Za-z0-9.+-]+)*")
+
+
+def project_license(project: dict[str, Any], shell_to_project: str) -> str | None:
+    """The shell's licence from ``[project] license``: an SPDX expression (PEP 639), a
+    ``{text}`` that is one, or a ``{file}`` (npm's ``SEE LICENSE IN``); None otherwise."""
+    value = project.get("license")
+    if isinstance(value, dict) and isinstance(value.get("text"), str):
+        value = value["text"].strip()
+    elif isinstance(value, dict) and isinstance(value.get("file"), str):
+        return f"SEE LICENSE IN {shell_to_project}/{value['file']}"
+    return value if isinstance(value, str) and SPDX_LIKE.fullmatch(value) else None
+
+
+def project_author(project: dict[str, Any]) -> str | None:
+    """npm's ``Name <email>`` for the first of ``[project] authors`` (else maintainers)."""
+    for key in ("authors", "maintainers"):
+        people = project.get(key)
+        first = people[0] if isinstance(people, list) and people else None
+        if not isinstance(first, dict):
+            continue
+        name, email = str(first.get("name", "")).strip(), str(first.get("email", "")).strip()
+        if name or email:
+            return f"{name} <{email}>".strip() if email else name
+    return None
+
+
+def shell_metadata(
+    project: dict[str, Any], product_name: str, shell_to_project: str, notes: list[str]
+) -> tuple[str, str]:
+    """(licence, author) of the shell from the project's metadata, else placeholders, noted."""
+    license_ = project_license(project, shell_to_project)
+    if license_ is None:
+        license_ = PLACEHOLDER_LICENSE
+        notes.append(
+            f"shell: license {PLACEHOLDER_LICENSE} in electron/package.json (no usable "
+            '[project] license): set it there or in pyproject.toml, e.g. license = "BSD-3-Clause"'
+        )
+    author = project_author(project)
+    if author is None:
+        author = product_name
+        notes.append(
+            f"shell: author {author!r} in electron/package.json (no [project] authors): the "
+            'Linux packages name it as maintainer; set authors = [{name = "…", email = "…"}]'
+        )
+    return license_, author
 
 
 def shell_source() -> Path:
@@ -63,6 +114,20 @@ def _json_text(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"  # npm's own layout
 
 
+# The dev dependencies a project's shell needs itself: `npm start` runs Electron, `npm run
+# dist` electron-builder, whose afterPack hook (release/fuses.cjs) flips @electron/fuses.
+# Every other one is the inspector's test tooling (electron/test/, the workflow checks) and
+# stays in this repository; an allowlist, so a new test tool never reaches a project.
+SHELL_DEV_DEPENDENCIES = frozenset({"electron", "electron-builder", "@electron/fuses"})
+# The inspector's scripts that a project's shell has no use for (it gets no test/ folder).
+INSPECTOR_SCRIPTS = frozenset({"test"})
+
+
+def _shell_dev_dependencies(package: dict[str, Any]) -> dict[str, str]:
+    dev = package.get("devDependencies", {})
+    return {name: spec for name, spec in dev.items() if name in SHELL_DEV_DEPENDENCIES}
+
+
 def _package_json(text: str, params: ShellParams) -> str:
     data = json.loads(text)
     dev_server = {"appDir": params.dev_app_dir}
@@ -76,16 +141,114 @@ def _package_json(text: str, params: ShellParams) -> str:
         "description": params.description,
         "homepage": f"https://github.com/{params.repository}",
         "author": params.author,
+        "license": params.license,
         "djdesk": own,
+        "devDependencies": _shell_dev_dependencies(data),
     }
+    data["scripts"] = {k: v for k, v in data["scripts"].items() if k not in INSPECTOR_SCRIPTS}
     return _json_text(data)
 
 
+def _resolve_in_lock(packages: dict[str, Any], location: str, name: str) -> str | None:
+    """Where Node finds ``name`` from the package at ``location``: its own node_modules,
+    then each enclosing one up to the root's."""
+    base = location
+    while True:
+        candidate = f"{base}/node_modules/{name}" if base else f"node_modules/{name}"
+        if candidate in packages:
+            return candidate
+        if not base:
+            return None
+        parent = base.rfind("/node_modules/")
+        base = base[:parent] if parent >= 0 else ""
+
+
+@dataclass(frozen=True)
+class _Edge:
+    target: str
+    dev: bool  # from the root's devDependencies
+    optional: bool
+    peer: bool
+
+
+def _edges(packages: dict[str, Any], location: str) -> list[_Edge]:
+    """The dependencies of the package at ``location`` that the lock holds."""
+    entry = packages[location]
+    optional_peers = {
+        n for n, m in entry.get("peerDependenciesMeta", {}).items() if m.get("optional")
+    }
+    kinds = ["dependencies", "optionalDependencies", "peerDependencies"]
+    kinds += ["devDependencies"] if location == "" else []  # a dependency's dev deps: not installed
+    edges = []
+    for kind in kinds:
+        for name in sorted(entry.get(kind, {})):
+            target = _resolve_in_lock(packages, location, name)
+            if target is None:
+                continue  # an optional or peer dependency not installed for any platform
+            peer = kind == "peerDependencies"
+            optional = kind == "optionalDependencies" or (peer and name in optional_peers)
+            edges.append(_Edge(target, kind == "devDependencies", optional, peer))
+    return edges
+
+
+def _dependency_flags(packages: dict[str, Any]) -> dict[str, dict[str, bool]]:
+    """npm's flags for every package the root needs: ``dev`` (needed only by dev deps),
+    ``optional`` (only through optional edges), ``devOptional`` (only through either) and
+    ``peer``, as npm computes them: every flag set, then cleared along the edges from the
+    root until nothing changes."""
+    names = ("dev", "optional", "devOptional", "peer")
+    flags = {"": dict.fromkeys(names, False)}
+    pending = [""]
+    while pending:
+        source = pending.pop()
+        held = flags[source]
+        for edge in _edges(packages, source):
+            carried = {
+                "dev": held["dev"] or edge.dev,
+                "optional": held["optional"] or edge.optional,
+                "devOptional": held["devOptional"]
+                or held["dev"]
+                or held["optional"]
+                or edge.dev
+                or edge.optional,
+                "peer": held["peer"] or edge.peer,
+            }
+            found = edge.target not in flags
+            target = flags.setdefault(edge.target, dict.fromkeys(names, True))
+            cleared = [name for name in names if target[name] and not carried[name]]
+            for name in cleared:
+                target[name] = False
+            if found or cleared:
+                pending.append(edge.target)
+    return flags
+
+
+def _with_flags(entry: dict[str, Any], flags: dict[str, bool]) -> dict[str, Any]:
+    """The lock entry with npm's flags (as npm writes them: devOptional only when neither
+    dev nor optional); the other keys keep their order, a new flag comes last."""
+    wanted = {name for name in ("peer", "dev", "optional") if flags[name]}
+    if flags["devOptional"] and not (flags["dev"] or flags["optional"]):
+        wanted.add("devOptional")
+    names = ("dev", "optional", "devOptional", "peer")
+    kept = {k: v for k, v in entry.items() if k not in names or k in wanted}
+    return kept | {name: True for name in names if name in wanted and name not in kept}
+
+
 def _package_lock(text: str, params: ShellParams) -> str:
+    """The lock of the project's package.json: its root entry, and only the packages its
+    dependencies need (what ``npm install --package-lock-only`` writes; tested)."""
     data = json.loads(text)
     data["name"] = params.name
     data["version"] = params.version
-    data["packages"][""] |= {"name": params.name, "version": params.version}
+    root = data["packages"][""]
+    root |= {"name": params.name, "version": params.version, "license": params.license}
+    root["devDependencies"] = _shell_dev_dependencies(root)
+    flags = _dependency_flags(data["packages"])
+    data["packages"] = {
+        location: entry if location == "" else _with_flags(entry, flags[location])
+        for location, entry in data["packages"].items()
+        if location in flags
+    }
     return _json_text(data)
 
 
