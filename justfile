@@ -123,3 +123,4 @@ lint: install
     uv run --frozen ruff check .
     uv run --frozen ruff format --check .
     uv run --frozen mypy
+    uv run --frozen python scripts/refresh_interpreter_pins.py --check-age

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from djdesk_bundle.build.template_db import TemplateDatabase, template_stage
 from djdesk_bundle.build.uptodate import digests_store, previous_build, remember_build
 from djdesk_bundle.cache.digests import load_remembered, save_remembered
 from djdesk_bundle.options import Options
+from djdesk_bundle.pins import load_manifest, pin_age_warning
 from djdesk_bundle.sign.codesign import sign_payload, signing_requested
 from djdesk_bundle.ui import Reporter
 
@@ -144,6 +146,11 @@ def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> Check
     with tempfile.TemporaryDirectory(prefix="djdesk-check-") as scratch:
         root = Path(scratch)
         resolved = clock.run("resolve", resolve, options, env, root / "dist")
+        stale = pin_age_warning(
+            load_manifest(options.path(options.interpreter_manifest)), date.today()
+        )
+        if stale:
+            reporter.warn(stale)
         ctx = StageContext(options, reporter, root / "payload", root / "work")
         ctx.staging.mkdir()
         ctx.work.mkdir()
