@@ -6,9 +6,8 @@ from pathlib import Path, PurePath
 
 import pytest
 
-from djdesk_bundle.build.app import copy_optional_dir
 from djdesk_bundle.build.machine_state import is_machine_state
-from djdesk_bundle.options import Options
+from djdesk_bundle.build.selection import copy_selection, select_folder
 
 STATE = [
     ".doctrees/index.doctree",
@@ -44,6 +43,6 @@ def test_docs_copy_leaves_out_a_sphinx_cache_and_editor_files(tmp_path: Path) ->
         (docs / relative).parent.mkdir(parents=True, exist_ok=True)
         (docs / relative).write_text(relative)
     destination = tmp_path / "payload" / "docs"
-    copy_optional_dir(Options(project_dir=tmp_path / "project"), "var/docs_bundle", destination)
+    copy_selection(select_folder(docs), destination)
     shipped = sorted(p.relative_to(destination).as_posix() for p in destination.rglob("*"))
     assert [p for p in shipped if (destination / p).is_file()] == sorted(CONTENT)

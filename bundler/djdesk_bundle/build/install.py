@@ -7,7 +7,6 @@ payload can be assembled on Linux), with hashes required, no resolution and whee
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import tomllib
@@ -22,6 +21,7 @@ from djdesk_bundle.build.requirements import lock_path as requirements_lock_path
 from djdesk_bundle.build.slim import DependencyShape, shape_dependencies
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
+from djdesk_bundle.cache.store import Store
 from djdesk_bundle.errors import InstallError, LockError
 from djdesk_bundle.options import AppProject, Options, host_triple
 from djdesk_bundle.pins import InterpreterPin, manifest_file
@@ -94,31 +94,25 @@ def export_locked_requirements(
         "requirements-txt",
         *(arg for extra in options.extras for arg in ("--extra", extra)),
     )
-    remembered = options.cache_root / "uv-exports" / uv_inputs_key(project, lock_path, export_args)
-    if _remembered_export_is_sound(remembered, lock_path):
+    store = Store.under(options.cache_root, "uv-exports", keep=16)
+    key = uv_inputs_key(project, lock_path, export_args)
+    remembered = store.get_text(key)
+    if remembered is not None and _export_is_sound(remembered, lock_path):
         # The same lock and pyproject files were checked and exported before: two uv
         # processes fewer for every rebuild that does not touch them.
-        requirements = remembered.read_text(encoding="utf-8")
+        requirements = remembered
     else:
         requirements = _check_and_export(project, lock_path, export_args, offline)
-        remembered.parent.mkdir(parents=True, exist_ok=True)
-        partial = remembered.with_name(f"{remembered.name}.{os.getpid()}.tmp")
-        partial.write_text(requirements, encoding="utf-8")
-        os.replace(partial, remembered)
+        store.put_text(key, requirements)
     _check_hashes(requirements, lock_path)
     return LockedRequirements("uv.lock", lock_path, requirements)
 
 
-def _remembered_export_is_sound(remembered: Path, lock: Path) -> bool:
+def _export_is_sound(remembered: str, lock: Path) -> bool:
     """The cache is not trusted: every hash of a remembered export must be in the lock."""
-    if not remembered.is_file():
-        return False
-    hashes = HASH_PATTERN.findall(remembered.read_text(encoding="utf-8"))
+    hashes = HASH_PATTERN.findall(remembered)
     lock_text = lock.read_text(encoding="utf-8")
-    sound = bool(hashes) and all(h.removeprefix("--hash=") in lock_text for h in hashes)
-    if not sound:
-        remembered.unlink()
-    return sound
+    return bool(hashes) and all(h.removeprefix("--hash=") in lock_text for h in hashes)
 
 
 def uv_inputs_key(project: Path, lock: Path, export_args: tuple[str, ...]) -> str:

@@ -41,6 +41,7 @@ from djdesk_bundle.build.resolve import Resolved
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.cache.stage_trees import stage_key
+from djdesk_bundle.cache.store import Store
 
 STABLE_MTIME = 315532800  # 1980-01-01, as in wheels: the oldest time ZIP and tools agree on
 COMPRESS_LEVEL = 6
@@ -187,30 +188,12 @@ def _gzip_member(raw: BinaryIO, produce: Callable[[BinaryIO], None]) -> None:
         sink.finish()
 
 
-def _digest_path(entry: Path) -> Path:
-    return entry.with_name(entry.name + ".sha256")
-
-
-def _intact_member(entry: Path) -> bool:
-    """The cache is not trusted: a member is reused only when its bytes still have the
-    digest recorded when it was stored; otherwise it is dropped and compressed again."""
-    try:
-        recorded = _digest_path(entry).read_text().strip()
-        intact = hashlib.sha256(entry.read_bytes()).hexdigest() == recorded
-    except OSError:
-        intact = False
-    if not intact:
-        entry.unlink(missing_ok=True)
-        _digest_path(entry).unlink(missing_ok=True)
-    return intact
-
-
 def _cached_member(
     raw: BinaryIO, cache: Path, produce: Callable[[BinaryIO], None], content_key: str | None
 ) -> int:
     """Append a compressed member, reused when its uncompressed bytes were seen before;
-    return their length (recorded in the entry's name, `<key>-<length>.gz`, so that a
-    member found by ``content_key`` need not be read to know where the next one starts).
+    return their length (recorded with the entry, so that a member found by
+    ``content_key`` need not be read to know where the next one starts).
 
     The key names the tar bytes: ``content_key`` when the caller knows what determines them
     (the stage-cache keys of the trees), else their digest (read, not compressed: cheap);
@@ -222,31 +205,29 @@ def _cached_member(
     key = hashlib.sha256(
         f"{PACK_FORMAT} {content_key} {zlib.ZLIB_RUNTIME_VERSION} {COMPRESS_LEVEL}".encode()
     ).hexdigest()[:40]
-    cache.mkdir(parents=True, exist_ok=True)
-    found = [entry for entry in sorted(cache.glob(f"{key}-*.gz")) if _intact_member(entry)]
-    if found:
-        entry = found[0]
-    else:
-        partial = cache / f"{key}.gz.tmp-{os.getpid()}"
+    store = Store(cache, keep=MEMBERS_KEPT)
+
+    def compress(out: BinaryIO) -> int:
         counted = _Counting()
 
-        def compress(gz: BinaryIO) -> None:
+        def into(gz: BinaryIO) -> None:
             counted.forward = gz
             produce(counted)  # type: ignore[arg-type]
 
+        _gzip_member(out, into)
+        return counted.size
+
+    def store_member(partial: Path) -> dict[str, int]:
         with partial.open("wb") as out:
-            _gzip_member(out, compress)
-        entry = cache / f"{key}-{counted.size}.gz"
-        _digest_path(entry).write_text(hashlib.sha256(partial.read_bytes()).hexdigest())
-        os.replace(partial, entry)
-    os.utime(entry)  # most recently used
+            return {"length": compress(out)}
+
+    found = store.get_file(f"{key}.gz") or store.put_file(f"{key}.gz", store_member)
+    if found is None:  # a cache that cannot be written: compressed straight into the archive
+        return compress(raw)
+    entry, facts = found
     with entry.open("rb") as cached:
         shutil.copyfileobj(cached, raw)
-    kept = sorted(cache.glob("*.gz"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in kept[MEMBERS_KEPT:]:
-        old.unlink(missing_ok=True)
-        _digest_path(old).unlink(missing_ok=True)
-    return int(entry.stem.rsplit("-", 1)[1])
+    return int(facts["length"])
 
 
 def write_members(

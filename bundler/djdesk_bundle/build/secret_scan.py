@@ -20,8 +20,8 @@ from pathlib import Path
 
 from djdesk_bundle.build.selection import SourceFiles
 from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.cache.store import Store
 from djdesk_bundle.errors import UnsafeSource
-from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.ui import Reporter
 
 # Plugins whose findings are certain enough to stop a build (detect-secrets class names).
@@ -71,15 +71,15 @@ def _scannable(path: Path) -> bool:
         return False
 
 
-def _store_path(cache_root: Path) -> Path:
-    version = importlib.metadata.version("detect-secrets")
-    return cache_root / "secret-scans" / f"detect-secrets-{version}.json"
+def _store_key() -> str:
+    return f"detect-secrets-{importlib.metadata.version('detect-secrets')}.json"
 
 
-def _load(store: Path) -> dict[str, list[list[object]]]:
+def _load(store: Store) -> dict[str, list[list[object]]]:
+    text = store.get_text(_store_key())
     try:
-        data = json.loads(store.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(text) if text is not None else {}
+    except ValueError:
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -99,7 +99,7 @@ def _scan(path: Path) -> list[list[object]]:
 def find_secrets(sources: SourceFiles, cache_root: Path) -> list[Finding]:
     from detect_secrets.settings import default_settings
 
-    store = _store_path(cache_root)
+    store = Store.under(cache_root, "secret-scans", keep=4)
     known = _load(store)
     findings: list[Finding] = []
     changed = False
@@ -117,11 +117,7 @@ def find_secrets(sources: SourceFiles, cache_root: Path) -> list[Finding]:
                         Finding(f"{label}/{item.name}:{line}", str(kind), bool(blocking))
                     )
     if changed:
-        try:
-            store.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(store, json.dumps(known, sort_keys=True))
-        except OSError:
-            pass  # a cache that cannot be written only costs scanning again
+        store.put_text(_store_key(), json.dumps(known, sort_keys=True))
     return findings
 
 

@@ -27,6 +27,8 @@ import time
 from io import BufferedReader
 from pathlib import Path
 
+from djdesk_bundle.cache.store import Store
+
 SETTLED_NS = 2_000_000_000  # older than this, a file's mtime can only change by a write
 
 Key = tuple[int, int, int, int, int]
@@ -86,7 +88,7 @@ def load_remembered(store: Path) -> None:
     _USED.clear()
     _LOADED.clear()
     try:
-        stored = json.loads(store.read_text(encoding="utf-8"))
+        stored = json.loads(Store(store.parent).get_text(store.name) or "")
         entries = {
             (int(dev), int(ino), int(size), int(mtime), int(ctime)): str(digest)
             for dev, ino, size, mtime, ctime, digest in stored["files"]
@@ -104,10 +106,5 @@ def save_remembered(store: Path) -> None:
     if _USED <= _LOADED:
         return
     files = [[*key, KNOWN_DIGESTS[key]] for key in sorted(_USED) if key in KNOWN_DIGESTS]
-    tmp = store.with_name(f"{store.name}.tmp-{os.getpid()}")
-    try:
-        store.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"files": files}, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, store)
-    except OSError:  # a cache that cannot be written only costs hashing again
-        tmp.unlink(missing_ok=True)
+    # A cache that cannot be written only costs hashing again.
+    Store(store.parent).put_text(store.name, json.dumps({"files": files}, separators=(",", ":")))

@@ -19,11 +19,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from djdesk_bundle import __version__, contract
 from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.cache.store import Store
 from djdesk_bundle.fs.tree import tree_digest
 from djdesk_bundle.options import host_triple
 from djdesk_bundle.pins import InterpreterPin, manifest_file
@@ -90,22 +90,13 @@ def sbom_key(inputs: SbomInputs) -> str:
 
 
 def stored_sbom(store: Path, validated: Path, key: str) -> str | None:
-    """The SBOM stored under ``key``, if its text is one that passed validation."""
-    try:
-        text = (store / f"{key}.cdx.json").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-    if not (validated / hashlib.sha256(text.encode()).hexdigest()).is_file():
+    """The SBOM stored under ``key``, if its bytes are intact and its text is one that
+    passed validation."""
+    text = Store(store).get_text(f"{key}.cdx.json")
+    if text is None or not (validated / hashlib.sha256(text.encode()).hexdigest()).is_file():
         return None
     return text
 
 
 def store_sbom(store: Path, key: str, text: str) -> None:
-    path = store / f"{key}.cdx.json"
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    try:
-        store.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-        os.replace(tmp, path)
-    except OSError:  # a cache that cannot be written only costs making it again
-        tmp.unlink(missing_ok=True)
+    Store(store).put_text(f"{key}.cdx.json", text)
