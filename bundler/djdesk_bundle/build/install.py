@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from djdesk_bundle import contract
-from djdesk_bundle.options import AppProject, Options, host_triple
-from djdesk_bundle.errors import InstallError, LockError
 from djdesk_bundle.build.extract import Interpreter
-from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.build.fetch import prepare_cache_root
 from djdesk_bundle.build.requirements import check_lock_is_current, expand_includes
 from djdesk_bundle.build.requirements import lock_path as requirements_lock_path
 from djdesk_bundle.build.slim import DependencyShape, shape_dependencies
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
+from djdesk_bundle.errors import InstallError, LockError
+from djdesk_bundle.options import AppProject, Options, host_triple
+from djdesk_bundle.pins import InterpreterPin
 from djdesk_bundle.tools.process import run, tail
 from djdesk_bundle.tools.uv import uv_binary, uv_version
 
@@ -101,6 +102,7 @@ def export_locked_requirements(
         requirements = remembered.read_text(encoding="utf-8")
     else:
         requirements = _check_and_export(project, lock_path, export_args, offline)
+        prepare_cache_root(options.cache_root)
         remembered.parent.mkdir(parents=True, exist_ok=True)
         partial = remembered.with_name(f"{remembered.name}.{os.getpid()}.tmp")
         partial.write_text(requirements, encoding="utf-8")

@@ -15,13 +15,15 @@ import shlex
 import tomllib
 from pathlib import Path
 
-from djdesk_bundle.options import Options
 from djdesk_bundle.errors import LockError
+from djdesk_bundle.fs.atomic import write_atomic
+from djdesk_bundle.options import Options
 from djdesk_bundle.tools.process import run, tail
 from djdesk_bundle.tools.uv import uv_binary
 
 INCLUDE = re.compile(r"^\s*(?:-r|--requirement)(?:\s+|=)(?P<path>\S+)\s*$")
 CONSTRAINT = re.compile(r"^\s*(?:-c|--constraint)(?:\s+|=)(?P<path>\S+)\s*$")
+MADE_BY = "# Made by `djdesk-bundle lock`"
 DIGEST_LINE = re.compile(
     r"^# inputs-sha256: (?P<digest>[0-9a-f]{64}) python (?P<python>\d+\.\d+)$", re.MULTILINE
 )
@@ -82,6 +84,7 @@ def compile_requirements(options: Options, requires_python: str) -> Path:
     """Write the hash-pinned lock of ``options.requirements``; return its path."""
     source = options.path(options.requirements)
     target = lock_path(options)
+    refuse_to_overwrite(target)
     python = minimum_python(requires_python)
     argv = [
         uv_binary(),
@@ -100,13 +103,28 @@ def compile_requirements(options: Options, requires_python: str) -> Path:
         raise LockError(f"uv pip compile failed for {source}:\n{tail(result.stderr)}")
     relative = source.relative_to(options.project_dir).as_posix()
     header = (
-        f"# Made by `djdesk-bundle lock` from {relative} (and what it includes) for Python\n"
+        f"{MADE_BY} from {relative} (and what it includes) for Python\n"
         f"# >= {python}: {shlex.join(['uv', *argv[1:-1], relative])}\n"
         "# Do not edit: change the requirements and run `djdesk-bundle lock` again.\n"
         f"# inputs-sha256: {inputs_digest(source, python)} python {python}\n"
     )
-    target.write_text(header + result.stdout, encoding="utf-8")
+    write_atomic(target, header + result.stdout)
     return target
+
+
+def refuse_to_overwrite(target: Path) -> None:
+    """The lock is written only over a lock this command made: ``lock = "pyproject.toml"``
+    (or a path given by mistake) must not replace a file of the user's."""
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise LockError(f"not writing the lock to {target}: it is not a regular file")
+    if target.is_file():
+        with target.open("rb") as handle:
+            start = handle.read(len(MADE_BY))
+        if start != MADE_BY.encode():
+            raise LockError(
+                f"not overwriting {target}: it was not made by `djdesk-bundle lock`; "
+                "move it away or set lock to another file"
+            )
 
 
 def check_lock_is_current(options: Options, lock: Path) -> None:
