@@ -18,7 +18,11 @@ from typing import Any
 from djdesk_bundle import contract
 from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.fetch import prepare_cache_root
-from djdesk_bundle.build.requirements import check_lock_is_current, expand_includes
+from djdesk_bundle.build.requirements import (
+    check_lock_is_current,
+    check_lock_lines,
+    expand_includes,
+)
 from djdesk_bundle.build.requirements import lock_path as requirements_lock_path
 from djdesk_bundle.build.slim import DependencyShape, shape_dependencies
 from djdesk_bundle.build.stage import StageContext
@@ -43,24 +47,11 @@ class LockedRequirements:
     requirements: str  # requirements.txt text with hashes
 
 
-def _check_hashes(text: str, source: Path) -> None:
-    missing = []
-    for line in text.replace("\\\n", " ").splitlines():
-        line = line.strip()
-        if line and not line.startswith(("#", "-")) and not HASH_PATTERN.search(line):
-            missing.append(line.split(";")[0].split()[0])
-    if missing:
-        raise LockError(
-            f"{source}: requirements without --hash=sha256: {', '.join(missing)}; make a "
-            "hash-pinned lock with `uv lock` (or `uv pip compile --generate-hashes`)"
-        )
-
-
 def _hash_pinned(path: Path) -> LockedRequirements:
     """A hash-pinned requirements file, its ``-r`` includes inlined (they are relative to
     it, and the text is installed from elsewhere)."""
     text = expand_includes(path)
-    _check_hashes(text, path)
+    check_lock_lines(text, path)
     return LockedRequirements("requirements.txt", path, text)
 
 
@@ -107,7 +98,7 @@ def export_locked_requirements(
         partial = remembered.with_name(f"{remembered.name}.{os.getpid()}.tmp")
         partial.write_text(requirements, encoding="utf-8")
         os.replace(partial, remembered)
-    _check_hashes(requirements, lock_path)
+    check_lock_lines(requirements, lock_path)
     return LockedRequirements("uv.lock", lock_path, requirements)
 
 

@@ -15,6 +15,8 @@ import shlex
 import tomllib
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from djdesk_bundle.errors import LockError
 from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.options import Options
@@ -61,6 +63,60 @@ def expand_includes(path: Path, seen: tuple[Path, ...] = ()) -> str:
         elif not CONSTRAINT.match(line):
             lines.append(line)
     return "\n".join(lines) + "\n"
+
+
+HASH_OPTION = re.compile(r"^--hash=sha256:[0-9a-f]{64}$")
+
+
+def logical_lines(text: str) -> list[str]:
+    """Requirement lines with their ``\\`` continuations joined and comments dropped."""
+    joined = re.sub(r"\\\r?\n", " ", text)
+    lines = (re.sub(r"(^|\s)#.*$", "", line).strip() for line in joined.splitlines())
+    return [line for line in lines if line]
+
+
+def check_lock_lines(text: str, source: Path) -> None:
+    """The lock is the payload's supply chain: only ``name==version`` lines, each with its
+    sha256 hashes, installed from the configured index. An option line (``--no-binary``,
+    ``--find-links``, ``-e``, ``--index-url``…) or a direct reference (``name @ URL``)
+    would change where a package comes from or how it is built: refused, one line naming it."""
+    missing = []
+    for line in logical_lines(text):
+        if line.startswith("-"):
+            raise LockError(
+                f"{source}: the option line {line[:120]!r} is not allowed in a lock: "
+                "a lock holds only hash-pinned name==version lines from the configured index"
+            )
+        requirement, *options = re.split(r"\s+(?=--)", line)
+        pinned = _pinned_requirement(requirement, source)
+        if any(not HASH_OPTION.match(option.strip()) for option in options):
+            raise LockError(
+                f"{source}: {line[:120]!r}: only --hash=sha256:… may follow a requirement"
+            )
+        if not options:
+            missing.append(pinned.name)
+    if missing:
+        raise LockError(
+            f"{source}: requirements without --hash=sha256: {', '.join(missing)}; make a "
+            "hash-pinned lock with `uv lock` (or `uv pip compile --generate-hashes`)"
+        )
+
+
+def _pinned_requirement(text: str, source: Path) -> Requirement:
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]  # packaging adds the line again, with a caret
+        raise LockError(f"{source}: {text[:120]!r} is not a requirement ({reason})") from None
+    if requirement.url:
+        raise LockError(
+            f"{source}: {text[:120]!r} is a direct reference: a lock installs only "
+            "name==version from the configured index"
+        )
+    specifiers = list(requirement.specifier)
+    if len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
+        raise LockError(f"{source}: {text[:120]!r} is not pinned to one version (name==version)")
+    return requirement
 
 
 def inputs_digest(requirements: Path, python_version: str) -> str:
