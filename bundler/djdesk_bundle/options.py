@@ -16,6 +16,7 @@ import platformdirs
 
 from djdesk_bundle import contract
 from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.fs.archive_policy import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from djdesk_bundle.pins import DEFAULT_MANIFEST
 from djdesk_runtime.contract import DESKTOP_OVERRIDES
 
@@ -45,10 +46,9 @@ DEFAULT_PRUNE = (
 # type stubs.
 DEFAULT_DEPENDENCY_PRUNE = ("**/tests", "**/*.po", "**/*.pyi")
 
-# The largest python-build-standalone install_only archive expands to ~250 MB in ~10 000
-# entries; anything far beyond is a decompression bomb, not an interpreter.
-DEFAULT_EXTRACT_MAX_BYTES = 2 * 1024**3
-DEFAULT_EXTRACT_MAX_ENTRIES = 200_000
+# The archive policy's defaults (fs/archive_policy.py says why these numbers).
+DEFAULT_EXTRACT_MAX_BYTES = DEFAULT_MAX_BYTES
+DEFAULT_EXTRACT_MAX_ENTRIES = DEFAULT_MAX_ENTRIES
 # Upper bounds: a limit set far beyond them is no limit (a huge value disabled the check).
 MAX_EXTRACT_MAX_BYTES = 16 * 1024**3
 MAX_EXTRACT_MAX_ENTRIES = 2_000_000
