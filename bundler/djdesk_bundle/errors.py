@@ -17,6 +17,7 @@ The exit-code table, each code distinct (README "Exit codes" mirrors it):
 11    install (uv could not install the locked dependencies for the target)
 12    pre-flight check failed (the desktop settings would break the app)
 13    code signing failed (codesign or signtool refused a payload file)
+14    a child process of the build ran past ``process-timeout`` and was stopped
 70    internal error (a BundleError without a more precise class; a bug)
 130   interrupted (Ctrl-C)
 ====  ======================================================================
@@ -87,6 +88,12 @@ class CodesignFailed(BundleError):
     """macOS codesign or Windows signtool refused a payload file (see codesign.py)."""
 
     exit_code = 13
+
+
+class ChildTimedOut(BundleError):
+    """uv, git, collectstatic, the check or the template database hung (tools/process.py)."""
+
+    exit_code = 14
 
 
 INTERRUPTED = 130

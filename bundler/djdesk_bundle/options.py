@@ -18,6 +18,7 @@ from djdesk_bundle import contract
 from djdesk_bundle.errors import ConfigError
 from djdesk_bundle.fs.archive_policy import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from djdesk_bundle.pins import DEFAULT_MANIFEST
+from djdesk_bundle.tools.process import DEFAULT_TIMEOUT_SECONDS
 from djdesk_runtime.contract import DESKTOP_OVERRIDES
 
 TABLE = "tool.djdesk-bundle"
@@ -103,6 +104,9 @@ class Options:
     dependency_prune: tuple[str, ...] = DEFAULT_DEPENDENCY_PRUNE
     dependency_locales: tuple[str, ...] = ()
     dependency_sources: bool = False
+    # Seconds any child process of the build may run (uv, git, collectstatic, the check,
+    # the template database) before it is stopped (tools/process.py).
+    process_timeout: int = DEFAULT_TIMEOUT_SECONDS
 
     def path(self, relative: str) -> Path:
         return (self.project_dir / relative).resolve()

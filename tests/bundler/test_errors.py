@@ -97,3 +97,83 @@ def test_a_hash_pinned_lock_with_markers_and_comments_is_accepted(tmp_path: Path
     )
     options = load_options(_project_with_lock(tmp_path, lock), {})
     assert export_locked_requirements(options, read_app_project(options)).requirements == lock
+
+
+# Every child process of the build has a time limit (issue #27: a settings module that
+# sleeps hung `check` and `build` forever).
+
+SLEEPER = "import time\ntime.sleep(600)"
+# A grandchild that keeps the output pipes open: stopping only the child would leave
+# run() waiting on the pipes for as long as the grandchild lives.
+FORKER = (
+    "import subprocess, sys, time\n"
+    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+    "time.sleep(600)"
+)
+
+
+@pytest.mark.parametrize("program", [SLEEPER, FORKER], ids=["child", "grandchild"])
+def test_a_hanging_child_is_stopped_with_one_line(program: str) -> None:
+    import sys
+
+    from djdesk_bundle.tools.process import run
+
+    with pytest.raises(errors.ChildTimedOut) as stopped:
+        run([sys.executable, "-c", program], timeout=1)
+    message = str(stopped.value)
+    assert "\n" not in message and "did not finish within 1 s" in message
+    assert "process-timeout" in message and stopped.value.exit_code == 14
+
+
+def test_process_timeout_is_an_option(tmp_path: Path) -> None:
+    from djdesk_bundle.options import load_options
+
+    root = _project_with_lock(tmp_path, "")
+    assert load_options(root, {}).process_timeout == 1800
+    assert load_options(root, {"DJDESK_BUNDLE_PROCESS_TIMEOUT": "30"}).process_timeout == 30
+    with pytest.raises(errors.ConfigError, match="process-timeout must be a positive"):
+        load_options(root, {"DJDESK_BUNDLE_PROCESS_TIMEOUT": "0"})
+
+
+def test_a_sleeping_settings_module_stops_the_check_in_one_line(tmp_path: Path) -> None:
+    """The pre-flight check's child, as the build starts it (the payload's launcher with
+    a settings module that sleeps at import)."""
+    import sys
+
+    from djdesk_bundle.build.preflight import run_check
+    from djdesk_bundle.build.stage import StageContext
+    from djdesk_bundle.options import host_triple, load_options
+    from djdesk_bundle.ui import Reporter
+
+    root = _project_with_lock(tmp_path / "p", "")
+    (root / "src" / "site_pkg" / "settings.py").write_text("import time\ntime.sleep(600)\n")
+    env = {
+        "DJDESK_BUNDLE_PROCESS_TIMEOUT": "2",
+        "DJDESK_BUNDLE_SETTINGS_MODULE": "site_pkg.settings",
+    }
+    options = load_options(root, env)
+    staging = tmp_path / "staging"
+    (staging / "app").mkdir(parents=True)
+    (staging / "app" / "site_pkg").symlink_to(root / "src" / "site_pkg")
+    from djdesk_runtime.contract import LAUNCHER
+
+    (staging / LAUNCHER).write_text(
+        "import importlib, os, sys\n"
+        "sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'app'))\n"
+        "importlib.import_module(os.environ['DJANGO_SETTINGS_MODULE'])\n"
+    )
+    from djdesk_bundle.build.extract import Interpreter, PruneReport
+
+    interpreter = Interpreter(
+        root=staging,
+        executable=Path(sys.executable),
+        triple=host_triple(),
+        runnable=True,
+        compiles=False,
+        cache_key="",
+        pruned=PruneReport(0, 0),
+        cached=False,
+    )
+    ctx = StageContext(options, Reporter(verbosity=-1), staging, tmp_path / "work")
+    with pytest.raises(errors.ChildTimedOut, match="did not finish within 2 s"):
+        run_check(ctx, interpreter)

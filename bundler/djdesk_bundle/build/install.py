@@ -30,7 +30,7 @@ from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
 from djdesk_bundle.errors import InstallError, LockError
 from djdesk_bundle.options import AppProject, Options, host_triple
 from djdesk_bundle.pins import InterpreterPin
-from djdesk_bundle.tools.process import run, tail
+from djdesk_bundle.tools.process import DEFAULT_TIMEOUT_SECONDS, run, tail
 from djdesk_bundle.tools.uv import uv_binary, uv_version
 
 HASH_PATTERN = re.compile(r"--hash=sha256:[0-9a-f]{64}")
@@ -92,7 +92,9 @@ def export_locked_requirements(
         # processes fewer for every rebuild that does not touch them.
         requirements = remembered.read_text(encoding="utf-8")
     else:
-        requirements = _check_and_export(project, lock_path, export_args, offline)
+        requirements = _check_and_export(
+            project, lock_path, export_args, offline, options.process_timeout
+        )
         prepare_cache_root(options.cache_root)
         remembered.parent.mkdir(parents=True, exist_ok=True)
         partial = remembered.with_name(f"{remembered.name}.{os.getpid()}.tmp")
@@ -129,16 +131,21 @@ def uv_inputs_key(project: Path, lock: Path, export_args: tuple[str, ...]) -> st
 
 
 def _check_and_export(
-    project: Path, lock_path: Path, export_args: tuple[str, ...], offline: bool
+    project: Path,
+    lock_path: Path,
+    export_args: tuple[str, ...],
+    offline: bool,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> str:
     uv = uv_binary()
-    check = run([uv, "lock", "--check", *(["--offline"] if offline else [])], cwd=project)
+    offline_flag = ["--offline"] if offline else []
+    check = run([uv, "lock", "--check", *offline_flag], cwd=project, timeout=timeout)
     if check.returncode != 0:
         raise LockError(
             f"{lock_path} is out of date with pyproject.toml: run `uv lock` and commit it\n"
             + tail(check.stderr, 5)
         )
-    export = run([uv, "export", "--frozen", *export_args], cwd=project)
+    export = run([uv, "export", "--frozen", *export_args], cwd=project, timeout=timeout)
     if export.returncode != 0:
         raise LockError(f"uv export failed for {lock_path}:\n{tail(export.stderr)}")
     return export.stdout
@@ -151,6 +158,7 @@ def install_requirements(
     python_minor: str,
     work_dir: Path,
     offline: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> None:
     requirements = work_dir / "requirements.txt"
     requirements.write_text(locked.requirements, encoding="utf-8")
@@ -177,6 +185,7 @@ def install_requirements(
             "-r",
             str(requirements),
         ],
+        timeout=timeout,
     )
     if result.returncode != 0:
         match = NO_WHEEL.search(result.stderr)
@@ -222,7 +231,13 @@ def install_stage(
 
     def make(tree: Path) -> dict[str, Any]:
         install_requirements(
-            locked, tree, pin.triple, pin.python_minor, ctx.work, offline=ctx.options.offline
+            locked,
+            tree,
+            pin.triple,
+            pin.python_minor,
+            ctx.work,
+            offline=ctx.options.offline,
+            timeout=ctx.options.process_timeout,
         )
         python = interpreter.executable if interpreter.compiles else None
         return shape_dependencies(tree, shape, python, ctx.staging)

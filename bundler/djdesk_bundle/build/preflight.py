@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from djdesk_runtime.contract import EXIT_CODES, LAUNCHER_OPTIONS, PYTHON_FLAGS
-
 from djdesk_bundle import contract
 from djdesk_bundle.build.app import django_env
-from djdesk_bundle.options import host_triple
-from djdesk_bundle.errors import PreflightFailed
 from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.stage import StageContext
+from djdesk_bundle.errors import PreflightFailed
+from djdesk_bundle.options import host_triple
 from djdesk_bundle.tools.process import run, tail
+from djdesk_runtime.contract import EXIT_CODES, LAUNCHER_OPTIONS, PYTHON_FLAGS
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def run_check(ctx: StageContext, interpreter: Interpreter) -> CheckReport:
     env = django_env(ctx.options, ctx.options.settings_module, ctx.staging, ctx.work / "check")
     launcher = ctx.staging / contract.LAUNCHER
     argv = [str(interpreter.executable), *PYTHON_FLAGS, str(launcher), LAUNCHER_OPTIONS["check"]]
-    result = run(argv, env=env)
+    result = run(argv, env=env, timeout=ctx.options.process_timeout)
     if result.returncode not in (EXIT_CODES["ok"], EXIT_CODES["check_failed"]):
         raise PreflightFailed(f"the pre-flight check could not run:\n{tail(result.stderr)}")
     try:

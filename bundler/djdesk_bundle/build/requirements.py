@@ -154,7 +154,7 @@ def compile_requirements(options: Options, requires_python: str) -> Path:
         python,
         str(source),
     ]
-    result = run(argv, cwd=options.project_dir)
+    result = run(argv, cwd=options.project_dir, timeout=options.process_timeout)
     if result.returncode != 0:
         raise LockError(f"uv pip compile failed for {source}:\n{tail(result.stderr)}")
     relative = source.relative_to(options.project_dir).as_posix()
@@ -208,7 +208,9 @@ def lock_project(options: Options) -> str:
     if options.requirements:
         project = project_requires_python(options.project_dir)
         return str(compile_requirements(options, project))
-    result = run([uv_binary(), "lock", "--quiet"], cwd=options.project_dir)
+    result = run(
+        [uv_binary(), "lock", "--quiet"], cwd=options.project_dir, timeout=options.process_timeout
+    )
     if result.returncode != 0:
         raise LockError(f"uv lock failed in {options.project_dir}:\n{tail(result.stderr)}")
     return str(options.project_dir / "uv.lock")
