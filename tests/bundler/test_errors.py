@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -177,3 +178,23 @@ def test_a_sleeping_settings_module_stops_the_check_in_one_line(tmp_path: Path) 
     ctx = StageContext(options, Reporter(verbosity=-1), staging, tmp_path / "work")
     with pytest.raises(errors.ChildTimedOut, match="did not finish within 2 s"):
         run_check(ctx, interpreter)
+
+
+@pytest.mark.skipif(
+    sys.platform in ("win32", "darwin"), reason="the file system takes only UTF-8 names"
+)
+def test_a_file_name_that_is_not_utf8_is_named_in_one_line(tmp_path: Path) -> None:
+    """`git ls-files -z` printed it raw and the build died with a UnicodeDecodeError."""
+    import os
+    import subprocess
+
+    from djdesk_bundle.tools.git import git
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "app").mkdir()
+    with open(os.path.join(os.fsencode(tmp_path / "app"), b"caf\xe9.txt"), "wb") as handle:
+        handle.write(b"x")
+    with pytest.raises(errors.ConfigError) as refused:
+        git(tmp_path, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    message = str(refused.value)
+    assert "app/caf\\xe9.txt" in message and "not UTF-8" in message and "\n" not in message

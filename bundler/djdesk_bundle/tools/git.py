@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from djdesk_bundle.errors import ToolMissing
+from djdesk_bundle.errors import ConfigError, ToolMissing
 from djdesk_bundle.tools.process import run
 
 
@@ -27,5 +28,22 @@ def git(project_dir: Path, *args: str) -> str | None:
     """Output of a git command in the project, or None when it is not a git checkout."""
     if shutil.which("git") is None:
         return None
-    result = run(["git", *args], cwd=project_dir)
-    return result.stdout if result.returncode == 0 else None
+    # File names are bytes to git (`ls-files -z` prints them raw): decoded so that a name
+    # that is not UTF-8 can be named in the error instead of a UnicodeDecodeError.
+    result = run(["git", *args], cwd=project_dir, errors="surrogateescape")
+    if result.returncode != 0:
+        return None
+    refuse_undecodable_names(result.stdout, project_dir)
+    return result.stdout
+
+
+def refuse_undecodable_names(output: str, project_dir: Path) -> None:
+    for line in re.split(r"[\0\n]", output):
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = line.encode("utf-8", "surrogateescape")
+            raise ConfigError(
+                f"{project_dir}: the file name '{raw.decode('utf-8', 'backslashreplace')}' "
+                "is not UTF-8: rename it (a payload's file names are UTF-8 on every platform)"
+            ) from None

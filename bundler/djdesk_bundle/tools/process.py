@@ -30,9 +30,11 @@ def run(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    errors: str = "strict",
 ) -> subprocess.CompletedProcess[str]:
-    """Run a command, capturing text output; the caller decides what a failure means.
-    Raises ``ChildTimedOut`` (one line) when it runs longer than ``timeout`` seconds."""
+    """Run a command, capturing text output (decoded with ``errors``); the caller decides
+    what a failure means. Raises ``ChildTimedOut`` (one line) when it runs longer than
+    ``timeout`` seconds."""
     command = list(argv)
     with subprocess.Popen(
         command,
@@ -42,6 +44,7 @@ def run(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        errors=errors,
         start_new_session=POSIX,
     ) as process:
         try:
