@@ -141,14 +141,46 @@ def _file_link_target(payload: Path, rel: str) -> Path | None:
         return None
 
 
+def _own_copies(payload: Path) -> list[Path]:
+    """The build's own siblings of a payload that share its files' inodes until they are
+    gone: the previous payload being swapped out or deleted (build/publish.py)."""
+    return sorted(
+        p
+        for p in payload.parent.glob(f"{payload.name}.*")
+        if p.name.endswith(".old") or ".discard-" in p.name
+    )
+
+
+def _hard_link_problems(payload: Path, linked: dict[tuple[int, int, int], list[str]]) -> list[str]:
+    """A regular file whose other names are outside the payload is refused: whoever holds
+    them can change the payload's bytes after verify vouched for them. Names inside the
+    payload (an interpreter's python3 and python3.11) are fine, and so are the previous
+    payload's (a build hard-links unchanged files from it, then deletes it)."""
+    outside = {inode: paths for inode, paths in linked.items() if len(paths) < inode[2]}
+    for sibling in _own_copies(payload) if outside else []:
+        for _, info in walk(sibling):
+            key = (info.st_dev, info.st_ino, info.st_nlink)
+            if key in outside:
+                outside[key].append("")  # a name in the build's own previous payload
+    return [
+        f"{paths[0]} is a hard link to a file outside the payload "
+        f"({inode[2] - len(paths)} other name(s) outside)"
+        for inode, paths in sorted(outside.items(), key=lambda item: item[1][0])
+        if len(paths) < inode[2]
+    ]
+
+
 def scan_directory(payload: Path) -> dict[str, str]:
     """{path: sha256} of every file (a symlink: its target's); refuses anything else."""
     actual: dict[str, str] = {}
     unsafe: list[str] = []
+    linked: dict[tuple[int, int, int], list[str]] = {}
     for rel, info in walk(payload):
         what = kind(info)
         if what == "file":
             actual[rel] = regular_file_sha256(payload / rel)
+            if info.st_nlink > 1:
+                linked.setdefault((info.st_dev, info.st_ino, info.st_nlink), []).append(rel)
         elif what == "symlink":
             target = _file_link_target(payload, rel)
             if target is None:
@@ -158,7 +190,7 @@ def scan_directory(payload: Path) -> dict[str, str]:
                 actual[rel] = regular_file_sha256(target)
         elif what != "directory":
             unsafe.append(f"{rel} is a {what}")
-    _refuse(payload, unsafe)
+    _refuse(payload, unsafe + _hard_link_problems(payload, linked))
     return actual
 
 
