@@ -299,3 +299,26 @@ def test_a_fifo_in_a_payload_dir_is_listed_never_opened(pair) -> None:
         pytest.fail("diff opened the FIFO and blocked")
     report = answer[0]
     assert "app/pipe" in report.added  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[1, 2]", "is a list, not an object"),
+        ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
+        ("{not json", "not valid JSON"),
+        ('{"components": {"name": "x"}}', "components must be a list of objects"),
+        ('{"components": ["django"]}', "components must be a list of objects"),
+        ('{"components": [{"name": "x", "components": 5}]}', "must be a list of objects"),
+        (
+            '{"components": ' + '[{"name": "x", "components": ' * 40 + "[]" + "}]" * 40 + "}",
+            "nests components over 32 deep",
+        ),
+    ],
+    ids=["list", "deep", "not-json", "object", "strings", "nested-int", "nested-deep"],
+)
+def test_a_malformed_sbom_is_one_line(pair, capsys, text: str, message: str) -> None:
+    (pair[1] / "sbom.cdx.json").write_text(text)
+    assert main(["diff", "--no-diffoscope", *map(str, pair)]) == 9
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and message in err and "\n" not in err, err[:300]

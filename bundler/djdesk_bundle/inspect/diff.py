@@ -33,7 +33,7 @@ from typing import Any, cast
 
 from djdesk_bundle import contract
 from djdesk_bundle.cache.digests import file_sha256
-from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.errors import ConfigError, SbomInvalid
 from djdesk_bundle.fs.archive_policy import checked_members, payload_policy
 from djdesk_bundle.fs.tree import kind, regular_file_sha256, walk
 
@@ -242,9 +242,10 @@ def compare(first: Side, second: Side, deep: bool = True) -> DiffReport:
             binaries += is_binary
             if details:
                 report.details[path] = details
-    sboms = first.path(contract.SBOM), second.path(contract.SBOM)
-    if "content" in report.changed.get(contract.SBOM, []) and None not in sboms:
-        sbom_changes(sboms[0], sboms[1], report)  # type: ignore[arg-type]
+    sbom_a, sbom_b = first.path(contract.SBOM), second.path(contract.SBOM)
+    sbom_changed = "content" in report.changed.get(contract.SBOM, [])
+    if sbom_changed and sbom_a is not None and sbom_b is not None:
+        sbom_changes(sbom_a, sbom_b, report, (first.label, second.label))
     if first.archive and second.archive and not (report.added or report.removed):
         if [p for p, _ in sorted(a.items(), key=lambda i: i[1].order)] != [
             p for p, _ in sorted(b.items(), key=lambda i: i[1].order)
@@ -388,32 +389,43 @@ def diffoscope(a: Path, b: Path) -> list[str]:
 # --- the SBOMs ---
 
 
-def _sbom_components(path: Path) -> dict[str, dict[str, Any]]:
-    """{a component's identity without its version: the component}."""
+SBOM_DEPTH = 32  # nested components deeper than this are not an SBOM a build writes
+
+
+def _sbom_components(path: Path, label: str) -> dict[str, dict[str, Any]]:
+    """{a component's identity without its version: the component}; a document that is
+    not a CycloneDX object of components is refused in one line."""
     try:
         sbom = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    except (OSError, ValueError, RecursionError) as exc:  # 200 000 nested lists: Recursion
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
+        raise SbomInvalid(f"{label}: {contract.SBOM} is {reason}") from None
+    if not isinstance(sbom, dict):
+        raise SbomInvalid(f"{label}: {contract.SBOM} is a {type(sbom).__name__}, not an object")
     found = {}
-    for component in _walk_components(sbom.get("components", [])):
+    for component in _walk_components(sbom.get("components", []), label):
         purl = str(component.get("purl") or component.get("bom-ref") or component.get("name"))
         identity = purl.split("@", 1)[0].split("?", 1)[0]
         found[identity] = component
     return found
 
 
-def _walk_components(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _walk_components(components: object, label: str, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > SBOM_DEPTH:
+        raise SbomInvalid(f"{label}: {contract.SBOM} nests components over {SBOM_DEPTH} deep")
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        raise SbomInvalid(f"{label}: {contract.SBOM}: components must be a list of objects")
     for component in components:
         yield component
-        yield from _walk_components(component.get("components", []))
+        yield from _walk_components(component.get("components", []), label, depth + 1)
 
 
 def _label(component: dict[str, Any]) -> str:
     return f"{component.get('name')} {component.get('version', '')}".strip()
 
 
-def sbom_changes(a: Path, b: Path, report: DiffReport) -> None:
-    before, after = _sbom_components(a), _sbom_components(b)
+def sbom_changes(a: Path, b: Path, report: DiffReport, labels: tuple[str, str]) -> None:
+    before, after = _sbom_components(a, labels[0]), _sbom_components(b, labels[1])
     report.sbom_added = [_label(after[k]) for k in sorted(set(after) - set(before))]
     report.sbom_removed = [_label(before[k]) for k in sorted(set(before) - set(after))]
     for key in sorted(set(before) & set(after)):
