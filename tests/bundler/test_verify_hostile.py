@@ -182,3 +182,26 @@ def test_hard_links_within_the_payload_and_to_the_previous_payload_are_fine(
     pair = inside / "python3.11"
     os.link(pair, inside / "python-second-name")
     assert not verify(payload).ok  # an extra file, not a refusal
+
+
+@pytest.mark.parametrize(
+    ("sbom", "build_info"),
+    [
+        ("[1, 2]", None),
+        ("[" * 200_000 + "]" * 200_000, None),
+        ('{"components": {"name": "x"}}', None),
+        ('{"components": ["django"]}', None),
+        ('{"components": [{"purl": "pkg:generic/cpython@3", "hashes": 5}]}', "[]"),
+        ('{"components": []}', '{"interpreter": "not an object"}'),
+    ],
+    ids=["list", "deep", "object", "strings", "hashes-int", "build-info-wrong-type"],
+)
+def test_a_malformed_sbom_is_reported_not_raised(
+    tmp_path: Path, sbom: str, build_info: str | None
+) -> None:
+    payload = make_payload(tmp_path / "p")
+    (payload / "sbom.cdx.json").write_text(sbom)
+    if build_info is not None:
+        (payload / "build-info.json").write_text(build_info)
+    report = verify(payload)
+    assert not report.ok and report.sbom, report

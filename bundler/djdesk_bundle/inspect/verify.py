@@ -68,16 +68,26 @@ def sbom_problems(
         return [f"missing: {contract.SBOM}"]
     try:
         sbom = json.loads(sbom_text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return [f"{contract.SBOM}: not valid JSON"]
+    components = sbom.get("components", []) if isinstance(sbom, dict) else None
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        return [f"{contract.SBOM}: not a CycloneDX object with a list of components"]
     listed: dict[str, str] = {}
     interpreter_hashes: list[str] = []
-    for component in sbom.get("components", []):
-        purl = component.get("purl", "")
+    for component in components:
+        purl = str(component.get("purl", ""))
         if purl.startswith("pkg:pypi/"):
-            listed[canonicalize_name(component["name"])] = component.get("version", "")
+            listed[canonicalize_name(str(component.get("name")))] = str(
+                component.get("version", "")
+            )
         elif purl.startswith("pkg:generic/cpython@"):
-            interpreter_hashes += [h["content"] for h in component.get("hashes", [])]
+            hashes = component.get("hashes", [])
+            interpreter_hashes += (
+                [str(h.get("content")) for h in hashes if isinstance(h, dict)]
+                if isinstance(hashes, list)
+                else []
+            )
     problems = []
     for name, version in sorted(installed.items()):
         if name not in listed:
@@ -90,12 +100,21 @@ def sbom_problems(
     for name in sorted(set(listed) - set(installed)):
         problems.append(f"sbom: {name} {listed[name]} is in the SBOM but not installed")
     if build_info_text is not None:
-        expected = json.loads(build_info_text).get("interpreter", {}).get("sha256", "")
+        expected = _interpreter_sha256(build_info_text)
         if expected not in interpreter_hashes:
             problems.append(
                 f"sbom: the interpreter hash does not match {contract.BUILD_INFO} ({expected})"
             )
     return problems
+
+
+def _interpreter_sha256(build_info_text: str) -> str:
+    try:
+        info = json.loads(build_info_text)
+    except (ValueError, RecursionError):
+        return f"{contract.BUILD_INFO} is not valid JSON"
+    interpreter = info.get("interpreter") if isinstance(info, dict) else None
+    return str(interpreter.get("sha256", "")) if isinstance(interpreter, dict) else ""
 
 
 def installed_from_paths(paths: list[str]) -> dict[str, str]:
