@@ -104,25 +104,32 @@ def test_a_hash_pinned_lock_with_markers_and_comments_is_accepted(tmp_path: Path
 # sleeps hung `check` and `build` forever).
 
 SLEEPER = "import time\ntime.sleep(600)"
-# A grandchild that keeps the output pipes open: stopping only the child would leave
-# run() waiting on the pipes for as long as the grandchild lives.
+# A grandchild that keeps the output pipes open: reading them to their end would leave
+# run() waiting for as long as the grandchild lives. It says its pid, to be ended here.
 FORKER = (
     "import subprocess, sys, time\n"
-    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+    "grandchild = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+    "open(sys.argv[1], 'w').write(str(grandchild.pid))\n"
     "time.sleep(600)"
 )
 
 
 @pytest.mark.parametrize("program", [SLEEPER, FORKER], ids=["child", "grandchild"])
-def test_a_hanging_child_is_stopped_with_one_line(program: str) -> None:
-    import sys
+def test_a_hanging_child_is_stopped_with_one_line(program: str, tmp_path: Path) -> None:
+    import os
+    import signal
 
     from djdesk_bundle.tools.process import run
 
-    with pytest.raises(errors.ChildTimedOut) as stopped:
-        run([sys.executable, "-c", program], timeout=1)
+    pid_file = tmp_path / "grandchild.pid"
+    try:
+        with pytest.raises(errors.ChildTimedOut) as stopped:
+            run([sys.executable, "-c", program, str(pid_file)], timeout=2)
+    finally:
+        if pid_file.is_file():
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
     message = str(stopped.value)
-    assert "\n" not in message and "did not finish within 1 s" in message
+    assert "\n" not in message and "did not finish within 2 s" in message
     assert "process-timeout" in message and stopped.value.exit_code == 14
 
 

@@ -2,17 +2,16 @@
 
 Every child the build starts (uv, git, collectstatic, the pre-flight check, the template
 database, build commands) runs through ``run``, with a time limit: a settings module that
-sleeps used to hang ``check`` and ``build`` forever. The child gets a session of its own,
-so that on a timeout (or Ctrl-C) its whole process group is stopped, grandchildren that
-hold its output pipes included.
+sleeps used to hang ``check`` and ``build`` forever. On a timeout (or Ctrl-C) the child is
+killed and its output pipes are closed without waiting for their end: a grandchild that
+still holds them cannot keep the build waiting. The child stays in the build's process
+group, so that stopping the build's group (a terminal closing, ``kill`` of the group)
+stops the children too.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shlex
-import signal
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +21,6 @@ from djdesk_bundle.errors import ChildTimedOut
 # The `process-timeout` option's default: a generous bound for the slowest honest step
 # (uv installing a large lock on a slow link, collectstatic of a big project).
 DEFAULT_TIMEOUT_SECONDS = 1800
-POSIX = os.name == "posix"
 
 
 def run(
@@ -45,29 +43,29 @@ def run(
         stderr=subprocess.PIPE,
         text=True,
         errors=errors,
-        start_new_session=POSIX,
     ) as process:
         try:
             stdout, stderr = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            _stop_group(process)
+            _stop_child(process)
             raise ChildTimedOut(
                 f"{describe(command)} did not finish within {timeout:g} s and was stopped "
                 "(a child of the build that hangs: raise process-timeout if it is just slow)"
             ) from None
         except BaseException:  # Ctrl-C: nothing of the child may outlive the build
-            _stop_group(process)
+            _stop_child(process)
             raise
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
-def _stop_group(process: subprocess.Popen[str]) -> None:
-    if POSIX:
-        with contextlib.suppress(ProcessLookupError):  # already gone
-            os.killpg(process.pid, signal.SIGKILL)
-    else:
-        process.kill()
-    process.communicate()  # the pipes close once every holder is gone
+def _stop_child(process: subprocess.Popen[str]) -> None:
+    """Kill the child; close the pipes rather than read them to their end, which a
+    grandchild holding them would put off for as long as it lives."""
+    process.kill()
+    process.wait()
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def describe(command: Sequence[str], most: int = 120) -> str:
