@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from djdesk_bundle import __version__
+from djdesk_bundle import __version__, contract
 from djdesk_bundle.build.fetch import clear_cache, fetch_stage
 from djdesk_bundle.build.install import install_requirements
 from djdesk_bundle.build.locks import build_locks
@@ -351,7 +352,9 @@ def cmd_targets(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
-    from djdesk_bundle.build.publish import recover
+    """Delete only what the tool made: pending archives by their names in dist, a payload
+    (it has build-info.json and SHA256SUMS) and a cache root tagged as the tool's."""
+    from djdesk_bundle.build.publish import is_payload, recover
 
     options = _options(args)
     output = options.path(options.output_dir)
@@ -360,10 +363,14 @@ def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
     with build_locks(output, dist, reporter):
         for message in recover(output):
             reporter.info(message)
-        if args.all:
-            clear_cache(options.cache_root)
+        if args.all and output.exists() and not (output.is_dir() and is_payload(output)):
+            raise ConfigError(
+                f"not removing {output}: it holds no payload ({contract.BUILD_INFO} and "
+                f"{contract.CHECKSUMS}), so djdesk-bundle did not make it"
+            )
+        if args.all and clear_cache(options.cache_root, default=not options.cache_dir):
             reporter.info(f"removed the cache {options.cache_root}")
-        for leftover in dist.glob("*.tmp"):
+        for leftover in _pending_archives(dist):
             leftover.unlink()
         if output.exists() and not args.all:
             reporter.info(f"kept {output} (the last complete payload)")
@@ -371,6 +378,20 @@ def cmd_clean(args: argparse.Namespace, reporter: Reporter) -> int:
             shutil.rmtree(output)
             reporter.info(f"removed {output}")
     return 0
+
+
+# What a build leaves pending in dist (pack.pending_path): ARCHIVE[.sha256].PID.tmp.
+PENDING_ARCHIVE = re.compile(r"^.+-payload-.+\.tar\.gz(?:\.sha256)?\.\d+\.tmp$")
+
+
+def _pending_archives(dist: Path) -> list[Path]:
+    if not dist.is_dir():
+        return []
+    return [
+        path
+        for path in dist.iterdir()
+        if PENDING_ARCHIVE.match(path.name) and path.is_file() and not path.is_symlink()
+    ]
 
 
 def cmd_sign(args: argparse.Namespace, reporter: Reporter) -> int:

@@ -19,6 +19,7 @@ The exit-code table, each code distinct (README "Exit codes" mirrors it):
 13    code signing failed (codesign or signtool refused a payload file)
 14    unsafe source (a link to a file that does not ship, a secret in a shipped file)
 15    smoke test failed (the staged app did not boot, or a page or static file failed)
+16    a child process of the build ran past ``process-timeout`` and was stopped
 70    internal error (a BundleError without a more precise class; a bug)
 130   interrupted (Ctrl-C)
 ====  ======================================================================
@@ -93,7 +94,7 @@ class CodesignFailed(BundleError):
 
 class UnsafeSource(BundleError):
     """A project file that must not ship: a link to an unshipped or outside file, or a
-    shipped file holding a private key or credential (build/selection.py, secrets.py)."""
+    shipped file holding a private key or credential (build/selection.py, build/secret_scan.py)."""
 
     exit_code = 14
 
@@ -103,6 +104,12 @@ class SmokeFailed(BundleError):
     missing (build/smoke.py)."""
 
     exit_code = 15
+
+
+class ChildTimedOut(BundleError):
+    """uv, git, collectstatic, the check or the template database hung (tools/process.py)."""
+
+    exit_code = 16
 
 
 INTERRUPTED = 130

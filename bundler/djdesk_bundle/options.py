@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import platform
+import re
 import sys
 import tomllib
 from collections.abc import Mapping
@@ -15,7 +16,9 @@ import platformdirs
 
 from djdesk_bundle import contract
 from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.fs.archive_policy import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from djdesk_bundle.pins import DEFAULT_MANIFEST
+from djdesk_bundle.tools.process import DEFAULT_TIMEOUT_SECONDS
 from djdesk_runtime.contract import DESKTOP_OVERRIDES
 
 TABLE = "tool.djdesk-bundle"
@@ -64,10 +67,20 @@ DEFAULT_PRUNE = (
 # type stubs.
 DEFAULT_DEPENDENCY_PRUNE = ("**/tests", "**/*.po", "**/*.pyi")
 
-# The largest python-build-standalone install_only archive expands to ~250 MB in ~10 000
-# entries; anything far beyond is a decompression bomb, not an interpreter.
-DEFAULT_EXTRACT_MAX_BYTES = 2 * 1024**3
-DEFAULT_EXTRACT_MAX_ENTRIES = 200_000
+# The archive policy's defaults (fs/archive_policy.py says why these numbers).
+DEFAULT_EXTRACT_MAX_BYTES = DEFAULT_MAX_BYTES
+DEFAULT_EXTRACT_MAX_ENTRIES = DEFAULT_MAX_ENTRIES
+# Upper bounds: a limit set far beyond them is no limit (a huge value disabled the check).
+MAX_EXTRACT_MAX_BYTES = 16 * 1024**3
+MAX_EXTRACT_MAX_ENTRIES = 2_000_000
+
+# Path options a build reads or writes inside the project: resolved against the project
+# dir (symlinks followed) and refused when they end outside it. The others may be
+# elsewhere (cache-dir, output-dir, dist-dir, interpreter-manifest, samples-dir,
+# docs-dir) and are checked for what they are.
+INSIDE_PROJECT = ("app-dir", "lock", "requirements", "npm-lock", "shell-dir")
+DIRECTORY_OPTIONS = ("cache-dir", "output-dir", "dist-dir")
+DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 
 
 @dataclass(frozen=True)
@@ -130,6 +143,9 @@ class Options:
     smoke_urls: tuple[str, ...] = ()
     # Locked dependencies allowed to be built from their (hash-pinned) sdist.
     build_sdists: tuple[str, ...] = ()
+    # Seconds any child process of the build may run (uv, git, collectstatic, the check,
+    # the template database) before it is stopped (tools/process.py).
+    process_timeout: int = DEFAULT_TIMEOUT_SECONDS
 
     def path(self, relative: str) -> Path:
         return (self.project_dir / relative).resolve()
@@ -144,7 +160,10 @@ class Options:
 
     @property
     def cache_root(self) -> Path:
-        return Path(self.cache_dir or platformdirs.user_cache_dir("djdesk-bundle"))
+        """cache-dir against the project dir, like every other path; else the user cache."""
+        if self.cache_dir:
+            return self.path(self.cache_dir)
+        return Path(platformdirs.user_cache_dir("djdesk-bundle"))
 
 
 OPTION_NAMES = {f.name.replace("_", "-"): f for f in fields(Options)}
@@ -262,6 +281,8 @@ def load_options(
 
 
 def _with_defaults(options: Options) -> Options:
+    check_paths(options)
+    check_limits(options)
     if not options.app_path.is_dir():
         raise ConfigError(
             f"{options.project_dir / 'pyproject.toml'} [{TABLE}]: app-dir "
@@ -274,6 +295,7 @@ def _with_defaults(options: Options) -> Options:
             f"the overrides are {', '.join(DESKTOP_OVERRIDES)}"
         )
     package = options.app_package or _guess_project_package(options.app_path)
+    check_settings_module(options, options.settings_module or f"{package}.settings")
     return replace(
         options,
         app_package=package,
@@ -282,6 +304,59 @@ def _with_defaults(options: Options) -> Options:
         target=options.target or host_triple(),
         interpreter_manifest=options.interpreter_manifest or str(DEFAULT_MANIFEST),
     )
+
+
+def _where(options: Options, key: str) -> str:
+    return f"[{TABLE}] {key} = {getattr(options, key.replace('-', '_'))!r}"
+
+
+def check_paths(options: Options) -> None:
+    """Before anything is read or walked: every path option is what it must be."""
+    project = options.project_dir
+    for key in INSIDE_PROJECT:
+        value = getattr(options, key.replace("-", "_"))
+        if value and not options.path(value).is_relative_to(project):
+            raise ConfigError(
+                f"{_where(options, key)} is outside the project {project}: give a path inside it"
+            )
+    for key in DIRECTORY_OPTIONS:
+        value = getattr(options, key.replace("-", "_"))
+        path = options.path(value) if value else None
+        if path is not None and path.exists() and not path.is_dir():
+            raise ConfigError(f"{_where(options, key)}: {path} exists and is not a directory")
+    cache = options.cache_root
+    if options.cache_dir and (cache == project or project.is_relative_to(cache)):
+        raise ConfigError(
+            f"{_where(options, 'cache-dir')} holds the project {project}: "
+            "give the cache a folder of its own"
+        )
+    for key in ("lock", "requirements", "npm-lock", "interpreter-manifest"):
+        value = getattr(options, key.replace("-", "_"))
+        if value and options.path(value).is_dir():
+            raise ConfigError(f"{_where(options, key)} is a directory, not a file")
+
+
+def check_limits(options: Options) -> None:
+    for key, value, most in (
+        ("extract-max-bytes", options.extract_max_bytes, MAX_EXTRACT_MAX_BYTES),
+        ("extract-max-entries", options.extract_max_entries, MAX_EXTRACT_MAX_ENTRIES),
+    ):
+        if value > most:
+            raise ConfigError(f"[{TABLE}] {key} = {value} is above its upper bound {most}")
+
+
+def check_settings_module(options: Options, settings_module: str) -> None:
+    """The settings must be the project's own module: ``os`` (or a typo) used to reach
+    the build's child processes and come back as their whole traceback."""
+    if not DOTTED_NAME.match(settings_module):
+        raise ConfigError(f"[{TABLE}] settings-module {settings_module!r} is not a module name")
+    top = settings_module.split(".")[0]
+    app = options.app_path
+    if not ((app / top).is_dir() or (app / f"{top}.py").is_file()):
+        raise ConfigError(
+            f"[{TABLE}] settings-module {settings_module!r}: there is no {top!r} package "
+            f"in app-dir {app}"
+        )
 
 
 def _guess_project_package(app_path: Path) -> str:

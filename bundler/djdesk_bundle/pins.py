@@ -99,6 +99,10 @@ def load_manifest(path: Path) -> Manifest:
         raise ConfigError(f"interpreter manifest not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"interpreter manifest {path} is not UTF-8 text (a TOML file)") from None
+    except OSError as exc:
+        raise ConfigError(f"interpreter manifest {path}: {exc.strerror or exc}") from None
     release = str(data.get("release", ""))
     version = str(data.get("python-version", ""))
     if not release or not version:

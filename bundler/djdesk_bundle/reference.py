@@ -14,6 +14,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
+from djdesk_bundle import contract
 from djdesk_bundle.options import OPTION_NAMES, SETTABLE, TABLE, Options
 
 SCHEMA_PATH = Path(__file__).with_name("options.schema.json")
@@ -47,13 +48,14 @@ DESCRIPTIONS = {
     "samples-dir": "a folder shipped as `samples/<name>`",
     "docs-dir": "offline HTML docs shipped as `docs/`",
     "interpreter-manifest": "the interpreter pins (URL and sha256 per target triple)",
-    "output-dir": "where the payload goes (`init` writes `.djdesk/django-bundle`); inside "
-    "`app-dir` only under `.djdesk/`",
+    "output-dir": "where the payload goes (`init` writes "
+    f"`.djdesk/{contract.ARCHIVE_ROOT}`); inside `app-dir` only under `.djdesk/`",
     "dist-dir": "where the archive goes (`init` writes `.djdesk/dist`)",
     "prune": "globs removed from the interpreter (replacing the defaults)",
     "extend-prune": "globs removed from the interpreter in addition to `prune`",
     "python-mirror": "base URL or `file://` folder replacing the download location",
-    "cache-dir": "download and stage cache",
+    "cache-dir": "download and build cache; relative to the project like every path; must not "
+    "be a file or hold the project; tagged with `CACHEDIR.TAG` when the tool creates it",
     "offline": "never download",
     "target": "target triple",
     "lock": "the lock to install from (`-r` includes are followed)",
@@ -71,15 +73,20 @@ DESCRIPTIONS = {
     "(docs/integration.md); `[]` runs the settings module as it is",
     "public-paths": "URL prefixes served without the session token (opt-in; never the root or "
     "the admin; docs/security.md says the risk)",
-    "extract-max-bytes": "refuse an interpreter archive that expands beyond this",
-    "extract-max-entries": "refuse an interpreter archive with more entries",
-    "dependency-prune": "globs (relative to `site-packages/`) removed from the deps: test "
-    "suites, gettext sources (gettext reads the `.mo`), type stubs; `*.dist-info` is never "
+    "extract-max-bytes": "refuse an interpreter archive that expands beyond this (at most 16 GiB)",
+    "extract-max-entries": "refuse an interpreter archive with more entries (at most 2 000 000)",
+    "process-timeout": "seconds any child process of the build may run (uv, git, "
+    "collectstatic, the pre-flight check, the template database, build commands, the smoke "
+    "test's boot) before its whole process group is stopped: one `error:` line naming the "
+    "command, exit 16",
+    "dependency-prune": f"globs (relative to `{contract.SITE_PACKAGES_DIR}/`) removed from "
+    "the deps: test suites, gettext sources (gettext reads the `.mo`), type stubs; `*.dist-info` is never "
     "touched (the SBOM and `verify` read it)",
     "dependency-locales": "languages kept in every `locale/` folder of the deps, e.g. "
     '`["fr", "de"]` (`[]`: every language; English is always kept)',
     "dependency-sources": "ship the third-party packages' `.py` too (by default "
-    "`site-packages/` ships sourceless, hash-checked bytecode; the app always ships its "
+    f"`{contract.SITE_PACKAGES_DIR}/` ships sourceless, hash-checked bytecode; the app always "
+    "ships its "
     "sources)",
     "include": "gitignore-style patterns (relative to `app-dir`) of files that ship although "
     "git does not track them: generated assets, an ignored settings file; a secret-named "

@@ -153,6 +153,7 @@ def test_clean_waits_for_a_build_of_the_same_output(tmp_path) -> None:
     output = project / "out"
     output.mkdir()
     (output / "SHA256SUMS").write_text("")
+    (output / "build-info.json").write_text("{}")  # a payload: clean --all removes only those
     (project / "dist").mkdir()
     building = FileLock(output_lock_path(output), is_singleton=False)
     building.acquire()

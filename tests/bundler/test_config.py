@@ -159,3 +159,88 @@ def test_every_project_gets_the_inspectors_prune_list_and_extend_prune_adds(
     )
     root = write_project(tmp_path, 'app-dir = "src"\nextend-prune = ["lib/python*/sqlite3/test"]')
     assert load_options(root, {}).prune_globs == (*DEFAULT_PRUNE, "lib/python*/sqlite3/test")
+
+
+# Hostile path options (issue #27): each refused in one line before anything is read.
+
+
+@pytest.mark.parametrize(
+    ("table", "env", "match"),
+    [
+        ('lock = "../../x"', {}, r"lock = '\.\./\.\./x' is outside the project"),
+        ("", {"DJDESK_BUNDLE_LOCK": "/elsewhere/important.cfg"}, "lock .* is outside"),
+        ('app-dir = "/etc"', {}, r"app-dir = '/etc' is outside the project"),
+        ('requirements = "../requirements.txt"', {}, "requirements .* is outside"),
+        ('npm-lock = "/tmp/package-lock.json"', {}, "npm-lock .* is outside"),
+        ('shell-dir = ".."', {}, "shell-dir .* is outside"),
+        ('settings-module = "os"', {}, r"settings-module 'os': there is no 'os' package"),
+        ('settings-module = "a b"', {}, "is not a module name"),
+        ("extract-max-bytes = 1000000000000000", {}, "extract-max-bytes .* upper bound"),
+        ("", {"DJDESK_BUNDLE_EXTRACT_MAX_ENTRIES": "99999999"}, "extract-max-entries"),
+        ('cache-dir = ".."', {}, "cache-dir .* holds the project"),
+    ],
+)
+def test_hostile_path_and_limit_options_are_refused(
+    tmp_path: Path, table: str, env: dict[str, str], match: str
+) -> None:
+    table = table if table.startswith("app-dir") else f'app-dir = "src"\n{table}'
+    root = write_project(tmp_path / "p", table)
+    with pytest.raises(ConfigError, match=match):
+        load_options(root, env)
+
+
+def test_a_symlinked_app_dir_leading_outside_is_refused(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", 'app-dir = "linked"')
+    (root / "linked").symlink_to("/etc")
+    with pytest.raises(ConfigError, match="outside the project"):
+        load_options(root, {})
+
+
+def test_path_options_that_are_the_wrong_kind_of_file(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", 'app-dir = "src"\ncache-dir = "cache"')
+    (root / "cache").write_text("a file, not a folder")
+    with pytest.raises(ConfigError, match=r"cache-dir .* is not a directory"):
+        load_options(root, {})
+    (root / "dist").write_text("")
+    with pytest.raises(ConfigError, match=r"dist-dir .* is not a directory"):
+        load_options(root, {"DJDESK_BUNDLE_CACHE_DIR": "ok", "DJDESK_BUNDLE_DIST_DIR": "dist"})
+    (root / "dist").unlink()
+    (root / "manifest").mkdir()
+    env = {"DJDESK_BUNDLE_CACHE_DIR": "ok", "DJDESK_BUNDLE_INTERPRETER_MANIFEST": "manifest"}
+    with pytest.raises(ConfigError, match=r"interpreter-manifest .* is a directory"):
+        load_options(root, env)
+
+
+def test_cli_one_line_for_a_binary_manifest_and_a_foreign_lock(tmp_path: Path, capsys) -> None:
+    from djdesk_bundle.cli import main
+
+    root = write_project(tmp_path / "p", 'app-dir = "src"\ninterpreter-manifest = "m.toml"')
+    (root / "m.toml").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
+    assert main(["targets", "--project", str(root)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: interpreter manifest") and "UTF-8" in err and "\n" not in err
+    outside = tmp_path / "important.cfg"
+    outside.write_text("precious = true\n")
+    (root / "pyproject.toml").write_text(
+        (root / "pyproject.toml").read_text().replace('interpreter-manifest = "m.toml"', "")
+        + 'requirements = "requirements.txt"\nlock = "../important.cfg"\n'
+    )
+    (root / "requirements.txt").write_text("django\n")
+    assert main(["lock", "--project", str(root)]) == 2
+    assert "outside the project" in capsys.readouterr().err
+    assert outside.read_text() == "precious = true\n"
+
+
+def test_lock_never_overwrites_a_file_it_did_not_make(tmp_path: Path, capsys) -> None:
+    from djdesk_bundle.cli import main
+
+    root = write_project(tmp_path / "p", 'app-dir = "src"\nrequirements = "requirements.txt"')
+    (root / "requirements.txt").write_text("django\n")
+    (root / "pyproject.toml").write_text(
+        (root / "pyproject.toml").read_text() + 'lock = "notes.cfg"\n'
+    )
+    (root / "notes.cfg").write_text("mine\n")
+    assert main(["lock", "--project", str(root)]) == 6
+    err = capsys.readouterr().err.strip()
+    assert "not overwriting" in err and "\n" not in err
+    assert (root / "notes.cfg").read_text() == "mine\n"

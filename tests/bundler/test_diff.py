@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import shutil
 import sqlite3
 import sys
+import tarfile
+import threading
 from contextlib import closing
 from pathlib import Path
 
@@ -163,3 +167,158 @@ def test_diffoscope_looks_into_binary_files(pair) -> None:
     report = diff_payloads(*pair)
     details = report.details["python/bin/blob"]
     assert details[0] == "diffoscope:" and len(details) > 1
+
+
+# Hostile payloads (issue #27): diff reads archives through the archive policy, streams.
+
+
+def _tar(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return path
+
+
+def _entry(name: str, kind: bytes = tarfile.REGTYPE, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, link
+    return info
+
+
+def test_the_path_max_symlink_chain_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys
+) -> None:
+    """CVE-2025-4517's chain rooted at django-bundle/: tarfile's data filter on the host
+    Python (3.11.7) let it write two levels above diff's scratch dir."""
+    component, steps = "d" * 247, "abcdefghijklmnop"
+    members: list[tuple[tarfile.TarInfo, bytes | None]] = [
+        (_entry("django-bundle", tarfile.DIRTYPE), None)
+    ]
+    prefix = "django-bundle"
+    for step in steps:
+        members += [
+            (_entry(f"{prefix}/{component}", tarfile.DIRTYPE), None),
+            (_entry(f"{prefix}/{step}", tarfile.SYMTYPE, component), None),
+        ]
+        prefix = f"{prefix}/{component}"
+    chain = "django-bundle/" + "/".join(steps)
+    members.append((_entry(f"{chain}/{'l' * 254}", tarfile.SYMTYPE, "/".join([".."] * 16)), None))
+    escape = f"{'/'.join(steps)}/{'l' * 254}/../../.."
+    members.append((_entry("django-bundle/escape", tarfile.SYMTYPE, escape), None))
+    members.append((_entry("django-bundle/escape/planted"), b"owned"))
+    hostile = _tar(tmp_path / "hostile.tar.gz", members)
+    clean = _tar(tmp_path / "clean.tar.gz", [(_entry("django-bundle/VERSION"), b"1")])
+    scratch = tmp_path / "x" / "y" / "tmp"
+    scratch.mkdir(parents=True)
+    import tempfile
+
+    before = tempfile.tempdir
+    tempfile.tempdir = str(scratch)
+    try:
+        assert main(["diff", str(clean), str(hostile)]) == 5
+    finally:
+        tempfile.tempdir = before
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: hostile.tar.gz: entry") and "\n" not in err, err
+    assert list(tmp_path.rglob("planted")) == []
+
+
+@pytest.mark.parametrize(
+    ("member", "message"),
+    [
+        (_entry("django-bundle/app/pipe", tarfile.FIFOTYPE), "is a FIFO"),
+        (_entry("django-bundle/app/hard", tarfile.LNKTYPE, "django-bundle/VERSION"), "hard link"),
+        (_entry("django-bundle/app/out", tarfile.SYMTYPE, "../../etc/passwd"), "outside"),
+        (_entry("/django-bundle/abs"), "absolute path"),
+        (_entry("django-bundle/../evil"), "'..'"),
+    ],
+)
+def test_hostile_members_are_refused(tmp_path: Path, member, message: str) -> None:
+    from djdesk_bundle.errors import UnsafeArchive
+
+    good = [(_entry("django-bundle/VERSION"), b"1")]
+    data = b"" if member.isreg() else None
+    hostile = _tar(tmp_path / "h.tar.gz", [*good, (member, data)])
+    clean = _tar(tmp_path / "c.tar.gz", good)
+    with pytest.raises(UnsafeArchive, match=message):
+        diff_payloads(clean, hostile)
+
+
+def test_an_archive_beyond_the_limits_is_refused_unread(tmp_path: Path) -> None:
+    """A header claiming 3 GiB (more than extraction allows) is refused when read: no
+    byte of it is hashed or written."""
+    from djdesk_bundle.errors import UnsafeArchive
+
+    info = _entry("django-bundle/big")
+    info.size = 3 * 1024**3
+    header = _entry("django-bundle/VERSION").tobuf() + info.tobuf()  # and no data at all
+    bombs = [tmp_path / "a.tar", tmp_path / "b.tar"]
+    bombs[0].write_bytes(header)
+    bombs[1].write_bytes(header + b"\0" * 512)
+    with pytest.raises(UnsafeArchive, match="expands to more than"):
+        diff_payloads(*bombs)
+
+
+def test_large_files_are_hashed_as_they_stream_never_unpacked(tmp_path: Path) -> None:
+    """Two small archives of large, nearly equal files: diff wrote 2 GiB for 1 GiB files.
+    Now each member is hashed while read; nothing lands in the scratch dir, and a file
+    too large for a closer look says so."""
+    from djdesk_bundle.inspect.diff import DETAIL_MAX_BYTES, _archive_side, compare
+
+    size = DETAIL_MAX_BYTES + 1
+    archives = []
+    for name, last in (("a", b"\0"), ("b", b"\1")):
+        data = b"\0" * (size - 1) + last
+        archives.append(_tar(tmp_path / f"{name}.tar.gz", [(_entry("django-bundle/big"), data)]))
+    sides = []
+    for index, archive in enumerate(archives):
+        scratch = tmp_path / f"scratch{index}"
+        scratch.mkdir()
+        sides.append(_archive_side(archive, scratch))
+        assert list(scratch.iterdir()) == []
+    report = compare(*sides)
+    assert report.changed["big"] == ["content"]
+    assert report.details["big"] == [f"no closer look: over {DETAIL_MAX_BYTES} bytes"]
+    assert all(list(side.root.iterdir()) == [] for side in sides)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_fifo_in_a_payload_dir_is_listed_never_opened(pair) -> None:
+    os.mkfifo(pair[1] / "app" / "pipe")
+    answer: list[object] = []
+    worker = threading.Thread(
+        target=lambda: answer.append(diff_payloads(*pair, deep=False)), daemon=True
+    )
+    worker.start()
+    worker.join(60)
+    if worker.is_alive():  # unblock the opener, then fail
+        with open(pair[1] / "app" / "pipe", "wb"):
+            pass
+        pytest.fail("diff opened the FIFO and blocked")
+    report = answer[0]
+    assert "app/pipe" in report.added  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[1, 2]", "is a list, not an object"),
+        ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
+        ("{not json", "not valid JSON"),
+        ('{"components": {"name": "x"}}', "components must be a list of objects"),
+        ('{"components": ["django"]}', "components must be a list of objects"),
+        ('{"components": [{"name": "x", "components": 5}]}', "must be a list of objects"),
+        (
+            '{"components": ' + '[{"name": "x", "components": ' * 40 + "[]" + "}]" * 40 + "}",
+            "nests components over 32 deep",
+        ),
+    ],
+    ids=["list", "deep", "not-json", "object", "strings", "nested-int", "nested-deep"],
+)
+def test_a_malformed_sbom_is_one_line(pair, capsys, text: str, message: str) -> None:
+    (pair[1] / "sbom.cdx.json").write_text(text)
+    assert main(["diff", "--no-diffoscope", *map(str, pair)]) == 9
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and message in err and "\n" not in err, err[:300]

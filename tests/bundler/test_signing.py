@@ -148,3 +148,29 @@ def test_a_bad_trust_config_is_a_one_line_error(tmp_path: Path, content: str) ->
     assert line.startswith(
         f"error: --trust-root {config}: not a valid sigstore client trust config"
     )
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: {**b, "verificationMaterial": {"publicKey": "ECHOED-INPUT" * 20}},
+        lambda b: {**b, "messageSignature": ["ECHOED-INPUT"]},
+        lambda b: {**b, "mediaType": "ECHOED-INPUT"},
+        lambda b: ["ECHOED-INPUT"],
+    ],
+    ids=["wrong-material", "wrong-type", "wrong-media-type", "a-list"],
+)
+def test_a_malformed_bundle_is_one_line_without_the_input(tmp_path: Path, capsys, mutate) -> None:
+    """Pydantic's report is many lines and echoes the input back; the user gets one line."""
+    import json
+
+    from djdesk_bundle.cli import main
+
+    bad = tmp_path / "bad.sigstore.json"
+    bad.write_text(json.dumps(mutate(json.loads(BUNDLE.read_text()))))
+    argv = ["verify", str(ARTIFACT), "--bundle", str(bad)]
+    argv += ["--cert-identity", SIGNER.identity, "--cert-oidc-issuer", SIGNER.issuer]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "not a sigstore bundle" in err
+    assert "\n" not in err and "ECHOED-INPUT" not in err, err

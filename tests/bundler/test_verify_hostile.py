@@ -150,3 +150,58 @@ def test_the_clean_archive_still_verifies(tmp_path: Path) -> None:
     write_archive(payload, tmp_path / "p.tar.gz", 1)
     report = verify(tmp_path / "p.tar.gz")
     assert report.ok and report.checked == len((payload / "SHA256SUMS").read_text().splitlines())
+
+
+# Hard links (issue #27): a payload file whose other name is outside the payload could be
+# changed through that name after verify vouched for it.
+
+
+def _first_file(payload: Path) -> Path:
+    return next(p for p in sorted((payload / "app").rglob("*")) if p.is_file())
+
+
+def test_a_hard_link_to_a_file_outside_the_payload_is_refused(tmp_path: Path) -> None:
+    payload = make_payload(tmp_path / "p")
+    shipped = _first_file(payload)
+    os.link(shipped, tmp_path / "outside-name")
+    relative = shipped.relative_to(payload).as_posix()
+    with pytest.raises(VerificationFailed, match=f"{relative} is a hard link to a file outside"):
+        verify(payload)
+
+
+def test_hard_links_within_the_payload_and_to_the_previous_payload_are_fine(
+    tmp_path: Path,
+) -> None:
+    payload = make_payload(tmp_path / "p")
+    shipped = _first_file(payload)
+    discarded = tmp_path / "p.discard-0123456789ab"  # a build's previous payload, going away
+    discarded.mkdir()
+    os.link(shipped, discarded / "same-file")
+    assert verify(payload).ok
+    inside = payload / "python" / "bin"
+    pair = inside / "python3.11"
+    os.link(pair, inside / "python-second-name")
+    assert not verify(payload).ok  # an extra file, not a refusal
+
+
+@pytest.mark.parametrize(
+    ("sbom", "build_info"),
+    [
+        ("[1, 2]", None),
+        ("[" * 200_000 + "]" * 200_000, None),
+        ('{"components": {"name": "x"}}', None),
+        ('{"components": ["django"]}', None),
+        ('{"components": [{"purl": "pkg:generic/cpython@3", "hashes": 5}]}', "[]"),
+        ('{"components": []}', '{"interpreter": "not an object"}'),
+    ],
+    ids=["list", "deep", "object", "strings", "hashes-int", "build-info-wrong-type"],
+)
+def test_a_malformed_sbom_is_reported_not_raised(
+    tmp_path: Path, sbom: str, build_info: str | None
+) -> None:
+    payload = make_payload(tmp_path / "p")
+    (payload / "sbom.cdx.json").write_text(sbom)
+    if build_info is not None:
+        (payload / "build-info.json").write_text(build_info)
+    report = verify(payload)
+    assert not report.ok and report.sbom, report

@@ -54,7 +54,8 @@ def collect_static(options: Options, payload: Path, python: Path, work_dir: Path
     commands = json.dumps(build_command_argvs(options))
     args = [*(str(payload / part) for part in parts), str(static), commands]
     # -B: running Django here must not leave timestamp-based .pyc files in the payload.
-    result = run([str(python), "-I", "-B", "-c", COLLECTSTATIC, *args], env=env)
+    argv = [str(python), "-I", "-B", "-c", COLLECTSTATIC, *args]
+    result = run(argv, env=env, timeout=options.process_timeout)
     if result.returncode != 0:
         last = result.stderr.strip().splitlines()[-1:] or [""]
         step = last[0] if last[0].startswith("build command") else "collectstatic failed"

@@ -1,9 +1,10 @@
 """Stage 3, extract: unpack the interpreter archive safely, then prune it.
 
-Every member is checked before anything is written: only names under ``python/``, no
-absolute paths, no ``..``, no duplicates, no devices or FIFOs, no member below a
-symlink, links only to files inside ``python/``, and at most ``extract-max-entries``
-entries and ``extract-max-bytes`` bytes once expanded. Then each member is written by
+Every member is checked before anything is written, by the archive policy that verify
+and diff use too (``fs/archive_policy.py``): only names under ``python/``, no absolute
+paths, no ``..``, no duplicates, no devices or FIFOs, no member below a symlink, links
+only to files inside ``python/``, and at most ``extract-max-entries`` entries and
+``extract-max-bytes`` bytes once expanded. Then each member is written by
 this module, not by ``tarfile.extractall``: the stdlib ``data`` filter is bypassed by
 symlink chains longer than PATH_MAX on Pythons before 3.11.13 / 3.12.11 / 3.13.4
 (CVE-2025-4517), and the bundler runs on any 3.11. Every parent directory is checked
@@ -27,12 +28,16 @@ from djdesk_bundle.build.bytecode import compile_bytecode, runnable_python
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
 from djdesk_bundle.errors import UnsafeArchive
-from djdesk_bundle.options import (
-    DEFAULT_EXTRACT_MAX_BYTES,
-    DEFAULT_EXTRACT_MAX_ENTRIES,
-    Options,
-    host_triple,
+from djdesk_bundle.fs.archive_policy import (
+    ArchiveLimits,
+    ArchivePolicy,
+    Members,
+    checked_members,
+    final_file,
+    interpreter_policy,
+    link_target,
 )
+from djdesk_bundle.options import Options, host_triple
 from djdesk_bundle.pins import InterpreterPin
 
 CHUNK = 1024 * 1024
@@ -45,123 +50,12 @@ class PruneReport:
     bytes: int
 
 
-@dataclass(frozen=True)
-class ExtractLimits:
-    """Refuse an archive that expands beyond these (``extract-max-bytes``/``-entries``)."""
-
-    max_bytes: int = DEFAULT_EXTRACT_MAX_BYTES
-    max_entries: int = DEFAULT_EXTRACT_MAX_ENTRIES
+class ExtractLimits(ArchiveLimits):
+    """The archive policy's limits, as ``extract-max-bytes``/``-entries`` set them."""
 
     @classmethod
     def from_options(cls, options: Options) -> ExtractLimits:
         return cls(options.extract_max_bytes, options.extract_max_entries)
-
-
-def _is_absolute(name: str) -> bool:
-    return name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":")
-
-
-def member_path(member: tarfile.TarInfo, archive: Path) -> PurePosixPath:
-    """The member's normalised name; refuses what could land outside ``python/``."""
-    name = member.name
-    where = f"{archive.name}: entry {name!r}"
-    if _is_absolute(name):
-        raise UnsafeArchive(f"{where} has an absolute path")
-    path = PurePosixPath(name.replace("\\", "/"))
-    if ".." in path.parts:
-        raise UnsafeArchive(f"{where} climbs out of the tree with '..'")
-    if not path.parts or path.parts[0] != contract.PYTHON_DIR:
-        raise UnsafeArchive(f"{where} is outside {contract.PYTHON_DIR}/")
-    if member.ischr() or member.isblk() or member.isfifo():
-        raise UnsafeArchive(f"{where} is a device or FIFO")
-    if not (member.isreg() or member.isdir() or member.issym() or member.islnk()):
-        raise UnsafeArchive(f"{where} has an unsupported type {member.type!r}")
-    if (member.issym() or member.islnk()) and _is_absolute(member.linkname):
-        raise UnsafeArchive(f"{where} links to the absolute path {member.linkname!r}")
-    return path
-
-
-def read_members(
-    tar: tarfile.TarFile, archive: Path, limits: ExtractLimits
-) -> dict[PurePosixPath, tarfile.TarInfo]:
-    """Every member by normalised path, in archive order; checked one by one as read, so
-    a huge or endless archive is refused without reading it all."""
-    members: dict[PurePosixPath, tarfile.TarInfo] = {}
-    total = 0
-    for member in tar:
-        if len(members) >= limits.max_entries:
-            raise UnsafeArchive(
-                f"{archive.name}: more than {limits.max_entries} entries "
-                "(raise extract-max-entries if this archive is genuine)"
-            )
-        path = member_path(member, archive)
-        if path in members:
-            raise UnsafeArchive(f"{archive.name}: entry {member.name!r} appears twice")
-        total += member.size if member.isreg() else 0
-        if total > limits.max_bytes:
-            raise UnsafeArchive(
-                f"{archive.name}: expands to more than {limits.max_bytes} bytes "
-                "(raise extract-max-bytes if this archive is genuine)"
-            )
-        members[path] = member
-    return members
-
-
-def _link_target(
-    path: PurePosixPath, members: dict[PurePosixPath, tarfile.TarInfo], archive: Path
-) -> PurePosixPath:
-    """Where a link points, walked one component at a time through the archive's own
-    entries: it must stay inside ``python/`` without passing through a symlink."""
-    member = members[path]
-    where = f"{archive.name}: link {member.name!r} -> {member.linkname!r}"
-    # A hard link names an archive path; a symlink is relative to its own directory.
-    current = [] if member.islnk() else list(path.parent.parts)
-    steps = [p for p in PurePosixPath(member.linkname.replace("\\", "/")).parts if p != "."]
-    for index, part in enumerate(steps):
-        if part == "..":
-            if not current:
-                raise UnsafeArchive(f"{where} links outside the tree")
-            current.pop()
-            continue
-        current.append(part)
-        crossed = members.get(PurePosixPath(*current))
-        if index < len(steps) - 1 and crossed is not None and crossed.issym():
-            raise UnsafeArchive(f"{where} passes through the symlink {crossed.name!r}")
-    target = PurePosixPath(*current) if current else PurePosixPath()
-    if len(target.parts) < 2 or target.parts[0] != contract.PYTHON_DIR:
-        raise UnsafeArchive(f"{where} links outside {contract.PYTHON_DIR}/")
-    return target
-
-
-def check_links(members: dict[PurePosixPath, tarfile.TarInfo], archive: Path) -> None:
-    """No member below a symlink; every link ends at a file inside ``python/``."""
-    order = {path: index for index, path in enumerate(members)}
-    for path, member in members.items():
-        for parent in path.parents:
-            above = members.get(parent)
-            if above is not None and above.issym():
-                raise UnsafeArchive(
-                    f"{archive.name}: entry {member.name!r} would be written through "
-                    f"the symlink {above.name!r}"
-                )
-    for path, member in members.items():
-        if not (member.issym() or member.islnk()):
-            continue
-        seen = {path}
-        target = _link_target(path, members, archive)
-        while target in members and members[target].issym() and target not in seen:
-            seen.add(target)
-            target = _link_target(target, members, archive)
-        final = members.get(target)
-        if final is None or not (final.isreg() or final.islnk()):
-            raise UnsafeArchive(
-                f"{archive.name}: link {member.name!r} -> {member.linkname!r} does not "
-                "end at a file of the archive"
-            )
-        if member.islnk() and order[target] > order[path]:
-            raise UnsafeArchive(
-                f"{archive.name}: hard link {member.name!r} comes before its target"
-            )
 
 
 def _real_directory(destination: Path, relative: PurePosixPath, archive: Path) -> Path:
@@ -196,9 +90,10 @@ def _write_file(tar: tarfile.TarFile, member: tarfile.TarInfo, target: Path) -> 
 
 def _write_members(
     tar: tarfile.TarFile,
-    members: dict[PurePosixPath, tarfile.TarInfo],
+    members: Members,
     destination: Path,
     archive: Path,
+    policy: ArchivePolicy,
 ) -> None:
     symlinks = []
     for path, member in members.items():
@@ -209,7 +104,7 @@ def _write_members(
         elif member.isreg():
             _write_file(tar, member, target)
         elif member.islnk():
-            source = destination / _link_target(path, members, archive)
+            source = destination / link_target(path, members, policy)
             try:
                 os.link(source, target, follow_symlinks=False)
             except OSError:  # a file system without hard links
@@ -222,16 +117,7 @@ def _write_members(
         try:
             os.symlink(member.linkname, target)
         except OSError:  # Windows without the symlink privilege: a copy does
-            shutil.copy2(destination / _final_file(path, members, archive), target)
-
-
-def _final_file(
-    path: PurePosixPath, members: dict[PurePosixPath, tarfile.TarInfo], archive: Path
-) -> PurePosixPath:
-    target = _link_target(path, members, archive)
-    while members[target].issym():
-        target = _link_target(target, members, archive)
-    return target
+            shutil.copy2(destination / final_file(path, members, policy), target)
 
 
 def extract_interpreter(
@@ -243,10 +129,10 @@ def extract_interpreter(
     root = destination / contract.PYTHON_DIR
     try:
         with tarfile.open(archive, "r:*") as tar:
-            members = read_members(tar, archive, limits)
-            check_links(members, archive)
+            policy = interpreter_policy(limits)
+            members = checked_members(tar, archive, policy)
             try:
-                _write_members(tar, members, destination, archive)
+                _write_members(tar, members, destination, archive, policy)
             except UnsafeArchive:
                 shutil.rmtree(root, ignore_errors=True)
                 raise

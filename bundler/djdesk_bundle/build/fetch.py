@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from djdesk_bundle.cache.digests import file_sha256
-from djdesk_bundle.errors import ChecksumMismatch, FetchError, OfflineCacheMiss
+from djdesk_bundle.errors import ChecksumMismatch, ConfigError, FetchError, OfflineCacheMiss
 from djdesk_bundle.options import Options
 from djdesk_bundle.pins import InterpreterPin
 from djdesk_bundle.ui import Reporter, advance
@@ -117,7 +117,7 @@ def fetch_interpreter(
     offline: bool = False,
 ) -> Path:
     """Return the verified archive in the cache, downloading it if needed."""
-    target = cached_path(cache_dir, pin)
+    target = cached_path(prepare_cache_root(cache_dir), pin)
     url = pin.download_url(mirror) if not offline else pin.url
     if target.is_file():
         _check(target, pin.sha256, str(target))
@@ -139,8 +139,49 @@ def fetch_interpreter(
     return target
 
 
-def clear_cache(cache_dir: Path) -> None:
-    shutil.rmtree(cache_dir, ignore_errors=True)
+# The Cache Directory Tagging convention (bford.info/cachedir): backup tools skip a folder
+# holding this file, and `clean --all` deletes only a cache root that holds it, i.e. one
+# this tool created (``cache-dir = ".."`` once emptied the project's parent folder).
+CACHE_TAG = "CACHEDIR.TAG"
+CACHE_TAG_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file marks the download and build cache of djdesk-bundle.\n"
+    "# `djdesk-bundle clean --all` deletes this folder; nothing else in it is yours.\n"
+)
+
+
+def prepare_cache_root(cache_dir: Path) -> Path:
+    """Create the cache root with its tag; an existing empty folder is tagged too. A
+    folder that already holds something untagged is used but never claimed."""
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise ConfigError(f"cache-dir {cache_dir} exists and is not a directory")
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tag = cache_dir / CACHE_TAG
+    if not tag.exists() and not any(cache_dir.iterdir()):
+        tag.write_text(CACHE_TAG_TEXT, encoding="utf-8")
+    return cache_dir
+
+
+def is_tool_cache(cache_dir: Path) -> bool:
+    tag = cache_dir / CACHE_TAG
+    if tag.is_symlink() or not tag.is_file() or cache_dir.is_symlink():
+        return False
+    with tag.open("rb") as handle:
+        return handle.read(len(CACHE_TAG_TEXT)) == CACHE_TAG_TEXT.encode()
+
+
+def clear_cache(cache_dir: Path, default: bool = False) -> bool:
+    """Delete the cache root if this tool made it (or it is the default one, named after
+    the tool, which older versions left untagged); False when there was none."""
+    if not cache_dir.exists():
+        return False
+    if not (is_tool_cache(cache_dir) or (default and not cache_dir.is_symlink())):
+        raise ConfigError(
+            f"not removing {cache_dir}: it holds no {CACHE_TAG} written by djdesk-bundle, "
+            "so it may not be its cache; delete it yourself if it is"
+        )
+    shutil.rmtree(cache_dir)
+    return True
 
 
 def fetch_stage(options: Options, pin: InterpreterPin, reporter: Reporter) -> Path:

@@ -16,7 +16,12 @@ from typing import Any
 
 from djdesk_bundle import contract
 from djdesk_bundle.build.extract import Interpreter
-from djdesk_bundle.build.requirements import check_lock_is_current, expand_includes
+from djdesk_bundle.build.fetch import prepare_cache_root
+from djdesk_bundle.build.requirements import (
+    check_lock_is_current,
+    check_lock_lines,
+    expand_includes,
+)
 from djdesk_bundle.build.requirements import lock_path as requirements_lock_path
 from djdesk_bundle.build.slim import DependencyShape, shape_dependencies
 from djdesk_bundle.build.stage import StageContext
@@ -25,7 +30,7 @@ from djdesk_bundle.cache.store import Store
 from djdesk_bundle.errors import InstallError, LockError
 from djdesk_bundle.options import AppProject, Options, host_triple
 from djdesk_bundle.pins import InterpreterPin, manifest_file
-from djdesk_bundle.tools.process import run, tail
+from djdesk_bundle.tools.process import DEFAULT_TIMEOUT_SECONDS, run, tail
 from djdesk_bundle.tools.uv import uv_binary, uv_version
 
 HASH_PATTERN = re.compile(r"--hash=sha256:[0-9a-f]{64}")
@@ -42,24 +47,11 @@ class LockedRequirements:
     requirements: str  # requirements.txt text with hashes
 
 
-def _check_hashes(text: str, source: Path) -> None:
-    missing = []
-    for line in text.replace("\\\n", " ").splitlines():
-        line = line.strip()
-        if line and not line.startswith(("#", "-")) and not HASH_PATTERN.search(line):
-            missing.append(line.split(";")[0].split()[0])
-    if missing:
-        raise LockError(
-            f"{source}: requirements without --hash=sha256: {', '.join(missing)}; make a "
-            "hash-pinned lock with `uv lock` (or `uv pip compile --generate-hashes`)"
-        )
-
-
 def _hash_pinned(path: Path) -> LockedRequirements:
     """A hash-pinned requirements file, its ``-r`` includes inlined (they are relative to
     it, and the text is installed from elsewhere)."""
     text = expand_includes(path)
-    _check_hashes(text, path)
+    check_lock_lines(text, path)
     return LockedRequirements("requirements.txt", path, text)
 
 
@@ -102,9 +94,12 @@ def export_locked_requirements(
         # processes fewer for every rebuild that does not touch them.
         requirements = remembered
     else:
-        requirements = _check_and_export(project, lock_path, export_args, offline)
+        requirements = _check_and_export(
+            project, lock_path, export_args, offline, options.process_timeout
+        )
+        prepare_cache_root(options.cache_root)
         store.put_text(key, requirements)
-    _check_hashes(requirements, lock_path)
+    check_lock_lines(requirements, lock_path)
     return LockedRequirements("uv.lock", lock_path, requirements)
 
 
@@ -130,16 +125,21 @@ def uv_inputs_key(project: Path, lock: Path, export_args: tuple[str, ...]) -> st
 
 
 def _check_and_export(
-    project: Path, lock_path: Path, export_args: tuple[str, ...], offline: bool
+    project: Path,
+    lock_path: Path,
+    export_args: tuple[str, ...],
+    offline: bool,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> str:
     uv = uv_binary()
-    check = run([uv, "lock", "--check", *(["--offline"] if offline else [])], cwd=project)
+    offline_flag = ["--offline"] if offline else []
+    check = run([uv, "lock", "--check", *offline_flag], cwd=project, timeout=timeout)
     if check.returncode != 0:
         raise LockError(
             f"{lock_path} is out of date with pyproject.toml: run `uv lock` and commit it\n"
             + tail(check.stderr, 5)
         )
-    export = run([uv, "export", "--frozen", *export_args], cwd=project)
+    export = run([uv, "export", "--frozen", *export_args], cwd=project, timeout=timeout)
     if export.returncode != 0:
         raise LockError(f"uv export failed for {lock_path}:\n{tail(export.stderr)}")
     return export.stdout
@@ -153,6 +153,7 @@ def install_requirements(
     work_dir: Path,
     offline: bool = False,
     build_sdists: tuple[str, ...] = (),
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> None:
     """Exactly the locked requirements for the target, from wheels; the ``build_sdists``
     allowlist may be built from their hash-pinned sdists (uv builds each in isolation)."""
@@ -180,6 +181,7 @@ def install_requirements(
             "-r",
             str(requirements),
         ],
+        timeout=timeout,
     )
     if result.returncode != 0:
         match = NO_WHEEL.search(result.stderr)
@@ -279,6 +281,7 @@ def install_stage(
             ctx.work,
             offline=ctx.options.offline,
             build_sdists=ctx.options.build_sdists,
+            timeout=ctx.options.process_timeout,
         )
         python = interpreter.executable if interpreter.compiles else None
         return shape_dependencies(tree, shape, python, ctx.staging)

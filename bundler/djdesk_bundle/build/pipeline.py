@@ -22,7 +22,7 @@ from djdesk_bundle import contract
 from djdesk_bundle.build.app import app_stage
 from djdesk_bundle.build.describe import describe_stage
 from djdesk_bundle.build.extract import Interpreter, extract_stage
-from djdesk_bundle.build.fetch import fetch_stage
+from djdesk_bundle.build.fetch import fetch_stage, prepare_cache_root
 from djdesk_bundle.build.install import SitePackages, install_stage
 from djdesk_bundle.build.locks import build_locks
 from djdesk_bundle.build.outputs import check_outputs_outside_app
@@ -76,6 +76,7 @@ def build(
     dist = (dist or options.path(options.dist_dir)).resolve()
     # Refused before any lock file is written: a refused build leaves nothing behind.
     check_output_dir(output, options.project_dir, source_dirs(options))
+    prepare_cache_root(options.cache_root)  # tagged as the tool's before anything is cached
     with build_locks(output, dist, reporter):
         check_output_dir(output, options.project_dir, source_dirs(options))  # what it waited for
         store = digests_store(options.cache_root, output)
@@ -143,6 +144,7 @@ def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> Check
     """``djdesk-bundle check``: the stages up to the app in a scratch dir, then the
     pre-flight check (errors raise, as in a build) and the smoke test."""
     clock = StageClock(reporter)
+    prepare_cache_root(options.cache_root)
     with tempfile.TemporaryDirectory(prefix="djdesk-check-") as scratch:
         root = Path(scratch)
         resolved = clock.run("resolve", resolve, options, env, root / "dist")

@@ -68,7 +68,7 @@ def run_check(ctx: StageContext, interpreter: Interpreter) -> CheckReport:
     env = django_env(ctx.options, ctx.options.settings_module, ctx.staging, ctx.work / "check")
     launcher = ctx.staging / contract.LAUNCHER
     argv = [str(interpreter.executable), *PYTHON_FLAGS, str(launcher), LAUNCHER_OPTIONS["check"]]
-    result = run(argv, env=env)
+    result = run(argv, env=env, timeout=ctx.options.process_timeout)
     if result.returncode not in (EXIT_CODES["ok"], EXIT_CODES["check_failed"]):
         raise PreflightFailed(f"the pre-flight check could not run:\n{tail(result.stderr)}")
     try:

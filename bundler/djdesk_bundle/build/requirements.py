@@ -15,13 +15,17 @@ import shlex
 import tomllib
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from djdesk_bundle.errors import LockError
+from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.options import Options
 from djdesk_bundle.tools.process import run, tail
 from djdesk_bundle.tools.uv import uv_binary
 
 INCLUDE = re.compile(r"^\s*(?:-r|--requirement)(?:\s+|=)(?P<path>\S+)\s*$")
 CONSTRAINT = re.compile(r"^\s*(?:-c|--constraint)(?:\s+|=)(?P<path>\S+)\s*$")
+MADE_BY = "# Made by `djdesk-bundle lock`"
 DIGEST_LINE = re.compile(
     r"^# inputs-sha256: (?P<digest>[0-9a-f]{64}) python (?P<python>\d+\.\d+)$", re.MULTILINE
 )
@@ -61,6 +65,60 @@ def expand_includes(path: Path, seen: tuple[Path, ...] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
+HASH_OPTION = re.compile(r"^--hash=sha256:[0-9a-f]{64}$")
+
+
+def logical_lines(text: str) -> list[str]:
+    """Requirement lines with their ``\\`` continuations joined and comments dropped."""
+    joined = re.sub(r"\\\r?\n", " ", text)
+    lines = (re.sub(r"(^|\s)#.*$", "", line).strip() for line in joined.splitlines())
+    return [line for line in lines if line]
+
+
+def check_lock_lines(text: str, source: Path) -> None:
+    """The lock is the payload's supply chain: only ``name==version`` lines, each with its
+    sha256 hashes, installed from the configured index. An option line (``--no-binary``,
+    ``--find-links``, ``-e``, ``--index-url``…) or a direct reference (``name @ URL``)
+    would change where a package comes from or how it is built: refused, one line naming it."""
+    missing = []
+    for line in logical_lines(text):
+        if line.startswith("-"):
+            raise LockError(
+                f"{source}: the option line {line[:120]!r} is not allowed in a lock: "
+                "a lock holds only hash-pinned name==version lines from the configured index"
+            )
+        requirement, *options = re.split(r"\s+(?=--)", line)
+        pinned = _pinned_requirement(requirement, source)
+        if any(not HASH_OPTION.match(option.strip()) for option in options):
+            raise LockError(
+                f"{source}: {line[:120]!r}: only --hash=sha256:… may follow a requirement"
+            )
+        if not options:
+            missing.append(pinned.name)
+    if missing:
+        raise LockError(
+            f"{source}: requirements without --hash=sha256: {', '.join(missing)}; make a "
+            "hash-pinned lock with `uv lock` (or `uv pip compile --generate-hashes`)"
+        )
+
+
+def _pinned_requirement(text: str, source: Path) -> Requirement:
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]  # packaging adds the line again, with a caret
+        raise LockError(f"{source}: {text[:120]!r} is not a requirement ({reason})") from None
+    if requirement.url:
+        raise LockError(
+            f"{source}: {text[:120]!r} is a direct reference: a lock installs only "
+            "name==version from the configured index"
+        )
+    specifiers = list(requirement.specifier)
+    if len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
+        raise LockError(f"{source}: {text[:120]!r} is not pinned to one version (name==version)")
+    return requirement
+
+
 def inputs_digest(requirements: Path, python_version: str) -> str:
     digest = hashlib.sha256(f"python {python_version}\0".encode())
     for path in included_files(requirements):
@@ -82,6 +140,7 @@ def compile_requirements(options: Options, requires_python: str) -> Path:
     """Write the hash-pinned lock of ``options.requirements``; return its path."""
     source = options.path(options.requirements)
     target = lock_path(options)
+    refuse_to_overwrite(target)
     python = minimum_python(requires_python)
     argv = [
         uv_binary(),
@@ -95,18 +154,33 @@ def compile_requirements(options: Options, requires_python: str) -> Path:
         python,
         str(source),
     ]
-    result = run(argv, cwd=options.project_dir)
+    result = run(argv, cwd=options.project_dir, timeout=options.process_timeout)
     if result.returncode != 0:
         raise LockError(f"uv pip compile failed for {source}:\n{tail(result.stderr)}")
     relative = source.relative_to(options.project_dir).as_posix()
     header = (
-        f"# Made by `djdesk-bundle lock` from {relative} (and what it includes) for Python\n"
+        f"{MADE_BY} from {relative} (and what it includes) for Python\n"
         f"# >= {python}: {shlex.join(['uv', *argv[1:-1], relative])}\n"
         "# Do not edit: change the requirements and run `djdesk-bundle lock` again.\n"
         f"# inputs-sha256: {inputs_digest(source, python)} python {python}\n"
     )
-    target.write_text(header + result.stdout, encoding="utf-8")
+    write_atomic(target, header + result.stdout)
     return target
+
+
+def refuse_to_overwrite(target: Path) -> None:
+    """The lock is written only over a lock this command made: ``lock = "pyproject.toml"``
+    (or a path given by mistake) must not replace a file of the user's."""
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise LockError(f"not writing the lock to {target}: it is not a regular file")
+    if target.is_file():
+        with target.open("rb") as handle:
+            start = handle.read(len(MADE_BY))
+        if start != MADE_BY.encode():
+            raise LockError(
+                f"not overwriting {target}: it was not made by `djdesk-bundle lock`; "
+                "move it away or set lock to another file"
+            )
 
 
 def check_lock_is_current(options: Options, lock: Path) -> None:
@@ -134,7 +208,9 @@ def lock_project(options: Options) -> str:
     if options.requirements:
         project = project_requires_python(options.project_dir)
         return str(compile_requirements(options, project))
-    result = run([uv_binary(), "lock", "--quiet"], cwd=options.project_dir)
+    result = run(
+        [uv_binary(), "lock", "--quiet"], cwd=options.project_dir, timeout=options.process_timeout
+    )
     if result.returncode != 0:
         raise LockError(f"uv lock failed in {options.project_dir}:\n{tail(result.stderr)}")
     return str(options.project_dir / "uv.lock")

@@ -26,7 +26,7 @@ def run_before_build(options: Options) -> None:
     if not argv:
         return
     try:
-        result = run(argv, cwd=options.project_dir)
+        result = run(argv, cwd=options.project_dir, timeout=options.process_timeout)
     except OSError as exc:
         raise AppStageError(
             f"before-build {options.before_build!r} could not start: {exc}"

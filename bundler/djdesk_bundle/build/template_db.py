@@ -51,6 +51,7 @@ def make_template_database(
     result = run(
         [str(python), *flags, str(launcher), LAUNCHER_OPTIONS["make_template"], str(target)],
         env=env,
+        timeout=ctx.options.process_timeout,
     )
     if result.returncode == EXIT_CODES["not_sqlite"]:
         return False

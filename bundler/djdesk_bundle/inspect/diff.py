@@ -15,23 +15,27 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import io
 import json
+import os
 import shutil
 import sqlite3
-import stat
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, cast
 
 from djdesk_bundle import contract
 from djdesk_bundle.cache.digests import file_sha256
-from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.errors import ConfigError, SbomInvalid
+from djdesk_bundle.fs.archive_policy import checked_members, payload_policy
+from djdesk_bundle.fs.tree import kind, regular_file_sha256, walk
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 TEXT_DIFF_LINES = 20  # per file: enough to see what happened, short enough to read
@@ -39,6 +43,10 @@ DIFFOSCOPE_FILES = 5  # binary files handed to diffoscope, at most
 DIFFOSCOPE_TIMEOUT = 120
 DIFFOSCOPE_LINES = 40
 MTIME_GROUP = 5  # more entries than this with the same mtime-only change: one line
+# A changed file larger than this gets no closer look (text diff, SQLite, diffoscope):
+# its bytes would be copied out and read whole.
+DETAIL_MAX_BYTES = 32 * 1024**2
+CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -53,15 +61,39 @@ class Entry:
 
 @dataclass
 class Side:
-    """One payload, unpacked: its entries and a directory holding their bytes."""
+    """One payload: its entries, and the bytes of a file when a closer look needs them.
+
+    An archive is never unpacked: each member is read through the archive policy (the
+    one extract and verify use), hashed as it streams, and a single changed file is copied
+    out to a flat scratch name only for a closer look, when it is small enough.
+    """
 
     label: str
-    root: Path
+    root: Path  # the payload dir, or the scratch dir of an archive
     entries: dict[str, Entry]
     archive: Path | None = None
+    members: dict[str, tarfile.TarInfo] = field(default_factory=dict)
 
-    def path(self, relative: str) -> Path:
-        return self.root / relative
+    def path(self, relative: str) -> Path | None:
+        """A regular file holding the entry's bytes, or None (too large for a closer
+        look, or not a regular file)."""
+        entry = self.entries.get(relative)
+        if entry is None or entry.kind != "file" or entry.size > DETAIL_MAX_BYTES:
+            return None
+        if self.archive is None:
+            return self.root / relative
+        copy = self.root / f"member-{entry.order}"
+        if not copy.exists():
+            with tarfile.open(self.archive, "r:*") as tar:
+                source = tar.extractfile(self.members[relative])
+                assert source is not None
+                flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                with (
+                    source,
+                    os.fdopen(os.open(copy, flags | getattr(os, "O_BINARY", 0)), "wb") as sink,
+                ):
+                    shutil.copyfileobj(source, sink, CHUNK)
+        return copy
 
 
 def _normalised_mode(kind: str, mode: int) -> int:
@@ -71,59 +103,56 @@ def _normalised_mode(kind: str, mode: int) -> int:
 
 
 def _directory_side(path: Path) -> Side:
+    """Every entry by lstat, never followed; a FIFO, socket or device is listed by its
+    type and never opened (it used to hang diff)."""
     entries = {}
-    for order, item in enumerate(sorted(path.rglob("*"))):
-        relative = item.relative_to(path).as_posix()
-        st = item.lstat()
-        if stat.S_ISLNK(st.st_mode):
-            target = str(item.readlink())
-            entries[relative] = Entry(
-                "symlink", 0o777, None, 0, hashlib.sha256(target.encode()).hexdigest(), order
-            )
-        elif stat.S_ISDIR(st.st_mode):
+    for order, (relative, info) in enumerate(walk(path)):
+        what = kind(info)
+        if what == "symlink":
+            target = os.readlink(path / relative)
+            digest = hashlib.sha256(target.encode("utf-8", "surrogateescape")).hexdigest()
+            entries[relative] = Entry("symlink", 0o777, None, 0, digest, order)
+        elif what == "directory":
             entries[relative] = Entry("dir", 0o755, None, 0, "", order)
+        elif what == "file":
+            mode = _normalised_mode("file", info.st_mode)
+            digest = regular_file_sha256(path / relative)
+            entries[relative] = Entry("file", mode, None, info.st_size, digest, order)
         else:
-            mode = _normalised_mode("file", st.st_mode)
-            entries[relative] = Entry("file", mode, None, st.st_size, file_sha256(item), order)
+            entries[relative] = Entry(what, 0, None, 0, "", order)
     return Side(str(path), path, entries)
 
 
 def _archive_side(archive: Path, scratch: Path) -> Side:
-    prefix = contract.ARCHIVE_ROOT + "/"
     entries: dict[str, Entry] = {}
+    members: dict[str, tarfile.TarInfo] = {}
     try:
         with tarfile.open(archive, "r:*") as tar:
-            members = tar.getmembers()
-            for order, member in enumerate(members):
-                if member.name.rstrip("/") == contract.ARCHIVE_ROOT:
+            checked = checked_members(tar, archive, payload_policy())
+            for order, (path, member) in enumerate(checked.items()):
+                if len(path.parts) == 1:
                     continue  # the root directory: not an entry of the payload
-                relative = member.name.removeprefix(prefix)
+                relative = PurePosixPath(*path.parts[1:]).as_posix()
                 if member.issym():
-                    kind, digest = "symlink", hashlib.sha256(member.linkname.encode()).hexdigest()
+                    what, digest = "symlink", hashlib.sha256(member.linkname.encode()).hexdigest()
                 elif member.isdir():
-                    kind, digest = "dir", ""
+                    what, digest = "dir", ""
                 else:
-                    kind, digest = "file", ""
+                    what, digest = "file", _streamed_sha256(tar, member)
+                    members[relative] = member
                 entries[relative] = Entry(
-                    kind, member.mode, int(member.mtime), member.size, digest, order
+                    what, member.mode, int(member.mtime), member.size, digest, order
                 )
-            # The bytes, for a closer look at what differs (the data filter refuses
-            # anything that would leave the scratch directory).
-            tar.extractall(scratch, members=members, filter="data")
-    except (tarfile.TarError, OSError, EOFError) as exc:
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise ConfigError(f"{archive}: not a readable payload archive ({exc})") from None
-    root = scratch / contract.ARCHIVE_ROOT
-    for relative, entry in entries.items():
-        if entry.kind == "file":
-            entries[relative] = Entry(
-                "file",
-                entry.mode,
-                entry.mtime,
-                entry.size,
-                file_sha256(root / relative),
-                entry.order,
-            )
-    return Side(str(archive), root, entries, archive)
+    return Side(str(archive), scratch, entries, archive, members)
+
+
+def _streamed_sha256(tar: tarfile.TarFile, member: tarfile.TarInfo) -> str:
+    handle = tar.extractfile(member)
+    assert handle is not None
+    with handle:
+        return hashlib.file_digest(cast(io.BufferedReader, handle), "sha256").hexdigest()
 
 
 @contextmanager
@@ -203,18 +232,20 @@ def compare(first: Side, second: Side, deep: bool = True) -> DiffReport:
             continue
         report.changed[path] = what
         if "content" in what and a[path].kind == "file":
+            files = first.path(path), second.path(path)
+            if files[0] is None or files[1] is None:
+                report.details[path] = [f"no closer look: over {DETAIL_MAX_BYTES} bytes"]
+                continue
             details, is_binary = content_details(
-                first.path(path), second.path(path), path, deep and binaries < DIFFOSCOPE_FILES
+                files[0], files[1], path, deep and binaries < DIFFOSCOPE_FILES
             )
             binaries += is_binary
             if details:
                 report.details[path] = details
-    if (
-        contract.SBOM in a
-        and contract.SBOM in b
-        and "content" in report.changed.get(contract.SBOM, [])
-    ):
-        sbom_changes(first.path(contract.SBOM), second.path(contract.SBOM), report)
+    sbom_a, sbom_b = first.path(contract.SBOM), second.path(contract.SBOM)
+    sbom_changed = "content" in report.changed.get(contract.SBOM, [])
+    if sbom_changed and sbom_a is not None and sbom_b is not None:
+        sbom_changes(sbom_a, sbom_b, report, (first.label, second.label))
     if first.archive and second.archive and not (report.added or report.removed):
         if [p for p, _ in sorted(a.items(), key=lambda i: i[1].order)] != [
             p for p, _ in sorted(b.items(), key=lambda i: i[1].order)
@@ -358,32 +389,43 @@ def diffoscope(a: Path, b: Path) -> list[str]:
 # --- the SBOMs ---
 
 
-def _sbom_components(path: Path) -> dict[str, dict[str, Any]]:
-    """{a component's identity without its version: the component}."""
+SBOM_DEPTH = 32  # nested components deeper than this are not an SBOM a build writes
+
+
+def _sbom_components(path: Path, label: str) -> dict[str, dict[str, Any]]:
+    """{a component's identity without its version: the component}; a document that is
+    not a CycloneDX object of components is refused in one line."""
     try:
         sbom = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    except (OSError, ValueError, RecursionError) as exc:  # 200 000 nested lists: Recursion
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
+        raise SbomInvalid(f"{label}: {contract.SBOM} is {reason}") from None
+    if not isinstance(sbom, dict):
+        raise SbomInvalid(f"{label}: {contract.SBOM} is a {type(sbom).__name__}, not an object")
     found = {}
-    for component in _walk_components(sbom.get("components", [])):
+    for component in _walk_components(sbom.get("components", []), label):
         purl = str(component.get("purl") or component.get("bom-ref") or component.get("name"))
         identity = purl.split("@", 1)[0].split("?", 1)[0]
         found[identity] = component
     return found
 
 
-def _walk_components(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def _walk_components(components: object, label: str, depth: int = 0) -> Iterator[dict[str, Any]]:
+    if depth > SBOM_DEPTH:
+        raise SbomInvalid(f"{label}: {contract.SBOM} nests components over {SBOM_DEPTH} deep")
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        raise SbomInvalid(f"{label}: {contract.SBOM}: components must be a list of objects")
     for component in components:
         yield component
-        yield from _walk_components(component.get("components", []))
+        yield from _walk_components(component.get("components", []), label, depth + 1)
 
 
 def _label(component: dict[str, Any]) -> str:
     return f"{component.get('name')} {component.get('version', '')}".strip()
 
 
-def sbom_changes(a: Path, b: Path, report: DiffReport) -> None:
-    before, after = _sbom_components(a), _sbom_components(b)
+def sbom_changes(a: Path, b: Path, report: DiffReport, labels: tuple[str, str]) -> None:
+    before, after = _sbom_components(a, labels[0]), _sbom_components(b, labels[1])
     report.sbom_added = [_label(after[k]) for k in sorted(set(after) - set(before))]
     report.sbom_removed = [_label(before[k]) for k in sorted(set(before) - set(after))]
     for key in sorted(set(before) & set(after)):

@@ -13,9 +13,9 @@ import hashlib
 import io
 import json
 import os
-import posixpath
 import tarfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import cast
@@ -24,6 +24,15 @@ from packaging.utils import canonicalize_name
 
 from djdesk_bundle import contract
 from djdesk_bundle.errors import VerificationFailed
+from djdesk_bundle.fs.archive_policy import (
+    ArchivePolicy,
+    Members,
+    final_file,
+    link_problems,
+    member_path,
+    member_problem,
+    payload_policy,
+)
 from djdesk_bundle.fs.tree import kind, regular_file_sha256, walk
 from djdesk_bundle.inspect.checksums import parse_checksums
 
@@ -59,16 +68,26 @@ def sbom_problems(
         return [f"missing: {contract.SBOM}"]
     try:
         sbom = json.loads(sbom_text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return [f"{contract.SBOM}: not valid JSON"]
+    components = sbom.get("components", []) if isinstance(sbom, dict) else None
+    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
+        return [f"{contract.SBOM}: not a CycloneDX object with a list of components"]
     listed: dict[str, str] = {}
     interpreter_hashes: list[str] = []
-    for component in sbom.get("components", []):
-        purl = component.get("purl", "")
+    for component in components:
+        purl = str(component.get("purl", ""))
         if purl.startswith("pkg:pypi/"):
-            listed[canonicalize_name(component["name"])] = component.get("version", "")
+            listed[canonicalize_name(str(component.get("name")))] = str(
+                component.get("version", "")
+            )
         elif purl.startswith("pkg:generic/cpython@"):
-            interpreter_hashes += [h["content"] for h in component.get("hashes", [])]
+            hashes = component.get("hashes", [])
+            interpreter_hashes += (
+                [str(h.get("content")) for h in hashes if isinstance(h, dict)]
+                if isinstance(hashes, list)
+                else []
+            )
     problems = []
     for name, version in sorted(installed.items()):
         if name not in listed:
@@ -81,12 +100,21 @@ def sbom_problems(
     for name in sorted(set(listed) - set(installed)):
         problems.append(f"sbom: {name} {listed[name]} is in the SBOM but not installed")
     if build_info_text is not None:
-        expected = json.loads(build_info_text).get("interpreter", {}).get("sha256", "")
+        expected = _interpreter_sha256(build_info_text)
         if expected not in interpreter_hashes:
             problems.append(
                 f"sbom: the interpreter hash does not match {contract.BUILD_INFO} ({expected})"
             )
     return problems
+
+
+def _interpreter_sha256(build_info_text: str) -> str:
+    try:
+        info = json.loads(build_info_text)
+    except (ValueError, RecursionError):
+        return f"{contract.BUILD_INFO} is not valid JSON"
+    interpreter = info.get("interpreter") if isinstance(info, dict) else None
+    return str(interpreter.get("sha256", "")) if isinstance(interpreter, dict) else ""
 
 
 def installed_from_paths(paths: list[str]) -> dict[str, str]:
@@ -132,14 +160,46 @@ def _file_link_target(payload: Path, rel: str) -> Path | None:
         return None
 
 
+def _own_copies(payload: Path) -> list[Path]:
+    """The build's own siblings of a payload that share its files' inodes until they are
+    gone: the previous payload being swapped out or deleted (build/publish.py)."""
+    return sorted(
+        p
+        for p in payload.parent.glob(f"{payload.name}.*")
+        if p.name.endswith(".old") or ".discard-" in p.name
+    )
+
+
+def _hard_link_problems(payload: Path, linked: dict[tuple[int, int, int], list[str]]) -> list[str]:
+    """A regular file whose other names are outside the payload is refused: whoever holds
+    them can change the payload's bytes after verify vouched for them. Names inside the
+    payload (an interpreter's python3 and python3.11) are fine, and so are the previous
+    payload's (a build hard-links unchanged files from it, then deletes it)."""
+    outside = {inode: paths for inode, paths in linked.items() if len(paths) < inode[2]}
+    for sibling in _own_copies(payload) if outside else []:
+        for _, info in walk(sibling):
+            key = (info.st_dev, info.st_ino, info.st_nlink)
+            if key in outside:
+                outside[key].append("")  # a name in the build's own previous payload
+    return [
+        f"{paths[0]} is a hard link to a file outside the payload "
+        f"({inode[2] - len(paths)} other name(s) outside)"
+        for inode, paths in sorted(outside.items(), key=lambda item: item[1][0])
+        if len(paths) < inode[2]
+    ]
+
+
 def scan_directory(payload: Path) -> dict[str, str]:
     """{path: sha256} of every file (a symlink: its target's); refuses anything else."""
     actual: dict[str, str] = {}
     unsafe: list[str] = []
+    linked: dict[tuple[int, int, int], list[str]] = {}
     for rel, info in walk(payload):
         what = kind(info)
         if what == "file":
             actual[rel] = regular_file_sha256(payload / rel)
+            if info.st_nlink > 1:
+                linked.setdefault((info.st_dev, info.st_ino, info.st_nlink), []).append(rel)
         elif what == "symlink":
             target = _file_link_target(payload, rel)
             if target is None:
@@ -149,7 +209,7 @@ def scan_directory(payload: Path) -> dict[str, str]:
                 actual[rel] = regular_file_sha256(target)
         elif what != "directory":
             unsafe.append(f"{rel} is a {what}")
-    _refuse(payload, unsafe)
+    _refuse(payload, unsafe + _hard_link_problems(payload, linked))
     return actual
 
 
@@ -170,107 +230,75 @@ def verify_directory(payload: Path) -> VerifyReport:
     return report
 
 
-def archive_entry_problem(member: tarfile.TarInfo, seen: set[str]) -> str | None:
-    """Why an archive entry cannot be part of a payload (None: it can)."""
-    name = member.name
-    if name in seen:
-        return f"{name!r} appears twice"
-    if name != contract.ARCHIVE_ROOT and not name.startswith(contract.ARCHIVE_ROOT + "/"):
-        return f"{name!r} is outside {contract.ARCHIVE_ROOT}/"
-    parts = name.split("/")
-    if ".." in parts or "." in parts or "" in parts or "\\" in name:
-        return f"{name!r} is not a plain path"
-    if member.issym():
-        return None  # checked once every symlink is known (_link_problems)
-    if member.islnk():
-        return f"{name!r} is a hard link"
-    if not (member.isreg() or member.isdir()):
-        return f"{name!r} is a {'FIFO' if member.isfifo() else 'device or special file'}"
-    return None
+def _read_payload_members(
+    tar: tarfile.TarFile, archive: Path, policy: ArchivePolicy, unsafe: list[str]
+) -> Iterator[tuple[PurePosixPath, tarfile.TarInfo]]:
+    """The members the archive policy accepts, one at a time; its problems into ``unsafe``
+    (all of them, for the report), its limits raised at once (nothing more is read)."""
+    members: Members = {}
+    total = 0
+    for member in tar:
+        path = member_path(member)
+        problem = member_problem(member, policy)
+        if problem is None and path in members:
+            problem = f"{member.name!r} appears twice"
+        total += member.size if member.isreg() else 0
+        if len(members) >= policy.limits.max_entries or total > policy.limits.max_bytes:
+            raise VerificationFailed(
+                f"{archive}: more than {policy.limits.max_entries} entries or "
+                f"{policy.limits.max_bytes} bytes: not a payload"
+            )
+        if problem is not None:
+            unsafe.append(problem)
+            continue
+        members[path] = member
+        yield path, member
+    unsafe += link_problems(members, policy)
 
 
-def _link_problems(names: list[str], symlinks: dict[str, str]) -> list[str]:
-    """No entry below a symlink; every symlink stays inside without crossing another."""
-    problems = [
-        f"{name!r} lies below a symlink"
-        for name in names
-        if any(str(parent) in symlinks for parent in PurePosixPath(name).parents)
-    ]
-    for name, target in symlinks.items():
-        current = PurePosixPath(name).parent.parts
-        steps = [p for p in PurePosixPath(target).parts if p != "."]
-        path: list[str] = list(current)
-        escapes = target.startswith(("/", "\\"))
-        for index, part in enumerate(steps):
-            if part == "..":
-                path = path[:-1]
-            else:
-                path.append(part)
-            crossed = index < len(steps) - 1 and "/".join(path) in symlinks
-            if len(path) < 2 or crossed:
-                escapes = True
-        if escapes:
-            problems.append(f"{name!r} is a symlink to {target!r}, outside the payload")
-    return problems
+def _member_digest(tar: tarfile.TarFile, member: tarfile.TarInfo) -> tuple[str, bytes | None]:
+    """sha256 of a file member, streamed; the bytes too of the small files verify reads."""
+    handle = tar.extractfile(member)
+    assert handle is not None
+    if member.name.split("/", 1)[-1] in (contract.CHECKSUMS, contract.SBOM, contract.BUILD_INFO):
+        data = handle.read()
+        return hashlib.sha256(data).hexdigest(), data
+    # An archive member reads as a buffered file: streamed, never whole.
+    return hashlib.file_digest(cast(io.BufferedReader, handle), "sha256").hexdigest(), None
 
 
 def verify_archive(archive: Path) -> VerifyReport:
-    prefix = contract.ARCHIVE_ROOT + "/"
+    """Every member through the archive policy (``fs/archive_policy.py``), as extract and
+    diff read archives; then the checksums and the SBOM."""
+    policy = payload_policy()
     actual: dict[str, str] = {}
-    links: dict[str, str] = {}
-    sums_text = None
     texts: dict[str, str] = {}
-    names: list[str] = []
     unsafe: list[str] = []
-    symlinks: dict[str, str] = {}
-    seen: set[str] = set()
+    accepted: Members = {}
     try:
         with tarfile.open(archive, "r:*") as tar:
-            for member in tar:
-                problem = archive_entry_problem(member, seen)
-                seen.add(member.name)
-                if member.issym():
-                    symlinks[member.name] = member.linkname
-                if problem is not None:
-                    unsafe.append(problem)
-                    continue
-                if member.name == contract.ARCHIVE_ROOT:
-                    continue
-                rel = member.name[len(prefix) :]
-                names.append(rel)
-                if member.issym():
-                    links[rel] = member.linkname
-                elif member.isreg():
-                    handle = tar.extractfile(member)
-                    assert handle is not None
-                    if rel in (contract.CHECKSUMS, contract.SBOM, contract.BUILD_INFO):
-                        text = handle.read().decode("utf-8")
-                        if rel == contract.CHECKSUMS:
-                            sums_text = text
-                        else:
-                            texts[rel] = text
-                            actual[rel] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-                    else:
-                        # An archive member reads as a buffered file: streamed, never whole.
-                        stream = cast(io.BufferedReader, handle)
-                        actual[rel] = hashlib.file_digest(stream, "sha256").hexdigest()
+            for path, member in _read_payload_members(tar, archive, policy, unsafe):
+                accepted[path] = member
+                if member.isreg():
+                    rel = PurePosixPath(*path.parts[1:]).as_posix()
+                    actual[rel], data = _member_digest(tar, member)
+                    if data is not None:
+                        texts[rel] = data.decode("utf-8", errors="replace")
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
         raise VerificationFailed(f"{archive}: unreadable archive ({exc})") from None
+    _refuse(archive, unsafe)
     # A symlink's checksum is its target's (as when verifying an unpacked payload).
-    for rel in links:
-        resolved, hops = rel, 0
-        while resolved in links and hops < 40:
-            target = links[resolved]
-            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(resolved), target))
-            hops += 1
-        if resolved in actual:
-            actual[rel] = actual[resolved]
-        else:
-            unsafe.append(f"{prefix + rel!r} is a symlink that does not end at a file")
-    _refuse(archive, unsafe + _link_problems(sorted(seen), symlinks))
+    for path, member in accepted.items():
+        if member.issym():
+            target = final_file(path, accepted, policy)
+            rel, final = (PurePosixPath(*p.parts[1:]).as_posix() for p in (path, target))
+            actual[rel] = actual[final]
+    sums_text = texts.pop(contract.CHECKSUMS, None)
+    actual.pop(contract.CHECKSUMS, None)
     if sums_text is None:
         raise VerificationFailed(f"{archive}: no {contract.CHECKSUMS} inside")
     report = _compare(parse_checksums(sums_text), actual)
+    names = [PurePosixPath(*p.parts[1:]).as_posix() for p in accepted if len(p.parts) > 1]
     report.sbom = sbom_problems(
         texts.get(contract.SBOM), installed_from_paths(names), texts.get(contract.BUILD_INFO)
     )

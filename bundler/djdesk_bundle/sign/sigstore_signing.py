@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,6 +53,21 @@ def _verifier(trust: str, offline: bool):  # type: ignore[no-untyped-def]
         ) from None
 
 
+def _reason(exc: Exception) -> str:
+    """One short line about a parse error, without the input it quotes."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            first = errors(include_input=False, include_url=False)[0]
+            where = ".".join(str(part) for part in first.get("loc", ())) or "the document"
+            return f"{where}: {first.get('msg', type(exc).__name__)}"[:200]
+        except (TypeError, IndexError, KeyError):
+            pass
+    return type(exc).__name__
+
+
 def verify_signature(
     artifact: Path,
     bundle_path: Path,
@@ -72,8 +88,10 @@ def verify_signature(
             raise VerificationFailed(f"{path} not found")
     try:
         bundle = Bundle.from_json(bundle_path.read_bytes())
-    except (SigstoreError, ValueError) as exc:
-        raise VerificationFailed(f"{bundle_path}: not a sigstore bundle ({exc})") from None
+    except (SigstoreError, ValueError, TypeError, AttributeError) as exc:
+        # Pydantic's report runs over many lines and quotes the input back: only which
+        # field was wrong is said (the user has the file).
+        raise VerificationFailed(f"{bundle_path}: not a sigstore bundle ({_reason(exc)})") from None
     policy = Identity(identity=signer.identity, issuer=signer.issuer)
     try:
         _verifier(trust, offline).verify_artifact(artifact.read_bytes(), bundle, policy)

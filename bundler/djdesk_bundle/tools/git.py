@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import re
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,32 +28,40 @@ def git(project_dir: Path, *args: str) -> str | None:
     """Output of a git command in the project, or None when it is not a git checkout."""
     if shutil.which("git") is None:
         return None
-    result = run(["git", *args], cwd=project_dir)
-    return result.stdout if result.returncode == 0 else None
+    # File names are bytes to git (`ls-files -z` prints them raw): decoded so that a name
+    # that is not UTF-8 can be named in the error instead of a UnicodeDecodeError.
+    result = run(["git", *args], cwd=project_dir, errors="surrogateescape")
+    if result.returncode != 0:
+        return None
+    refuse_undecodable_names(result.stdout, project_dir)
+    return result.stdout
+
+
+def refuse_undecodable_names(output: str, project_dir: Path) -> None:
+    for line in re.split(r"[\0\n]", output):
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = line.encode("utf-8", "surrogateescape")
+            raise ConfigError(
+                f"{project_dir}: the file name '{raw.decode('utf-8', 'backslashreplace')}' "
+                "is not UTF-8: rename it (a payload's file names are UTF-8 on every platform)"
+            ) from None
 
 
 def git_paths(project_dir: Path, *args: str | Path) -> list[str] | None:
-    """``git ls-files -z ARGS --`` (paths relative to the checkout's top), or None when it
-    is not a git checkout. A name that is not UTF-8 is a one-line error: the payload's
-    archive, SHA256SUMS and the SBOM name files in UTF-8."""
-    if shutil.which("git") is None:
-        return None
+    """``git ls-files -z ARGS -- FOLDER`` (paths relative to the checkout's top), or None
+    when it is not a git checkout; a name that is not UTF-8 is a one-line error (git())."""
     *options, folder = args
-    argv = ["git", "-c", "core.quotePath=false", "ls-files", "-z", *map(str, options)]
-    result = subprocess.run(
-        [*argv, "--full-name", "--", str(folder)], cwd=project_dir, capture_output=True
+    listed = git(
+        project_dir,
+        "-c",
+        "core.quotePath=false",
+        "ls-files",
+        "-z",
+        *map(str, options),
+        "--full-name",
+        "--",
+        str(folder),
     )
-    if result.returncode != 0:
-        return None
-    names = []
-    for raw in result.stdout.split(b"\0"):
-        if not raw:
-            continue
-        try:
-            names.append(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise ConfigError(
-                f"{raw!r} in {project_dir} has a file name that is not UTF-8: rename it "
-                "(the payload names its files in UTF-8)"
-            ) from None
-    return names
+    return None if listed is None else [name for name in listed.split("\0") if name]
