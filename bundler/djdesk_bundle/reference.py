@@ -80,8 +80,8 @@ DESCRIPTIONS = {
     "test's boot) before its whole process group is stopped: one `error:` line naming the "
     "command, exit 16",
     "dependency-prune": f"globs (relative to `{contract.SITE_PACKAGES_DIR}/`) removed from "
-    "the deps: test suites, gettext sources (gettext reads the `.mo`), type stubs; `*.dist-info` is never "
-    "touched (the SBOM and `verify` read it)",
+    "the deps: test suites, gettext sources (gettext reads the `.mo`), type stubs; "
+    "`*.dist-info` is never touched (the SBOM and `verify` read it)",
     "dependency-locales": "languages kept in every `locale/` folder of the deps, e.g. "
     '`["fr", "de"]` (`[]`: every language; English is always kept)',
     "dependency-sources": "ship the third-party packages' `.py` too (by default "
