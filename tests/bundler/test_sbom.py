@@ -491,3 +491,15 @@ def test_refresh_takes_chromium_from_electron_to_chromium(tmp_path: Path) -> Non
     assert source.startswith("chromium: npm electron-to-chromium 9.9.9 (full-versions.json); v8:")
     with pytest.raises(SystemExit, match=r"knows no Electron 46\.0\.0"):
         refresh.main([*argv, "--version", "46.0.0"])
+
+
+def test_an_author_that_is_no_email_address_is_a_name() -> None:
+    """A package.json author such as "notes-desk" (init writes the product name when the
+    project names no author) made the SBOM fail its own schema (idn-email)."""
+    from djdesk_bundle.sbom.suppliers import npm_supplier
+
+    supplier = npm_supplier({"author": "notes-desk"})
+    (contact,) = supplier.contacts
+    assert contact.name == "notes-desk" and contact.email is None
+    (named,) = npm_supplier({"author": "Ada <ada@example.org>"}).contacts
+    assert (named.name, named.email) == ("Ada", "ada@example.org")

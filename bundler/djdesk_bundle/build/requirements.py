@@ -94,7 +94,7 @@ def check_lock_lines(text: str, source: Path) -> None:
                 f"{source}: {line[:120]!r}: only --hash=sha256:… may follow a requirement"
             )
         if not options:
-            missing.append(pinned.name)
+            missing.append(f"{pinned.name}{pinned.specifier}")
     if missing:
         raise LockError(
             f"{source}: requirements without --hash=sha256: {', '.join(missing)}; make a "

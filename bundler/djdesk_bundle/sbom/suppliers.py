@@ -31,12 +31,16 @@ def entity(
     return OrganizationalEntity(
         name=name,
         urls=[XsUri(url)] if url else None,
-        contacts=[
-            OrganizationalContact(name=person or None, email=email or None)
-            for person, email in contacts or []
-        ]
-        or None,
+        contacts=[_contact(person, email) for person, email in contacts or []] or None,
     )
+
+
+def _contact(person: str, email: str) -> OrganizationalContact:
+    """An address without an @ ("author": "notes-desk") is a name, not an email: the
+    CycloneDX schema (idn-email) refuses it, and the build with it."""
+    if "@" not in email:
+        person, email = person or email, ""
+    return OrganizationalContact(name=person or None, email=email or None)
 
 
 def _people(names: str, emails: str) -> list[tuple[str, str]]:
