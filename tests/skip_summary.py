@@ -12,8 +12,8 @@ from collections.abc import Generator
 import pytest
 
 INSTALL_HINT = (
-    "`just test` installs the Debian packages the browser and packaging tests need when run "
-    "as root (bash scripts/debian_packages.sh test); otherwise run the apt-get command it prints"
+    "a missing Debian package: `just test` installs them when run as root "
+    "(scripts/debian_packages.sh test), else prints the apt-get command to run"
 )
 
 

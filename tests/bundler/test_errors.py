@@ -31,3 +31,9 @@ def test_every_code_is_documented() -> None:
         assert f"{cls.exit_code} " in readme, cls.__name__
     for reason, code in EXIT_CODES.items():  # the launcher's own table
         assert f"| {code} |" in (REPO / "docs" / "architecture.md").read_text(), reason
+
+
+def test_the_help_names_every_exit_code() -> None:
+    from djdesk_bundle.cli_help import EXIT_MEANINGS
+
+    assert {cls.exit_code for cls in error_classes()} <= set(EXIT_MEANINGS)
