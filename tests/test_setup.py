@@ -94,3 +94,28 @@ def test_a_run_without_skips_adds_nothing(tmp_path: Path) -> None:
     (tmp_path / "test_some.py").write_text("def test_plain():\n    pass\n")
     result = run_pytest(tmp_path)
     assert "not tested here" not in result.stdout
+
+
+PLAIN_PYTHON = Path("/usr/bin/python3.11")  # Debian's: no workspace packages
+
+
+@pytest.mark.skipif(not PLAIN_PYTHON.is_file(), reason="needs Debian's /usr/bin/python3.11")
+def test_the_local_interpreter_script_explains_itself_under_a_plain_python(
+    tmp_path: Path,
+) -> None:
+    script = str(REPO / "scripts" / "make_local_interpreter.py")
+    shown = subprocess.run(
+        [str(PLAIN_PYTHON), "-I", script, "--help"], capture_output=True, text=True, check=False
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "A developer tool of this repository" in shown.stdout
+    assert "djdesk-bundle fetch --to DIR" in shown.stdout
+    refused = subprocess.run(
+        [str(PLAIN_PYTHON), "-I", script, "--output", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "djdesk-bundle is not importable" in refused.stderr
+    assert "Traceback" not in refused.stderr and not (tmp_path / "out").exists()

@@ -186,3 +186,32 @@ def test_fetch_to_refuses_a_tampered_copy(tmp_path: Path, archive, reporter) -> 
     (folder / NAME).write_bytes(b"not the archive")
     copies = fill_mirror([pin], folder, tmp_path / "cache", reporter, mirror=mirror.as_uri())
     assert hashlib.sha256(copies[0].read_bytes()).hexdigest() == pin.sha256
+
+
+SIX = "six==1.16.0 --hash=sha256:8abb2f1d86890a2dfb989f9a77cfcfd3e47c2a354b01111771326f8aa26e0254\n"
+
+
+@pytest.mark.parametrize("offline", [False, True], ids=["index-unreachable", "offline"])
+def test_no_network_and_an_empty_uv_cache_is_one_line_saying_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, offline: bool
+) -> None:
+    from djdesk_bundle.build.install import LockedRequirements, install_requirements
+    from djdesk_bundle.errors import InstallError
+    from tests.conftest import free_port
+
+    # An index on a port nothing listens on: uv fails as without a network, and fast.
+    monkeypatch.setenv("UV_INDEX_URL", f"http://127.0.0.1:{free_port()}/simple")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty uv cache"))
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    locked = LockedRequirements("requirements.txt", tmp_path / "requirements.lock.txt", SIX)
+    triple = "x86_64-unknown-linux-gnu"
+    with pytest.raises(InstallError) as error:
+        install_requirements(locked, tmp_path / "site", triple, "3.11", tmp_path, offline=offline)
+    message = str(error.value)
+    assert "\n" not in message, message
+    assert f"djdesk-bundle fetch --target {triple}" in message and "--offline" in message
+    if offline:
+        assert message.startswith("offline and six (for x86_64-unknown-linux-gnu)")
+    else:
+        assert "uv could not download the locked wheels" in message
+        assert "Connection refused" in message

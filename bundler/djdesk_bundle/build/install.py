@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from djdesk_bundle import contract
-from djdesk_bundle.options import AppProject, Options, host_triple
-from djdesk_bundle.errors import InstallError, LockError
 from djdesk_bundle.build.extract import Interpreter
-from djdesk_bundle.pins import InterpreterPin
 from djdesk_bundle.build.requirements import check_lock_is_current, expand_includes
 from djdesk_bundle.build.requirements import lock_path as requirements_lock_path
 from djdesk_bundle.build.slim import DependencyShape, shape_dependencies
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
+from djdesk_bundle.errors import InstallError, LockError
+from djdesk_bundle.options import AppProject, Options, host_triple
+from djdesk_bundle.pins import InterpreterPin
 from djdesk_bundle.tools.process import run, tail
 from djdesk_bundle.tools.uv import uv_binary, uv_version
 
@@ -33,6 +33,32 @@ NO_WHEEL = re.compile(
     r"Wheels are required for `(?P<hint>[^`]+)`"
     r"|(?P<name>[A-Za-z0-9_.\-]+)==\S+ has no usable wheels"
 )
+# uv could not reach the index (its last "cause:" line is the reason: DNS, refused, ...).
+UNREACHABLE = re.compile(r"error sending request for url|dns error|tcp connect error")
+NOT_CACHED = re.compile(r"Because (?P<name>\S+) was not found in the cache")
+NO_NETWORK_ROUTE = (
+    "with no network, run `djdesk-bundle fetch --target {triple}` on a connected machine "
+    "with the same lock (it fills uv's cache, UV_CACHE_DIR), then build with --offline; "
+    "or point UV_INDEX_URL at a reachable index"
+)
+
+
+def _network_failure(stderr: str, triple: str) -> InstallError | None:
+    """uv's download failures as one line that says what to do, not its cause chain."""
+    missing = NOT_CACHED.search(stderr)
+    if missing:
+        return InstallError(
+            f"offline and {missing['name']} (for {triple}) is not in uv's cache: "
+            + NO_NETWORK_ROUTE.format(triple=triple)
+        )
+    if UNREACHABLE.search(stderr):
+        causes = [line.strip() for line in stderr.splitlines() if line.strip()]
+        reason = causes[-1].removeprefix("cause: ") if causes else "no network"
+        return InstallError(
+            f"uv could not download the locked wheels for {triple} ({reason}): "
+            + NO_NETWORK_ROUTE.format(triple=triple)
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -194,6 +220,9 @@ def install_requirements(
                 "an sdist cannot be installed into a payload. Pick a version with wheels "
                 f"for that target.\n{tail(result.stderr, 6)}"
             )
+        network = _network_failure(result.stderr, triple)
+        if network is not None:
+            raise network
         raise InstallError(f"uv pip install failed for {triple}:\n{tail(result.stderr)}")
     drop_console_scripts(site_packages)
 
