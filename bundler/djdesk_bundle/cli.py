@@ -601,7 +601,13 @@ def cmd_audit(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
-    report = check(_options(args), reporter, os.environ)
+    options = _options(args)
+    # Said first: the check needs the target's interpreter and the locked dependencies.
+    reporter.info(
+        "the pre-flight check runs in the payload's interpreter: resolve, fetch, extract, "
+        "install and app run first, into a scratch folder"
+    )
+    report = check(options, reporter, os.environ)
     reporter.info(
         f"[green]ok[/green]: no errors, {len(report.warnings)} warning(s)"
         if report.ran

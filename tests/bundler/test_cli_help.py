@@ -75,3 +75,9 @@ def test_verify_on_a_missing_path_is_a_usage_error(tmp_path, capsys) -> None:  #
     assert main(["verify", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "error:" in err and "nowhere" in err
+
+
+def test_check_says_it_needs_the_interpreter_and_runs_the_stages_first() -> None:
+    description = subparsers()["check"].description or ""
+    assert "needs the interpreter archive" in description
+    assert "resolve, fetch, extract, install and app stages" in description

@@ -288,3 +288,32 @@ def test_commands_find_the_project_upward_from_the_cwd(tmp_path, monkeypatch, ca
     assert main(["targets"]) == 0
     monkeypatch.chdir(tmp_path)
     assert main(["lock"]) == 2  # nothing upward from here: the cwd, which has no table
+
+
+def test_a_comment_only_change_leaves_the_lock_current(tmp_path) -> None:
+    project = django_project(tmp_path, settings=("base", "production"))
+    write(project, {"requirements.txt": "django==5.2  # the web framework\n"})
+    init_project(project, shell=ShellChoices(write=False))
+    options = load_options(project, {})
+    lock = project / "requirements.lock.txt"
+    lock.write_text(
+        f"# inputs-sha256: {inputs_digest(project / 'requirements.txt', '3.11')} python 3.11\n"
+    )
+    (project / "requirements.txt").write_text(
+        "# What the shop needs\n\ndjango==5.2   # pinned: 5.2 LTS\n"
+    )
+    check_lock_is_current(options, lock)  # comments, blank lines and spaces: still current
+    (project / "requirements.txt").write_text("django==5.2.1  # the web framework\n")
+    with pytest.raises(LockError, match="out of date"):
+        check_lock_is_current(options, lock)
+
+
+def test_a_lock_recording_the_files_bytes_is_still_current(tmp_path) -> None:
+    """Locks made before comments were ignored recorded a digest of the files' bytes."""
+    project = django_project(tmp_path, settings=("base", "production"))
+    write(project, {"requirements.txt": "# deps\ndjango==5.2\n"})
+    init_project(project, shell=ShellChoices(write=False))
+    old = inputs_digest(project / "requirements.txt", "3.11", verbatim=True)
+    lock = project / "requirements.lock.txt"
+    lock.write_text(f"# inputs-sha256: {old} python 3.11\n")
+    check_lock_is_current(load_options(project, {}), lock)
