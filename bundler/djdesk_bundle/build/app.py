@@ -9,19 +9,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from djdesk_runtime.overrides import environment
-
 from djdesk_bundle import contract
 from djdesk_bundle.build.bytecode import compile_bytecode, host_python
-from djdesk_bundle.options import AppProject, Options
-from djdesk_bundle.errors import AppStageError
 from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.launcher_files import write_launcher
 from djdesk_bundle.build.machine_state import is_machine_state
 from djdesk_bundle.build.outputs import TOOL_DIR
 from djdesk_bundle.build.stage import StageContext
+from djdesk_bundle.errors import AppStageError
+from djdesk_bundle.options import AppProject, Options
 from djdesk_bundle.tools.git import git
 from djdesk_bundle.tools.process import run, tail
+from djdesk_runtime.overrides import environment
 
 # Never shipped, whether git tracks them or not. TOOL_DIR holds what djdesk-bundle writes
 # inside a project (payload, archives), so a flat project never ships its own output.

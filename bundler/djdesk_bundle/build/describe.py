@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from djdesk_bundle import __version__, contract
-from djdesk_bundle.cache.digests import file_sha256, remembered
-from djdesk_bundle.pins import InterpreterPin
-from djdesk_bundle.sbom.cache import ELECTRON_VERSIONS, SbomInputs, sbom_key, store_sbom, stored_sbom
-from djdesk_bundle.tools.uv import uv_version
 from djdesk_bundle.build.app import AppPayload
 from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.resolve import Resolved
 from djdesk_bundle.build.source import SourceState
 from djdesk_bundle.build.stage import StageContext
+from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.inspect.checksums import write_checksums
-
+from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.sbom.cache import (
+    ELECTRON_VERSIONS,
+    SbomInputs,
+    sbom_key,
+    store_sbom,
+    stored_sbom,
+)
+from djdesk_bundle.tools.uv import uv_version
 
 
 def write_version(payload: Path, state: SourceState) -> None:

@@ -24,16 +24,16 @@ from typing import Any
 
 from djdesk_bundle import contract
 from djdesk_bundle.build.bytecode import compile_bytecode, runnable_python
+from djdesk_bundle.build.stage import StageContext
+from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
+from djdesk_bundle.errors import UnsafeArchive
 from djdesk_bundle.options import (
     DEFAULT_EXTRACT_MAX_BYTES,
     DEFAULT_EXTRACT_MAX_ENTRIES,
     Options,
     host_triple,
 )
-from djdesk_bundle.errors import UnsafeArchive
 from djdesk_bundle.pins import InterpreterPin
-from djdesk_bundle.build.stage import StageContext
-from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
 
 CHUNK = 1024 * 1024
 _READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, OSError)

@@ -8,10 +8,9 @@ import shutil
 from pathlib import Path
 
 import djdesk_runtime
-from djdesk_runtime.config import LauncherConfig
-
 from djdesk_bundle import contract
 from djdesk_bundle.options import Options
+from djdesk_runtime.config import LauncherConfig
 
 RUNTIME_PACKAGE = Path(djdesk_runtime.__file__).parent
 

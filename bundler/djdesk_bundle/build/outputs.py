@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from djdesk_bundle import contract
-from djdesk_bundle.options import Options
 from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.options import Options
 
 # The folder `init` puts the payload and the archives in (git-ignored by `init`); the app
 # stage never copies it, so it may sit inside the app dir of a flat project.

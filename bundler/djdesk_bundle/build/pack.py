@@ -42,7 +42,6 @@ from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.cache.stage_trees import stage_key
 
-
 STABLE_MTIME = 315532800  # 1980-01-01, as in wheels: the oldest time ZIP and tools agree on
 COMPRESS_LEVEL = 6
 PACK_FORMAT = "5"  # bump when the bytes written (or the cache layout) change; 5: chunks

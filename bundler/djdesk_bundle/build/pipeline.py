@@ -19,10 +19,7 @@ from typing import Any
 
 from djdesk_bundle import contract
 from djdesk_bundle.build.app import app_stage
-from djdesk_bundle.sign.codesign import sign_payload, signing_requested
-from djdesk_bundle.options import Options
 from djdesk_bundle.build.describe import describe_stage
-from djdesk_bundle.cache.digests import load_remembered, save_remembered
 from djdesk_bundle.build.extract import Interpreter, extract_stage
 from djdesk_bundle.build.fetch import fetch_stage
 from djdesk_bundle.build.install import install_stage
@@ -30,12 +27,21 @@ from djdesk_bundle.build.locks import build_locks
 from djdesk_bundle.build.outputs import check_outputs_outside_app
 from djdesk_bundle.build.pack import Packed, install_archive, pack_stage, pending_path
 from djdesk_bundle.build.preflight import CheckReport, preflight_stage
-from djdesk_bundle.build.publish import check_output_dir, publish, recover, source_dirs, staging_path
+from djdesk_bundle.build.publish import (
+    check_output_dir,
+    publish,
+    recover,
+    source_dirs,
+    staging_path,
+)
 from djdesk_bundle.build.resolve import Resolved, resolve
 from djdesk_bundle.build.stage import StageClock, StageContext
 from djdesk_bundle.build.template_db import template_stage
-from djdesk_bundle.ui import Reporter
 from djdesk_bundle.build.uptodate import digests_store, previous_build, remember_build
+from djdesk_bundle.cache.digests import load_remembered, save_remembered
+from djdesk_bundle.options import Options
+from djdesk_bundle.sign.codesign import sign_payload, signing_requested
+from djdesk_bundle.ui import Reporter
 
 
 @dataclass

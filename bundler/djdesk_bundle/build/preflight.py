@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from djdesk_runtime.contract import EXIT_CODES, LAUNCHER_OPTIONS, PYTHON_FLAGS
-
 from djdesk_bundle import contract
 from djdesk_bundle.build.app import django_env
-from djdesk_bundle.options import host_triple
-from djdesk_bundle.errors import PreflightFailed
 from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.stage import StageContext
+from djdesk_bundle.errors import PreflightFailed
+from djdesk_bundle.options import host_triple
 from djdesk_bundle.tools.process import run, tail
+from djdesk_runtime.contract import EXIT_CODES, LAUNCHER_OPTIONS, PYTHON_FLAGS
 
 
 @dataclass(frozen=True)

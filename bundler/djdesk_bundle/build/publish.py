@@ -28,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from djdesk_bundle import contract
-from djdesk_bundle.options import Options
 from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.options import Options
 
 
 def old_path(output: Path) -> Path:

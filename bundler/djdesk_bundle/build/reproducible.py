@@ -20,11 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from djdesk_bundle.build.pipeline import BuildResult, build
-from djdesk_bundle.options import Options
-from djdesk_bundle.inspect.diff import DiffReport, diff_payloads
 from djdesk_bundle.build.fetch import cached_path, fetch_stage
+from djdesk_bundle.build.pipeline import BuildResult, build
 from djdesk_bundle.build.resolve import resolve_pin
+from djdesk_bundle.inspect.diff import DiffReport, diff_payloads
+from djdesk_bundle.options import Options
 from djdesk_bundle.ui import Reporter
 
 

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from djdesk_bundle import contract
-from djdesk_bundle.options import AppProject, Options, read_app_project
-from djdesk_bundle.build.source import SourceState
-from djdesk_bundle.build.install import LockedRequirements, export_locked_requirements, with_runtime_dependencies
-from djdesk_bundle.pins import InterpreterPin, load_manifest
-from djdesk_bundle.build.source import check_shell_version, source_state
-from djdesk_bundle.tools.git import require_git
+from djdesk_bundle.build.install import (
+    LockedRequirements,
+    export_locked_requirements,
+    with_runtime_dependencies,
+)
+from djdesk_bundle.build.source import SourceState, check_shell_version, source_state
 from djdesk_bundle.build.uptodate import inputs_digest
+from djdesk_bundle.options import AppProject, Options, read_app_project
+from djdesk_bundle.pins import InterpreterPin, load_manifest
+from djdesk_bundle.tools.git import require_git
 
 
 @dataclass(frozen=True)

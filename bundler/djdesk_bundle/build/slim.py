@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from djdesk_bundle.build.bytecode import compile_bytecode
-from djdesk_bundle.options import Options
 from djdesk_bundle.build.extract import PruneReport, prune
+from djdesk_bundle.options import Options
 
 ALWAYS_KEPT_LOCALE = "en"
 

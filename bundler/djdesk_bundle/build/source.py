@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from djdesk_bundle.options import AppProject, Options
 from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.options import AppProject, Options
 from djdesk_bundle.tools.git import git
+
 
 @dataclass(frozen=True)
 class SourceState:

@@ -10,15 +10,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from djdesk_runtime.contract import ENV, EXIT_CODES, LAUNCHER_OPTIONS
-
 from djdesk_bundle import contract
 from djdesk_bundle.build.app import django_env
-from djdesk_bundle.build.source import SourceState
-from djdesk_bundle.errors import AppStageError
 from djdesk_bundle.build.extract import Interpreter
+from djdesk_bundle.build.source import SourceState
 from djdesk_bundle.build.stage import StageContext
+from djdesk_bundle.errors import AppStageError
 from djdesk_bundle.tools.process import run, tail
+from djdesk_runtime.contract import ENV, EXIT_CODES, LAUNCHER_OPTIONS
 
 
 def make_template_database(ctx: StageContext, python: Path, source_date_epoch: int) -> bool:

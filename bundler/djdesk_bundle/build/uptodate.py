@@ -24,19 +24,18 @@ from pathlib import Path
 from typing import Any
 
 import djdesk_runtime
-
 from djdesk_bundle import __version__
 from djdesk_bundle.build.app import app_files
-from djdesk_bundle.options import Options, host_triple
+from djdesk_bundle.build.install import LockedRequirements
+from djdesk_bundle.build.machine_state import is_machine_state
 from djdesk_bundle.build.source import SourceState
 from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.errors import VerificationFailed
-from djdesk_bundle.build.install import LockedRequirements
-from djdesk_bundle.build.machine_state import is_machine_state
-from djdesk_bundle.pins import InterpreterPin
-from djdesk_bundle.tools.uv import uv_version
 from djdesk_bundle.fs.tree import stat_fingerprint
 from djdesk_bundle.inspect.verify import verify_directory
+from djdesk_bundle.options import Options, host_triple
+from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.tools.uv import uv_version
 
 BUNDLER_DIR = Path(__file__).resolve().parents[1]
 RUNTIME_DIR = Path(djdesk_runtime.__file__).resolve().parent
