@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rich.markup import escape
 from rich.table import Table
 
-from djdesk_bundle import __version__
+from djdesk_bundle import __version__, contract
 from djdesk_bundle.build.fetch import clear_cache, fetch_stage, fill_mirror
 from djdesk_bundle.build.install import install_requirements
 from djdesk_bundle.build.locks import build_locks
@@ -236,6 +236,23 @@ def _audit_arguments(audit_cmd: argparse.ArgumentParser) -> None:
     )
 
 
+def _report_arguments(report_cmd: argparse.ArgumentParser) -> None:
+    report_cmd.add_argument(
+        "payload",
+        type=Path,
+        nargs="?",
+        help="a payload dir (default: the project's output-dir)",
+    )
+    report_cmd.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="where to write the page (default: PAYLOAD.report.html beside the payload dir)",
+    )
+    _project_argument(report_cmd)
+    _verbosity_arguments(report_cmd)
+
+
 def _check_arguments(check_cmd: argparse.ArgumentParser) -> None:
     _common(check_cmd)
 
@@ -335,6 +352,7 @@ ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "diff": _diff_arguments,
     "installer-sbom": _installer_sbom_arguments,
     "audit": _audit_arguments,
+    "report": _report_arguments,
 }
 
 
@@ -383,8 +401,49 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
     result = build(
         options, reporter, os.environ, output=args.output, dist=args.dist, force=args.force
     )
+    report = _build_report(options, result)
     if reporter.verbosity >= 0:
         _summary(reporter, result)
+        reporter.console.print(f"report   {report}")
+    return 0
+
+
+def _build_report(options: Options, result: BuildResult) -> Path:
+    """The HTML report beside the archive; an up-to-date build (which ran only resolve)
+    keeps the one with the timings of the build that made the archive."""
+    from djdesk_bundle.build.app import app_files
+    from djdesk_bundle.inspect.report import (
+        ReportInputs,
+        left_out_files,
+        report_path,
+        write_report,
+    )
+
+    destination = report_path(result.archive)
+    if len(result.timings) <= 1 and destination.is_file():
+        return destination
+    shipped = app_files(options.app_path, options.project_dir)
+    inputs = ReportInputs(
+        payload=result.output,
+        archive=result.archive,
+        archive_sha256=result.archive_sha256,
+        timings=result.timings,
+        left_out=left_out_files(options.app_path, shipped, options.path(options.shell_dir)),
+    )
+    return write_report(inputs, destination)
+
+
+def cmd_report(args: argparse.Namespace, reporter: Reporter) -> int:
+    from djdesk_bundle.inspect.report import ReportInputs, write_report
+
+    payload = args.payload
+    if payload is None:
+        options = _options(args)
+        payload = options.path(options.output_dir)
+    if not (payload / contract.BUILD_INFO).is_file():
+        raise ConfigError(f"{payload}: not a payload dir (no {contract.BUILD_INFO})")
+    destination = args.output or payload.parent / f"{payload.name}.report.html"
+    reporter.info(f"wrote {escape(str(write_report(ReportInputs(payload), destination)))}")
     return 0
 
 
@@ -629,6 +688,7 @@ COMMANDS = {
     "diff": cmd_diff,
     "installer-sbom": cmd_installer_sbom,
     "audit": cmd_audit,
+    "report": cmd_report,
 }
 
 

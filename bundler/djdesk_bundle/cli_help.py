@@ -194,6 +194,17 @@ COMMAND_DOCS: dict[str, CommandDoc] = {
         failure="findings at or above --severity",
         reads_options=False,
     ),
+    "report": CommandDoc(
+        summary="a payload's build report: one HTML page to look at",
+        description=(
+            "Write one self-contained HTML page about a payload: a treemap of its size by "
+            "part and by package (what makes the app big), the largest packages, the SBOM's "
+            "components and licences. Every build writes one beside its archive "
+            "(NAME.report.html), with the stage timings and the app's files that were left "
+            "out."
+        ),
+        exit_codes=(),
+    ),
 }
 
 
