@@ -7,14 +7,17 @@ export UV_LINK_MODE := "copy"
 default:
     @just --list
 
-# Install the Python workspace (app, bundler, dev tools) and the shell's npm deps, from the locks
+# Install the Debian packages the recipes need (as root; else it says what to run), the Python
+# workspace (app, bundler, dev tools) and the shell's npm deps, from the locks
 install:
+    bash scripts/debian_packages.sh base
     uv sync --frozen
     cd electron && ELECTRON_SKIP_BINARY_DOWNLOAD="${ELECTRON_SKIP_BINARY_DOWNLOAD:-1}" npm ci --no-audit --no-fund --loglevel=error
 
-# Generate the sample Django projects (offline, deterministic)
-fetch-samples *ARGS: install
-    uv run --frozen python scripts/fetch_samples.py {{ARGS}}
+# Generate the sample Django projects (offline, deterministic). No arguments, so that
+# `just fetch-samples docs-bundle` runs two recipes; options: scripts/fetch_samples.py --help
+fetch-samples: install
+    uv run --frozen python scripts/fetch_samples.py
 
 # Run the inspector from the source tree on http://127.0.0.1:8000/ (with DJDESK_TASKS_BACKEND=database, also its worker)
 dev PORT="8000": fetch-samples
@@ -64,8 +67,10 @@ bundle *ARGS: fetch-samples docs-bundle
 verify PATH="electron/django-bundle":
     uv run --frozen djdesk-bundle verify {{PATH}}
 
-# Run the whole test suite (Python, browser, and Node tests when present)
+# Run the whole test suite (Python, browser, and Node tests when present); installs the Debian
+# packages the browser and packaging tests need (chromium, 7zip) when run as root
 test *ARGS: install
+    bash scripts/debian_packages.sh test
     uv run --frozen pytest {{ARGS}}
 
 # The Electron shell's Node tests alone (the payload tests need DJDESK_TEST_PAYLOAD), on Node >= 22.12 (npm's when the system's is older)

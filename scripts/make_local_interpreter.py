@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """Package this host's relocatable interpreter as a python-build-standalone-shaped archive.
 
-    python scripts/make_local_interpreter.py --output DIR
+    uv run python scripts/make_local_interpreter.py --output DIR    (in a DJDesk checkout)
 
-Nothing can be downloaded from python.org or GitHub on the development machines, so
-offline builds and tests use Debian's /usr/bin/python3.11 (which runs relocated under
-``-I``): ``python/bin/python3.11`` (+ ``python3`` -> ``python3.11``) and
-``python/lib/python3.11/``, as in an upstream ``install_only`` archive. Writes the
-archive (deterministic: same interpreter, same bytes) and ``DIR/manifest.toml`` in the
-format of manifests/python-build-standalone.toml, with URLs relative to a mirror:
+A developer tool of this repository: nothing can be downloaded from python.org or GitHub
+on its development machines, so offline builds and tests use Debian's /usr/bin/python3.11
+(which runs relocated under ``-I``): ``python/bin/python3.11`` (+ ``python3`` ->
+``python3.11``) and ``python/lib/python3.11/``, as in an upstream ``install_only``
+archive. Writes the archive (deterministic: same interpreter, same bytes) and
+``DIR/manifest.toml`` in the format of manifests/python-build-standalone.toml,
+with URLs relative to a mirror:
 
     djdesk-bundle build --manifest DIR/manifest.toml --python-mirror file://DIR
+
+It needs djdesk-bundle importable (`uv sync` in the checkout, then `uv run`). For your own
+project's offline build, use the pinned interpreters instead: `djdesk-bundle fetch --to DIR`
+on a connected machine, then `djdesk-bundle build --python-mirror file://DIR`
+(docs/integration.md).
 """
 
 from __future__ import annotations
@@ -22,9 +28,6 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-from djdesk_bundle.build.pack import write_deterministic_tar
-from djdesk_bundle.options import host_triple
 
 RELEASE = "local"
 EPOCH = 315532800  # fixed: the archive must not depend on when it was made
@@ -54,9 +57,18 @@ def stage_tree(python: Path, stdlib: Path, root: Path, minor: str) -> list[Path]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", type=Path, required=True, help="where to write")
-    parser.add_argument("--python", type=Path, default=Path("/usr/bin/python3.11"))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--output", type=Path, required=True, help="the folder for the archive and manifest"
+    )
+    parser.add_argument(
+        "--python",
+        type=Path,
+        default=Path("/usr/bin/python3.11"),
+        help="the relocatable interpreter to package (default: %(default)s, Debian's)",
+    )
     parser.add_argument(
         "--stdlib",
         type=Path,
@@ -64,6 +76,15 @@ def main(argv: list[str] | None = None) -> int:
         help="its standard library (default: /usr/lib/pythonX.Y)",
     )
     args = parser.parse_args(argv)
+    # Imported after --help: the help must work under a plain python3 too.
+    try:
+        from djdesk_bundle.build.pack import write_deterministic_tar
+        from djdesk_bundle.options import host_triple
+    except ImportError:
+        parser.error(
+            "djdesk-bundle is not importable from this Python: run it in a DJDesk checkout "
+            "as `uv run python scripts/make_local_interpreter.py` (after `uv sync`)"
+        )
     if not args.python.is_file():
         parser.error(
             f"{args.python} not found: this needs Debian's python3.11 (apt-get install python3.11)"

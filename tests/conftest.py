@@ -17,7 +17,8 @@ import pytest
 from djdesk_runtime.contract import DESKTOP_OVERRIDES
 from djdesk_runtime.overrides import environment
 
-pytest_plugins = ["tests.leftover_processes"]  # the run fails if it leaves a process
+# The run fails if it leaves a process; it ends on the list of what it skipped and why.
+pytest_plugins = ["tests.leftover_processes", "tests.skip_summary"]
 
 REPO = Path(__file__).resolve().parent.parent
 APP_DIR = REPO / "app"

@@ -1,4 +1,4 @@
-"""The ``djdesk-bundle`` command line: build, verify, fetch, targets, clean."""
+"""The djdesk-bundle command line: one parser per command, its texts from cli_help."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,15 +17,23 @@ from rich.markup import escape
 from rich.table import Table
 
 from djdesk_bundle import __version__, contract
-from djdesk_bundle.build.fetch import clear_cache, fetch_stage
+from djdesk_bundle.build.fetch import clear_cache, fetch_stage, fill_mirror
 from djdesk_bundle.build.install import install_requirements
 from djdesk_bundle.build.locks import build_locks
 from djdesk_bundle.build.pipeline import BuildResult, build, check
 from djdesk_bundle.build.requirements import lock_project
 from djdesk_bundle.build.resolve import resolve
+from djdesk_bundle.cli_help import (
+    COMMAND_DOCS,
+    HelpFormatter,
+    epilog,
+    paragraphs,
+    top_description,
+    top_epilog,
+)
 from djdesk_bundle.errors import INTERRUPTED, BundleError, ConfigError, VerificationFailed
 from djdesk_bundle.inspect.audit import LEVELS
-from djdesk_bundle.options import Options, has_table, load_options
+from djdesk_bundle.options import Options, find_project, has_table, host_triple, load_options
 from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 from djdesk_bundle.scaffold.init import ShellChoices, init_project, next_steps
 from djdesk_bundle.ui import Reporter
@@ -44,98 +53,181 @@ FLAG_KEYS = {
 }
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _project_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--project",
         type=Path,
-        default=Path.cwd(),
-        help="the project dir (its pyproject.toml has [tool.djdesk-bundle])",
+        metavar="DIR",
+        help="the project dir, whose pyproject.toml has [tool.djdesk-bundle] (default: the "
+        "nearest such dir from the current one upward, else the current one)",
     )
-    parser.add_argument("--target", help="target triple (default: this host's)")
-    parser.add_argument("--manifest", help="interpreter manifest (TOML)")
-    parser.add_argument("--python-mirror", help="base URL (or file://DIR) holding the archives")
-    parser.add_argument("--cache-dir", help="download cache (default: the user cache dir)")
+
+
+def _verbosity_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="errors only: no progress, notes or warnings"
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also each step's details (commands, cache hits)",
+    )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    """The options of every command that resolves a target (flags over DJDESK_BUNDLE_*)."""
+    _project_argument(parser)
+    parser.add_argument(
+        "--target",
+        metavar="TRIPLE",
+        help="the target triple, e.g. x86_64-pc-windows-msvc (default: this host's; "
+        "`djdesk-bundle targets` lists them)",
+    )
+    parser.add_argument(
+        "--manifest",
+        metavar="FILE",
+        help="the interpreter manifest (TOML) pinning each target's archive URL and sha256 "
+        "(default: interpreter-manifest, else the pins djdesk-bundle ships)",
+    )
+    parser.add_argument(
+        "--python-mirror",
+        metavar="URL",
+        help="a base URL (or file://DIR) holding the interpreter archives under their file "
+        "names, instead of the pinned URLs (`fetch --to DIR` fills one)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="the download and stage cache (default: the user cache dir)",
+    )
     parser.add_argument(
         "--offline",
         action="store_const",
         const=True,
         default=None,
-        help="use the cache only; never download",
+        help="use the caches only; never download (`djdesk-bundle fetch` fills them)",
     )
-    parser.add_argument("-q", "--quiet", action="store_true", help="errors only")
-    parser.add_argument("-v", "--verbose", action="store_true", help="more detail")
+    _verbosity_arguments(parser)
+
+
+def add_command(
+    commands: Any, name: str, arguments: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    """A subcommand with its summary, description and epilog from cli_help's table."""
+    doc = COMMAND_DOCS[name]
+    parser = commands.add_parser(
+        name,
+        help=doc.summary,
+        description=doc.summary[0].upper()
+        + doc.summary[1:]
+        + ".\n\n"
+        + paragraphs(doc.description),
+        epilog=epilog(doc),
+        formatter_class=HelpFormatter,
+    )
+    arguments(parser)
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="djdesk-bundle", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="djdesk-bundle",
+        description=top_description(),
+        epilog=top_epilog(),
+        formatter_class=HelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"djdesk-bundle {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    _build_parser(commands.add_parser("build", help="build the payload and its archive"))
-    _verify_parser(commands.add_parser("verify", help="check a payload dir or archive"))
-    fetch_cmd = commands.add_parser("fetch", help="fill the cache for offline builds")
-    _common(fetch_cmd)
-    fetch_cmd.add_argument("--all-targets", action="store_true", help="every pinned target")
-    targets_cmd = commands.add_parser("targets", help="list the pinned target triples")
-    targets_cmd.add_argument("--project", type=Path, default=Path.cwd())
-    targets_cmd.add_argument("--manifest", help="interpreter manifest (TOML)")
-    targets_cmd.add_argument("--json", action="store_true", help="a JSON list")
-    _sign_parser(commands.add_parser("sign", help="keyless-sign files with sigstore"))
-    init_cmd = commands.add_parser("init", help="write [tool.djdesk-bundle] for a project")
-    init_cmd.add_argument("--project", type=Path, default=Path.cwd())
-    init_cmd.add_argument(
-        "--settings", help="the settings module to ship (default: the production-like one)"
-    )
-    shell = init_cmd.add_argument_group("the desktop shell (electron/)")
-    shell.add_argument("--no-shell", action="store_true", help="write no desktop shell")
-    shell.add_argument("--product-name", help="the app's name (default: the project's)")
-    shell.add_argument("--app-id", help="reverse-DNS app id, e.g. org.example.notes")
-    shell.add_argument("--repository", help="OWNER/NAME on GitHub: publishes and signs the updates")
-    shell.add_argument("--icon", type=Path, help="a PNG of at least 512x512")
-    files_cmd = commands.add_parser(
-        "files", help="what ships from the project's folders, and what is left out, and why"
-    )
-    files_cmd.add_argument("--project", type=Path, default=Path.cwd())
-    files_cmd.add_argument("--json", action="store_true", help="one JSON document")
-    files_cmd.add_argument(
-        "--left-out", action="store_true", help="only what is left out (and why)"
-    )
-    check_cmd = commands.add_parser(
-        "check", help="pre-flight check: would the project work as a desktop app?"
-    )
-    _common(check_cmd)
-    lock_cmd = commands.add_parser(
-        "lock", help="lock the dependencies: requirements -> hash-pinned lock, else uv lock"
-    )
-    lock_cmd.add_argument("--project", type=Path, default=Path.cwd())
-    clean_cmd = commands.add_parser("clean", help="remove build leftovers (and the cache)")
-    _common(clean_cmd)
-    clean_cmd.add_argument("--all", action="store_true", help="also the download cache")
-    _audit_parsers(commands)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, arguments in ARGUMENTS.items():
+        add_command(commands, name, arguments)
     return parser
 
 
-def _audit_parsers(commands: Any) -> None:
-    """diff, installer-sbom and audit: what an auditor runs."""
-    diff_cmd = commands.add_parser("diff", help="what differs between two payloads or archives")
+def _init_arguments(init_cmd: argparse.ArgumentParser) -> None:
+    _project_argument(init_cmd)
+    init_cmd.add_argument(
+        "--settings",
+        metavar="MODULE",
+        help="the settings module to ship, e.g. mysite.settings.production (default: the "
+        "production-like one init finds; it must exist in the project)",
+    )
+    shell = init_cmd.add_argument_group("the desktop shell (electron/)")
+    shell.add_argument("--no-shell", action="store_true", help="write no desktop shell")
+    shell.add_argument(
+        "--product-name", metavar="NAME", help="the app's name (default: the project's)"
+    )
+    shell.add_argument("--app-id", metavar="ID", help="reverse-DNS app id, e.g. org.example.notes")
+    shell.add_argument(
+        "--repository",
+        metavar="OWNER/NAME",
+        help="the GitHub repository that publishes and signs the updates",
+    )
+    shell.add_argument("--icon", type=Path, metavar="PNG", help="a PNG of at least 512x512")
+    _verbosity_arguments(init_cmd)
+
+
+def _lock_arguments(lock_cmd: argparse.ArgumentParser) -> None:
+    _project_argument(lock_cmd)
+    _verbosity_arguments(lock_cmd)
+
+
+def _fetch_arguments(fetch_cmd: argparse.ArgumentParser) -> None:
+    _common(fetch_cmd)
+    fetch_cmd.add_argument(
+        "--all-targets", action="store_true", help="every pinned target, not only --target"
+    )
+    fetch_cmd.add_argument(
+        "--to",
+        type=Path,
+        metavar="DIR",
+        help="copy the pinned interpreter archives (verified) into DIR, a mirror folder for "
+        "--python-mirror file://DIR, instead of filling the caches",
+    )
+
+
+def _targets_arguments(targets_cmd: argparse.ArgumentParser) -> None:
+    _project_argument(targets_cmd)
+    targets_cmd.add_argument(
+        "--manifest", metavar="FILE", help="the interpreter manifest (TOML) to list"
+    )
+    targets_cmd.add_argument("--json", action="store_true", help="a JSON list")
+
+
+def _clean_arguments(clean_cmd: argparse.ArgumentParser) -> None:
+    _common(clean_cmd)
+    clean_cmd.add_argument(
+        "--all", action="store_true", help="also the download cache and the last payload"
+    )
+
+
+def _diff_arguments(diff_cmd: argparse.ArgumentParser) -> None:
     diff_cmd.add_argument("first", type=Path, help="payload dir or archive")
     diff_cmd.add_argument("second", type=Path, help="payload dir or archive")
     diff_cmd.add_argument(
         "--no-diffoscope", action="store_true", help="do not look into binary files"
     )
 
-    installer_cmd = commands.add_parser(
-        "installer-sbom", help="the SBOM of an installer that ships a payload"
-    )
-    installer_cmd.add_argument("--payload", type=Path, required=True, help="payload dir or SBOM")
-    installer_cmd.add_argument("--installer", type=Path, required=True, help="installer file")
+
+def _installer_sbom_arguments(installer_cmd: argparse.ArgumentParser) -> None:
     installer_cmd.add_argument(
-        "--output", type=Path, required=True, help="where to write FILE.cdx.json"
+        "--payload", type=Path, required=True, metavar="DIR", help="payload dir or its SBOM"
+    )
+    installer_cmd.add_argument(
+        "--installer", type=Path, required=True, metavar="FILE", help="the installer file"
+    )
+    installer_cmd.add_argument(
+        "--output", type=Path, required=True, metavar="FILE", help="where to write FILE.cdx.json"
     )
 
-    audit_cmd = commands.add_parser("audit", help="an SBOM's components against OSV advisories")
+
+def _audit_arguments(audit_cmd: argparse.ArgumentParser) -> None:
     audit_cmd.add_argument("sbom", type=Path, help="a CycloneDX JSON SBOM")
     audit_cmd.add_argument(
-        "--osv", type=Path, help="offline: a directory of OSV JSON files or an OSV zip"
+        "--osv",
+        type=Path,
+        metavar="PATH",
+        help="offline: a directory of OSV JSON files or an OSV zip (default: ask OSV online)",
     )
     audit_cmd.add_argument(
         "--severity",
@@ -157,11 +249,46 @@ def _audit_parsers(commands: Any) -> None:
     )
 
 
-def _build_parser(build_cmd: argparse.ArgumentParser) -> None:
+def _report_arguments(report_cmd: argparse.ArgumentParser) -> None:
+    report_cmd.add_argument(
+        "payload",
+        type=Path,
+        nargs="?",
+        help="a payload dir (default: the project's output-dir)",
+    )
+    report_cmd.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="where to write the page (default: PAYLOAD.report.html beside the payload dir)",
+    )
+    _project_argument(report_cmd)
+    _verbosity_arguments(report_cmd)
+
+
+def _check_arguments(check_cmd: argparse.ArgumentParser) -> None:
+    _common(check_cmd)
+
+
+def _files_arguments(files_cmd: argparse.ArgumentParser) -> None:
+    _project_argument(files_cmd)
+    files_cmd.add_argument("--json", action="store_true", help="one JSON document")
+    files_cmd.add_argument(
+        "--left-out", action="store_true", help="only what is left out, each with its reason"
+    )
+
+
+def _build_arguments(build_cmd: argparse.ArgumentParser) -> None:
     _common(build_cmd)
-    build_cmd.add_argument("--output", type=Path, help="payload dir (default: output-dir)")
-    build_cmd.add_argument("--dist", type=Path, help="archive dir (default: dist-dir)")
-    build_cmd.add_argument("--no-compile", action="store_true", help="skip bytecode")
+    build_cmd.add_argument(
+        "--output", type=Path, metavar="DIR", help="the payload dir (default: output-dir)"
+    )
+    build_cmd.add_argument(
+        "--dist", type=Path, metavar="DIR", help="the archive dir (default: dist-dir)"
+    )
+    build_cmd.add_argument(
+        "--no-compile", action="store_true", help="ship no bytecode (compile-bytecode = false)"
+    )
     build_cmd.add_argument(
         "--force", action="store_true", help="rebuild even when nothing has changed"
     )
@@ -182,20 +309,24 @@ def _build_parser(build_cmd: argparse.ArgumentParser) -> None:
     )
 
 
-def _verify_parser(verify_cmd: argparse.ArgumentParser) -> None:
+def _verify_arguments(verify_cmd: argparse.ArgumentParser) -> None:
     verify_cmd.add_argument("path", type=Path, help="payload dir, archive, or signed file")
     verify_cmd.add_argument(
-        "--bundle", type=Path, help="sigstore bundle: check only this signature"
+        "--bundle", type=Path, metavar="FILE", help="sigstore bundle: check only this signature"
     )
     verify_cmd.add_argument("--cert-identity", help="expected signer identity (certificate SAN)")
     verify_cmd.add_argument("--cert-oidc-issuer", help="expected OIDC issuer")
     verify_cmd.add_argument(
-        "--github-repository", help="OWNER/REPO: shortcut for a GitHub workflow"
+        "--github-repository",
+        metavar="OWNER/REPO",
+        help="shortcut for a GitHub workflow's identity (with --github-ref)",
     )
     verify_cmd.add_argument(
         "--github-ref", help="tag or ref the workflow ran on (with --github-repository)"
     )
-    verify_cmd.add_argument("--github-workflow", default="release.yml", help="workflow file name")
+    verify_cmd.add_argument(
+        "--github-workflow", default="release.yml", help="workflow file name (default: %(default)s)"
+    )
     verify_cmd.add_argument(
         "--trust-root",
         default="production",
@@ -206,22 +337,49 @@ def _verify_parser(verify_cmd: argparse.ArgumentParser) -> None:
         action="store_true",
         help="update sigstore's trust root online first (default: offline)",
     )
-    verify_cmd.add_argument("-q", "--quiet", action="store_true")
-    verify_cmd.add_argument("-v", "--verbose", action="store_true")
+    _verbosity_arguments(verify_cmd)
 
 
-def _sign_parser(sign_cmd: argparse.ArgumentParser) -> None:
-    sign_cmd.add_argument("artifacts", type=Path, nargs="+")
-    sign_cmd.add_argument("--identity-token", help="an OIDC token (default: ambient / env)")
+def _sign_arguments(sign_cmd: argparse.ArgumentParser) -> None:
+    sign_cmd.add_argument(
+        "artifacts", type=Path, nargs="+", metavar="FILE", help="the files to sign"
+    )
+    sign_cmd.add_argument(
+        "--identity-token", help="an OIDC token (default: SIGSTORE_ID_TOKEN, or ambient CI)"
+    )
     sign_cmd.add_argument("--interactive", action="store_true", help="browser sign-in if needed")
     sign_cmd.add_argument("--staging", action="store_true", help="sigstore's staging instance")
     sign_cmd.add_argument(
         "--release-sums",
         type=Path,
+        metavar="FILE",
         help="also write (and sign) a SHA256SUMS over the artifacts here",
     )
-    sign_cmd.add_argument("-q", "--quiet", action="store_true")
-    sign_cmd.add_argument("-v", "--verbose", action="store_true")
+    _verbosity_arguments(sign_cmd)
+
+
+# Each command's arguments, in the order `djdesk-bundle --help` lists them (its texts:
+# cli_help.COMMAND_DOCS; its handler: COMMANDS below).
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "init": _init_arguments,
+    "lock": _lock_arguments,
+    "check": _check_arguments,
+    "files": _files_arguments,
+    "build": _build_arguments,
+    "verify": _verify_arguments,
+    "fetch": _fetch_arguments,
+    "targets": _targets_arguments,
+    "clean": _clean_arguments,
+    "sign": _sign_arguments,
+    "diff": _diff_arguments,
+    "installer-sbom": _installer_sbom_arguments,
+    "audit": _audit_arguments,
+    "report": _report_arguments,
+}
+
+
+def _project(args: argparse.Namespace) -> Path:
+    return args.project if args.project is not None else find_project(Path.cwd())
 
 
 def _reporter(args: argparse.Namespace) -> Reporter:
@@ -230,7 +388,7 @@ def _reporter(args: argparse.Namespace) -> Reporter:
 
 def _options(args: argparse.Namespace, **extra: Any) -> Options:
     flags = {key: getattr(args, attr, None) for attr, key in FLAG_KEYS.items()}
-    return load_options(args.project, os.environ, {**flags, **extra})
+    return load_options(_project(args), os.environ, {**flags, **extra})
 
 
 def _summary(reporter: Reporter, result: BuildResult) -> None:
@@ -265,8 +423,44 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
     result = build(
         options, reporter, os.environ, output=args.output, dist=args.dist, force=args.force
     )
+    report = _build_report(options, result)
     if reporter.verbosity >= 0:
         _summary(reporter, result)
+        reporter.console.print(f"report   {report}")
+    return 0
+
+
+def _build_report(options: Options, result: BuildResult) -> Path:
+    """The HTML report beside the archive; an up-to-date build (which ran only resolve)
+    keeps the one with the timings of the build that made the archive."""
+    from djdesk_bundle.build.selection import select_app
+    from djdesk_bundle.inspect.report import ReportInputs, report_path, write_report
+
+    destination = report_path(result.archive)
+    if len(result.timings) <= 1 and destination.is_file():
+        return destination
+    left_out = [f"{item.name} ({item.reason})" for item in select_app(options).left_out]
+    inputs = ReportInputs(
+        payload=result.output,
+        archive=result.archive,
+        archive_sha256=result.archive_sha256,
+        timings=result.timings,
+        left_out=left_out,
+    )
+    return write_report(inputs, destination)
+
+
+def cmd_report(args: argparse.Namespace, reporter: Reporter) -> int:
+    from djdesk_bundle.inspect.report import ReportInputs, write_report
+
+    payload = args.payload
+    if payload is None:
+        options = _options(args)
+        payload = options.path(options.output_dir)
+    if not (payload / contract.BUILD_INFO).is_file():
+        raise ConfigError(f"{payload}: not a payload dir (no {contract.BUILD_INFO})")
+    destination = args.output or payload.parent / f"{payload.name}.report.html"
+    reporter.info(f"wrote {escape(str(write_report(ReportInputs(payload), destination)))}")
     return 0
 
 
@@ -289,6 +483,8 @@ def cmd_verify(args: argparse.Namespace, reporter: Reporter) -> int:
     from djdesk_bundle.inspect.verify import verify
     from djdesk_bundle.sign.sigstore_signing import verify_signature
 
+    if args.bundle and not args.path.exists():
+        raise ConfigError(f"{args.path}: no such file")
     if args.bundle:
         signer = _expected_signer(args)
         verify_signature(
@@ -302,6 +498,8 @@ def cmd_verify(args: argparse.Namespace, reporter: Reporter) -> int:
             f"[green]ok[/green]: {escape(args.path.name)} is signed by {escape(signer.identity)}"
         )
         return 0
+    if not args.path.exists():  # a usage error (2), not a failed verification (1)
+        raise ConfigError(f"{args.path}: no such payload dir, archive or file")
     report = verify(args.path)
     if not report.ok:
         for problem in report.problems():
@@ -316,6 +514,8 @@ def cmd_verify(args: argparse.Namespace, reporter: Reporter) -> int:
 
 def cmd_fetch(args: argparse.Namespace, reporter: Reporter) -> int:
     """What a build downloads (the same resolve and fetch stages), for later --offline use."""
+    if args.to is not None:
+        return _fetch_to_mirror(args, reporter)
     options = _options(args)
     manifest = load_manifest(options.path(options.interpreter_manifest))
     triples = sorted(manifest.pins) if args.all_targets else [options.target]
@@ -338,13 +538,48 @@ def cmd_fetch(args: argparse.Namespace, reporter: Reporter) -> int:
     return 0
 
 
+def _fetch_to_mirror(args: argparse.Namespace, reporter: Reporter) -> int:
+    """fetch --to DIR: the pinned archives into a mirror folder. Outside a project too (a
+    connected machine may have only djdesk-bundle): then the flags and the shipped pins."""
+    project = _project(args)
+    options = (
+        _options(args)
+        if has_table(project)
+        else Options(
+            project_dir=project,
+            interpreter_manifest=args.manifest or str(DEFAULT_MANIFEST),
+            python_mirror=args.python_mirror or "",
+            cache_dir=args.cache_dir or "",
+            offline=bool(args.offline),
+            target=args.target or host_triple(),
+        )
+    )
+    manifest = load_manifest(options.path(options.interpreter_manifest))
+    triples = sorted(manifest.pins) if args.all_targets else [options.target]
+    copies = fill_mirror(
+        [manifest.pin_for(triple) for triple in triples],
+        args.to,
+        options.cache_root,
+        reporter,
+        mirror=options.python_mirror or None,
+        offline=options.offline,
+    )
+    for copy in copies:
+        reporter.info(f"[green]✓[/green] {escape(str(copy))}")
+    use = f"--python-mirror file://{args.to.resolve()}"
+    if manifest.path.resolve() != DEFAULT_MANIFEST.resolve():
+        use += f" --manifest {manifest.path}"
+    reporter.info(f"on the machine without network: djdesk-bundle build {escape(use)}")
+    return 0
+
+
 def cmd_targets(args: argparse.Namespace, reporter: Reporter) -> int:
     if args.manifest:
         manifest_path = Path(args.manifest)
-    elif not has_table(args.project):
+    elif not has_table(_project(args)):
         manifest_path = DEFAULT_MANIFEST  # outside a project: the pins this tool ships
     else:
-        options = load_options(args.project, os.environ)
+        options = load_options(_project(args), os.environ)
         manifest_path = options.path(options.interpreter_manifest)
     triples = sorted(load_manifest(manifest_path).pins)
     print(json.dumps(triples) if args.json else "\n".join(triples))
@@ -418,19 +653,20 @@ def cmd_init(args: argparse.Namespace, reporter: Reporter) -> int:
         repository=args.repository,
         icon=args.icon,
     )
-    report = init_project(args.project, args.settings, shell)
+    project = _project(args)
+    report = init_project(project, args.settings, shell)
     for line in report.written:
         reporter.info(f"wrote {escape(line)}")
     for line in report.left_alone:
         reporter.info(f"left alone {escape(line)}")
     for line in report.notes:
         reporter.info(escape(line))
-    reporter.info(escape(next_steps(args.project.resolve())))
+    reporter.info(escape(next_steps(project.resolve())))
     return 0
 
 
 def cmd_lock(args: argparse.Namespace, reporter: Reporter) -> int:
-    reporter.info(f"wrote {escape(lock_project(load_options(args.project, os.environ)))}")
+    reporter.info(f"wrote {escape(lock_project(load_options(_project(args), os.environ)))}")
     return 0
 
 
@@ -461,7 +697,13 @@ def cmd_audit(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_check(args: argparse.Namespace, reporter: Reporter) -> int:
-    report = check(_options(args), reporter, os.environ)
+    options = _options(args)
+    # Said first: the check needs the target's interpreter and the locked dependencies.
+    reporter.info(
+        "the pre-flight check runs in the payload's interpreter: resolve, fetch, extract, "
+        "install and app run first, into a scratch folder"
+    )
+    report = check(options, reporter, os.environ)
     reporter.info(
         f"[green]ok[/green]: no errors, {len(report.warnings)} warning(s)"
         if report.ran
@@ -474,7 +716,7 @@ def cmd_files(args: argparse.Namespace, reporter: Reporter) -> int:
     """The file selection a build would make now (before-build is not run)."""
     from djdesk_bundle.build.selection import select_sources
 
-    sources = select_sources(load_options(args.project, os.environ))
+    sources = select_sources(load_options(_project(args), os.environ))
     parts = sources.selections()
     if args.json:
         document = {
@@ -514,6 +756,7 @@ COMMANDS = {
     "diff": cmd_diff,
     "installer-sbom": cmd_installer_sbom,
     "audit": cmd_audit,
+    "report": cmd_report,
 }
 
 

@@ -251,6 +251,13 @@ def has_table(project_dir: Path) -> bool:
     return True
 
 
+def find_project(start: Path) -> Path:
+    """The nearest dir from ``start`` upward whose pyproject.toml has [tool.djdesk-bundle]
+    (uv and git look upward too); ``start`` itself when none has."""
+    start = start.resolve()
+    return next((d for d in (start, *start.parents) if has_table(d)), start)
+
+
 def load_options(
     project_dir: Path,
     env: Mapping[str, str],

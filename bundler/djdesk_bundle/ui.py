@@ -33,7 +33,8 @@ class Reporter:
             self.console.print(f"[dim]{escape(message)}[/dim]")
 
     def warn(self, message: str) -> None:
-        self.console.print(f"[yellow]warning:[/yellow] {escape(message)}")
+        if self.verbosity >= 0:  # -q is errors only
+            self.console.print(f"[yellow]warning:[/yellow] {escape(message)}")
 
     @contextlib.contextmanager
     def download(self, label: str, total: int | None) -> Iterator[Progress | None]:

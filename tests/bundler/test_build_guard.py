@@ -12,6 +12,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from djdesk_bundle.build.locks import dist_lock_path, output_lock_path
+from djdesk_bundle.inspect.report import report_path
 from djdesk_runtime.contract import interpreter_path
 from tests.bundler.conftest import (
     HOST_TRIPLE,
@@ -131,7 +132,12 @@ def test_two_concurrent_builds_take_turns(tmp_path, built, sample_root, local_in
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     assert archive.with_name(archive.name + ".sha256").read_text() == f"{digest}  {archive.name}\n"
     assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == sorted(
-        [archive.name, archive.name + ".sha256", dist_lock_path(tmp_path / "dist").name]
+        [
+            archive.name,
+            archive.name + ".sha256",
+            report_path(archive).name,  # the build report, beside the archive
+            dist_lock_path(tmp_path / "dist").name,
+        ]
     )
     assert bundle("verify", str(output), cwd=REPO).returncode == 0
     assert bundle("verify", str(archive), cwd=REPO).returncode == 0

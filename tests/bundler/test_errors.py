@@ -205,3 +205,9 @@ def test_a_file_name_that_is_not_utf8_is_named_in_one_line(tmp_path: Path) -> No
         git(tmp_path, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     message = str(refused.value)
     assert "app/caf\\xe9.txt" in message and "not UTF-8" in message and "\n" not in message
+
+
+def test_the_help_names_every_exit_code() -> None:
+    from djdesk_bundle.cli_help import EXIT_MEANINGS
+
+    assert {cls.exit_code for cls in error_classes()} <= set(EXIT_MEANINGS)

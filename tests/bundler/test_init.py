@@ -13,7 +13,7 @@ from djdesk_bundle.build.requirements import check_lock_is_current, expand_inclu
 from djdesk_bundle.cli import main
 from djdesk_bundle.errors import ConfigError, LockError
 from djdesk_bundle.options import load_options
-from djdesk_bundle.scaffold.init import init_project
+from djdesk_bundle.scaffold.init import ShellChoices, init_project
 from djdesk_bundle.scaffold.project_scan import scan_project
 
 
@@ -25,8 +25,12 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+# What django-admin startproject writes (only parsed here, never run).
+WSGI = "from django.core.wsgi import get_wsgi_application\n\napplication = get_wsgi_application()\n"
+
+
 def django_project(root: Path, package: str = "site1", settings: tuple[str, ...] = ()) -> Path:
-    files = {"manage.py": "", f"{package}/__init__.py": "", f"{package}/wsgi.py": ""}
+    files = {"manage.py": "", f"{package}/__init__.py": "", f"{package}/wsgi.py": WSGI}
     if settings:
         files |= {f"{package}/settings/{name}.py": "" for name in ("__init__", *settings)}
     else:
@@ -71,7 +75,7 @@ def test_manage_py_one_level_down_and_src_layout(tmp_path) -> None:
         {
             "manage.py": "",
             "src/core/__init__.py": "",
-            "src/core/wsgi.py": "",
+            "src/core/wsgi.py": WSGI,
             "src/core/settings.py": "",
         },
     )
@@ -216,3 +220,100 @@ def test_includes_are_inlined_and_a_stale_lock_is_refused(tmp_path) -> None:
     (project / "requirements" / "common.txt").write_text("asgiref==3.9\n")
     with pytest.raises(LockError, match=r"out of date with requirements\.txt"):
         check_lock_is_current(options, lock)
+
+
+def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and error.startswith("error:"), error
+    return " ".join(error.split())
+
+
+def test_a_settings_typo_is_a_one_line_error_naming_close_matches(tmp_path, capsys) -> None:
+    project = django_project(tmp_path / "deskshop", package="deskshop")
+    code = main(["init", "--project", str(project), "--settings", "deskshop.setings"])
+    assert code == 2
+    error = one_line_error(capsys)
+    assert "--settings deskshop.setings: no such module" in error
+    assert "did you mean deskshop.settings" in error
+    assert not (project / "pyproject.toml").exists()
+    assert main(["init", "--project", str(project), "--settings", "deskshp.settings"]) == 2
+    assert "did you mean deskshop?" in one_line_error(capsys)
+
+
+def test_a_wsgi_py_without_application_is_refused(tmp_path, capsys) -> None:
+    project = django_project(tmp_path / "p")
+    (project / "site1" / "wsgi.py").write_text("import os\n")
+    assert main(["init", "--project", str(project)]) == 2
+    assert "site1/wsgi.py defines no `application`" in one_line_error(capsys)
+    (project / "site1" / "wsgi.py").write_text("def application(environ, start_response):\n  (\n")
+    assert main(["init", "--project", str(project)]) == 2
+    assert "not valid Python" in one_line_error(capsys)
+
+
+def test_a_rerun_reports_what_is_configured_and_the_flags_it_ignored(tmp_path) -> None:
+    project = django_project(tmp_path, settings=("base", "dev", "staging", "qa"))
+    init_project(project, "site1.settings.qa", ShellChoices(product_name="Shop"))
+    # Without --settings the scan alone could not choose: the configured module is used.
+    again = init_project(project, "site1.settings.dev", ShellChoices(app_id="org.example.x"))
+    notes = "\n".join(again.notes)
+    assert '  settings-module = "site1.settings.qa"' in notes
+    assert '  wsgi-application = "site1.wsgi:application"' in notes
+    assert 'ignored --settings site1.settings.dev: settings-module is "site1.settings.qa"' in notes
+    assert "ignored --app-id:" in notes and "electron/ is already there" in notes
+    assert "production-like" not in notes  # no fresh guesses
+    table = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["djdesk-bundle"]
+    assert table["settings-module"] == "site1.settings.qa"
+
+
+def test_a_configured_settings_module_that_is_gone_is_said_on_a_rerun(tmp_path, capsys) -> None:
+    project = django_project(tmp_path / "p", settings=("base", "production"))
+    assert main(["init", "--project", str(project), "--no-shell"]) == 0
+    (project / "site1" / "settings" / "production.py").rename(
+        project / "site1" / "settings" / "prod.py"
+    )
+    capsys.readouterr()
+    assert main(["init", "--project", str(project), "--no-shell"]) == 2
+    error = one_line_error(capsys)
+    assert "pyproject.toml settings-module site1.settings.production: no such module" in error
+    assert "did you mean site1.settings.prod" in error
+
+
+def test_commands_find_the_project_upward_from_the_cwd(tmp_path, monkeypatch, capsys) -> None:
+    project = django_project(tmp_path / "p", settings=("base", "production"))
+    assert main(["init", "--project", str(project), "--no-shell"]) == 0
+    monkeypatch.chdir(project / "site1" / "settings")
+    capsys.readouterr()
+    assert main(["init", "--no-shell"]) == 0  # a re-run from a subfolder: the same project
+    assert "configured in " + str(project / "pyproject.toml") in capsys.readouterr().err
+    assert main(["targets"]) == 0
+    monkeypatch.chdir(tmp_path)
+    assert main(["lock"]) == 2  # nothing upward from here: the cwd, which has no table
+
+
+def test_a_comment_only_change_leaves_the_lock_current(tmp_path) -> None:
+    project = django_project(tmp_path, settings=("base", "production"))
+    write(project, {"requirements.txt": "django==5.2  # the web framework\n"})
+    init_project(project, shell=ShellChoices(write=False))
+    options = load_options(project, {})
+    lock = project / "requirements.lock.txt"
+    lock.write_text(
+        f"# inputs-sha256: {inputs_digest(project / 'requirements.txt', '3.11')} python 3.11\n"
+    )
+    (project / "requirements.txt").write_text(
+        "# What the shop needs\n\ndjango==5.2   # pinned: 5.2 LTS\n"
+    )
+    check_lock_is_current(options, lock)  # comments, blank lines and spaces: still current
+    (project / "requirements.txt").write_text("django==5.2.1  # the web framework\n")
+    with pytest.raises(LockError, match="out of date"):
+        check_lock_is_current(options, lock)
+
+
+def test_a_lock_recording_the_files_bytes_is_still_current(tmp_path) -> None:
+    """Locks made before comments were ignored recorded a digest of the files' bytes."""
+    project = django_project(tmp_path, settings=("base", "production"))
+    write(project, {"requirements.txt": "# deps\ndjango==5.2\n"})
+    init_project(project, shell=ShellChoices(write=False))
+    old = inputs_digest(project / "requirements.txt", "3.11", verbatim=True)
+    lock = project / "requirements.lock.txt"
+    lock.write_text(f"# inputs-sha256: {old} python 3.11\n")
+    check_lock_is_current(load_options(project, {}), lock)

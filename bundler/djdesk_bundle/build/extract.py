@@ -37,7 +37,10 @@ from djdesk_bundle.fs.archive_policy import (
     interpreter_policy,
     link_target,
 )
-from djdesk_bundle.options import Options, host_triple
+from djdesk_bundle.options import (
+    Options,
+    host_triple,
+)
 from djdesk_bundle.pins import InterpreterPin
 
 CHUNK = 1024 * 1024

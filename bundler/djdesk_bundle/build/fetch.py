@@ -8,6 +8,7 @@ use, cache hits included, and a file that does not match is moved aside.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import time
 import urllib.error
@@ -19,7 +20,7 @@ from urllib.request import url2pathname
 from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.errors import ChecksumMismatch, ConfigError, FetchError, OfflineCacheMiss
 from djdesk_bundle.options import Options
-from djdesk_bundle.pins import InterpreterPin
+from djdesk_bundle.pins import DEFAULT_MANIFEST, InterpreterPin
 from djdesk_bundle.ui import Reporter, advance
 
 CHUNK = 1024 * 1024
@@ -115,18 +116,24 @@ def fetch_interpreter(
     reporter: Reporter,
     mirror: str | None = None,
     offline: bool = False,
+    fill_hint: str = "",
 ) -> Path:
     """Return the verified archive in the cache, downloading it if needed."""
     target = cached_path(prepare_cache_root(cache_dir), pin)
+    """Return the verified archive in the cache, downloading it if needed. ``fill_hint``
+    is the fetch command that fills this cache (the options in use), for a cache miss."""
+    target = cached_path(cache_dir, pin)
     url = pin.download_url(mirror) if not offline else pin.url
     if target.is_file():
         _check(target, pin.sha256, str(target))
         reporter.detail(f"cache hit: {target}")
         return target
     if offline:
+        command = fill_hint or f"djdesk-bundle fetch --target {pin.triple}"
         raise OfflineCacheMiss(
             f"offline and {pin.filename} (sha256 {pin.sha256[:12]}…) is not in the cache "
-            f"{cache_dir}; fill it first with `djdesk-bundle fetch --target {pin.triple}`"
+            f"{cache_dir}; fill it first with `{command}` (or, from a mirror folder that "
+            "`djdesk-bundle fetch --to DIR` filled, build with --python-mirror file://DIR)"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(target.name + ".part")
@@ -184,6 +191,20 @@ def clear_cache(cache_dir: Path, default: bool = False) -> bool:
     return True
 
 
+def fill_command(options: Options, pin: InterpreterPin) -> str:
+    """The `djdesk-bundle fetch` that fills the cache this build reads: the same project,
+    manifest, mirror and cache dir."""
+    words = ["djdesk-bundle", "fetch", "--project", str(options.project_dir)]
+    words += ["--target", pin.triple]
+    if Path(options.interpreter_manifest).resolve() != DEFAULT_MANIFEST.resolve():
+        words += ["--manifest", str(options.path(options.interpreter_manifest))]
+    if options.python_mirror:
+        words += ["--python-mirror", options.python_mirror]
+    if options.cache_dir:
+        words += ["--cache-dir", str(options.cache_root)]
+    return shlex.join(words)
+
+
 def fetch_stage(options: Options, pin: InterpreterPin, reporter: Reporter) -> Path:
     """The verified interpreter archive, per the options' cache, mirror and offline mode."""
     return fetch_interpreter(
@@ -192,4 +213,33 @@ def fetch_stage(options: Options, pin: InterpreterPin, reporter: Reporter) -> Pa
         reporter,
         mirror=options.python_mirror or None,
         offline=options.offline,
+        fill_hint=fill_command(options, pin),
     )
+
+
+def fill_mirror(
+    pins: list[InterpreterPin],
+    folder: Path,
+    cache_dir: Path,
+    reporter: Reporter,
+    mirror: str | None = None,
+    offline: bool = False,
+) -> list[Path]:
+    """Copy each pinned archive, verified, into ``folder`` under its file name: a mirror
+    for ``--python-mirror file://FOLDER`` on a machine that cannot download them. Each comes
+    through the cache (downloaded once, checked there) and is checked again in ``folder``;
+    one already there and matching is kept."""
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for pin in pins:
+        copy = folder / pin.filename
+        if copy.is_file() and file_sha256(copy) == pin.sha256:
+            reporter.detail(f"already in the mirror: {copy}")
+        else:
+            cached = fetch_interpreter(pin, cache_dir, reporter, mirror=mirror, offline=offline)
+            part = copy.with_name(copy.name + ".part")
+            shutil.copyfile(cached, part)
+            _check(part, pin.sha256, str(cached))
+            os.replace(part, copy)
+        copies.append(copy)
+    return copies

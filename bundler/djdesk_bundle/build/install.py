@@ -38,6 +38,32 @@ NO_WHEEL = re.compile(
     r"Wheels are required for `(?P<hint>[^`]+)`"
     r"|(?P<name>[A-Za-z0-9_.\-]+)==\S+ has no usable wheels"
 )
+# uv could not reach the index (its last "cause:" line is the reason: DNS, refused, ...).
+UNREACHABLE = re.compile(r"error sending request for url|dns error|tcp connect error")
+NOT_CACHED = re.compile(r"Because (?P<name>\S+) was not found in the cache")
+NO_NETWORK_ROUTE = (
+    "with no network, run `djdesk-bundle fetch --target {triple}` on a connected machine "
+    "with the same lock (it fills uv's cache, UV_CACHE_DIR), then build with --offline; "
+    "or point UV_INDEX_URL at a reachable index"
+)
+
+
+def _network_failure(stderr: str, triple: str) -> InstallError | None:
+    """uv's download failures as one line that says what to do, not its cause chain."""
+    missing = NOT_CACHED.search(stderr)
+    if missing:
+        return InstallError(
+            f"offline and {missing['name']} (for {triple}) is not in uv's cache: "
+            + NO_NETWORK_ROUTE.format(triple=triple)
+        )
+    if UNREACHABLE.search(stderr):
+        causes = [line.strip() for line in stderr.splitlines() if line.strip()]
+        reason = causes[-1].removeprefix("cause: ") if causes else "no network"
+        return InstallError(
+            f"uv could not download the locked wheels for {triple} ({reason}): "
+            + NO_NETWORK_ROUTE.format(triple=triple)
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -190,6 +216,9 @@ def install_requirements(
             raise InstallError(
                 f"{no_wheel_advice(name, triple, python_minor)}\n{tail(result.stderr, 6)}"
             )
+        network = _network_failure(result.stderr, triple)
+        if network is not None:
+            raise network
         raise InstallError(f"uv pip install failed for {triple}:\n{tail(result.stderr)}")
     check_built_sdists(site_packages, build_sdists, triple)
     drop_console_scripts(site_packages)

@@ -71,7 +71,7 @@ HASH_OPTION = re.compile(r"^--hash=sha256:[0-9a-f]{64}$")
 def logical_lines(text: str) -> list[str]:
     """Requirement lines with their ``\\`` continuations joined and comments dropped."""
     joined = re.sub(r"\\\r?\n", " ", text)
-    lines = (re.sub(r"(^|\s)#.*$", "", line).strip() for line in joined.splitlines())
+    lines = (COMMENT.sub("", line).strip() for line in joined.splitlines())
     return [line for line in lines if line]
 
 
@@ -119,10 +119,25 @@ def _pinned_requirement(text: str, source: Path) -> Requirement:
     return requirement
 
 
-def inputs_digest(requirements: Path, python_version: str) -> str:
+# A comment, as pip reads one: from a "#" at the start of a line or after whitespace (a
+# URL's "#sha256=" fragment is not one).
+COMMENT = re.compile(r"(^|\s)#.*$")
+
+
+def _meaningful(text: str) -> bytes:
+    """What pip reads of a requirements file: no comments, blank lines or edge spaces."""
+    lines = (COMMENT.sub("", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line).encode()
+
+
+def inputs_digest(requirements: Path, python_version: str, *, verbatim: bool = False) -> str:
+    """The digest a lock records of the requirements it came from (and their includes):
+    of what pip reads, so a comment-only edit leaves the lock current. ``verbatim``: of
+    the files' bytes, as locks made before that recorded it."""
     digest = hashlib.sha256(f"python {python_version}\0".encode())
     for path in included_files(requirements):
-        digest.update(path.read_bytes() + b"\0")
+        content = path.read_bytes() if verbatim else _meaningful(path.read_text("utf-8"))
+        digest.update(content + b"\0")
     return digest.hexdigest()
 
 
@@ -196,7 +211,11 @@ def check_lock_is_current(options: Options, lock: Path) -> None:
             f"{lock} was not made by `djdesk-bundle lock` from {options.requirements}: "
             "run `djdesk-bundle lock`"
         )
-    if inputs_digest(source, recorded["python"]) != recorded["digest"]:
+    current = {
+        inputs_digest(source, recorded["python"]),
+        inputs_digest(source, recorded["python"], verbatim=True),  # an older lock's digest
+    }
+    if recorded["digest"] not in current:
         raise LockError(
             f"{lock} is out of date with {options.requirements}: run `djdesk-bundle lock`"
         )

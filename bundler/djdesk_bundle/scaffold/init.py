@@ -15,7 +15,13 @@ from pathlib import Path
 
 from djdesk_bundle.build.outputs import DEFAULT_DIST_DIR, DEFAULT_OUTPUT_DIR, TOOL_DIR
 from djdesk_bundle.errors import ConfigError
-from djdesk_bundle.scaffold.project_scan import LOCK_NAME, Scan, find_manage_py, scan_project
+from djdesk_bundle.scaffold.project_scan import (
+    LOCK_NAME,
+    Scan,
+    find_manage_py,
+    read_pyproject,
+    scan_project,
+)
 from djdesk_bundle.scaffold.shell import ShellParams, check_icon, shell_metadata, write_shell
 from djdesk_bundle.tools.git import git
 
@@ -189,15 +195,61 @@ def _write_shell(project: Path, scan: Scan, choices: ShellChoices, report: InitR
     )
 
 
+def configured_table(project: Path) -> dict[str, object] | None:
+    """The project's [tool.djdesk-bundle] table, None before the first init."""
+    table = read_pyproject(project).get("tool", {}).get("djdesk-bundle")
+    return dict(table) if isinstance(table, dict) else None
+
+
+def _rerun_notes(
+    project: Path, table: dict[str, object], settings: str | None, shell: ShellChoices
+) -> list[str]:
+    """A re-run says what is configured (not its fresh guesses) and which flags it did not
+    apply: the table and the shell are the user's once written."""
+    notes = [f"configured in {project / 'pyproject.toml'} [tool.djdesk-bundle]:"]
+    notes += [f"  {key} = {json.dumps(value)}" for key, value in table.items()]
+    configured = table.get("settings-module")
+    if settings and settings != configured:
+        notes.append(
+            f"ignored --settings {settings}: settings-module is {json.dumps(configured)} "
+            "(edit pyproject.toml to change it)"
+        )
+    shell_dir = project / SHELL_DIR
+    if shell.write and shell_dir.is_dir() and any(shell_dir.iterdir()):
+        given = {
+            "--product-name": shell.product_name,
+            "--app-id": shell.app_id,
+            "--repository": shell.repository,
+            "--icon": shell.icon,
+        }
+        flags = [flag for flag, value in given.items() if value is not None]
+        if flags:
+            notes.append(
+                f"ignored {', '.join(flags)}: {shell_dir}/ is already there (edit its "
+                "package.json and electron-builder.yml, or delete it for a fresh shell)"
+            )
+    return notes
+
+
 def init_project(
     project: Path, settings: str | None = None, shell: ShellChoices | None = None
 ) -> InitReport:
-    """Write what is missing; leave what is there."""
+    """Write what is missing; leave what is there (and say what is configured)."""
     project = project.resolve()
     shell = shell or ShellChoices()
     check_shell_choices(shell)
-    scan = scan_project(project, settings)
-    report = InitReport(notes=list(scan.notes))
+    table = configured_table(project)
+    if table is None:
+        scan = scan_project(project, settings)
+        report = InitReport(notes=list(scan.notes))
+    else:
+        configured = table.get("settings-module")
+        scan = scan_project(
+            project,
+            str(configured) if configured else settings,
+            settings_given_as=f"{project / 'pyproject.toml'} settings-module",
+        )
+        report = InitReport(notes=_rerun_notes(project, table, settings, shell))
     _update_pyproject(project, scan, report)
     _update_gitignore(project, report)
     if shell.write:

@@ -8,6 +8,8 @@ can say why it wrote what it wrote.
 
 from __future__ import annotations
 
+import ast
+import difflib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -49,7 +51,7 @@ class Scan:
     notes: list[str] = field(default_factory=list)
 
 
-def _pyproject(project: Path) -> dict[str, Any]:
+def read_pyproject(project: Path) -> dict[str, Any]:
     path = project / "pyproject.toml"
     if not path.is_file():
         return {}
@@ -98,9 +100,14 @@ def find_project_package(manage_dir: Path, settings: str | None) -> tuple[Path, 
                 f"({', '.join(packages)}): choose one with {choices}"
             )
     if settings:
+        found = [
+            p.parent.name for d in (manage_dir, manage_dir / "src") for p in d.glob("*/wsgi.py")
+        ]
+        close = difflib.get_close_matches(settings.split(".")[0], found, n=3)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
         raise ConfigError(
             f"--settings {settings}: no package {settings.split('.')[0]!r} with wsgi.py "
-            f"in {manage_dir}: give a module of the project package"
+            f"in {manage_dir}: give a module of the project package{hint}"
         )
     raise ConfigError(
         f"no */wsgi.py beside {manage_dir / 'manage.py'} (or in src/): "
@@ -127,6 +134,57 @@ def choose_settings(app_dir: Path, package: str, notes: list[str]) -> str:
         f"cannot tell which settings of {folder} a desktop app should use "
         f"(modules: {', '.join(modules)}): pass --settings {package}.settings.<module>"
     )
+
+
+def project_modules(app_dir: Path, package: str) -> list[str]:
+    """The dotted names of the modules and packages of a project package."""
+    names = []
+    for path in (app_dir / package).rglob("*.py"):
+        if "__pycache__" in path.parts:
+            continue
+        parts = path.relative_to(app_dir).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return sorted(names)
+
+
+def check_settings_module(app_dir: Path, module: str, given_as: str) -> None:
+    """A settings module init writes must exist in the project: a typo is an error now,
+    not a failed build later. ``given_as`` says where the name came from."""
+    base = app_dir.joinpath(*module.split("."))
+    if base.with_suffix(".py").is_file() or (base / "__init__.py").is_file():
+        return
+    candidates = project_modules(app_dir, module.split(".")[0])
+    close = difflib.get_close_matches(module, candidates, n=3, cutoff=0.8)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise ConfigError(f"{given_as} {module}: no such module in {app_dir}{hint}")
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.ImportFrom | ast.Import):
+            names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
+    return names
+
+
+def check_wsgi_application(app_dir: Path, package: str) -> None:
+    """The WSGI application init writes (``PACKAGE.wsgi:application``) must be defined."""
+    wsgi = app_dir / package / "wsgi.py"
+    try:
+        tree = ast.parse(wsgi.read_text(encoding="utf-8"), str(wsgi))
+    except (SyntaxError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{wsgi}: not valid Python ({exc})") from None
+    if "application" not in _top_level_names(tree):
+        raise ConfigError(
+            f"{wsgi} defines no `application`, the WSGI callable a desktop app serves: add "
+            "`application = get_wsgi_application()` (as django-admin startproject writes it)"
+        )
 
 
 def classify_requirements(path: Path) -> str:
@@ -172,13 +230,18 @@ def requires_python(project: Path, data: dict[str, Any], notes: list[str]) -> st
     return DEFAULT_REQUIRES_PYTHON
 
 
-def scan_project(project: Path, settings: str | None = None) -> Scan:
+def scan_project(
+    project: Path, settings: str | None = None, settings_given_as: str = "--settings"
+) -> Scan:
     project = project.resolve()
     notes: list[str] = []
     manage = find_manage_py(project)
     app_dir, package = find_project_package(manage.parent, settings)
+    if settings:
+        check_settings_module(app_dir, settings, settings_given_as)
     module = settings or choose_settings(app_dir, package, notes)
-    data = _pyproject(project)
+    check_wsgi_application(app_dir, package)
+    data = read_pyproject(project)
     table = data.get("project", {})
     requirements = ""
     if not table.get("dependencies"):
