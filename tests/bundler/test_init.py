@@ -317,3 +317,32 @@ def test_a_lock_recording_the_files_bytes_is_still_current(tmp_path) -> None:
     lock = project / "requirements.lock.txt"
     lock.write_text(f"# inputs-sha256: {old} python 3.11\n")
     check_lock_is_current(load_options(project, {}), lock)
+
+
+def test_production_requirements_of_servers_and_cloud_clients_give_way_to_the_base(
+    tmp_path,
+) -> None:
+    """A Wagtail demo's production file adds uWSGI (no wheels at all), a database driver
+    and storage clients to its base: the desktop runtime replaces all of them, so init
+    locks the base file and says why (it used to pick production, and the build failed)."""
+    project = django_project(tmp_path)
+    write(
+        project,
+        {
+            "requirements/base.txt": "django>=5.2\nwagtail\n",
+            "requirements/production.txt": (
+                "-r base.txt\nuWSGI==2.0.28  # the server\npsycopg2-binary\n"
+                "django-storages[boto3]\ngoogle-cloud-storage\n"
+            ),
+        },
+    )
+    scan = scan_project(project)
+    assert scan.requirements == "requirements/base.txt"
+    said = " ".join(scan.notes)
+    assert "not requirements/production.txt" in said
+    assert "django-storages, google-cloud-storage, psycopg2-binary, uwsgi" in said
+    # A production file that adds something the app itself needs keeps production.
+    (project / "requirements/production.txt").write_text(
+        "-r base.txt\ngunicorn\ndjango-extensions\n"
+    )
+    assert scan_project(project).requirements == "requirements/production.txt"

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from djdesk_bundle.errors import ConfigError
 
 # Settings modules a desktop app should start from, best first.
@@ -203,6 +206,51 @@ def classify_requirements(path: Path) -> str:
     return "other"
 
 
+# What a server deployment adds that a desktop app never runs or imports: web servers,
+# drivers of server databases (the runtime's database override is SQLite), cloud storage
+# clients (its media and static overrides replace the storages). Not what settings
+# import themselves (sentry-sdk, dj-database-url, django-redis): leaving those out would
+# break the settings, which the build's smoke stage would then report.
+DEPLOYMENT_ONLY = frozenset(
+    {
+        "uwsgi", "gunicorn", "uvicorn", "daphne", "hypercorn", "mod-wsgi", "waitress",
+        "psycopg", "psycopg2", "psycopg2-binary", "psycopg-binary", "mysqlclient", "pymysql",
+        "django-storages", "boto3", "botocore", "s3transfer", "newrelic", "whitenoise",
+    }
+)  # fmt: skip
+CLOUD_PREFIXES = ("google-cloud-", "azure-", "aws-", "boto")
+
+
+def _is_deployment_only(name: str) -> bool:
+    return name in DEPLOYMENT_ONLY or name.startswith(CLOUD_PREFIXES)
+
+
+def base_of_production(path: Path) -> tuple[Path, list[str]] | None:
+    """(the included base file, what production adds) when a production requirements file
+    only adds deployment servers and cloud clients to a file it includes with -r."""
+    includes: list[Path] = []
+    added: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", line).strip()
+        if not line:
+            continue
+        option = re.match(r"^(?:-r|--requirement)[\s=]+(\S+)$", line)
+        if option:
+            includes.append((path.parent / option[1]).resolve())
+            continue
+        if line.startswith("-"):
+            continue
+        try:
+            added.append(canonicalize_name(Requirement(line.split(" --")[0]).name))
+        except InvalidRequirement:
+            return None
+    if len(includes) != 1 or not includes[0].is_file() or not added:
+        return None
+    if not all(_is_deployment_only(name) for name in added):
+        return None
+    return includes[0], sorted(added)
+
+
 def find_requirements(project: Path, app_dir: Path) -> Path | None:
     """The requirements file that lists what the deployed site needs."""
     found: list[Path] = []
@@ -252,6 +300,17 @@ def scan_project(
                 "or in [project].dependencies, then run `djdesk-bundle lock`"
             )
         else:
+            base = (
+                base_of_production(found) if classify_requirements(found) == "production" else None
+            )
+            if base is not None and base[0].is_relative_to(project):
+                production = found.relative_to(project).as_posix()
+                found = base[0]
+                notes.append(
+                    f"dependencies: not {production}: it adds only what a server deployment "
+                    f"runs ({', '.join(base[1])}), which the desktop runtime replaces; "
+                    f'set requirements = "{production}" to ship them anyway'
+                )
             requirements = found.relative_to(project).as_posix()
             notes.append(f"dependencies: {requirements} (locked into {LOCK_NAME} by `lock`)")
     return Scan(
