@@ -386,9 +386,27 @@ def _reporter(args: argparse.Namespace) -> Reporter:
     return Reporter(verbosity=-1 if args.quiet else (1 if args.verbose else 0))
 
 
-def _options(args: argparse.Namespace, **extra: Any) -> Options:
-    flags = {key: getattr(args, attr, None) for attr, key in FLAG_KEYS.items()}
-    return load_options(_project(args), os.environ, {**flags, **extra})
+def _options(args: argparse.Namespace) -> Options:
+    """The options with every flag that sets one, by its key: one route for all of them,
+    flags over DJDESK_BUNDLE_* over [tool.djdesk-bundle]."""
+    flags: dict[str, Any] = {key: getattr(args, attr, None) for attr, key in FLAG_KEYS.items()}
+    if args.command == "build":
+        flags |= _build_flags(args)
+    return load_options(_project(args), os.environ, flags)
+
+
+def _build_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """build's own flags as option keys (a path flag is relative to the cwd)."""
+    flags: dict[str, Any] = {}
+    if args.no_compile:
+        flags["compile-bytecode"] = False
+    extras = [*args.extra, *(["data-lab"] if args.with_data_lab else [])]
+    if extras:
+        flags["extras"] = extras
+    for attr, key in (("output", "output-dir"), ("dist", "dist-dir")):
+        if getattr(args, attr) is not None:
+            flags[key] = str(Path(getattr(args, attr)).resolve())
+    return flags
 
 
 def _summary(reporter: Reporter, result: BuildResult) -> None:
@@ -406,11 +424,7 @@ def _summary(reporter: Reporter, result: BuildResult) -> None:
 
 
 def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
-    overrides: dict[str, Any] = {"compile-bytecode": False} if args.no_compile else {}
-    extras = [*args.extra, *(["data-lab"] if args.with_data_lab else [])]
-    if extras:
-        overrides["extras"] = extras
-    options = _options(args, **overrides)
+    options = _options(args)
     if args.check_reproducible:
         from djdesk_bundle.build.reproducible import check_reproducible
 
@@ -420,9 +434,7 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
             print("\n".join(check.difference.lines()))
             return 1
         reporter.info("[green]reproducible[/green]: two independent builds gave identical archives")
-    result = build(
-        options, reporter, os.environ, output=args.output, dist=args.dist, force=args.force
-    )
+    result = build(options, reporter, os.environ, force=args.force)
     report = _build_report(options, result)
     if reporter.verbosity >= 0:
         _summary(reporter, result)

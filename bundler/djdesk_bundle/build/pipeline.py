@@ -61,19 +61,18 @@ def build(
     options: Options,
     reporter: Reporter,
     env: Mapping[str, str],
-    output: Path | None = None,
-    dist: Path | None = None,
     hooks: Mapping[str, Callable[[Path], None]] | None = None,
     force: bool = False,
 ) -> BuildResult:
-    """Build the payload into ``output`` and the archive into ``dist``.
+    """Build the payload into ``output-dir`` and the archive into ``dist-dir`` (every flag
+    reaches a build as an option: cli.py's ``_options``).
 
     Nothing is rebuilt when nothing the build reads has changed and the previous payload
     and archive are intact, unless ``force``. ``hooks`` maps a stage name to a callable
     run on the staging dir after that stage (tests use it to interrupt a build).
     """
-    output = (output or options.path(options.output_dir)).resolve()
-    dist = (dist or options.path(options.dist_dir)).resolve()
+    output = options.path(options.output_dir)
+    dist = options.path(options.dist_dir)
     # Refused before any lock file is written: a refused build leaves nothing behind.
     check_output_dir(output, options.project_dir, source_dirs(options))
     prepare_cache_root(options.cache_root)  # tagged as the tool's before anything is cached

@@ -102,11 +102,14 @@ def check_reproducible(
                 build_env.update({k: v for k, v in env.items() if k not in LOCALE_VARIABLES})
                 report.builds.append(
                     build(
-                        replace(options, cache_dir=str(cache)),
+                        replace(
+                            options,
+                            cache_dir=str(cache),
+                            output_dir=str(where / "out"),
+                            dist_dir=str(where / "dist"),
+                        ),
                         reporter,
                         build_env,
-                        output=where / "out",
-                        dist=where / "dist",
                         force=True,
                     )
                 )
