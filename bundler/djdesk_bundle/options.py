@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import platform
 import re
 import sys
@@ -170,7 +171,9 @@ OPTION_NAMES = {f.name.replace("_", "-"): f for f in fields(Options)}
 SETTABLE = {k: f for k, f in OPTION_NAMES.items() if k != "project-dir"}
 
 
+@functools.cache
 def host_triple() -> str:
+    """This machine's target triple, asked once per process."""
     machine = platform.machine().lower()
     arch = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}.get(
         machine, machine
