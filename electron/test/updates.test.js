@@ -152,9 +152,15 @@ test('before installing, the payload\'s server and its worker are gone (process 
       }
     });
     try {
-      // The launcher and the task worker it started.
+      // A task queued: the launcher starts its worker (only when there is work).
+      await queueTaskRun(server.url, 'payload-secret');
+      const deadline = Date.now() + 60_000;
+      while (members().length < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       assert.ok(members().length >= 2, `expected the launcher and its worker, found ${members()}`);
-      assert.equal(await prepareInstall({ server, token: 'payload-secret', confirm: async () => false }), true);
+      // The user agrees to stop the running task: the server and its worker are gone.
+      assert.equal(await prepareInstall({ server, token: 'payload-secret', confirm: async () => true }), true);
       assert.deepEqual(members(), []);
     } finally {
       await server.stop();

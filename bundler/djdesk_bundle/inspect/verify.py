@@ -162,11 +162,13 @@ def _file_link_target(payload: Path, rel: str) -> Path | None:
 
 def _own_copies(payload: Path) -> list[Path]:
     """The build's own siblings of a payload that share its files' inodes until they are
-    gone: the previous payload being swapped out or deleted (build/publish.py)."""
+    gone: the previous payload being swapped out or deleted, and a staging dir that linked
+    unchanged trees from it (one a killed build left: the next build removes it;
+    build/publish.py)."""
     return sorted(
         p
         for p in payload.parent.glob(f"{payload.name}.*")
-        if p.name.endswith(".old") or ".discard-" in p.name
+        if p.name.endswith(".old") or ".discard-" in p.name or ".staging-" in p.name
     )
 
 
@@ -174,7 +176,8 @@ def _hard_link_problems(payload: Path, linked: dict[tuple[int, int, int], list[s
     """A regular file whose other names are outside the payload is refused: whoever holds
     them can change the payload's bytes after verify vouched for them. Names inside the
     payload (an interpreter's python3 and python3.11) are fine, and so are the previous
-    payload's (a build hard-links unchanged files from it, then deletes it)."""
+    payload's and a staging dir's (a build hard-links unchanged files from the one into
+    the other, then deletes the previous payload)."""
     outside = {inode: paths for inode, paths in linked.items() if len(paths) < inode[2]}
     for sibling in _own_copies(payload) if outside else []:
         for _, info in walk(sibling):
