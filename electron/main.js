@@ -3,7 +3,7 @@ import { app, BrowserWindow, Menu, Notification, dialog, ipcMain, session, shell
 import electronUpdater from 'electron-updater';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DATA_DIR, IPC, PAYLOAD } from './lib/contract.js';
+import { DATA_DIR, IPC, PAYLOAD, UI } from './lib/contract.js';
 import { errorPageDataUrl } from './lib/errorPage.js';
 import { loadRefreshedFeedTrust } from './lib/feedTrust.js';
 import { resolveServer } from './lib/interpreter.js';
@@ -83,9 +83,10 @@ function setupIpc() {
       },
       [actions.update_action]: (_event, action) => {
         if (!updates) return;
-        if (action === 'check') updates.check({ manual: true });
-        if (action === 'download' && updates.state.phase === 'available') updates.download();
-        if (action === 'install' && updates.state.phase === 'ready') installUpdate();
+        const { update_actions: choice, update_phases: phase } = UI;
+        if (action === choice.check) updates.check({ manual: true });
+        if (action === choice.download && updates.state.phase === phase.available) updates.download();
+        if (action === choice.install && updates.state.phase === phase.ready) installUpdate();
       },
     },
   }));
@@ -147,7 +148,7 @@ async function installUpdate() {
   try {
     if (!(await prepareInstall({ server, token, confirm }))) return;
   } catch (error) {
-    updates.set({ phase: 'error', message: error.message });
+    updates.set({ phase: UI.update_phases.error, message: error.message });
     return;
   }
   server = null;

@@ -1,9 +1,8 @@
 // The narrow bridge between the untrusted renderer and the main process.
 // Sandboxed preloads cannot require local files, so the drop logic lives here and is
-// exported for the tests (which run it against a jsdom window).
+// exported for the tests (which run it against a jsdom window). Every name it shares with
+// the main process and the page comes from the contract, passed as an argument.
 'use strict';
-
-const WIZARD_PATH_KEY = 'djdesk.wizard.projectPath';
 
 function normalisePath(raw) {
   const text = String(raw || '').trim();
@@ -13,22 +12,26 @@ function normalisePath(raw) {
   return separator === '/' ? trimmed.replace(/\/{2,}/g, '/') : trimmed;
 }
 
-/** A folder dropped on `.workspace-dropzone` becomes a `djdesk:workspace-drop` event. */
-function installDropHandler(win, getPathForFile) {
+/**
+ * A folder dropped on the contract's dropzone becomes its drop event (the page fills the
+ * wizard with it), the path kept under its storage key for the wizard's page.
+ */
+function installDropHandler(win, ui, getPathForFile) {
   const { document } = win;
+  const inZone = (event) => event.target.closest && event.target.closest(ui.dropzone_selector);
   document.addEventListener('dragover', (event) => {
-    if (event.target.closest && event.target.closest('.workspace-dropzone')) event.preventDefault();
+    if (inZone(event)) event.preventDefault();
   });
   document.addEventListener('drop', (event) => {
-    const zone = event.target.closest && event.target.closest('.workspace-dropzone');
+    const zone = inZone(event);
     if (!zone) return;
     event.preventDefault();
     event.stopImmediatePropagation();
     const file = event.dataTransfer && event.dataTransfer.files && event.dataTransfer.files[0];
     const path = normalisePath(file ? getPathForFile(file) : '');
     if (!path) return;
-    win.localStorage.setItem(WIZARD_PATH_KEY, path);
-    win.dispatchEvent(new win.CustomEvent('djdesk:workspace-drop', { detail: { path } }));
+    win.localStorage.setItem(ui.storage.wizard_project_path, path);
+    win.dispatchEvent(new win.CustomEvent(ui.drop_event, { detail: { path } }));
   }, true);
 }
 
@@ -52,43 +55,44 @@ function ipcFromArgv(argv, prefix) {
   return JSON.parse(argument.slice(prefix.length));
 }
 
-/** The bridge's methods: each sends one allowlisted action on the one channel. */
+/** The bridge's methods, named by the contract: each sends one allowlisted action on the one channel. */
 function makeBridge(ipc, ipcRenderer) {
   const send = (action, payload) => ipcRenderer.send(ipc.channel, action, payload);
-  const { actions, events } = ipc;
+  const { actions, events, ui: { bridge_methods: methods } } = ipc;
   return {
-    notify: (message) => send(actions.notify, {
+    [methods.notify]: (message) => send(actions.notify, {
       title: String((message && message.title) || ''), body: String((message && message.body) || ''),
     }),
-    openExternal: (url) => send(actions.open_external, String(url)),
-    retry: () => send(actions.retry),
+    [methods.open_external]: (url) => send(actions.open_external, String(url)),
+    [methods.retry]: () => send(actions.retry),
     // Update states from the shell (plain objects, never the IPC event) and the user's
     // choice back; the main process accepts only its known actions.
-    onUpdateState: (callback) => {
+    [methods.on_update_state]: (callback) => {
       ipcRenderer.on(ipc.eventChannel, (_event, name, state) => {
         if (name === events.update_state) callback(state);
       });
       send(actions.update_state_request);
     },
-    updateAction: (action) => send(actions.update_action, String(action)),
+    [methods.update_action]: (action) => send(actions.update_action, String(action)),
   };
 }
 
 if (typeof process !== 'undefined' && process.versions && process.versions.electron) {
   const { contextBridge, ipcRenderer, webUtils } = require('electron');
   const ipc = ipcFromArgv(process.argv, '--djdesk-ipc=');
+  const { ui } = ipc;
   const bridge = makeBridge(ipc, ipcRenderer);
-  contextBridge.exposeInMainWorld('djdeskNative', bridge);
+  contextBridge.exposeInMainWorld(ui.bridge, bridge);
   window.addEventListener('DOMContentLoaded', () => {
-    installDropHandler(window, (file) => webUtils.getPathForFile(file));
-    installDocLinks(window, bridge.openExternal);
+    installDropHandler(window, ui, (file) => webUtils.getPathForFile(file));
+    installDocLinks(window, bridge[ui.bridge_methods.open_external]);
     const retry = document.querySelector('[data-djdesk-retry]');
-    if (retry) retry.addEventListener('click', () => bridge.retry());
+    if (retry) retry.addEventListener('click', () => bridge[ui.bridge_methods.retry]());
   });
 }
 
 if (typeof module !== 'undefined') {
   module.exports = {
-    installDropHandler, installDocLinks, normalisePath, ipcFromArgv, makeBridge, WIZARD_PATH_KEY,
+    installDropHandler, installDocLinks, normalisePath, ipcFromArgv, makeBridge,
   };
 }

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from rich_argparse import RawDescriptionRichHelpFormatter
 
+from djdesk_bundle import contract
+
 WIDTH = 78
 GUIDE = "docs/integration.md (the integration guide); every option: docs/bundler.md"
 
@@ -117,7 +119,7 @@ COMMAND_DOCS: dict[str, CommandDoc] = {
         summary="build the payload and its archive",
         description=(
             "Build the payload (interpreter, locked dependencies, app, static files, "
-            "VERSION, build-info.json, SBOM, SHA256SUMS) into the output dir and a "
+            f"VERSION, {contract.BUILD_INFO}, SBOM, SHA256SUMS) into the output dir and a "
             "deterministic archive into the dist dir. Each stage is timed; a build changes "
             "the output only when every stage succeeded, and does nothing when nothing it "
             "reads has changed (--force rebuilds)."
@@ -194,7 +196,7 @@ COMMAND_DOCS: dict[str, CommandDoc] = {
         summary="the SBOM of an installer that ships a payload",
         description=(
             "Write a CycloneDX SBOM for an installer file: the installer, with the payload's "
-            "SBOM (from a payload dir or its sbom.cdx.json) as its components."
+            f"SBOM (from a payload dir or its {contract.SBOM}) as its components."
         ),
         exit_codes=(9,),
         reads_options=False,

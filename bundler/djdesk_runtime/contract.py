@@ -1,7 +1,9 @@
 """The payload contract, read from ``contract.json`` beside this file.
 
-Every name the bundler, the launcher, the desktop settings and the Electron shell share
-is written once, in that JSON file; this module gives Python code typed access to it.
+Every name the bundler, the launcher, the desktop settings, the Electron shell and the
+inspector's page share is written once, in that JSON file; this module gives Python code
+typed access to it: ``RAW`` is a ``Contract`` (``contract_types.py``, generated from the
+JSON by scripts/generate_contract_types.py), so mypy refuses a key the JSON does not have.
 Standard library only: it runs inside every payload.
 """
 
@@ -11,12 +13,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .contract_types import Contract, Environment, Ipc, LauncherOptions, Ui
+
 CONTRACT_FILE = Path(__file__).with_name("contract.json")
-RAW: dict[str, Any] = json.loads(CONTRACT_FILE.read_text(encoding="utf-8"))
+_JSON: Any = json.loads(CONTRACT_FILE.read_text(encoding="utf-8"))
+RAW: Contract = _JSON
 
 _payload = RAW["payload"]
-_dirs: dict[str, str] = _payload["dirs"]
-_files: dict[str, str] = _payload["files"]
+_dirs = _payload["dirs"]
+_files = _payload["files"]
+# Looked up by a key the contract itself names (archive_parts, top_level_files), not typed.
+_dirs_by_key: dict[str, str] = _JSON["payload"]["dirs"]
+_files_by_key: dict[str, str] = _JSON["payload"]["files"]
 
 ARCHIVE_ROOT: str = _payload["root"]
 PYTHON_DIR = _dirs["python"]
@@ -36,16 +44,16 @@ SBOM = _files["sbom"]
 CHECKSUMS = _files["checksums"]
 
 # Archive order: what changes least comes first (interpreter, then deps), then the app.
-ARCHIVE_PARTS = tuple(_dirs[key] for key in _payload["archive_parts"])
+ARCHIVE_PARTS = tuple(_dirs_by_key[key] for key in _payload["archive_parts"])
 # The archive's first gzip member, cached compressed between builds (see pack.py).
-STABLE_PARTS = tuple(_dirs[key] for key in _payload["stable_parts"])
-TOP_LEVEL_FILES = tuple(_files[key] for key in _payload["top_level_files"])
+STABLE_PARTS = tuple(_dirs_by_key[key] for key in _payload["stable_parts"])
+TOP_LEVEL_FILES = tuple(_files_by_key[key] for key in _payload["top_level_files"])
 
 INTERPRETER_POSIX: str = _payload["interpreter"]["posix"]
 INTERPRETER_WINDOWS: str = _payload["interpreter"]["windows"]
 
 _launcher = RAW["launcher"]
-LAUNCHER_OPTIONS: dict[str, str] = _launcher["options"]
+LAUNCHER_OPTIONS: LauncherOptions = _launcher["options"]
 PYTHON_FLAGS: tuple[str, ...] = tuple(_launcher["python_flags"])
 LOOPBACK_HOSTS: tuple[str, ...] = tuple(_launcher["loopback_hosts"])
 READY_PREFIX: str = _launcher["ready_prefix"]
@@ -53,14 +61,19 @@ DESKTOP_SETTINGS_MODULE: str = _launcher["desktop_settings_module"]
 DESKTOP_OVERRIDES: tuple[str, ...] = tuple(_launcher["desktop_overrides"])
 LOGIN_PREFIX: str = _launcher["login_prefix"]
 TIMING_PREFIX: str = _launcher["timing_prefix"]
-EXIT_CODES: dict[str, int] = _launcher["exit_codes"]
+# Looked up by a launch error's reason (errors.py), a string known only at run time.
+EXIT_CODES: dict[str, int] = _JSON["launcher"]["exit_codes"]
 
-ENV: dict[str, str] = RAW["environment"]
+ENV: Environment = RAW["environment"]
 SESSION_HEADER: str = RAW["session"]["header"]
 SESSION_COOKIE: str = RAW["session"]["cookie"]
 SESSION_QUERY: str = RAW["session"]["query"]
-DATA_DIR_LAYOUT: dict[str, str] = RAW["data_dir"]
-IPC: dict[str, Any] = RAW["ipc"]
+# Looked up by a path's key (config.py DataDir.path), a string known only at run time.
+DATA_DIR_LAYOUT: dict[str, str] = _JSON["data_dir"]
+IPC: Ipc = RAW["ipc"]
+# The page's, the preload's and the main process's names (handed to the page by the
+# inspector's base template, to the preload by the main process).
+UI: Ui = RAW["ui"]
 
 
 def interpreter_path(windows: bool) -> str:

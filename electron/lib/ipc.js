@@ -1,6 +1,6 @@
 // One IPC entry point: the renderer sends (action, payload) on the contract's channel; only
 // allowlisted actions from the app's own window reach their handler.
-import { IPC } from './contract.js';
+import { IPC, UI } from './contract.js';
 
 const KNOWN = new Set(Object.values(IPC.actions));
 
@@ -29,8 +29,11 @@ export function createDispatcher({ isTrusted, handlers, log = () => {} }) {
   };
 }
 
-/** What the sandboxed preload is told (it cannot read files): via webPreferences.additionalArguments. */
+/**
+ * What the sandboxed preload is told (it cannot read files): via webPreferences.additionalArguments,
+ * the IPC names and the names it shares with the page (the bridge, its methods, the drop event).
+ */
 export function preloadArgument() {
   const { channel, event_channel: eventChannel, actions, events } = IPC;
-  return `${IPC.preload_argument}${JSON.stringify({ channel, eventChannel, actions, events })}`;
+  return `${IPC.preload_argument}${JSON.stringify({ channel, eventChannel, actions, events, ui: UI })}`;
 }

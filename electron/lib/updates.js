@@ -2,6 +2,7 @@
 // electron-updater's autoUpdater in the app; it never downloads or restarts on its own.
 import fs from 'node:fs';
 import path from 'node:path';
+import { UI } from './contract.js';
 import { FeedRefused } from './feedTrust.js';
 import { groupAlive } from './processes.js';
 import { SESSION_HEADER } from './security.js';
@@ -34,9 +35,11 @@ export function saveSettings(file, settings) {
   fs.renameSync(partial, file);
 }
 
+const PHASE = UI.update_phases;
+
 /**
- * Turns updater events into one state object for the UI:
- * disabled | idle | checking | current | available | downloading | ready | refused | error.
+ * Turns updater events into one state object for the UI, its phase one of the contract's
+ * update phases (the page shows some of them: app/inspector/static/inspector/app.js).
  */
 export class UpdateController {
   constructor(updater, { settings = DEFAULT_SETTINGS, onState = () => {}, log = () => {} } = {}) {
@@ -44,15 +47,15 @@ export class UpdateController {
     this.settings = settings;
     this.onState = onState;
     this.log = log;
-    this.state = { phase: settings.checkForUpdates ? 'idle' : 'disabled' };
-    updater.on('checking-for-update', () => this.set({ phase: 'checking' }));
-    updater.on('update-not-available', (info) => this.set({ phase: 'current', version: info && info.version }));
-    updater.on('update-available', (info) => this.set({ phase: 'available', version: info.version }));
+    this.state = { phase: settings.checkForUpdates ? PHASE.idle : PHASE.disabled };
+    updater.on('checking-for-update', () => this.set({ phase: PHASE.checking }));
+    updater.on('update-not-available', (info) => this.set({ phase: PHASE.current, version: info && info.version }));
+    updater.on('update-available', (info) => this.set({ phase: PHASE.available, version: info.version }));
     updater.on('download-progress', (progress) => this.set({
-      phase: 'downloading', version: this.state.version,
+      phase: PHASE.downloading, version: this.state.version,
       percent: Math.max(0, Math.min(100, Math.round(progress.percent || 0))),
     }));
-    updater.on('update-downloaded', (info) => this.set({ phase: 'ready', version: info.version }));
+    updater.on('update-downloaded', (info) => this.set({ phase: PHASE.ready, version: info.version }));
     updater.on('error', (error) => this.fail(error));
   }
 
@@ -64,21 +67,21 @@ export class UpdateController {
 
   /** A refused feed stays refused (fail closed) until the next explicit check. */
   fail(error) {
-    if (this.state.phase === 'refused') return;
+    if (this.state.phase === PHASE.refused) return;
     if (error instanceof FeedRefused || (error && error.name === 'FeedRefused')) {
-      this.set({ phase: 'refused', reason: error.reason, message: error.message });
+      this.set({ phase: PHASE.refused, reason: error.reason, message: error.message });
     } else {
-      this.set({ phase: 'error', message: String((error && error.message) || error) });
+      this.set({ phase: PHASE.error, message: String((error && error.message) || error) });
     }
   }
 
   /** Automatic checks respect the setting; `{manual: true}` (the menu) always checks. */
   async check({ manual = false } = {}) {
     if (!manual && !this.settings.checkForUpdates) {
-      this.set({ phase: 'disabled' });
+      this.set({ phase: PHASE.disabled });
       return this.state;
     }
-    this.state = { phase: 'checking' };
+    this.state = { phase: PHASE.checking };
     try {
       await this.updater.checkForUpdates();
     } catch (error) {
@@ -88,7 +91,7 @@ export class UpdateController {
   }
 
   async download() {
-    if (this.state.phase !== 'available') throw new Error(`nothing to download (${this.state.phase})`);
+    if (this.state.phase !== PHASE.available) throw new Error(`nothing to download (${this.state.phase})`);
     try {
       await this.updater.downloadUpdate();
     } catch (error) {

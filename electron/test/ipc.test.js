@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
-import { IPC } from '../lib/contract.js';
+import { IPC, UI } from '../lib/contract.js';
 import { createDispatcher, preloadArgument } from '../lib/ipc.js';
 
 const require = createRequire(import.meta.url);
@@ -46,12 +46,14 @@ test('the preload finds the contract the main process passes, and sends on the o
   const argv = ['/electron', '--type=renderer', preloadArgument()];
   const ipc = ipcFromArgv(argv, IPC.preload_argument);
   assert.equal(ipc.channel, IPC.channel);
+  assert.deepEqual(ipc.ui, UI); // the bridge's name and methods, the drop event, the storage key
   const sent = [];
   const listeners = [];
   const bridge = makeBridge(ipc, {
     send: (...args) => sent.push(args),
     on: (channel, listener) => listeners.push([channel, listener]),
   });
+  assert.deepEqual(Object.keys(bridge).sort(), Object.values(UI.bridge_methods).sort());
   bridge.notify(null);
   bridge.openExternal('https://example.com/');
   bridge.updateAction({ toString: () => 'check' });

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { JSDOM } from 'jsdom';
+import { UI } from '../lib/contract.js';
 
 const require = createRequire(import.meta.url);
-const { installDropHandler, installDocLinks, normalisePath, WIZARD_PATH_KEY } = require('../preload.cjs');
+const { installDropHandler, installDocLinks, normalisePath } = require('../preload.cjs');
+const WIZARD_PATH_KEY = UI.storage.wizard_project_path;
 
 function page() {
   const dom = new JSDOM('<div class="workspace-dropzone"><p>Drop</p></div><a data-doc-link="https://docs.djangoproject.com/" href="/docs/offline/">Docs</a><div id="other"></div>',
@@ -23,7 +25,7 @@ test('a folder dropped on the dropzone fires djdesk:workspace-drop and is stored
   const win = page();
   const seen = [];
   win.addEventListener('djdesk:workspace-drop', (event) => seen.push(event.detail.path));
-  installDropHandler(win, (file) => file.realPath);
+  installDropHandler(win, UI, (file) => file.realPath);
   const event = dropOn(win, win.document.querySelector('.workspace-dropzone p'),
     [{ name: 'polls', realPath: '/home/me/projects/polls/' }]);
   assert.deepEqual(seen, ['/home/me/projects/polls']);
@@ -35,7 +37,7 @@ test('drops elsewhere, and drops without a path, are ignored', () => {
   const win = page();
   const seen = [];
   win.addEventListener('djdesk:workspace-drop', (event) => seen.push(event.detail.path));
-  installDropHandler(win, () => '');
+  installDropHandler(win, UI, () => '');
   dropOn(win, win.document.getElementById('other'), [{ name: 'x' }]);
   dropOn(win, win.document.querySelector('.workspace-dropzone'), [{ name: 'x' }]);
   assert.deepEqual(seen, []);

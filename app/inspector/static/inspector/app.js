@@ -4,7 +4,17 @@
   "use strict";
 
   const POLL_MS = 3000;
-  const WIZARD_PATH_KEY = "djdesk.wizard.projectPath";
+  // The names this page shares with the desktop shell's preload and main process (the
+  // bridge, the drop event, the storage key, the update phases and actions): the contract's
+  // `ui` part, which the base template renders into this element (its id is the one name
+  // written here too: tests/test_contract.py checks it is the contract's).
+  const UI = JSON.parse(document.getElementById("djdesk-ui").textContent);
+  const PHASE = UI.update_phases;
+  const CHOICE = UI.update_actions;
+  const METHOD = UI.bridge_methods;
+  const WIZARD_PATH_KEY = UI.storage.wizard_project_path;
+  // The preload's bridge (absent in a plain browser) and one of its methods, if there.
+  const nativeMethod = (name) => window[UI.bridge] && window[UI.bridge][name];
 
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
@@ -146,11 +156,11 @@
   }
 
   function setupDropzone() {
-    const zone = document.querySelector(".workspace-dropzone");
+    const zone = document.querySelector(UI.dropzone_selector);
     if (!zone) return;
     const message = zone.querySelector("[data-dropzone-message]");
     // The Electron preload knows the real path of a dropped folder and fires this event.
-    window.addEventListener("djdesk:workspace-drop", (event) => {
+    window.addEventListener(UI.drop_event, (event) => {
       const path = event.detail && event.detail.path;
       if (!path) return;
       rememberProjectPath(path);
@@ -179,8 +189,9 @@
   const FINISHED = ["succeeded", "failed", "cancelled"];
 
   function notify(title, body) {
-    if (window.djdeskNative && window.djdeskNative.notify) {
-      window.djdeskNative.notify({ title, body });
+    const notifyNative = nativeMethod(METHOD.notify);
+    if (notifyNative) {
+      notifyNative({ title, body });
     } else if ("Notification" in window && Notification.permission === "granted") {
       new Notification(title, { body });
     }
@@ -270,8 +281,8 @@
         if (!response.ok) {
           error.textContent = data.error;
           error.hidden = false;
-        } else if (window.djdeskNative && window.djdeskNative.openExternal) {
-          window.djdeskNative.openExternal(data.url);
+        } else if (nativeMethod(METHOD.open_external)) {
+          nativeMethod(METHOD.open_external)(data.url);
         } else {
           window.open(data.url, "_blank", "noopener");
         }
@@ -312,11 +323,11 @@
   // Update states come from the desktop shell (absent in a browser): the user decides
   // when to download and when to restart; a refused feed is said plainly.
   const UPDATE_VIEWS = {
-    available: (s) => [`DJDesk ${s.version} is available.`, "download", "Download"],
-    downloading: (s) => [`Downloading DJDesk ${s.version || ""}: ${s.percent || 0}%`, null, null],
-    ready: (s) => [`DJDesk ${s.version} is ready.`, "install", "Restart to install"],
-    refused: (s) => [`An update was refused: ${s.message}`, null, null],
-    error: (s) => [`Could not check for updates: ${s.message}`, "check", "Try again"],
+    [PHASE.available]: (s) => [`DJDesk ${s.version} is available.`, CHOICE.download, "Download"],
+    [PHASE.downloading]: (s) => [`Downloading DJDesk ${s.version || ""}: ${s.percent || 0}%`, null, null],
+    [PHASE.ready]: (s) => [`DJDesk ${s.version} is ready.`, CHOICE.install, "Restart to install"],
+    [PHASE.refused]: (s) => [`An update was refused: ${s.message}`, null, null],
+    [PHASE.error]: (s) => [`Could not check for updates: ${s.message}`, CHOICE.check, "Try again"],
   };
 
   function renderUpdate(banner, state) {
@@ -327,7 +338,7 @@
     banner.dataset.phase = state.phase;
     banner.querySelector("[data-update-text]").textContent = text;
     const progress = banner.querySelector("[data-update-progress]");
-    progress.hidden = state.phase !== "downloading";
+    progress.hidden = state.phase !== PHASE.downloading;
     progress.value = state.percent || 0;
     const button = banner.querySelector("[data-update-action]");
     button.hidden = !action;
@@ -337,13 +348,13 @@
 
   function setupUpdateBanner() {
     const banner = document.querySelector("[data-update-banner]");
-    const native = window.djdeskNative;
-    if (!banner || !native || !native.onUpdateState) return;
+    const onUpdateState = nativeMethod(METHOD.on_update_state);
+    if (!banner || !onUpdateState) return;
     banner.querySelector("[data-update-action]").addEventListener("click", (event) => {
       const action = event.currentTarget.dataset.action;
-      if (action) native.updateAction(action);
+      if (action) nativeMethod(METHOD.update_action)(action);
     });
-    native.onUpdateState((state) => renderUpdate(banner, state));
+    onUpdateState((state) => renderUpdate(banner, state));
   }
 
   document.addEventListener("DOMContentLoaded", () => {
