@@ -66,6 +66,8 @@ def test_the_tools_own_output_is_not_reported_as_untracked(tmp_path: Path) -> No
     project = make_project(tmp_path)
     (project / ".djdesk" / "dist").mkdir(parents=True)
     (project / ".djdesk" / "dist" / "payload.tar.gz").write_bytes(b"an archive")
+    (project / "electron").mkdir()
+    (project / "electron" / "main.js").write_text("// init's desktop shell, not yet committed\n")
     (project / "notes.txt").write_text("forgotten\n")
     assert select_app(options_of(project)).untracked() == ["notes.txt"]
 

@@ -189,7 +189,10 @@ def select_app(options: Options) -> Selection:
         tracked, untracked = listed
         candidates = {name: "tracked" for name in tracked}
         inputs = _build_inputs(options, root)
+        shell_prefix = tuple(s.relative_to(root).as_posix() + "/" for s in skip)
         for name in untracked:
+            if shell_prefix and name.startswith(shell_prefix):
+                continue  # the desktop shell's own folder never ships
             if name in inputs:
                 left.append(LeftOut(name, "a build input (init and lock write it)"))
             elif _never_ships(name, True) is None:  # the tool's own output is no news
@@ -208,7 +211,7 @@ def select_app(options: Options) -> Selection:
 def _build_inputs(options: Options, root: Path) -> set[str]:
     """The files djdesk-bundle itself reads or writes in the project (its table, the lock):
     an untracked one is not something the developer forgot to ship."""
-    paths = [options.project_dir / "pyproject.toml"]
+    paths = [options.project_dir / "pyproject.toml", options.project_dir / ".gitignore"]
     paths += [options.path(p) for p in (options.lock, options.requirements) if p]
     paths += [options.project_dir / name for name in ("requirements.lock.txt", "uv.lock")]
     return {p.relative_to(root).as_posix() for p in paths if p.is_relative_to(root)}
