@@ -219,3 +219,18 @@ def test_sources_of_the_inspector_ship_no_untracked_file() -> None:
     sources = select_sources(options)
     assert {item.reason for item in sources.app.shipped} == {"tracked"}
     assert "inspector/apps.py" in names(sources.app)
+
+
+def test_heuristic_guesses_in_generated_folders_are_not_reported(tmp_path: Path) -> None:
+    """A Sphinx search index is full of high-entropy strings: noise, not secrets; a key in
+    a generated folder still stops the build."""
+    project = make_project(tmp_path)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "searchindex.js").write_text(
+        'Search.setIndex({"x": "a3f9c2e81b7d4f6a0c5e9d2b8f1a7c3e"})\n'
+    )
+    (docs / "page.html").write_text("<p>" + PRIVATE_KEY + "</p>\n")
+    sources = SourceFiles(select_app(options_of(project)), None, select_folder(docs))
+    findings = find_secrets(sources, tmp_path / "cache")
+    assert [f.where for f in findings] == ["docs/page.html:1"] and findings[0].blocking

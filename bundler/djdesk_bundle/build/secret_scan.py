@@ -4,8 +4,9 @@ Yelp's ``detect-secrets`` (its default plugins and filters). The first half, nam
 
 A private key or a credential in a provider's own format (AWS, GitHub, Stripe, PyPI, …)
 stops the build naming file and line: everyone who installs the app can read the payload.
-What the keyword and entropy heuristics find is a warning. A false positive is marked where
-it is, with detect-secrets' own inline comment ``pragma: allowlist secret``.
+What the keyword and entropy heuristics find in the app's files is a warning (in the
+generated docs and samples folders, only the certain findings count). A false positive is
+marked where it is, with detect-secrets' own inline comment ``pragma: allowlist secret``.
 
 Results are remembered per file content (sha256) in the cache, so a rebuild scans only
 the files that changed.
@@ -113,9 +114,11 @@ def find_secrets(sources: SourceFiles, cache_root: Path) -> list[Finding]:
                     known[digest] = _scan(item.source)
                     changed = True
                 for kind, line, blocking in known[digest]:
-                    findings.append(
-                        Finding(f"{label}/{item.name}:{line}", str(kind), bool(blocking))
-                    )
+                    # The heuristics' guesses are about the project's own text; in the
+                    # generated folders (the docs' search index, samples) they are noise.
+                    if blocking or label == "app":
+                        where = f"{label}/{item.name}:{line}"
+                        findings.append(Finding(where, str(kind), bool(blocking)))
     if changed:
         store.put_text(_store_key(), json.dumps(known, sort_keys=True))
     return findings
