@@ -89,6 +89,11 @@ def test_the_shop_builds_with_its_build_steps_and_smoke_test(shop) -> None:  # t
     assert (app / "shop" / "data" / "search.sqlite3").is_file()  # a committed data file
     assert (payload / "static" / "CACHE" / "manifest.json").is_file()  # compress ran
     assert list((payload / "site-packages").glob("docopt-0.6.2.dist-info"))  # from its sdist
+    sbom = json.loads((payload / "sbom.cdx.json").read_text())
+    docopt = next(c for c in sbom["components"] if c["name"] == "docopt")
+    assert {"name": "djdesk:built-from-sdist", "value": "true"} in docopt["properties"]
+    django = next(c for c in sbom["components"] if c["name"].lower() == "django")
+    assert "djdesk:built-from-sdist" not in json.dumps(django)
     assert not (app / "db.sqlite3").exists()
     verify = bundle("verify", str(payload), cwd=shop["site"], env=shop["env"])
     assert verify.returncode == 0, verify.stderr

@@ -106,6 +106,7 @@ def describe_stage(
             options.path(options.npm_lock) if options.npm_lock else None,
             state.source_date_epoch,
             ELECTRON_VERSIONS,
+            built_from_sdist=options.build_sdists,
         ),
     )
     write_atomic(ctx.staging / contract.SBOM, sbom)
@@ -134,6 +135,7 @@ def _sbom(ctx: StageContext, inputs: SbomInputs) -> str:
         inputs.source_date_epoch,
         validated_cache=validated,
         electron_versions=inputs.electron_versions,
+        built_from_sdist=inputs.built_from_sdist,
     )
     store_sbom(store, key, text)
     return text

@@ -50,6 +50,7 @@ class SbomInputs:
     source_date_epoch: int
     electron_versions: Path | None
     library_table: Path = LIBRARY_TABLE  # what sbom/interpreter.py reads
+    built_from_sdist: tuple[str, ...] = ()  # build-sdists: installed from a wheel built here
 
 
 def npm_manifests(package_lock: Path | None) -> list[Path]:
@@ -77,6 +78,7 @@ def sbom_key(inputs: SbomInputs) -> str:
     add("pin", json.dumps(dataclasses.asdict(inputs.pin), sort_keys=True))
     app = [inputs.app_name, inputs.app_version, inputs.source_date_epoch]
     add("app", json.dumps([*app, sorted(inputs.app_dependencies)]))
+    add("built from sdist", json.dumps(sorted(inputs.built_from_sdist)))
     files = [("lock", inputs.lock_path), ("npm", inputs.package_lock)]
     files += [("electron", inputs.electron_versions), ("libraries", inputs.library_table)]
     files += [(f"code {path.name}", path) for path in sbom_code()]

@@ -24,7 +24,14 @@ from datetime import UTC, datetime
 from email.parser import HeaderParser
 from pathlib import Path
 
-from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, XsUri
+from cyclonedx.model import (
+    ExternalReference,
+    ExternalReferenceType,
+    HashAlgorithm,
+    HashType,
+    Property,
+    XsUri,
+)
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
@@ -60,6 +67,9 @@ class Distribution:
     @property
     def purl(self) -> PackageURL:
         return PackageURL(type="pypi", name=canonicalize_name(self.name), version=self.version)
+
+
+BUILT_FROM_SDIST = "djdesk:built-from-sdist"
 
 
 def installed_distributions(site_packages: Path) -> list[Distribution]:
@@ -135,6 +145,7 @@ def build_sbom(
     source_date_epoch: int,
     validated_cache: Path | None = None,
     electron_versions: Path | None = None,
+    built_from_sdist: tuple[str, ...] = (),
 ) -> str:
     """Return the SBOM as CycloneDX 1.6 JSON text (validated; with ``validated_cache``, an
     SBOM whose exact text already passed is not validated again)."""
@@ -142,6 +153,9 @@ def build_sbom(
     app = _describe_app(bom, app_name, app_version, source_date_epoch, package_lock)
     interpreter = _add_interpreter(bom, payload, pin)
     by_name = _add_distributions(bom, payload, lock_path)
+    for name in sorted({canonicalize_name(n) for n in built_from_sdist} & set(by_name)):
+        # Not a wheel from the index: built here from its hash-pinned sdist (build-sdists).
+        by_name[name].properties.add(Property(name=BUILT_FROM_SDIST, value="true"))
     direct = sorted({canonicalize_name(d) for d in app_dependencies} & set(by_name))
     shell = _add_shell(bom, package_lock, electron_versions)
     bom.register_dependency(
