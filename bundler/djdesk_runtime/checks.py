@@ -58,6 +58,11 @@ def writable_paths(settings: Any) -> list[tuple[str, object]]:
 def desktop_findings(
     settings: Any, project: Any, payload: Path, enabled: tuple[str, ...]
 ) -> list[Finding]:
+    return _payload_findings(settings, payload) + _project_findings(project, enabled)
+
+
+def _payload_findings(settings: Any, payload: Path) -> list[Finding]:
+    """What the read-only payload cannot give: writable paths inside it, missing deps."""
     findings = []
     for name, path in writable_paths(settings):
         if _inside(path, payload):
@@ -81,6 +86,12 @@ def desktop_findings(
                     f"add {module} to the project's dependencies (or let the build add it)",
                 )
             )
+    return findings
+
+
+def _project_findings(project: Any, enabled: tuple[str, ...]) -> list[Finding]:
+    """Risky settings of the project's module (notes when an override replaces them)."""
+    findings = []
     key = str(getattr(project, "SECRET_KEY", "") or "")
     if key and (key.startswith("django-insecure") or (len(key) > 8 and key in _source_of(project))):
         findings.append(
