@@ -223,7 +223,9 @@ def test_boot_serves_inspector_and_stops_when_asked(
     )  # the payload's read-only sample
     assert {i["title"]: i["value"] for i in data["insights"]}["Pending migrations"] == "3"
     status, body = server.get("/static/inspector/app.js", auth)
-    assert status == 200 and b"djdesk:workspace-drop" in body
+    assert status == 200 and b"UI.drop_event" in body  # the name comes from the contract
+    status, page = server.get("/", auth)
+    assert status == 200 and b'id="djdesk-ui"' in page and b"djdesk:workspace-drop" in page
     assert (tmp_path / "data" / "db.sqlite3").is_file()
     request_stop(server.process)
     assert server.process.wait(timeout=15) == 0
