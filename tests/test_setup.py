@@ -36,6 +36,7 @@ def test_without_apt_get_the_script_names_what_is_missing_and_carries_on(tmp_pat
     )
     assert result.returncode == 0, result.stderr
     assert "nodejs npm git" in result.stderr and "7zip" in result.stderr
+    assert "diffoscope-minimal" in result.stderr
 
 
 def test_an_unknown_group_is_a_usage_error() -> None:
