@@ -43,7 +43,11 @@ def running(limits: ConnectionLimits | None = None, **guard: Any) -> Iterator[in
         from waitress import wasyncore
 
         # Closed from the server's own loop (its trigger): the loop ends with an empty map.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        # A loop that already ended has closed its trigger: close what is left here.
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            wasyncore.close_all(server._map)
         thread.join(PATIENCE)
         server.task_dispatcher.shutdown()
         assert not thread.is_alive()
