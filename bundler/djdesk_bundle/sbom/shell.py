@@ -59,8 +59,9 @@ def _npm_purl(name: str, version: str) -> PackageURL:
     return PackageURL(type="npm", namespace=namespace or None, name=short, version=version)
 
 
-def _resolve(packages: dict[str, Any], from_key: str, name: str) -> str | None:
-    """The lock key npm installed ``name`` at, as seen from the package at ``from_key``."""
+def resolve_in_lock(packages: dict[str, Any], from_key: str, name: str) -> str | None:
+    """The lock key npm installed ``name`` at, as seen from the package at ``from_key``:
+    its own node_modules, then each enclosing one up to the root's (how Node finds it)."""
     base = from_key
     while True:
         candidate = f"{base}/node_modules/{name}" if base else f"node_modules/{name}"
@@ -133,7 +134,7 @@ def npm_graph(
         entry = packages.get(key, {})
         targets = edges.setdefault(ref_of.get(key, ""), set())
         for name in _dependency_names(entry):
-            resolved = _resolve(packages, key, name)
+            resolved = resolve_in_lock(packages, key, name)
             if resolved in ref_of:
                 targets.add(ref_of[resolved])
     return components, {ref: sorted(targets) for ref, targets in edges.items()}

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.sbom.shell import resolve_in_lock
 from djdesk_bundle.scaffold.shell_listing import listed_files
 
 PACKAGE_SHELL = "shell"  # djdesk_bundle/shell/ in an installed distribution
@@ -149,20 +150,6 @@ def _package_json(text: str, params: ShellParams) -> str:
     return _json_text(data)
 
 
-def _resolve_in_lock(packages: dict[str, Any], location: str, name: str) -> str | None:
-    """Where Node finds ``name`` from the package at ``location``: its own node_modules,
-    then each enclosing one up to the root's."""
-    base = location
-    while True:
-        candidate = f"{base}/node_modules/{name}" if base else f"node_modules/{name}"
-        if candidate in packages:
-            return candidate
-        if not base:
-            return None
-        parent = base.rfind("/node_modules/")
-        base = base[:parent] if parent >= 0 else ""
-
-
 @dataclass(frozen=True)
 class _Edge:
     target: str
@@ -182,7 +169,7 @@ def _edges(packages: dict[str, Any], location: str) -> list[_Edge]:
     edges = []
     for kind in kinds:
         for name in sorted(entry.get(kind, {})):
-            target = _resolve_in_lock(packages, location, name)
+            target = resolve_in_lock(packages, location, name)
             if target is None:
                 continue  # an optional or peer dependency not installed for any platform
             peer = kind == "peerDependencies"
