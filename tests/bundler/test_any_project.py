@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.tools.uv import uv_binary
 from tests.bundler.conftest import HOST_TRIPLE, bundle, needs_local_python
 from tests.bundler.notes_project import make_notes_project

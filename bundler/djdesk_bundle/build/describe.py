@@ -14,7 +14,6 @@ from djdesk_bundle.build.smoke import SmokeReport
 from djdesk_bundle.build.source import SourceState
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.build.template_db import TemplateDatabase
-from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.inspect.checksums import write_checksums
 from djdesk_bundle.pins import InterpreterPin
@@ -86,7 +85,7 @@ def describe_stage(
             "lock": {
                 "kind": locked.kind,
                 "file": locked.lock_path.name,
-                "sha256": file_sha256(locked.lock_path),
+                "sha256": ctx.digests.file_sha256(locked.lock_path),
             },
             # From the stage cache on a hit: the same inputs made the same tree.
             "pruned": {"paths": interpreter.pruned.paths, "bytes": interpreter.pruned.bytes},
@@ -110,14 +109,14 @@ def describe_stage(
         ),
     )
     write_atomic(ctx.staging / contract.SBOM, sbom)
-    write_checksums(ctx.staging)
+    write_checksums(ctx.staging, ctx.digests)
     return info
 
 
 def _sbom(ctx: StageContext, inputs: SbomInputs) -> str:
     """The SBOM made before from the same inputs, or a new one (validated, then stored)."""
     store, validated = ctx.cache_root / "sboms", ctx.cache_root / "sbom-validated"
-    key = sbom_key(inputs)
+    key = sbom_key(inputs, ctx.digests)
     if (text := stored_sbom(store, validated, key)) is not None:
         return text
     # The SBOM library is imported only by a build that makes an SBOM: a no-op build or

@@ -212,7 +212,7 @@ def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Inte
         str(compile_wanted),
     )
     hit, facts = cached_tree(
-        ctx.cache_root, key, root, make, ctx.reporter.warn, ctx.in_previous(root)
+        ctx.cache_root, key, root, make, ctx.reporter.warn, ctx.in_previous(root), ctx.digests
     )
     runnable = runnable_python(executable)
     check_host_interpreter(executable, ctx.staging, runnable, pin.triple)

@@ -17,8 +17,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.errors import ChecksumMismatch, ConfigError, FetchError, OfflineCacheMiss
+from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.options import Options
 from djdesk_bundle.pins import DEFAULT_MANIFEST, InterpreterPin
 from djdesk_bundle.ui import Reporter, advance
@@ -33,8 +34,8 @@ def cached_path(cache_dir: Path, pin: InterpreterPin) -> Path:
     return cache_dir / "interpreters" / pin.sha256 / pin.filename
 
 
-def _check(path: Path, expected: str, url: str) -> None:
-    actual = file_sha256(path)
+def _check(path: Path, expected: str, url: str, digests: Digests | None = None) -> None:
+    actual = digests.file_sha256(path) if digests else file_sha256(path)
     if actual != expected:
         aside = path.with_name(f"{path.name.removesuffix('.part')}.bad-{actual[:12]}")
         os.replace(path, aside)
@@ -117,15 +118,15 @@ def fetch_interpreter(
     mirror: str | None = None,
     offline: bool = False,
     fill_hint: str = "",
+    digests: Digests | None = None,
 ) -> Path:
-    """Return the verified archive in the cache, downloading it if needed."""
-    target = cached_path(prepare_cache_root(cache_dir), pin)
     """Return the verified archive in the cache, downloading it if needed. ``fill_hint``
-    is the fetch command that fills this cache (the options in use), for a cache miss."""
-    target = cached_path(cache_dir, pin)
+    is the fetch command that fills this cache (the options in use), for a cache miss; a
+    cache hit is checked again (by a build, with the digests it remembers)."""
+    target = cached_path(prepare_cache_root(cache_dir), pin)
     url = pin.download_url(mirror) if not offline else pin.url
     if target.is_file():
-        _check(target, pin.sha256, str(target))
+        _check(target, pin.sha256, str(target), digests)
         reporter.detail(f"cache hit: {target}")
         return target
     if offline:
@@ -205,7 +206,9 @@ def fill_command(options: Options, pin: InterpreterPin) -> str:
     return shlex.join(words)
 
 
-def fetch_stage(options: Options, pin: InterpreterPin, reporter: Reporter) -> Path:
+def fetch_stage(
+    options: Options, pin: InterpreterPin, reporter: Reporter, digests: Digests | None = None
+) -> Path:
     """The verified interpreter archive, per the options' cache, mirror and offline mode."""
     return fetch_interpreter(
         pin,
@@ -214,6 +217,7 @@ def fetch_stage(options: Options, pin: InterpreterPin, reporter: Reporter) -> Pa
         mirror=options.python_mirror or None,
         offline=options.offline,
         fill_hint=fill_command(options, pin),
+        digests=digests,
     )
 
 

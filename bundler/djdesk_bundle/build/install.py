@@ -327,7 +327,9 @@ def install_stage(
         shape.key(),
         ",".join(sorted(ctx.options.build_sdists)),
     )
-    hit, _ = cached_tree(ctx.cache_root, key, site, make, ctx.reporter.warn, ctx.in_previous(site))
+    hit, _ = cached_tree(
+        ctx.cache_root, key, site, make, ctx.reporter.warn, ctx.in_previous(site), ctx.digests
+    )
     return SitePackages(path=site, cache_key=key, cached=hit)
 
 

@@ -39,9 +39,9 @@ from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.install import SitePackages
 from djdesk_bundle.build.resolve import Resolved
 from djdesk_bundle.build.stage import StageContext
-from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.cache.stage_trees import stage_key
 from djdesk_bundle.cache.store import Store
+from djdesk_bundle.fs.hashing import file_sha256
 
 STABLE_MTIME = 315532800  # 1980-01-01, as in wheels: the oldest time ZIP and tools agree on
 COMPRESS_LEVEL = 6

@@ -41,7 +41,7 @@ from djdesk_bundle.build.smoke import smoke_stage
 from djdesk_bundle.build.stage import StageClock, StageContext
 from djdesk_bundle.build.template_db import TemplateDatabase, template_stage
 from djdesk_bundle.build.uptodate import digests_store, previous_build, remember_build
-from djdesk_bundle.cache.digests import load_remembered, save_remembered
+from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.options import Options
 from djdesk_bundle.pins import load_manifest, pin_age_warning
 from djdesk_bundle.sign.codesign import sign_payload, signing_requested
@@ -78,12 +78,12 @@ def build(
     prepare_cache_root(options.cache_root)  # tagged as the tool's before anything is cached
     with build_locks(output, dist, reporter):
         check_output_dir(output, options.project_dir, source_dirs(options))  # what it waited for
-        store = digests_store(options.cache_root, output)
-        load_remembered(store)
+        # One per build: what it hashes, looked up by stat, kept for the next build.
+        digests = Digests.load(digests_store(options.cache_root, output))
         try:
-            return _build_locked(options, reporter, env, output, dist, hooks or {}, force)
+            return _build_locked(options, reporter, env, output, dist, hooks or {}, force, digests)
         finally:
-            save_remembered(store)
+            digests.save()
 
 
 def _build_locked(
@@ -94,6 +94,7 @@ def _build_locked(
     dist: Path,
     hooks: Mapping[str, Callable[[Path], None]],
     force: bool,
+    digests: Digests,
 ) -> BuildResult:
     staging = staging_path(output)
     clock = StageClock(reporter, {name: _bind(hook, staging) for name, hook in hooks.items()})
@@ -102,25 +103,26 @@ def _build_locked(
         check_outputs_outside_app(options, output, dist)
         for message in recover(output):
             reporter.warn(message)
-        resolved = resolve(options, env, dist)
+        resolved = resolve(options, env, dist, digests=digests)
         report_sources(reporter, options, resolved)
         # A signed build is never "up to date": the identity may have changed.
         rebuild = force or hooks or signing_requested(resolved.pin.triple, env)
         unchanged = not rebuild and previous_build(
-            options.cache_root, output, resolved.archive, resolved.inputs_digest
+            options.cache_root, output, resolved.archive, resolved.inputs_digest, digests=digests
         )
     if unchanged:
         reporter.info("[green]up to date[/green]: nothing changed since the last build")
         info = json.loads((output / contract.BUILD_INFO).read_text(encoding="utf-8"))
         return BuildResult(output, resolved.archive, unchanged, clock.timings, info)
 
-    clock.run("secrets", secrets_stage, resolved.sources, options.cache_root, reporter)
+    clock.run("secrets", secrets_stage, resolved.sources, options.cache_root, reporter, digests)
     with _staging_area(output, staging, resolved.archive) as work:
         # Unchanged trees are hard-linked from the previous payload, unless this build signs
         # in place: a signature must never reach the files the previous payload still uses.
         signs = signing_requested(resolved.pin.triple, env)
-        ctx = StageContext(options, reporter, staging, work, previous=None if signs else output)
-        archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
+        previous = None if signs else output
+        ctx = StageContext(options, reporter, staging, work, previous, digests)
+        archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter, digests)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
         app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)

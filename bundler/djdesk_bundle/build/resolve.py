@@ -19,6 +19,7 @@ from djdesk_bundle.build.selection import SourceFiles, select_sources
 from djdesk_bundle.build.source import SourceState, check_shell_version, source_state
 from djdesk_bundle.build.steps import run_before_build
 from djdesk_bundle.build.uptodate import inputs_digest
+from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.errors import LockError
 from djdesk_bundle.options import AppProject, Options, read_app_project
 from djdesk_bundle.pins import InterpreterPin, load_manifest
@@ -42,9 +43,14 @@ def resolve_pin(options: Options, target: str | None = None) -> InterpreterPin:
 
 
 def resolve(
-    options: Options, env: Mapping[str, str], dist: Path, target: str | None = None
+    options: Options,
+    env: Mapping[str, str],
+    dist: Path,
+    target: str | None = None,
+    digests: Digests | None = None,
 ) -> Resolved:
-    """Config, manifest, lock and source state: they fail in seconds, before any work."""
+    """Config, manifest, lock and source state: they fail in seconds, before any work
+    (``digests``: the build's, which its inputs digest uses and remembers)."""
     require_git(options.project_dir)
     pin = resolve_pin(options, target)
     run_before_build(options)
@@ -62,7 +68,7 @@ def resolve(
         state=state,
         locked=locked,
         archive=dist / contract.archive_name(state.name, state.version, pin.triple),
-        inputs_digest=inputs_digest(options, pin, state, locked, sources),
+        inputs_digest=inputs_digest(options, pin, state, locked, sources, digests or Digests()),
         sources=sources,
     )
 

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from djdesk_bundle.build.selection import SourceFiles
-from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.cache.store import Store
 from djdesk_bundle.errors import UnsafeSource
+from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.ui import Reporter
 
 # Plugins whose findings are certain enough to stop a build (detect-secrets class names).
@@ -97,10 +98,13 @@ def _scan(path: Path) -> list[list[object]]:
     ]
 
 
-def find_secrets(sources: SourceFiles, cache_root: Path) -> list[Finding]:
+def find_secrets(
+    sources: SourceFiles, cache_root: Path, digests: Digests | None = None
+) -> list[Finding]:
     from detect_secrets.settings import default_settings
 
     store = Store.under(cache_root, "secret-scans", keep=4)
+    sha256 = digests.file_sha256 if digests else file_sha256
     known = _load(store)
     findings: list[Finding] = []
     changed = False
@@ -109,7 +113,7 @@ def find_secrets(sources: SourceFiles, cache_root: Path) -> list[Finding]:
             for item in selection.shipped:
                 if not _scannable(item.source):
                     continue
-                digest = file_sha256(item.source)
+                digest = sha256(item.source)
                 if digest not in known:
                     known[digest] = _scan(item.source)
                     changed = True
@@ -124,9 +128,11 @@ def find_secrets(sources: SourceFiles, cache_root: Path) -> list[Finding]:
     return findings
 
 
-def secrets_stage(sources: SourceFiles, cache_root: Path, reporter: Reporter) -> int:
+def secrets_stage(
+    sources: SourceFiles, cache_root: Path, reporter: Reporter, digests: Digests | None = None
+) -> int:
     """Stop on a blocking finding; warn about the rest. Returns the number of files scanned."""
-    findings = find_secrets(sources, cache_root)
+    findings = find_secrets(sources, cache_root, digests)
     blocking = [f for f in findings if f.blocking]
     if blocking:
         raise UnsafeSource(

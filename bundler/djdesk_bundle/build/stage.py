@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.options import Options
 from djdesk_bundle.ui import Reporter
 
@@ -23,6 +24,7 @@ class StageContext:
     staging: Path  # the payload being built (swapped into place at the end)
     work: Path  # scratch space, deleted after the build
     previous: Path | None = None  # the payload this build replaces (read, never changed)
+    digests: Digests = field(default_factory=Digests)  # the build's remembered file digests
 
     @property
     def cache_root(self) -> Path:

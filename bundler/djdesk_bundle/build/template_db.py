@@ -27,7 +27,6 @@ from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.install import SitePackages
 from djdesk_bundle.build.source import SourceState
 from djdesk_bundle.build.stage import StageContext
-from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
 from djdesk_bundle.errors import AppStageError
 from djdesk_bundle.tools.process import run, tail
@@ -78,10 +77,14 @@ def template_key(
     shaping = [*app.rglob("migrations/*.py"), *settings.glob("*.py")]
     for path in sorted(set(shaping)):
         if path.is_file():
-            digest.update(f"{path.relative_to(app).as_posix()}\0{file_sha256(path)}\0".encode())
+            digest.update(
+                f"{path.relative_to(app).as_posix()}\0{ctx.digests.file_sha256(path)}\0".encode()
+            )
     runtime = ctx.staging / contract.RUNTIME_DIR
     for path in sorted(runtime.rglob("*.py")):
-        digest.update(f"{path.relative_to(runtime).as_posix()}\0{file_sha256(path)}\0".encode())
+        digest.update(
+            f"{path.relative_to(runtime).as_posix()}\0{ctx.digests.file_sha256(path)}\0".encode()
+        )
     return stage_key(
         contract.TEMPLATE_DATABASE,
         digest.hexdigest(),
@@ -114,7 +117,9 @@ def template_stage(
         return {"sqlite": made}
 
     key = template_key(ctx, state, interpreter, site)
-    hit, facts = cached_tree(ctx.cache_root, key, tree, make, ctx.reporter.warn)
+    hit, facts = cached_tree(
+        ctx.cache_root, key, tree, make, ctx.reporter.warn, digests=ctx.digests
+    )
     if not facts.get("sqlite"):
         return TemplateDatabase(shipped=False, cached=hit)
     shutil.copyfile(tree / contract.TEMPLATE_DATABASE, ctx.staging / contract.TEMPLATE_DATABASE)

@@ -29,7 +29,7 @@ from djdesk_bundle.build.install import LockedRequirements
 from djdesk_bundle.build.machine_state import is_machine_state
 from djdesk_bundle.build.selection import SourceFiles
 from djdesk_bundle.build.source import SourceState
-from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.errors import VerificationFailed
 from djdesk_bundle.fs.tree import stat_fingerprint
 from djdesk_bundle.inspect.verify import verify_directory
@@ -50,12 +50,12 @@ def _files_under(root: Path) -> list[Path]:
     )
 
 
-def _digest_files(digest: Any, label: str, root: Path, files: list[Path]) -> None:
+def _digest_files(digest: Any, label: str, root: Path, files: list[Path], digests: Digests) -> None:
     for path in files:
         full = path if path.is_absolute() else root / path
         relative = full.relative_to(root).as_posix() if full.is_relative_to(root) else str(full)
         digest.update(f"{label}:{relative}\0".encode())
-        digest.update(file_sha256(full).encode() if full.is_file() else b"-")
+        digest.update(digests.file_sha256(full).encode() if full.is_file() else b"-")
 
 
 def inputs_digest(
@@ -64,6 +64,7 @@ def inputs_digest(
     state: SourceState,
     locked: LockedRequirements,
     sources: SourceFiles,
+    digests: Digests,
 ) -> str:
     digest = hashlib.sha256()
     settings = dataclasses.asdict(options)
@@ -76,7 +77,7 @@ def inputs_digest(
     for label, selection in sources.selections():
         for item in selection.shipped:
             digest.update(f"{label}:{item.name}\0".encode())
-            digest.update(file_sha256(item.source).encode())
+            digest.update(digests.file_sha256(item.source).encode())
     project = options.project_dir
     loose = [
         locked.lock_path,
@@ -87,11 +88,11 @@ def inputs_digest(
     if options.npm_lock:
         npm_lock = options.path(options.npm_lock)
         loose += [npm_lock, npm_lock.with_name("package.json")]
-    _digest_files(digest, "file", project, loose)
+    _digest_files(digest, "file", project, loose, digests)
     # The bundler's code and data (pins, Electron versions) and the runtime it ships.
     for package in (BUNDLER_DIR, RUNTIME_DIR):
         code = [p for p in _files_under(package) if p.suffix in {".py", ".json", ".toml"}]
-        _digest_files(digest, package.name, package, code)
+        _digest_files(digest, package.name, package, code, digests)
     return digest.hexdigest()
 
 
@@ -105,20 +106,23 @@ def digests_store(cache_root: Path, output: Path) -> Path:
     return _record_path(cache_root, output, ".digests")
 
 
-def _verified(output: Path) -> bool:
-    return verify_directory(output).ok
-
-
 def previous_build(
     cache_root: Path,
     output: Path,
     archive: Path,
     digest: str,
-    verify_payload: Callable[[Path], bool] = _verified,
+    verify_payload: Callable[[Path], bool] | None = None,
+    digests: Digests | None = None,
 ) -> str | None:
     """The archive's sha256 when ``output`` and ``archive`` were built from these inputs
     and are still intact; None when anything differs. ``verify_payload`` reads the whole
-    payload: it runs only when its stat fingerprint differs from the recorded one."""
+    payload (by default as ``verify`` does, with the build's ``digests``): it runs only
+    when its stat fingerprint differs from the recorded one."""
+
+    def verified(payload: Path) -> bool:
+        return verify_directory(payload, digests).ok
+
+    verify_payload = verify_payload or verified
     try:
         record = json.loads(_record_path(cache_root, output).read_text(encoding="utf-8"))
     except (OSError, ValueError):

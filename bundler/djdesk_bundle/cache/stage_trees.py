@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from djdesk_bundle import __version__
-from djdesk_bundle.cache.digests import carry_over
+from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.fs.tree import tree_digest
 
 LAYOUT_VERSION = "2"  # bump when what a stage writes changes shape (2: tree digests)
@@ -39,13 +39,13 @@ def stage_key(*parts: str) -> str:
     return digest.hexdigest()[:40]
 
 
-def _intact(entry: Path, warn: Callable[[str], None]) -> bool:
+def _intact(entry: Path, warn: Callable[[str], None], digests: Digests) -> bool:
     """Is this stored entry complete and its tree exactly what was stored?"""
     if not (entry / "complete").is_file():
         return False
     try:
         recorded = (entry / "tree.sha256").read_text(encoding="utf-8").strip()
-        ok = tree_digest(entry / "tree") == recorded
+        ok = tree_digest(entry / "tree", digests) == recorded
     except OSError:
         ok = False
     if not ok:
@@ -65,25 +65,28 @@ def _stored_digest(entry: Path) -> str:
     return ""
 
 
-def _same_as_stored(entry: Path, tree: Path) -> bool:
+def _same_as_stored(entry: Path, tree: Path, digests: Digests) -> bool:
     """Is ``tree`` (in the previous payload) exactly what this entry stored?"""
     recorded = _stored_digest(entry)
     if not recorded or tree.is_symlink() or not tree.is_dir():
         return False
     try:
-        return tree_digest(tree) == recorded
+        return tree_digest(tree, digests) == recorded
     except OSError:
         return False
 
 
-def _link_or_copy(source: str, destination: str) -> None:
-    before = os.lstat(source)
-    try:
-        os.link(source, destination)
-    except OSError:  # a file system without hard links
-        shutil.copy2(source, destination)
-        return
-    carry_over(before, Path(destination))
+def _link_or_copy(digests: Digests) -> Callable[[str, str], None]:
+    def link(source: str, destination: str) -> None:
+        before = os.lstat(source)
+        try:
+            os.link(source, destination)
+        except OSError:  # a file system without hard links
+            shutil.copy2(source, destination)
+            return
+        digests.carry_over(before, Path(destination))
+
+    return link
 
 
 def cached_tree(
@@ -93,6 +96,7 @@ def cached_tree(
     produce: Callable[[Path], dict[str, Any]],
     warn: Callable[[str], None] = lambda message: None,
     previous: Path | None = None,
+    digests: Digests | None = None,
 ) -> tuple[bool, dict[str, Any]]:
     """Fill ``destination`` from ``previous`` (the same tree in the payload this build
     replaces, linked), from the cache (copied) or by ``produce`` (then stored).
@@ -101,10 +105,12 @@ def cached_tree(
     hit reports the same facts as the build that made it.
     """
     entry = cache_root / "stages" / key
-    if previous is not None and _same_as_stored(entry, previous):
-        shutil.copytree(previous, destination, symlinks=True, copy_function=_link_or_copy)
+    digests = digests or Digests()  # a build passes its own
+    if previous is not None and _same_as_stored(entry, previous, digests):
+        link = _link_or_copy(digests)
+        shutil.copytree(previous, destination, symlinks=True, copy_function=link)
         return True, json.loads((entry / "facts.json").read_text(encoding="utf-8"))
-    if _intact(entry, warn):
+    if _intact(entry, warn, digests):
         shutil.copytree(entry / "tree", destination, symlinks=True)
         facts: dict[str, Any] = json.loads((entry / "facts.json").read_text(encoding="utf-8"))
         return True, facts
@@ -113,7 +119,7 @@ def cached_tree(
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(destination, tmp / "tree", symlinks=True)
     (tmp / "facts.json").write_text(json.dumps(facts, sort_keys=True), encoding="utf-8")
-    (tmp / "tree.sha256").write_text(tree_digest(tmp / "tree") + "\n", encoding="utf-8")
+    (tmp / "tree.sha256").write_text(tree_digest(tmp / "tree", digests) + "\n", encoding="utf-8")
     (tmp / "complete").write_text("")
     try:
         os.replace(tmp, entry)

@@ -14,7 +14,6 @@ again. ``djdesk-bundle clean --all`` removes the cache root with all of them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -24,14 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from djdesk_bundle.fs.atomic import temporary_sibling, write_atomic
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from djdesk_bundle.fs.hashing import file_sha256
 
 
 @dataclass(frozen=True)
@@ -54,7 +46,7 @@ class Store:
         data, record = self._data(key), self._record(key)
         try:
             facts = json.loads(record.read_text(encoding="utf-8"))
-            intact = isinstance(facts, dict) and facts.get("sha256") == _sha256_of(data)
+            intact = isinstance(facts, dict) and facts.get("sha256") == file_sha256(data)
         except (OSError, ValueError):
             intact = False
         if not intact:
@@ -86,7 +78,7 @@ class Store:
             learned = write(partial)
             if isinstance(learned, dict):
                 facts = {**facts, **learned}
-            facts = {**facts, "sha256": _sha256_of(partial)}
+            facts = {**facts, "sha256": file_sha256(partial)}
             os.replace(partial, data)
             write_atomic(self._record(key), json.dumps(facts, sort_keys=True))
         except OSError:

@@ -13,7 +13,8 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
-from djdesk_bundle.cache.digests import handle_sha256, remembered
+from djdesk_bundle.cache.digests import Digests
+from djdesk_bundle.fs.hashing import handle_sha256
 
 
 def walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
@@ -49,25 +50,27 @@ def kind(info: os.stat_result) -> str:
     return "unknown entry"
 
 
-def regular_file_sha256(path: Path) -> str:
-    """sha256 of a regular file, opened so that it can neither follow a link nor block."""
+def regular_file_sha256(path: Path, digests: Digests | None = None) -> str:
+    """sha256 of a regular file, opened so that it can neither follow a link nor block
+    (looked up in, and remembered by, a build's ``digests``)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     flags |= getattr(os, "O_BINARY", 0)
     descriptor = os.open(path, flags)
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise OSError(f"{path} is not a regular file")
-        return handle_sha256(handle)
+        return digests.handle_sha256(handle) if digests else handle_sha256(handle)
 
 
-def tree_digest(root: Path) -> str:
+def tree_digest(root: Path, digests: Digests | None = None) -> str:
     """One sha256 over every entry's path, type, executable bit, and content (a file) or
     target (a link): any edit, addition, removal or chmod +x changes it."""
     digest = hashlib.sha256()
     for path, info in walk(root):
         what = kind(info)
         if what == "file":
-            sha256 = remembered(info) or regular_file_sha256(root / path)
+            known = digests.remembered(info) if digests else None
+            sha256 = known or regular_file_sha256(root / path, digests)
             detail = f"{info.st_mode & 0o111:o} {sha256}"
         elif what == "symlink":
             detail = os.readlink(root / path)

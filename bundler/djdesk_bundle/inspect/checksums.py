@@ -8,25 +8,28 @@ import stat
 from pathlib import Path
 
 from djdesk_bundle import contract
-from djdesk_bundle.cache.digests import file_sha256, remembered
+from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.fs.atomic import write_atomic
+from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.fs.tree import walk
 
 
-def payload_file_digests(payload: Path) -> dict[str, str]:
+def payload_file_digests(payload: Path, known: Digests | None = None) -> dict[str, str]:
     """{POSIX relative path: sha256} of every file of the payload; a symlink to a file
-    counts as that file, one to a directory is not a file (``verify`` refuses it)."""
+    counts as that file, one to a directory is not a file (``verify`` refuses it). A
+    build passes the digests it ``known`` (files linked from the previous payload)."""
+    sha256 = known.file_sha256 if known else file_sha256
     digests = {}
     for rel, info in walk(payload):
         if stat.S_ISREG(info.st_mode):
-            digests[rel] = remembered(info) or file_sha256(payload / rel)
+            digests[rel] = (known.remembered(info) if known else None) or sha256(payload / rel)
         elif stat.S_ISLNK(info.st_mode) and not (payload / rel).is_dir():
-            digests[rel] = file_sha256(payload / rel)
+            digests[rel] = sha256(payload / rel)
     return digests
 
 
-def write_checksums(payload: Path) -> int:
-    digests = payload_file_digests(payload)
+def write_checksums(payload: Path, known: Digests | None = None) -> int:
+    digests = payload_file_digests(payload, known)
     digests.pop(contract.CHECKSUMS, None)
     lines = [f"{digests[rel]}  {rel}\n" for rel in sorted(digests)]
     write_atomic(payload / contract.CHECKSUMS, "".join(lines))

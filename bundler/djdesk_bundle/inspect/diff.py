@@ -32,9 +32,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, cast
 
 from djdesk_bundle import contract
-from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.errors import ConfigError, SbomInvalid
 from djdesk_bundle.fs.archive_policy import checked_members, payload_policy
+from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.fs.tree import kind, regular_file_sha256, walk
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -23,6 +23,7 @@ from typing import cast
 from packaging.utils import canonicalize_name
 
 from djdesk_bundle import contract
+from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.errors import VerificationFailed
 from djdesk_bundle.fs.archive_policy import (
     ArchivePolicy,
@@ -192,15 +193,16 @@ def _hard_link_problems(payload: Path, linked: dict[tuple[int, int, int], list[s
     ]
 
 
-def scan_directory(payload: Path) -> dict[str, str]:
-    """{path: sha256} of every file (a symlink: its target's); refuses anything else."""
+def scan_directory(payload: Path, digests: Digests | None = None) -> dict[str, str]:
+    """{path: sha256} of every file (a symlink: its target's); refuses anything else.
+    Only a build's own up-to-date check passes the ``digests`` it knows."""
     actual: dict[str, str] = {}
     unsafe: list[str] = []
     linked: dict[tuple[int, int, int], list[str]] = {}
     for rel, info in walk(payload):
         what = kind(info)
         if what == "file":
-            actual[rel] = regular_file_sha256(payload / rel)
+            actual[rel] = regular_file_sha256(payload / rel, digests)
             if info.st_nlink > 1:
                 linked.setdefault((info.st_dev, info.st_ino, info.st_nlink), []).append(rel)
         elif what == "symlink":
@@ -209,18 +211,18 @@ def scan_directory(payload: Path) -> dict[str, str]:
                 link = os.readlink(payload / rel)
                 unsafe.append(f"{rel} is a symlink to {link!r}, not to a file inside")
             else:
-                actual[rel] = regular_file_sha256(target)
+                actual[rel] = regular_file_sha256(target, digests)
         elif what != "directory":
             unsafe.append(f"{rel} is a {what}")
     _refuse(payload, unsafe + _hard_link_problems(payload, linked))
     return actual
 
 
-def verify_directory(payload: Path) -> VerifyReport:
+def verify_directory(payload: Path, digests: Digests | None = None) -> VerifyReport:
     sums = payload / contract.CHECKSUMS
     if not sums.is_file() or sums.is_symlink():
         raise VerificationFailed(f"{payload}: no {contract.CHECKSUMS}; is this a payload?")
-    found = scan_directory(payload)
+    found = scan_directory(payload, digests)
     expected = parse_checksums(sums.read_text(encoding="utf-8"))
     actual = {rel: digest for rel, digest in found.items() if rel != contract.CHECKSUMS}
     report = _compare(expected, actual)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from djdesk_bundle import contract
-from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.release.runner import annotate, table, write_summary
 
 DEFAULT_OUTPUT_DIR = f"electron/{contract.ARCHIVE_ROOT}"  # this repository's layout

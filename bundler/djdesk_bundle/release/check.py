@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.release.feeds import is_feed
 
 # GitHub keeps these characters in an asset name; it rewrites others (a space becomes `.`).

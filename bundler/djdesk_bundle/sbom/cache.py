@@ -22,8 +22,9 @@ import json
 from pathlib import Path
 
 from djdesk_bundle import __version__, contract
-from djdesk_bundle.cache.digests import file_sha256
+from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.cache.store import Store
+from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.fs.tree import tree_digest
 from djdesk_bundle.options import host_triple
 from djdesk_bundle.pins import InterpreterPin, manifest_file
@@ -66,7 +67,7 @@ def npm_manifests(package_lock: Path | None) -> list[Path]:
     return [package_lock.parent / key / "package.json" for key in sorted(keys)]
 
 
-def sbom_key(inputs: SbomInputs) -> str:
+def sbom_key(inputs: SbomInputs, digests: Digests | None = None) -> str:
     import cyclonedx  # the package's __init__ only: cheap, unlike its models
 
     digest = hashlib.sha256()
@@ -79,15 +80,16 @@ def sbom_key(inputs: SbomInputs) -> str:
     app = [inputs.app_name, inputs.app_version, inputs.source_date_epoch]
     add("app", json.dumps([*app, sorted(inputs.app_dependencies)]))
     add("built from sdist", json.dumps(sorted(inputs.built_from_sdist)))
+    sha256 = digests.file_sha256 if digests else file_sha256
     files = [("lock", inputs.lock_path), ("npm", inputs.package_lock)]
     files += [("electron", inputs.electron_versions), ("libraries", inputs.library_table)]
     files += [(f"code {path.name}", path) for path in sbom_code()]
     files += [(f"npm {path.parent.name}", path) for path in npm_manifests(inputs.package_lock)]
     for label, path in files:
-        add(label, file_sha256(path) if path is not None and path.is_file() else "-")
-    add("python", tree_digest(inputs.payload / contract.PYTHON_DIR))
+        add(label, sha256(path) if path is not None and path.is_file() else "-")
+    add("python", tree_digest(inputs.payload / contract.PYTHON_DIR, digests))
     for info in sorted((inputs.payload / contract.SITE_PACKAGES_DIR).glob("*.dist-info")):
-        add(info.name, tree_digest(info))
+        add(info.name, tree_digest(info, digests))
     return digest.hexdigest()
 
 

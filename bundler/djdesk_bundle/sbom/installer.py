@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from djdesk_bundle import contract
-from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.errors import ConfigError
 from djdesk_bundle.fs.atomic import write_atomic
+from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.sbom.document import SERIAL_NAMESPACE, validate_sbom
 
 

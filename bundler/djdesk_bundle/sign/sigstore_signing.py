@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from djdesk_bundle.cache.digests import file_sha256
 from djdesk_bundle.errors import ConfigError, SigningUnavailable, VerificationFailed
 from djdesk_bundle.fs.atomic import write_atomic
+from djdesk_bundle.fs.hashing import file_sha256
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
 
