@@ -170,17 +170,14 @@ def test_a_sleeping_settings_module_stops_the_check_in_one_line(tmp_path: Path) 
         "sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'app'))\n"
         "importlib.import_module(os.environ['DJANGO_SETTINGS_MODULE'])\n"
     )
-    from djdesk_bundle.build.extract import Interpreter, PruneReport
+    from djdesk_bundle.build.extract import Interpreter
 
     interpreter = Interpreter(
         root=staging,
         executable=Path(sys.executable),
         triple=host_triple(),
-        runnable=True,
-        compiles=False,
+        compile_wanted=False,
         cache_key="",
-        pruned=PruneReport(0, 0),
-        cached=False,
     )
     ctx = StageContext(options, Reporter(verbosity=-1), staging, tmp_path / "work")
     with pytest.raises(errors.ChildTimedOut, match="did not finish within 2 s"):

@@ -102,6 +102,7 @@ def make_sbom(
         NPM_LOCK,
         1_700_000_000,
         electron_versions=table,
+        interpreter_runs_here=runnable,
     )
     validate_sbom(text)  # CycloneDX 1.6, offline
     (tmp_path / "made.cdx.json").write_text(text)

@@ -100,7 +100,7 @@ def app_stage(
     precompiled = interpreter.compiles
     # Before collectstatic: settings may import the runtime (the inspector's do).
     runtime = write_launcher(ctx.options, ctx.staging, app.version, precompiled)
-    python = interpreter.executable if interpreter.runnable else host_python()
+    python = interpreter.executable if interpreter.runs_here else host_python()
     if not precompiled and ctx.options.compile_bytecode:
         ctx.reporter.warn(
             f"cannot run the {interpreter.triple} interpreter here: bytecode is not "

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
 from djdesk_bundle import contract
 from djdesk_bundle.errors import AppStageError
 from djdesk_bundle.tools.process import run, tail
-
-
-def runnable_python(executable: Path) -> bool:
-    """Can this host run the payload's own interpreter (same OS and architecture)?"""
-    if not executable.exists():
-        return False
-    try:
-        probe = subprocess.run(
-            [str(executable), "-I", "-B", "-c", "pass"],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    except OSError:
-        return False
-    return probe.returncode == 0
 
 
 def host_python() -> Path:

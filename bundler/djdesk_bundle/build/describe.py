@@ -106,6 +106,7 @@ def describe_stage(
             state.source_date_epoch,
             ELECTRON_VERSIONS,
             built_from_sdist=options.build_sdists,
+            interpreter_runs_here=interpreter.runs_here,
         ),
     )
     write_atomic(ctx.staging / contract.SBOM, sbom)
@@ -135,6 +136,7 @@ def _sbom(ctx: StageContext, inputs: SbomInputs) -> str:
         validated_cache=validated,
         electron_versions=inputs.electron_versions,
         built_from_sdist=inputs.built_from_sdist,
+        interpreter_runs_here=inputs.interpreter_runs_here,
     )
     store_sbom(store, key, text)
     return text

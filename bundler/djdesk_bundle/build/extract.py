@@ -14,9 +14,11 @@ files are created with ``O_EXCL | O_NOFOLLOW``, and symlinks are made last.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import stat
+import subprocess
 import tarfile
 import zlib
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from djdesk_bundle import contract
-from djdesk_bundle.build.bytecode import compile_bytecode, runnable_python
+from djdesk_bundle.build.bytecode import compile_bytecode
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
 from djdesk_bundle.errors import UnsafeArchive
@@ -37,10 +39,7 @@ from djdesk_bundle.fs.archive_policy import (
     interpreter_policy,
     link_target,
 )
-from djdesk_bundle.options import (
-    Options,
-    host_triple,
-)
+from djdesk_bundle.options import Options, host_triple
 from djdesk_bundle.pins import InterpreterPin
 
 CHUNK = 1024 * 1024
@@ -175,6 +174,22 @@ def interpreter_executable(payload: Path, windows: bool) -> Path:
     return payload / contract.interpreter_path(windows)
 
 
+def _starts(executable: Path) -> bool:
+    """Does ``executable`` start here and exit cleanly?"""
+    if not executable.exists():
+        return False
+    try:
+        probe = subprocess.run(
+            [str(executable), "-I", "-B", "-c", "pass"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
 @dataclass(frozen=True)
 class Interpreter:
     """The payload's ``python/`` tree and what this host can do with it."""
@@ -182,11 +197,35 @@ class Interpreter:
     root: Path
     executable: Path
     triple: str
-    runnable: bool  # this host runs it (same OS and architecture)
-    compiles: bool  # bytecode is precompiled with it (wanted and runnable)
+    compile_wanted: bool  # the compile-bytecode option
     cache_key: str
-    pruned: PruneReport
-    cached: bool
+    pruned: PruneReport = PruneReport(paths=0, bytes=0)
+    cached: bool = False
+
+    @property
+    def runs_here(self) -> bool:
+        """The one answer to "does the target's interpreter run here", for everything that
+        would run it (bytecode, collectstatic, the template database, the pre-flight check,
+        the smoke test, the SBOM's library probe): only the host's own target does. Another
+        target is never run, even where an emulator (Rosetta, binfmt) could, so that what
+        a build ships depends on the host and the target only; a host-target interpreter
+        that does not start is refused at extract (``check_starts``)."""
+        return self.triple == host_triple()
+
+    @property
+    def compiles(self) -> bool:
+        """Bytecode is precompiled with it (wanted, and it runs here)."""
+        return self.compile_wanted and self.runs_here
+
+    def check_starts(self) -> None:
+        """A host-target interpreter that cannot start is a broken archive, not a
+        cross-build: refuse it rather than build and verify a payload that cannot start."""
+        if self.runs_here and not _starts(self.executable):
+            relative = self.executable.relative_to(self.root.parent).as_posix()
+            raise UnsafeArchive(
+                f"the {self.triple} interpreter archive has no runnable {relative} (this "
+                f"host is {self.triple}, so the interpreter must start here)"
+            )
 
 
 def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Interpreter:
@@ -194,46 +233,29 @@ def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Inte
     options = ctx.options
     root = ctx.staging / contract.PYTHON_DIR
     executable = interpreter_executable(ctx.staging, pin.is_windows)
-    compile_wanted = options.compile_bytecode
-
-    def make(tree: Path) -> dict[str, Any]:
-        extract_interpreter(archive, ctx.staging, ExtractLimits.from_options(options))
-        report = prune(tree, options.prune_globs)
-        if compile_wanted and runnable_python(executable):
-            compile_bytecode(executable, ctx.staging, [tree])
-        return {"paths": report.paths, "bytes": report.bytes}
-
+    interpreter = Interpreter(root, executable, pin.triple, options.compile_bytecode, "")
     key = stage_key(
         "interpreter",
         pin.sha256,
         pin.triple,
         host_triple(),
         repr(sorted(options.prune_globs)),
-        str(compile_wanted),
+        str(interpreter.compiles),  # (what it was before for the host's own target)
     )
+    interpreter = dataclasses.replace(interpreter, cache_key=key)
+
+    def make(tree: Path) -> dict[str, Any]:
+        extract_interpreter(archive, ctx.staging, ExtractLimits.from_options(options))
+        report = prune(tree, options.prune_globs)
+        interpreter.check_starts()
+        if interpreter.compiles:
+            compile_bytecode(executable, ctx.staging, [tree])
+        return {"paths": report.paths, "bytes": report.bytes}
+
     hit, facts = cached_tree(
         ctx.cache_root, key, root, make, ctx.reporter.warn, ctx.in_previous(root), ctx.digests
     )
-    runnable = runnable_python(executable)
-    check_host_interpreter(executable, ctx.staging, runnable, pin.triple)
-    return Interpreter(
-        root=root,
-        executable=executable,
-        triple=pin.triple,
-        runnable=runnable,
-        compiles=compile_wanted and runnable,
-        cache_key=key,
-        pruned=PruneReport(paths=facts["paths"], bytes=facts["bytes"]),
-        cached=hit,
-    )
-
-
-def check_host_interpreter(executable: Path, payload: Path, runs: bool, triple: str) -> None:
-    """A host-target interpreter that cannot run here is a broken archive, not a
-    cross-build: refuse it rather than build and verify a payload that cannot start."""
-    if triple == host_triple() and not runs:
-        raise UnsafeArchive(
-            f"the {triple} interpreter archive has no runnable "
-            f"{executable.relative_to(payload).as_posix()} (this host is {triple}, so the "
-            "interpreter must start here)"
-        )
+    if hit:
+        interpreter.check_starts()
+    pruned = PruneReport(paths=facts["paths"], bytes=facts["bytes"])
+    return dataclasses.replace(interpreter, pruned=pruned, cached=hit)

@@ -17,7 +17,6 @@ from djdesk_bundle.build.app import django_env
 from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.errors import PreflightFailed
-from djdesk_bundle.options import host_triple
 from djdesk_bundle.tools.process import run, tail
 from djdesk_runtime.contract import EXIT_CODES, LAUNCHER_OPTIONS, PYTHON_FLAGS
 
@@ -62,8 +61,7 @@ def parse_findings(stdout: str) -> tuple[Finding, ...]:
 
 
 def run_check(ctx: StageContext, interpreter: Interpreter) -> CheckReport:
-    # The check imports every app: only the host's own target has wheels that load here.
-    if not interpreter.runnable or interpreter.triple != host_triple():
+    if not interpreter.runs_here:  # the check imports every app with it
         return CheckReport((), ran=False)
     env = django_env(ctx.options, ctx.options.settings_module, ctx.staging, ctx.work / "check")
     launcher = ctx.staging / contract.LAUNCHER

@@ -30,7 +30,6 @@ from djdesk_bundle import contract
 from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.errors import SmokeFailed
-from djdesk_bundle.options import host_triple
 from djdesk_bundle.tools.process import tail
 from djdesk_runtime.contract import (
     DATA_DIR_LAYOUT,
@@ -221,7 +220,7 @@ def smoke_stage(ctx: StageContext, interpreter: Interpreter) -> SmokeReport:
     if not options.smoke:
         ctx.reporter.info("smoke test off (smoke = false)")
         return SmokeReport(ran=False)
-    if not interpreter.runnable or interpreter.triple != host_triple():
+    if not interpreter.runs_here:
         ctx.reporter.warn(
             f"cannot run the {interpreter.triple} interpreter here: the smoke test is "
             "skipped (run `djdesk-bundle check` on that platform)"

@@ -102,7 +102,7 @@ def template_stage(
     """Whether the payload ships a template database (never for a cross-target build)."""
     if not ctx.options.template_database:
         return TemplateDatabase(shipped=False)
-    if not interpreter.runnable:
+    if not interpreter.runs_here:
         ctx.reporter.warn(
             f"cannot run the {interpreter.triple} interpreter here: no pre-migrated database; "
             "the first launch runs the migrations"

@@ -52,6 +52,8 @@ class SbomInputs:
     electron_versions: Path | None
     library_table: Path = LIBRARY_TABLE  # what sbom/interpreter.py reads
     built_from_sdist: tuple[str, ...] = ()  # build-sdists: installed from a wheel built here
+    # Interpreter.runs_here: a function of the pin's and the host's triples (both keyed).
+    interpreter_runs_here: bool = False
 
 
 def npm_manifests(package_lock: Path | None) -> list[Path]:

@@ -146,12 +146,16 @@ def build_sbom(
     validated_cache: Path | None = None,
     electron_versions: Path | None = None,
     built_from_sdist: tuple[str, ...] = (),
+    *,
+    interpreter_runs_here: bool,
 ) -> str:
     """Return the SBOM as CycloneDX 1.6 JSON text (validated; with ``validated_cache``, an
-    SBOM whose exact text already passed is not validated again)."""
+    SBOM whose exact text already passed is not validated again). The interpreter is asked
+    for its libraries' versions only when it runs here (``Interpreter.runs_here``)."""
     bom = Bom()
     app = _describe_app(bom, app_name, app_version, source_date_epoch, package_lock)
-    interpreter = _add_interpreter(bom, payload, pin)
+    executable = interpreter_executable(payload, pin.is_windows)
+    interpreter = _add_interpreter(bom, pin, executable if interpreter_runs_here else None)
     by_name = _add_distributions(bom, payload, lock_path)
     for name in sorted({canonicalize_name(n) for n in built_from_sdist} & set(by_name)):
         # Not a wheel from the index: built here from its hash-pinned sdist (build-sdists).
@@ -212,8 +216,9 @@ def _describe_app(
     return app
 
 
-def _add_interpreter(bom: Bom, payload: Path, pin: InterpreterPin) -> Component:
-    """CPython (with its CPE) and the C libraries built into it."""
+def _add_interpreter(bom: Bom, pin: InterpreterPin, executable: Path | None) -> Component:
+    """CPython (with its CPE) and the C libraries built into it (those ``executable``,
+    when it runs here, reports too)."""
     interpreter = interpreter_component(
         pin,
         hashes=[HashType(alg=HashAlgorithm.SHA_256, content=pin.sha256)],
@@ -225,7 +230,7 @@ def _add_interpreter(bom: Bom, payload: Path, pin: InterpreterPin) -> Component:
         else [],
     )
     bom.components.add(interpreter)
-    libraries = library_components(pin, interpreter_executable(payload, pin.is_windows))
+    libraries = library_components(pin, executable)
     for library in libraries:
         bom.components.add(library)
     bom.register_dependency(interpreter, libraries)

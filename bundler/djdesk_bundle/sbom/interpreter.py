@@ -146,7 +146,7 @@ def release_libraries(release: str, triple: str, table: Path = LIBRARY_TABLE) ->
 
 
 def probe_libraries(executable: Path) -> dict[str, str]:
-    """Library versions the interpreter reports about itself ({} when it cannot run here)."""
+    """Library versions the interpreter reports about itself ({} when it fails)."""
     if not executable.exists():
         return {}
     try:
@@ -163,15 +163,16 @@ def probe_libraries(executable: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in found.items() if v}
 
 
-def interpreter_libraries(pin: InterpreterPin, executable: Path) -> list[Library]:
-    """The release's table, then the pin's own, then what the interpreter reports."""
+def interpreter_libraries(pin: InterpreterPin, executable: Path | None) -> list[Library]:
+    """The release's table, then the pin's own, then what the interpreter reports (when
+    there is an ``executable`` that runs here)."""
     libraries = {} if pin.host_libraries else release_libraries(pin.release, pin.triple)
     for name, version in pin.libraries:
         known = libraries.get(name, _known(name, version))
         libraries[name] = dataclasses.replace(
             known, version=version, source="the interpreter manifest"
         )
-    for name, version in probe_libraries(executable).items():
+    for name, version in (probe_libraries(executable) if executable else {}).items():
         known = libraries.get(name, _known(name, version))
         checked = "reported by the interpreter"
         if known.version and known.version != version:
@@ -182,7 +183,7 @@ def interpreter_libraries(pin: InterpreterPin, executable: Path) -> list[Library
     return [libraries[name] for name in sorted(libraries)]
 
 
-def library_components(pin: InterpreterPin, executable: Path) -> list[Component]:
+def library_components(pin: InterpreterPin, executable: Path | None) -> list[Component]:
     """One component per native library, with its licence, CPE, supplier and source."""
     components = []
     for library in interpreter_libraries(pin, executable):
