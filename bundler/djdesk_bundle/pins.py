@@ -63,6 +63,29 @@ class InterpreterPin:
     def is_windows(self) -> bool:
         return "windows" in self.triple
 
+    def marker_environment(self) -> dict[str, str]:
+        """The PEP 508 marker values of this target (not of the host that builds it)."""
+        arch = self.triple.split("-", 1)[0]
+        if self.is_windows:
+            machine = {"x86_64": "AMD64", "aarch64": "ARM64"}.get(arch, arch)
+            system = ("win32", "Windows", "nt")
+        elif "darwin" in self.triple:
+            machine = {"aarch64": "arm64"}.get(arch, arch)
+            system = ("darwin", "Darwin", "posix")
+        else:
+            machine, system = arch, ("linux", "Linux", "posix")
+        sys_platform, platform_system, os_name = system
+        return {
+            "python_version": self.python_minor,
+            "python_full_version": self.python_version,
+            "implementation_name": "cpython",
+            "platform_python_implementation": "CPython",
+            "platform_machine": machine,
+            "sys_platform": sys_platform,
+            "platform_system": platform_system,
+            "os_name": os_name,
+        }
+
     def download_url(self, mirror: str | None) -> str:
         """The mirror, when given, replaces everything but the file name (like uv's)."""
         if mirror:

@@ -190,8 +190,45 @@ def test_without_author_metadata_the_index_is_the_supplier(tmp_path: Path) -> No
     info = tmp_path / "anonymous-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: anonymous\nVersion: 1.0\n")
-    (dist,) = installed_distributions(tmp_path)
+    (dist,) = installed_distributions(tmp_path, {})
     assert dist.supplier is not None and dist.supplier.name == "Python Package Index (distributor)"
+
+
+def test_what_a_distribution_requires_is_what_its_markers_keep_for_the_target(
+    tmp_path: Path,
+) -> None:
+    """Markers are evaluated for the target, not searched for "extra ==": an extra's
+    requirement written without spaces, or one for another platform or Python, is not a
+    dependency of the distribution (before, only "extra ==" with a space was left out)."""
+    from djdesk_bundle.pins import InterpreterPin
+    from djdesk_bundle.sbom.document import installed_distributions
+
+    info = tmp_path / "demo-1.0.dist-info"
+    info.mkdir()
+    requires = [
+        "Always>=1",
+        'argon2-cffi>=19.1.0; extra == "argon2"',
+        "bcrypt; extra=='bcrypt'",
+        'tzdata; sys_platform == "win32"',
+        'typing_extensions>=4; python_version < "3.11"',
+        'Linux.Only; platform_system == "Linux" and platform_machine == "x86_64"',
+    ]
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
+        + "".join(f"Requires-Dist: {line}\n" for line in requires)
+    )
+
+    def pin(triple: str) -> InterpreterPin:
+        return InterpreterPin(triple, "u", "0" * 64, "install_only", "3.11.2", "local")
+
+    (linux,) = installed_distributions(
+        tmp_path, pin("x86_64-unknown-linux-gnu").marker_environment()
+    )
+    assert linux.requires == ["always", "linux-only"]
+    (windows,) = installed_distributions(
+        tmp_path, pin("x86_64-pc-windows-msvc").marker_environment()
+    )
+    assert windows.requires == ["always", "tzdata"]
 
 
 def test_a_third_party_projects_distributions_meet_the_minimum_elements(tmp_path: Path) -> None:

@@ -122,7 +122,7 @@ def _sbom(ctx: StageContext, inputs: SbomInputs) -> str:
         return text
     # The SBOM library is imported only by a build that makes an SBOM: a no-op build or
     # one whose SBOM is stored never needs it.
-    from djdesk_bundle.sbom.document import app_dependency_names, build_sbom
+    from djdesk_bundle.sbom.document import build_sbom
 
     text = build_sbom(
         inputs.payload,
@@ -130,7 +130,7 @@ def _sbom(ctx: StageContext, inputs: SbomInputs) -> str:
         inputs.app_version,
         inputs.pin,
         inputs.lock_path,
-        app_dependency_names(inputs.app_dependencies),
+        list(inputs.app_dependencies),
         inputs.package_lock,
         inputs.source_date_epoch,
         validated_cache=validated,

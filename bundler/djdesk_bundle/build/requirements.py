@@ -13,9 +13,11 @@ import hashlib
 import re
 import shlex
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from djdesk_bundle.errors import LockError
 from djdesk_bundle.fs.atomic import write_atomic
@@ -100,6 +102,20 @@ def check_lock_lines(text: str, source: Path) -> None:
             f"{source}: requirements without --hash=sha256: {', '.join(missing)}; make a "
             "hash-pinned lock with `uv lock` (or `uv pip compile --generate-hashes`)"
         )
+
+
+def required_name(text: str, environment: Mapping[str, str]) -> str | None:
+    """The canonical name a requirement (a ``Requires-Dist`` value, a ``[project]``
+    dependency) asks for in the marker ``environment`` (``InterpreterPin.
+    marker_environment``), or None when its marker leaves it out there or it is no
+    requirement. No extra is asked for: an extra's requirement counts only under it."""
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return None
+    if requirement.marker and not requirement.marker.evaluate({**environment, "extra": ""}):
+        return None
+    return canonicalize_name(requirement.name)
 
 
 def _pinned_requirement(text: str, source: Path) -> Requirement:

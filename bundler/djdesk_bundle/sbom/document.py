@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tomllib
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import HeaderParser
@@ -44,6 +44,7 @@ from packaging.utils import canonicalize_name
 
 from djdesk_bundle import __version__, contract
 from djdesk_bundle.build.extract import interpreter_executable
+from djdesk_bundle.build.requirements import required_name
 from djdesk_bundle.errors import SbomInvalid
 from djdesk_bundle.pins import InterpreterPin
 from djdesk_bundle.sbom.interpreter import interpreter_component, library_components
@@ -51,7 +52,6 @@ from djdesk_bundle.sbom.licenses import distribution_licence, licenses_of
 from djdesk_bundle.sbom.shell import shell_part
 from djdesk_bundle.sbom.suppliers import entity, npm_supplier, pypi_supplier
 
-NAME_PATTERN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 SERIAL_NAMESPACE = uuid.UUID("6f1c1e02-5d1b-4a53-9f5e-0a3c2b9d7e41")
 
 
@@ -72,19 +72,18 @@ class Distribution:
 BUILT_FROM_SDIST = "djdesk:built-from-sdist"
 
 
-def installed_distributions(site_packages: Path) -> list[Distribution]:
-    """Every ``*.dist-info`` in site-packages, read from its METADATA and WHEEL files."""
+def installed_distributions(
+    site_packages: Path, environment: Mapping[str, str]
+) -> list[Distribution]:
+    """Every ``*.dist-info`` in site-packages, read from its METADATA and WHEEL files; what
+    each requires is what its markers keep in the target's ``environment``."""
     found = []
     for info in sorted(site_packages.glob("*.dist-info")):
         meta = HeaderParser().parsestr((info / "METADATA").read_text(encoding="utf-8"))
         license_files = sorted(
             [*info.glob("licenses/**/*"), *info.glob("LICEN[CS]E*"), *info.glob("COPYING*")]
         )
-        requires = [
-            m.group(1)
-            for r in meta.get_all("Requires-Dist") or []
-            if (m := NAME_PATTERN.match(r)) and "extra ==" not in r
-        ]
+        requires = _required_names(meta.get_all("Requires-Dist") or [], environment)
         wheel = info / "WHEEL"
         tags = set()
         if wheel.is_file():
@@ -140,7 +139,7 @@ def build_sbom(
     app_version: str,
     pin: InterpreterPin,
     lock_path: Path,
-    app_dependencies: list[str],
+    app_dependencies: list[str],  # the app's [project] dependencies (requirements)
     package_lock: Path | None,
     source_date_epoch: int,
     validated_cache: Path | None = None,
@@ -156,11 +155,12 @@ def build_sbom(
     app = _describe_app(bom, app_name, app_version, source_date_epoch, package_lock)
     executable = interpreter_executable(payload, pin.is_windows)
     interpreter = _add_interpreter(bom, pin, executable if interpreter_runs_here else None)
-    by_name = _add_distributions(bom, payload, lock_path)
+    environment = pin.marker_environment()
+    by_name = _add_distributions(bom, payload, lock_path, environment)
     for name in sorted({canonicalize_name(n) for n in built_from_sdist} & set(by_name)):
         # Not a wheel from the index: built here from its hash-pinned sdist (build-sdists).
         by_name[name].properties.add(Property(name=BUILT_FROM_SDIST, value="true"))
-    direct = sorted({canonicalize_name(d) for d in app_dependencies} & set(by_name))
+    direct = sorted(set(_required_names(app_dependencies, environment)) & set(by_name))
     shell = _add_shell(bom, package_lock, electron_versions)
     bom.register_dependency(
         app, [interpreter, *(by_name[d] for d in direct), *([shell] if shell else [])]
@@ -237,10 +237,12 @@ def _add_interpreter(bom: Bom, pin: InterpreterPin, executable: Path | None) -> 
     return interpreter
 
 
-def _add_distributions(bom: Bom, payload: Path, lock_path: Path) -> dict[str, Component]:
+def _add_distributions(
+    bom: Bom, payload: Path, lock_path: Path, environment: Mapping[str, str]
+) -> dict[str, Component]:
     """Every installed distribution, hashed by the wheel the lock pinned, and their graph."""
     lock = lock_wheel_hashes(lock_path)
-    dists = installed_distributions(payload / contract.SITE_PACKAGES_DIR)
+    dists = installed_distributions(payload / contract.SITE_PACKAGES_DIR, environment)
     by_name: dict[str, Component] = {}
     for dist in dists:
         digest = installed_wheel_sha256(dist, lock)
@@ -307,6 +309,5 @@ def validate_sbom(text: str) -> None:
         raise SbomInvalid(f"the SBOM does not validate against CycloneDX 1.6: {error}")
 
 
-def app_dependency_names(dependencies: tuple[str, ...]) -> list[str]:
-    """The names in the app's ``[project] dependencies`` (its direct dependencies)."""
-    return [m.group(1) for dep in dependencies if (m := NAME_PATTERN.match(dep))]
+def _required_names(requirements: Iterable[str], environment: Mapping[str, str]) -> list[str]:
+    return [name for r in requirements if (name := required_name(r, environment))]
