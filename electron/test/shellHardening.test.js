@@ -111,3 +111,19 @@ test('electron-builder runs the fuse hook', () => {
   const config = fs.readFileSync(path.join(electronDir, 'electron-builder.yml'), 'utf8');
   assert.match(config, /^afterPack: release\/afterPack\.cjs$/m);
 });
+
+test('the packaged app gets lib/*.js but not the contract declarations (lib/contract.d.ts)', async () => {
+  // electron-builder's `files`: patterns in order, the last that matches decides, a "!"
+  // excludes (it matches them with minimatch, as here).
+  const { minimatch } = require('minimatch');
+  const { loadBuilderConfig } = await import('../release/artifactNames.mjs');
+  const patterns = loadBuilderConfig().files;
+  const packed = (file) => patterns.reduce((included, pattern) => {
+    const negated = pattern.startsWith('!');
+    return minimatch(file, negated ? pattern.slice(1) : pattern, { dot: true }) ? !negated : included;
+  }, false);
+  const lib = fs.readdirSync(path.join(electronDir, 'lib'));
+  assert.ok(lib.includes('contract.d.ts'));
+  for (const name of lib) assert.equal(packed(`lib/${name}`), name.endsWith('.js'), name);
+  assert.equal(packed('main.js'), true);
+});
