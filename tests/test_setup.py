@@ -91,6 +91,34 @@ def test_a_run_with_skips_ends_on_their_reasons(tmp_path: Path) -> None:
     assert "1 passed, 2 skipped" in last[-1]
 
 
+def test_a_network_only_skip_is_not_sent_to_a_debian_package(tmp_path: Path) -> None:
+    """Before, every skip got the Debian hint, also one that needs the internet (which no
+    package installs): each kind of skip now gets the hint that fits it."""
+    (tmp_path / "test_some.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.network\n"
+        '@pytest.mark.skip(reason="needs sigstore\'s TUF repository on the internet")\n'
+        "def test_online():\n    pass\n"
+    )
+    result = run_pytest(tmp_path)
+    assert result.returncode == 0, result.stdout
+    section = result.stdout.split("not tested here", 1)[1]
+    assert "needs sigstore's TUF repository on the internet" in section
+    assert "needs the internet (marked `network`)" in section
+    assert "Debian package" not in section
+    # With a skip of each kind, each reason is followed by its own hint.
+    (tmp_path / "test_other.py").write_text(
+        "import pytest\n"
+        "@pytest.mark.skipif(True, reason='needs 7zip')\n"
+        "def test_packaging():\n    pass\n"
+    )
+    lines = run_pytest(tmp_path).stdout.split("not tested here", 1)[1].splitlines()
+    debian = next(i for i, line in enumerate(lines) if "Debian package" in line)
+    online = next(i for i, line in enumerate(lines) if "marked `network`" in line)
+    assert any("needs 7zip" in line for line in lines[:debian])
+    assert any("TUF" in line for line in lines[debian:online])
+
+
 def test_a_run_without_skips_adds_nothing(tmp_path: Path) -> None:
     (tmp_path / "test_some.py").write_text("def test_plain():\n    pass\n")
     result = run_pytest(tmp_path)

@@ -119,6 +119,7 @@ def test_refreshing_from_a_file_repins_it(tmp_path: Path) -> None:
     assert run_script("refresh_trust_root.py", "--check", "--trust-dir", str(trust)).returncode == 1
 
 
+@pytest.mark.network
 @pytest.mark.skip(reason="needs sigstore's TUF repository on the internet")
 def test_refreshing_online(tmp_path: Path) -> None:
     shutil.copytree(TRUST, tmp_path / "trust")
