@@ -11,7 +11,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -36,13 +36,13 @@ from djdesk_bundle.inspect.audit import LEVELS
 from djdesk_bundle.options import Options, find_project, has_table, host_triple, load_options
 from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 from djdesk_bundle.scaffold.init import ShellChoices, init_project, next_steps
+from djdesk_bundle.sign.sigstore_signing import ExpectedSigner
 from djdesk_bundle.ui import Reporter
 
 # The commands below import their heavier modules (sigstore, the SBOM and advisory
 # libraries, diffoscope glue) when they run: every `build` pays for what this module
-# imports, and a no-op build is meant to take a moment.
-if TYPE_CHECKING:
-    from djdesk_bundle.sign.sigstore_signing import ExpectedSigner
+# imports, and a no-op build is meant to take a moment (sigstore_signing imports sigstore
+# itself only when it signs or verifies).
 
 FLAG_KEYS = {
     "target": "target",
@@ -477,8 +477,6 @@ def cmd_report(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def _expected_signer(args: argparse.Namespace) -> ExpectedSigner:
-    from djdesk_bundle.sign.sigstore_signing import ExpectedSigner
-
     if args.github_repository:
         if not args.github_ref:
             raise ConfigError("--github-repository needs --github-ref (e.g. v1.2.3)")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from djdesk_bundle.build.selection import SourceFiles
 from djdesk_bundle.build.source import SourceState
 from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.errors import VerificationFailed
+from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.fs.tree import stat_fingerprint
 from djdesk_bundle.inspect.verify import verify_directory
 from djdesk_bundle.options import Options, host_triple
@@ -154,6 +154,4 @@ def remember_build(cache_root: Path, output: Path, digest: str, archive: Path, s
         "sha256": sha,
         "fingerprint": stat_fingerprint(output),
     }
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(record, indent=2), encoding="utf-8")
-    os.replace(partial, path)
+    write_atomic(path, json.dumps(record, indent=2))

@@ -27,6 +27,7 @@ from typing import Any
 
 from djdesk_bundle import __version__
 from djdesk_bundle.cache.digests import Digests
+from djdesk_bundle.fs.atomic import temporary_sibling
 from djdesk_bundle.fs.tree import tree_digest
 
 LAYOUT_VERSION = "2"  # bump when what a stage writes changes shape (2: tree digests)
@@ -115,7 +116,7 @@ def cached_tree(
         facts: dict[str, Any] = json.loads((entry / "facts.json").read_text(encoding="utf-8"))
         return True, facts
     facts = produce(destination)
-    tmp = entry.with_name(f"{key}.tmp-{os.getpid()}")
+    tmp = temporary_sibling(entry)
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(destination, tmp / "tree", symlinks=True)
     (tmp / "facts.json").write_text(json.dumps(facts, sort_keys=True), encoding="utf-8")
