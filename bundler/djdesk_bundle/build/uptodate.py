@@ -31,6 +31,7 @@ from djdesk_bundle.build.source import SourceState
 from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.errors import VerificationFailed
 from djdesk_bundle.fs.atomic import write_atomic
+from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.fs.tree import stat_fingerprint
 from djdesk_bundle.inspect.verify import verify_directory
 from djdesk_bundle.options import Options, host_triple
@@ -133,7 +134,7 @@ def previous_build(
     try:
         if sidecar.read_text(encoding="utf-8").split()[:1] != [record["sha256"]]:
             return None
-        if hashlib.sha256(archive.read_bytes()).hexdigest() != record["sha256"]:
+        if file_sha256(archive) != record["sha256"]:
             return None
         untouched = record.get("fingerprint") == stat_fingerprint(output)
         if not untouched and not verify_payload(output):

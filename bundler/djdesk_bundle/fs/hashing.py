@@ -4,12 +4,14 @@ remembering nothing (a build's ``Digests`` remembers; everything else calls this
 from __future__ import annotations
 
 import hashlib
-from io import BufferedReader
+import io
 from pathlib import Path
+from typing import IO, cast
 
 
-def handle_sha256(handle: BufferedReader) -> str:
-    return hashlib.file_digest(handle, "sha256").hexdigest()
+def handle_sha256(handle: IO[bytes]) -> str:
+    """sha256 of an open binary file (or a tar member: it reads as a buffered file)."""
+    return hashlib.file_digest(cast(io.BufferedReader, handle), "sha256").hexdigest()
 
 
 def file_sha256(path: Path) -> str:

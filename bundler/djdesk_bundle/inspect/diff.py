@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -29,12 +28,12 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, cast
+from typing import Any
 
 from djdesk_bundle import contract
 from djdesk_bundle.errors import ConfigError, SbomInvalid
 from djdesk_bundle.fs.archive_policy import checked_members, payload_policy
-from djdesk_bundle.fs.hashing import file_sha256
+from djdesk_bundle.fs.hashing import file_sha256, handle_sha256
 from djdesk_bundle.fs.tree import kind, regular_file_sha256, walk
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -152,7 +151,7 @@ def _streamed_sha256(tar: tarfile.TarFile, member: tarfile.TarInfo) -> str:
     handle = tar.extractfile(member)
     assert handle is not None
     with handle:
-        return hashlib.file_digest(cast(io.BufferedReader, handle), "sha256").hexdigest()
+        return handle_sha256(handle)
 
 
 @contextmanager

@@ -10,7 +10,6 @@ verify never blocks and never vouches for code outside the payload.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import tarfile
@@ -18,7 +17,6 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import cast
 
 from packaging.utils import canonicalize_name
 
@@ -34,6 +32,7 @@ from djdesk_bundle.fs.archive_policy import (
     member_problem,
     payload_policy,
 )
+from djdesk_bundle.fs.hashing import handle_sha256
 from djdesk_bundle.fs.tree import kind, regular_file_sha256, walk
 from djdesk_bundle.inspect.checksums import parse_checksums
 
@@ -268,8 +267,7 @@ def _member_digest(tar: tarfile.TarFile, member: tarfile.TarInfo) -> tuple[str, 
     if member.name.split("/", 1)[-1] in (contract.CHECKSUMS, contract.SBOM, contract.BUILD_INFO):
         data = handle.read()
         return hashlib.sha256(data).hexdigest(), data
-    # An archive member reads as a buffered file: streamed, never whole.
-    return hashlib.file_digest(cast(io.BufferedReader, handle), "sha256").hexdigest(), None
+    return handle_sha256(handle), None  # streamed, never whole
 
 
 def verify_archive(archive: Path) -> VerifyReport:
