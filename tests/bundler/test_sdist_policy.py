@@ -60,3 +60,28 @@ def test_an_allowlisted_name_the_lock_does_not_pin_is_refused(tmp_path: Path) ->
         install_requirements(
             locked, tmp_path / "s", host_triple(), PYTHON, tmp_path, build_sdists=("uwsgi",)
         )
+
+
+def test_a_compiled_wheel_built_here_ships_only_where_the_interpreter_runs(
+    tmp_path: Path,
+) -> None:
+    """A compiled wheel built here from an allowlisted sdist is refused for a target whose
+    interpreter does not run here (Interpreter.runs_here, the answer every stage asks).
+    Before, the check never refused anything: it took "name-1.0.dist" for the name of
+    "name-1.0.dist-info", which no allowlisted name matched."""
+    import sys
+
+    from djdesk_bundle.build.extract import Interpreter
+    from djdesk_bundle.build.install import check_built_sdists
+
+    info = tmp_path / "fastthing-1.0.dist-info"
+    info.mkdir()
+    (info / "WHEEL").write_text("Wheel-Version: 1.0\nRoot-Is-Purelib: false\n")
+    python = Path(sys.executable)
+    here = Interpreter(tmp_path, python, host_triple(), compile_wanted=False, cache_key="")
+    check_built_sdists(tmp_path, ("FastThing",), here)
+    other = "aarch64-apple-darwin" if "linux" in host_triple() else "x86_64-unknown-linux-gnu"
+    cross = Interpreter(tmp_path, python, other, compile_wanted=False, cache_key="")
+    with pytest.raises(InstallError, match=f"fastthing was built from its sdist.*not on {other}"):
+        check_built_sdists(tmp_path, ("FastThing",), cross)
+    check_built_sdists(tmp_path, (), cross)  # not built here: a wheel from the index

@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from djdesk_bundle import contract
 from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.fetch import prepare_cache_root
@@ -220,7 +222,6 @@ def install_requirements(
         if network is not None:
             raise network
         raise InstallError(f"uv pip install failed for {triple}:\n{tail(result.stderr)}")
-    check_built_sdists(site_packages, build_sdists, triple)
     drop_console_scripts(site_packages)
 
 
@@ -229,7 +230,7 @@ WEB_SERVERS = frozenset({"uwsgi", "gunicorn", "uvicorn", "daphne", "hypercorn", 
 
 
 def no_wheel_advice(name: str, triple: str, python_minor: str) -> str:
-    base = re.sub(r"[-_.]+", "-", name.split("==")[0].split(" ")[0].lower())
+    base = canonicalize_name(name.split("==")[0].split(" ")[0])
     if base in WEB_SERVERS:
         return (
             f"{name} has no wheel for {triple}: it is a web server, and the desktop runtime "
@@ -247,7 +248,7 @@ def binary_policy(requirements: str, build_sdists: tuple[str, ...]) -> list[str]
     """uv's flags: wheels only for every package, or for all but the allowlisted ones."""
     if not build_sdists:
         return ["--only-binary", ":all:"]
-    allowed = {re.sub(r"[-_.]+", "-", name.lower()) for name in build_sdists}
+    allowed = {canonicalize_name(name) for name in build_sdists}
     unknown = allowed - _names(requirements)
     if unknown:
         raise InstallError(
@@ -256,16 +257,20 @@ def binary_policy(requirements: str, build_sdists: tuple[str, ...]) -> list[str]
     return [f"--only-binary={name}" for name in sorted(_names(requirements) - allowed)]
 
 
-def check_built_sdists(site_packages: Path, build_sdists: tuple[str, ...], triple: str) -> None:
+def check_built_sdists(
+    site_packages: Path, build_sdists: tuple[str, ...], interpreter: Interpreter
+) -> None:
     """A wheel built here from an sdist ships only when it is pure Python, or when the
-    target is this host (a compiled extension built here runs only here)."""
-    allowed = {re.sub(r"[-_.]+", "-", name.lower()) for name in build_sdists}
+    target's interpreter runs here (a compiled extension built here runs only here)."""
+    allowed = {canonicalize_name(name) for name in build_sdists}
     for wheel in sorted(site_packages.glob("*.dist-info/WHEEL")):
-        name = re.sub(r"[-_.]+", "-", wheel.parent.name.rsplit("-", 1)[0].lower())
+        # <name>-<version>.dist-info (the name has no "-": the wheel spec escapes it to "_")
+        name = canonicalize_name(wheel.parent.name.removesuffix(".dist-info").rsplit("-", 1)[0])
         if name not in allowed:
             continue
         pure = "Root-Is-Purelib: true" in wheel.read_text(encoding="utf-8", errors="replace")
-        if not pure and triple != host_triple():
+        if not pure and not interpreter.runs_here:
+            triple = interpreter.triple
             raise InstallError(
                 f"{name} was built from its sdist with compiled code, which runs only on "
                 f"this host, not on {triple}: build the payload for {triple} on that platform"
@@ -312,6 +317,7 @@ def install_stage(
             build_sdists=ctx.options.build_sdists,
             timeout=ctx.options.process_timeout,
         )
+        check_built_sdists(tree, ctx.options.build_sdists, interpreter)
         python = interpreter.executable if interpreter.compiles else None
         return shape_dependencies(tree, shape, python, ctx.staging)
 
@@ -338,7 +344,7 @@ REQUIREMENT_NAME = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==", re.MULTILINE)
 
 
 def _names(requirements: str) -> set[str]:
-    return {re.sub(r"[-_.]+", "-", m.lower()) for m in REQUIREMENT_NAME.findall(requirements)}
+    return {canonicalize_name(m) for m in REQUIREMENT_NAME.findall(requirements)}
 
 
 def with_runtime_dependencies(locked: LockedRequirements) -> LockedRequirements:
