@@ -35,7 +35,7 @@ def cached_path(cache_dir: Path, pin: InterpreterPin) -> Path:
 
 
 def _check(path: Path, expected: str, url: str, digests: Digests | None = None) -> None:
-    actual = digests.file_sha256(path) if digests else file_sha256(path)
+    actual = digests.file_sha256(path) if digests is not None else file_sha256(path)
     if actual != expected:
         aside = path.with_name(f"{path.name.removesuffix('.part')}.bad-{actual[:12]}")
         os.replace(path, aside)

@@ -68,7 +68,9 @@ def resolve(
         state=state,
         locked=locked,
         archive=dist / contract.archive_name(state.name, state.version, pin.triple),
-        inputs_digest=inputs_digest(options, pin, state, locked, sources, digests or Digests()),
+        inputs_digest=inputs_digest(
+            options, pin, state, locked, sources, digests if digests is not None else Digests()
+        ),
         sources=sources,
     )
 

@@ -104,7 +104,7 @@ def find_secrets(
     from detect_secrets.settings import default_settings
 
     store = Store.under(cache_root, "secret-scans", keep=4)
-    sha256 = digests.file_sha256 if digests else file_sha256
+    sha256 = digests.file_sha256 if digests is not None else file_sha256
     known = _load(store)
     findings: list[Finding] = []
     changed = False

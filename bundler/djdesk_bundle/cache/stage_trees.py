@@ -106,7 +106,7 @@ def cached_tree(
     hit reports the same facts as the build that made it.
     """
     entry = cache_root / "stages" / key
-    digests = digests or Digests()  # a build passes its own
+    digests = digests if digests is not None else Digests()  # a build passes its own
     if previous is not None and _same_as_stored(entry, previous, digests):
         link = _link_or_copy(digests)
         shutil.copytree(previous, destination, symlinks=True, copy_function=link)

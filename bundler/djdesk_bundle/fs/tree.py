@@ -59,7 +59,7 @@ def regular_file_sha256(path: Path, digests: Digests | None = None) -> str:
     with os.fdopen(descriptor, "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise OSError(f"{path} is not a regular file")
-        return digests.handle_sha256(handle) if digests else handle_sha256(handle)
+        return digests.handle_sha256(handle) if digests is not None else handle_sha256(handle)
 
 
 def tree_digest(root: Path, digests: Digests | None = None) -> str:
@@ -69,7 +69,7 @@ def tree_digest(root: Path, digests: Digests | None = None) -> str:
     for path, info in walk(root):
         what = kind(info)
         if what == "file":
-            known = digests.remembered(info) if digests else None
+            known = digests.remembered(info) if digests is not None else None
             sha256 = known or regular_file_sha256(root / path, digests)
             detail = f"{info.st_mode & 0o111:o} {sha256}"
         elif what == "symlink":

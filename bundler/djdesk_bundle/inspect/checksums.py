@@ -18,11 +18,12 @@ def payload_file_digests(payload: Path, known: Digests | None = None) -> dict[st
     """{POSIX relative path: sha256} of every file of the payload; a symlink to a file
     counts as that file, one to a directory is not a file (``verify`` refuses it). A
     build passes the digests it ``known`` (files linked from the previous payload)."""
-    sha256 = known.file_sha256 if known else file_sha256
+    sha256 = known.file_sha256 if known is not None else file_sha256
     digests = {}
     for rel, info in walk(payload):
         if stat.S_ISREG(info.st_mode):
-            digests[rel] = (known.remembered(info) if known else None) or sha256(payload / rel)
+            looked_up = known.remembered(info) if known is not None else None
+            digests[rel] = looked_up or sha256(payload / rel)
         elif stat.S_ISLNK(info.st_mode) and not (payload / rel).is_dir():
             digests[rel] = sha256(payload / rel)
     return digests

@@ -82,7 +82,7 @@ def sbom_key(inputs: SbomInputs, digests: Digests | None = None) -> str:
     app = [inputs.app_name, inputs.app_version, inputs.source_date_epoch]
     add("app", json.dumps([*app, sorted(inputs.app_dependencies)]))
     add("built from sdist", json.dumps(sorted(inputs.built_from_sdist)))
-    sha256 = digests.file_sha256 if digests else file_sha256
+    sha256 = digests.file_sha256 if digests is not None else file_sha256
     files = [("lock", inputs.lock_path), ("npm", inputs.package_lock)]
     files += [("electron", inputs.electron_versions), ("libraries", inputs.library_table)]
     files += [(f"code {path.name}", path) for path in sbom_code()]
