@@ -122,7 +122,8 @@ def write_entry(project: Project) -> Path:
     text = text.replace('SETTINGS = "djdesk.settings.desktop"', f"SETTINGS = {project.settings!r}")
     text = text.replace('WSGI = "djdesk.wsgi"', f"WSGI = {project.wsgi!r}")
     entry = project.folder / ENTRY_NAME
-    entry.write_text(text)
+    if not entry.is_file() or entry.read_text() != text:  # a new mtime is a new analysis
+        entry.write_text(text)
     return entry
 
 
@@ -165,7 +166,8 @@ def build(project: Project, python: Path, work: Path, config: Path) -> tuple[flo
     onedir = dist / project.name
     for source, name in ((project.docs, DOCS_DIR), (project.samples, SAMPLES_DIR)):
         if source is not None:
-            shutil.copytree(source, onedir / name, symlinks=True)
+            # onto the last build's when PyInstaller found nothing to redo
+            shutil.copytree(source, onedir / name, symlinks=True, dirs_exist_ok=True)
     return time.perf_counter() - start, onedir
 
 
