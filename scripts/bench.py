@@ -295,14 +295,14 @@ def update_download(before: Path, after: Path) -> dict[str, float]:
     block-level updater downloads for that release (the bundler writes the unchanging
     interpreter and dependencies first, so that a release changes the archive's end)."""
     old, new = before.read_bytes(), after.read_bytes()
-    changed = sum(
-        1
+    changed = [
+        len(new[start : start + BLOCK])
         for start in range(0, len(new), BLOCK)
         if new[start : start + BLOCK] != old[start : start + BLOCK]
-    )
-    download = min(changed * BLOCK, len(new))
+    ]
+    download = sum(changed)
     return {
-        "blocks": changed,
+        "blocks": len(changed),
         "bytes": download,
         "archive_bytes": len(new),
         "share": download / len(new),
