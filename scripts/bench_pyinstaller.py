@@ -101,7 +101,9 @@ def bench_group_requirements() -> str:
 
 def environment_for(project: Project, interpreter_archive: Path, work: Path) -> Path:
     """A virtualenv on the payload's interpreter with the project's locked deps and
-    PyInstaller; its python."""
+    PyInstaller; its python. The entry is written now, before either tool's first build
+    (untracked, it is no part of DJDesk's app)."""
+    write_entry(project)
     base = work / "python-base"
     if not base.is_dir():
         base.mkdir(parents=True)

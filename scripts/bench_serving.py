@@ -17,9 +17,9 @@ from pathlib import Path
 
 Fetch = Callable[[str], tuple[int, bytes]]
 
-# What differs between two apps by design: a form's CSRF token (new on every response)
-# and the times a first launch stored (the seed's).
-CSRF = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+# What differs between two apps by design: the CSRF token (new on every response: in a
+# form, and in the config Wagtail's admin pages carry) and the times a first launch stored.
+CSRF = re.compile(rb'(name="csrfmiddlewaretoken" value="|"CSRF_TOKEN": ")[A-Za-z0-9]+(")')
 STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?")
 
 

@@ -3,6 +3,7 @@ what they count is what they say, on real processes, servers and files."""
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 import threading
@@ -48,8 +49,10 @@ class Pages(BaseHTTPRequestHandler):
     root = "/opt/one"
 
     def do_GET(self) -> None:
+        token = secrets.token_hex(32)
         body = (
-            f'<input name="csrfmiddlewaretoken" value="{id(self)}">{self.root}/samples'
+            f'<input name="csrfmiddlewaretoken" value="{token}">{self.root}/samples'
+            f'{{"CSRF_TOKEN": "{token}"}}'
             f" 2026-12-02T07:26:04.559300+00:00 {self.path}"
         ).encode()
         self.send_response(404 if self.path == "/gone" else 200)
