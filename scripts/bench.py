@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""DJDesk benchmark: build, payload size, boot and polling figures (figures, not assertions).
+"""DJDesk benchmark, side by side with PyInstaller onedir: builds and their floor, sizes,
+the update download, first 200s and serving memory, for the inspector and a `wagtail start`
+site (figures, not assertions; the README's Performance section says how each is taken).
 
-    python scripts/bench.py [--boots 10] [--polls 500] [--skip-pip]
+    python scripts/bench.py [--quick] [--build-rounds 3] [--boots 10] [--skip-wagtail] ...
 
 Prints a table and writes var/bench/latest.json. Builds use the local interpreter archive
 (scripts/make_local_interpreter.py) through a file:// mirror, like `just demo`.
