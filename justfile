@@ -118,8 +118,9 @@ gh-download RUN:
 electron-start:
     cd electron && npm start
 
-# Build, size, boot and polling figures, side by side with PyInstaller onedir (the bench-only
-# dependency group): a table, and var/bench/latest.json
+# Build, floor, size, update, boot, memory and polling figures of the inspector and a
+# `wagtail start` site, side by side with PyInstaller onedir (the bench-only dependency
+# group): a table, and var/bench/latest.json (`just bench --quick`: a smoke run)
 bench *ARGS: install fetch-samples docs-bundle
     uv run --frozen --group bench python scripts/bench.py {{ARGS}}
 

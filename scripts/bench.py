@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""DJDesk benchmark: build, payload size, boot and polling figures (figures, not assertions).
+"""DJDesk benchmark, side by side with PyInstaller onedir: builds and their floor, sizes,
+the update download, first 200s and serving memory, for the inspector and a `wagtail start`
+site (figures, not assertions; the README's Performance section says how each is taken).
 
-    python scripts/bench.py [--boots 10] [--polls 500] [--skip-pip]
+    python scripts/bench.py [--quick] [--build-rounds 3] [--boots 10] [--skip-wagtail] ...
 
 Prints a table and writes var/bench/latest.json. Builds use the local interpreter archive
 (scripts/make_local_interpreter.py) through a file:// mirror, like `just demo`.
@@ -19,7 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from djdesk_runtime.contract import (
@@ -41,7 +45,9 @@ from djdesk_runtime.overrides import environment
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-import bench_pyinstaller  # noqa: E402 - beside this script
+import bench_floor  # noqa: E402 - beside this script
+import bench_pyinstaller  # noqa: E402
+import bench_serving  # noqa: E402
 
 
 def timed(argv: list[str], **kwargs: object) -> float:
@@ -91,43 +97,90 @@ def cli_build(project: Path, interpreter: Path, cache: Path, out: Path) -> tuple
     return seconds, out / "out", next((out / "dist").glob("*.tar.gz"))
 
 
+STATUS_PATH = "api/workspaces/atlas-telemetry/status/"
+BENCH_TOKEN = "bench"  # the launcher always requires a session token
 FIGURES = ("cold", "app_only", "no_op")
+TOOLS = ("djdesk", "pyinstaller")
+BLOCK = 64 << 10  # what a block-level updater compares
 
 
-def builds(work: Path, interpreter: Path, rounds: int) -> dict[str, object]:
-    """Cold (empty stage caches; uv's download cache as it is on this machine), after a
-    one-line app .py change, no-op: whole processes, DJDesk and PyInstaller interleaved."""
+@dataclass
+class Subject:
+    """A project both tools build: where the one-line change goes, what PyInstaller is
+    given, the URLs both apps must answer alike, the URL a boot waits for."""
+
+    label: str
+    root: Path  # the project (a git repository) DJDesk builds
+    changed: Path  # the file the one-line app change goes to
+    pyinstaller: bench_pyinstaller.Project
+    paths: tuple[str, ...]
+    boot_path: str
+    token: bool = True  # DJDesk's launcher requires the session token
+
+
+def locked_requirements(project: Path) -> str:
+    """Exactly what `djdesk-bundle build` installs: the project's lock and the desktop
+    runtime's own dependencies."""
+    from djdesk_bundle.build.install import export_locked_requirements, with_runtime_dependencies
+    from djdesk_bundle.options import load_options, read_app_project
+
+    options = load_options(project, {})
+    locked = export_locked_requirements(options, read_app_project(options))
+    return with_runtime_dependencies(locked).requirements
+
+
+INSPECTOR_PATHS = (
+    "",
+    "workspaces/atlas-telemetry/",
+    "workspaces/new/",
+    STATUS_PATH,
+    "api/task-runs/",
+    "docs/offline/",
+    "docs/offline/bundler.html",
+    "static/inspector/app.css",
+    "static/inspector/app.js",
+    "static/inspector/pygments.css",
+    "no-such-page/",
+)
+WAGTAIL_PATHS = (
+    "",
+    "search/",
+    "search/?query=welcome",
+    "admin/login/",
+    "admin/",
+    "static/css/mysite.css",
+    "static/js/mysite.js",
+    "static/wagtailadmin/css/core.css",
+    "static/wagtailadmin/js/core.js",
+    "no-such-page/",
+)
+
+
+def inspector_subject(work: Path) -> Subject:
     project = clone_repo(work)
-    views = project / "app" / "inspector" / "views.py"
-    warm_bytecode()
-    with_pyinstaller = bench_pyinstaller.available()
-    if with_pyinstaller:
-        pyinstaller_python = bench_pyinstaller.environment(project, work)
-    times: dict[str, dict[str, list[float]]] = {
-        tool: {figure: [] for figure in FIGURES} for tool in ("djdesk", "pyinstaller")
-    }
-    for index in range(rounds):
-        cache, out = work / f"cache-{index}", work / f"build-{index}"
-        pyi_work, pyi_config = work / f"pyi-{index}", work / f"pyi-config-{index}"
-        for figure in FIGURES:
-            if figure == "app_only":
-                views.write_text(views.read_text() + "# an app-only change\n")
-            seconds, payload, archive = cli_build(project, interpreter, cache, out)
-            times["djdesk"][figure].append(seconds)
-            if with_pyinstaller:
-                seconds, onedir = bench_pyinstaller.build(
-                    project, pyinstaller_python, pyi_work, pyi_config
-                )
-                times["pyinstaller"][figure].append(seconds)
-    result: dict[str, object] = {"times": times, "output": str(payload), "archive": str(archive)}
-    if with_pyinstaller:
-        result["pyinstaller_output"] = str(onedir)
-    return result
+    config = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["djdesk-bundle"]
+    app = project / config["app-dir"]
+    return Subject(
+        label="inspector",
+        root=project,
+        changed=app / "inspector" / "views.py",
+        pyinstaller=bench_pyinstaller.Project(
+            name="inspector-pyinstaller",
+            folder=app,
+            settings=config["collectstatic-settings"],
+            wsgi=config["wsgi-application"].partition(":")[0],
+            requirements=locked_requirements(project),
+            flags=bench_pyinstaller.inspector_flags(),
+            docs=project / config["docs-dir"],
+            samples=project / config["samples-dir"],
+        ),
+        paths=INSPECTOR_PATHS,
+        boot_path=STATUS_PATH,
+    )
 
 
-def wagtail_build(work: Path, interpreter: Path) -> dict[str, object]:
-    """A `wagtail start` site (from PyPI) bundled as its guide says: init, lock, then a
-    cold build (empty stage caches; uv's wheel cache as it is on this machine)."""
+def wagtail_subject(work: Path) -> Subject:
+    """A `wagtail start` site (from PyPI) made ready as DJDesk's guide says: init, lock."""
     sys.path.insert(0, str(REPO))
     from tests.bundler.projects import make_wagtail_site
 
@@ -138,15 +191,238 @@ def wagtail_build(work: Path, interpreter: Path) -> dict[str, object]:
             check=True,
             capture_output=True,
         )
-    seconds, payload, archive = cli_build(
-        site, interpreter, work / "wagtail-cache", work / "wagtail-cold"
+    config = tomllib.loads((site / "pyproject.toml").read_text())["tool"]["djdesk-bundle"]
+    return Subject(
+        label="wagtail",
+        root=site,
+        changed=site / "home" / "models.py",
+        pyinstaller=bench_pyinstaller.Project(
+            name="mysite",
+            folder=site,
+            settings=config["settings-module"],
+            wsgi=config["wsgi-application"].partition(":")[0],
+            requirements=locked_requirements(site),
+            flags=bench_pyinstaller.wagtail_flags(),
+        ),
+        paths=WAGTAIL_PATHS,
+        boot_path="",
     )
-    size, files = tree_size(payload)
+
+
+@dataclass
+class Built:
+    """What the rounds left: the last outputs, and the archives before and after the
+    one-line change (for the update download)."""
+
+    times: dict[str, dict[str, list[float]]]
+    payload: Path
+    archive: Path
+    onedir: Path | None = None
+    archives: dict[str, tuple[Path, Path]] = field(default_factory=dict)
+    floors: list[float] = field(default_factory=list)
+
+
+def build_rounds(
+    subject: Subject, interpreter: Path, work: Path, rounds: int, floor: bool
+) -> Built:
+    """Cold (empty stage caches; uv's download cache as it is on this machine), after a
+    one-line app .py change, no-op: whole processes, DJDesk and PyInstaller interleaved,
+    and (``floor``) the floor after each cold build."""
+    from djdesk_bundle.build.pack import COMPRESS_LEVEL
+
+    warm_bytecode()
+    archive_of = next(interpreter.glob("*.tar.gz"))
+    with_pyinstaller = bench_pyinstaller.available()
+    here = work / subject.label
+    if with_pyinstaller:
+        pyinstaller_python = bench_pyinstaller.environment_for(
+            subject.pyinstaller, archive_of, here
+        )
+    times = {tool: {figure: [] for figure in FIGURES} for tool in TOOLS}
+    built: Built | None = None
+    keep: dict[str, list[Path]] = {tool: [] for tool in TOOLS}
+    floors: list[float] = []
+    for index in range(rounds):
+        cache, out = here / f"cache-{index}", here / f"build-{index}"
+        pyi_work, pyi_config = here / f"pyi-{index}", here / f"pyi-config-{index}"
+        for figure in FIGURES:
+            if figure == "app_only":
+                subject.changed.write_text(subject.changed.read_text() + "# a one-line change\n")
+            seconds, payload, archive = cli_build(subject.root, interpreter, cache, out)
+            times["djdesk"][figure].append(seconds)
+            if index == 0 and figure != "no_op":
+                keep["djdesk"].append(shutil.copy(archive, here / f"djdesk-{figure}.tar.gz"))
+            if floor and figure == "cold":
+                floors.append(floor_build(archive_of, subject, payload, here))
+            if with_pyinstaller:
+                seconds, onedir = bench_pyinstaller.build(
+                    subject.pyinstaller, pyinstaller_python, pyi_work, pyi_config
+                )
+                times["pyinstaller"][figure].append(seconds)
+                if index == 0 and figure != "no_op":
+                    target = here / f"pyinstaller-{figure}.tar.gz"
+                    bench_pyinstaller.archive(onedir, target, COMPRESS_LEVEL)
+                    keep["pyinstaller"].append(target)
+        built = Built(times, payload, archive, onedir if with_pyinstaller else None)
+    assert built is not None
+    built.archives = {tool: (paths[0], paths[1]) for tool, paths in keep.items() if paths}
+    built.floors = floors
+    return built
+
+
+_pruned: dict[str, list[str]] = {}
+
+
+def floor_build(interpreter_archive: Path, subject: Subject, payload: Path, work: Path) -> float:
+    """The cheapest way to the same tree (scripts/bench_floor.py), timed as one run."""
+    from djdesk_bundle.build.pack import COMPRESS_LEVEL
+
+    requirements = work / "floor-requirements.txt"
+    if subject.label not in _pruned:
+        requirements.write_text(subject.pyinstaller.requirements)
+        scratch = work / "floor-scratch"
+        _pruned[subject.label] = bench_floor.pruned_paths(interpreter_archive, payload, scratch)
+    return bench_floor.build(
+        interpreter_archive,
+        requirements,
+        payload,
+        _pruned[subject.label],
+        work / "floor",
+        COMPRESS_LEVEL,
+    )
+
+
+def update_download(before: Path, after: Path) -> dict[str, float]:
+    """The 64 KiB blocks of ``after`` that differ from ``before`` at the same offset: what a
+    block-level updater downloads for that release (the bundler writes the unchanging
+    interpreter and dependencies first, so that a release changes the archive's end)."""
+    old, new = before.read_bytes(), after.read_bytes()
+    changed = [
+        len(new[start : start + BLOCK])
+        for start in range(0, len(new), BLOCK)
+        if new[start : start + BLOCK] != old[start : start + BLOCK]
+    ]
+    download = sum(changed)
     return {
-        "total": seconds,
-        "unpacked_bytes": size,
+        "blocks": len(changed),
+        "bytes": download,
+        "archive_bytes": len(new),
+        "share": download / len(new),
+    }
+
+
+def serving(
+    subject: Subject, payload: Path, onedir: Path | None, work: Path, rounds: int, requests: int
+) -> dict[str, object]:
+    """Both apps on fresh data dirs: the same answers to the same URLs (else the bench
+    fails), then the memory of each app's process tree after ``requests`` requests."""
+    memory: dict[str, list[dict[str, object]]] = {tool: [] for tool in TOOLS}
+    for index in range(rounds):
+        process = launch_payload(payload, work / f"{subject.label}-serve-{index}")
+        url = process.stdout.readline().split()[1]  # type: ignore[union-attr]
+        fetch = bench_serving.fetcher(url, {SESSION_HEADER: BENCH_TOKEN} if subject.token else None)
+        try:
+            ours = bench_serving.answers(fetch, subject.paths, payload)
+            bench_serving.load(fetch, subject.paths, requests)
+            memory["djdesk"].append(bench_serving.tree_memory(process.pid))
+        finally:
+            process.terminate()
+            process.wait()
+        if onedir is None:
+            continue
+        app, url = bench_pyinstaller.launch(onedir, work / f"{subject.label}-pyi-serve-{index}")
+        fetch = bench_serving.fetcher(url)
+        try:
+            theirs = bench_serving.answers(fetch, subject.paths, onedir)
+            bench_serving.load(fetch, subject.paths, requests)
+            memory["pyinstaller"].append(bench_serving.tree_memory(app.pid))
+        finally:
+            bench_pyinstaller.stop(app)
+        differences = bench_serving.compare(ours, theirs)
+        if differences:
+            raise SystemExit(
+                f"{subject.label}: DJDesk and PyInstaller answer differently:\n  "
+                + "\n  ".join(differences)
+            )
+    return {
+        "requests": requests,
+        "paths": list(subject.paths),
+        **{
+            tool: {
+                key: spread([m[key] for m in runs]) for key in ("rss", "pss", "uss", "processes")
+            }
+            | {"runs": runs}
+            for tool, runs in memory.items()
+            if runs
+        },
+    }
+
+
+def project_figures(
+    subject: Subject, interpreter: Path, work: Path, args: argparse.Namespace, floor: bool
+) -> dict[str, object]:
+    """Builds, sizes, update download, serving and boots of one project, both tools."""
+    built = build_rounds(subject, interpreter, work, args.build_rounds, floor)
+    result: dict[str, object] = {
+        "times": built.times,
+        "output": str(built.payload),
+        "archive": str(built.archive),
+        "size": {"djdesk": sizes(built.payload, built.archive)},
+        "update": {tool: update_download(*pair) for tool, pair in built.archives.items()},
+    }
+    if built.floors:
+        result["floor"] = spread(built.floors)
+    if built.onedir:
+        result["pyinstaller_output"] = str(built.onedir)
+        archive = built.archives["pyinstaller"][1]
+        result["size"]["pyinstaller"] = sizes(built.onedir, archive)  # type: ignore[index]
+    result["serving"] = serving(
+        subject, built.payload, built.onedir, work, args.memory_rounds, args.requests
+    )
+    result["first_200"] = first_200(subject, built.payload, built.onedir, work, args.boots)
+    return result
+
+
+def sizes(tree: Path, archive: Path) -> dict[str, int]:
+    total, files = tree_size(tree)
+    du = subprocess.run(["du", "-sk", str(tree)], capture_output=True, text=True, check=True)
+    return {
+        "unpacked_bytes": total,
         "files": files,
+        "disk_bytes": int(du.stdout.split()[0]) * 1024,
         "archive_bytes": archive.stat().st_size,
+    }
+
+
+def first_200(
+    subject: Subject, payload: Path, onedir: Path | None, work: Path, count: int
+) -> dict[str, object]:
+    """Seconds from spawn to the first 200 on the subject's boot URL, on a migrated data dir
+    (after a first launch) and on an empty one, both tools interleaved."""
+    runs: dict[str, dict[str, list[float]]] = {
+        tool: {"migrated": [], "empty": []} for tool in TOOLS
+    }
+    base = work / f"{subject.label}-boot"
+    boot_once(payload, base / "djdesk-migrated", subject.boot_path)
+    if onedir:
+        bench_pyinstaller.boot_once(onedir, base / "pyi-migrated", subject.boot_path)
+    for index in range(count):
+        runs["djdesk"]["migrated"].append(
+            boot_once(payload, base / "djdesk-migrated", subject.boot_path)["first_200"]
+        )
+        runs["djdesk"]["empty"].append(
+            boot_once(payload, base / f"djdesk-empty-{index}", subject.boot_path)["first_200"]
+        )
+        if onedir:
+            runs["pyinstaller"]["migrated"].append(
+                bench_pyinstaller.boot_once(onedir, base / "pyi-migrated", subject.boot_path)
+            )
+            runs["pyinstaller"]["empty"].append(
+                bench_pyinstaller.boot_once(onedir, base / f"pyi-empty-{index}", subject.boot_path)
+            )
+    return {
+        tool: {key: spread(values) for key, values in data.items() if values}
+        for tool, data in runs.items()
     }
 
 
@@ -212,10 +488,6 @@ def install_baseline(work: Path) -> dict[str, float]:
     return {"uv_cold_s": uv, "pip_cold_s": pip, "pip_over_uv": pip / uv}
 
 
-STATUS_PATH = "api/workspaces/atlas-telemetry/status/"
-BENCH_TOKEN = "bench"  # the launcher always requires a session token
-
-
 def authorised(url: str, headers: dict[str, str] | None = None) -> urllib.request.Request:
     return urllib.request.Request(url, headers={SESSION_HEADER: BENCH_TOKEN, **(headers or {})})
 
@@ -247,7 +519,7 @@ def launch_payload(
 PHASES = ("interpreter", "django-setup", "migration-check", "listening")
 
 
-def boot_once(out: Path, data: Path) -> dict[str, float]:
+def boot_once(out: Path, data: Path, url_path: str = STATUS_PATH) -> dict[str, float]:
     """Spawn the launcher; seconds from spawn to the end of each phase and to the first
     200 on the status API (the phases come from the launcher's DJDESK_BOOT_TIMING marks)."""
     spawned = time.time()
@@ -256,7 +528,7 @@ def boot_once(out: Path, data: Path) -> dict[str, float]:
     line = process.stdout.readline()  # type: ignore[union-attr]
     ready = time.perf_counter() - start
     url = line.split()[1]
-    with urllib.request.urlopen(authorised(url + STATUS_PATH), timeout=30) as response:
+    with urllib.request.urlopen(authorised(url + url_path), timeout=60) as response:
         response.read()
     first = time.perf_counter() - start
     process.terminate()
@@ -366,18 +638,6 @@ def boots(out: Path, work: Path, count: int) -> dict[str, object]:
     return result
 
 
-def pyinstaller_boots(app: Path, work: Path, count: int) -> dict[str, object]:
-    """First 200 of the PyInstaller build: migrated data dir (after a first launch), empty."""
-    migrated = work / "pyi-boot-migrated"
-    bench_pyinstaller.boot_once(app, migrated, STATUS_PATH)
-    runs: dict[str, list[float]] = {"migrated": [], "empty": []}
-    for index in range(count):  # interleaved, as DJDesk's
-        runs["migrated"].append(bench_pyinstaller.boot_once(app, migrated, STATUS_PATH))
-        empty = work / f"pyi-boot-empty-{index}"
-        runs["empty"].append(bench_pyinstaller.boot_once(app, empty, STATUS_PATH))
-    return {key: spread(values) for key, values in runs.items()}
-
-
 def spread(values: list[float]) -> dict[str, float]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
@@ -467,21 +727,28 @@ def query_counts(data: Path, slug: str) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: " + QUICK_HELP)
     parser.add_argument("--boots", type=int, default=10)
     parser.add_argument("--polls", type=int, default=500)
     parser.add_argument(
         "--build-rounds", type=int, default=3, help="cold/app-only/no-op rounds (spread)"
     )
     parser.add_argument(
+        "--memory-rounds", type=int, default=3, help="launches measured for memory (spread)"
+    )
+    parser.add_argument("--requests", type=int, default=200, help="requests before memory is read")
+    parser.add_argument(
         "--skip-pip", action="store_true", help="skip the uv-vs-pip install baseline"
     )
-    parser.add_argument(
-        "--skip-wagtail", action="store_true", help="skip the `wagtail start` site's build"
-    )
+    parser.add_argument("--skip-wagtail", action="store_true", help="skip the `wagtail start` site")
     args = parser.parse_args(argv)
+    if args.quick:
+        for name, value in QUICK.items():
+            setattr(args, name, value)
     import urllib.error  # noqa: F401 - used in polling()
 
-    results: dict[str, object] = {}
+    started = time.perf_counter()
+    results: dict[str, object] = {"args": vars(args)}
     with tempfile.TemporaryDirectory(prefix="djdesk-bench-") as scratch:
         work = Path(scratch)
         interpreter = work / "interpreter"
@@ -495,65 +762,63 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             capture_output=True,
         )
-        results["builds"] = builds(work, interpreter, args.build_rounds)
-        out = Path(str(results["builds"]["output"]))  # type: ignore[index]
-        size, files = tree_size(out)
+        inspector = project_figures(inspector_subject(work), interpreter, work, args, True)
+        results["inspector"] = inspector
+        out = Path(str(inspector["output"]))
         with tempfile.TemporaryDirectory() as raw:
             shutil.unpack_archive(next(interpreter.glob("*.tar.gz")), raw)
             unpruned, _ = tree_size(Path(raw) / "python")
         pruned, _ = tree_size(out / "python")
         results["payload"] = {
-            "unpacked_bytes": size,
-            "files": files,
-            "archive_bytes": Path(str(results["builds"]["archive"])).stat().st_size,  # type: ignore[index]
             "interpreter_unpruned_bytes": unpruned,
             "interpreter_pruned_bytes": pruned,
             "biggest_dirs": biggest_dirs(out),
         }
-        onedir = results["builds"].get("pyinstaller_output")  # type: ignore[attr-defined]
-        if onedir:
-            from djdesk_bundle.build.pack import COMPRESS_LEVEL
-
-            size, files = tree_size(Path(onedir))
-            archive = bench_pyinstaller.archive(Path(onedir), work / "pyi.tar.gz", COMPRESS_LEVEL)
-            results["pyinstaller_payload"] = {
-                "unpacked_bytes": size,
-                "files": files,
-                "archive_bytes": archive,
-            }
+        if not args.skip_wagtail:
+            results["wagtail"] = project_figures(
+                wagtail_subject(work), interpreter, work, args, False
+            )
         if not args.skip_pip:
             results["install_baseline"] = install_baseline(work)
-        if not args.skip_wagtail:
-            results["wagtail"] = wagtail_build(work, interpreter)
         results["boot"] = boots(out, work, args.boots)
-        if onedir:
-            try:
-                results["pyinstaller_boot"] = pyinstaller_boots(Path(onedir), work, args.boots)
-            except RuntimeError as error:  # reported, not fatal: the other figures stand
-                print(error, file=sys.stderr)
         results["polling"] = polling(out, work, args.polls)
+    results["wall_s"] = time.perf_counter() - started
     target = REPO / "var" / "bench" / "latest.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print_table(results)
-    print(f"\nwritten to {target.relative_to(REPO)}")
+    print(f"\nwall time {results['wall_s']:.0f} s; written to {target.relative_to(REPO)}")
     return 0
 
 
-def fmt(values: dict[str, float]) -> str:
-    return f"{values['median']:.2f} ({values['min']:.2f}-{values['max']:.2f})"
+QUICK = {
+    "build_rounds": 1,
+    "memory_rounds": 1,
+    "boots": 2,
+    "polls": 100,
+    "skip_pip": True,
+}
+QUICK_HELP = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in QUICK.items() if v is not True)
+QUICK_HELP += ", --skip-pip"
 
 
-def side_by_side(r: dict) -> list[tuple[str, str, str, str]]:  # type: ignore[type-arg]
-    """Each figure for DJDesk and PyInstaller (median (min-max)) and the ratio of medians."""
-    times, rows = r["builds"]["times"], []
-    for figure, label in (
+def fmt(values: dict[str, float], digits: int = 2) -> str:
+    return f"{values['median']:.{digits}f} ({values['min']:.{digits}f}-{values['max']:.{digits}f})"
+
+
+MiB = 1 << 20
+
+
+def build_rows(label: str, p: dict) -> list[tuple[str, str, str, str]]:  # type: ignore[type-arg]
+    """Cold, one-line change, no-op: median (min-max), share of cold, ratio of medians."""
+    times, rows = p["times"], []
+    for figure, name in (
         ("cold", "cold build, whole process (s)"),
-        ("app_only", "rebuild after a one-line app .py change (s)"),
-        ("no_op", "no-op rebuild (s)"),
+        ("app_only", "one-line app change (s)"),
+        ("no_op", "no-op (s)"),
     ):
         cells, medians = [], []
-        for tool in ("djdesk", "pyinstaller"):
+        for tool in TOOLS:
             if not times[tool][figure]:
                 cells.append("-")
                 medians.append(0.0)
@@ -562,37 +827,104 @@ def side_by_side(r: dict) -> list[tuple[str, str, str, str]]:  # type: ignore[ty
             share = values["median"] / statistics.median(times[tool]["cold"])
             cells.append(fmt(values) + ("" if figure == "cold" else f", {share:.0%} of cold"))
             medians.append(values["median"])
-        rows.append((label, cells[0], cells[1], ratio(*medians)))
-    bt, pyi = r["boot"], r.get("pyinstaller_boot", {})
-    for key in ("migrated", "empty"):
-        ours = bt[key]["first_200_median_s"]
-        theirs = pyi.get(key)
+        rows.append((f"{label}{name}", cells[0], cells[1], ratio(*medians)))
+        if figure == "cold" and "floor" in p:
+            floor_s = p["floor"]
+            cold = statistics.median(times["djdesk"]["cold"])
+            rows.append(
+                (
+                    f"{label}  its floor: extract, prune, uv install, compileall, compress (s)",
+                    f"{fmt(floor_s)}; cold = {cold / floor_s['median']:.2f}x floor",
+                    "-",
+                    "-",
+                )
+            )
+    return rows
+
+
+def size_rows(label: str, p: dict) -> list[tuple[str, str, str, str]]:  # type: ignore[type-arg]
+    ours, theirs = p["size"]["djdesk"], p["size"].get("pyinstaller")
+    rows = []
+    for key, name, scale, unit in (
+        ("disk_bytes", "output on disk (du)", MiB, "MiB"),
+        ("unpacked_bytes", "output, sum of files", 1e6, "MB"),
+        ("archive_bytes", "output .tar.gz", 1e6, "MB"),
+    ):
+        extra = f", {ours['files']} files" if key == "unpacked_bytes" else ""
+        other = f", {theirs['files']} files" if theirs and key == "unpacked_bytes" else ""
         rows.append(
             (
-                f"first 200, {key} data dir (s)",
-                f"{ours:.3f} (worst {bt[key]['first_200_worst_s']:.3f}),"
-                f" {bt[f'{key}_over_floor']:.2f}x floor",
-                fmt(theirs) if theirs else "-",
-                ratio(ours, theirs["median"] if theirs else 0),
+                f"{label}{name} ({unit})",
+                f"{ours[key] / scale:.1f}{extra}",
+                f"{theirs[key] / scale:.1f}{other}" if theirs else "-",
+                ratio(ours[key], theirs[key] if theirs else 0),
             )
         )
-    p, q = r["payload"], r.get("pyinstaller_payload") or {}
+    return rows
+
+
+def serving_rows(label: str, p: dict) -> list[tuple[str, str, str, str]]:  # type: ignore[type-arg]
+    rows = []
+    first = p["first_200"]
+    for key in ("migrated", "empty"):
+        ours, theirs = first["djdesk"].get(key), first["pyinstaller"].get(key)
+        rows.append(
+            (
+                f"{label}first 200, {key} data dir (s)",
+                fmt(ours, 3),
+                fmt(theirs, 3) if theirs else "-",
+                ratio(ours["median"], theirs["median"] if theirs else 0),
+            )
+        )
+    update = p["update"]
+    cells = []
+    for tool in TOOLS:
+        u = update.get(tool)
+        cells.append(
+            f"{u['bytes'] / 1e6:.2f} MB ({u['share']:.1%}, {u['blocks']} blocks)" if u else "-"
+        )
     rows.append(
         (
-            "output, sum of files (MB, files)",
-            f"{p['unpacked_bytes'] / 1e6:.1f}, {p['files']}",
-            f"{q['unpacked_bytes'] / 1e6:.1f}, {q['files']}" if q else "-",
-            ratio(p["unpacked_bytes"], q.get("unpacked_bytes", 0)),
+            f"{label}download for a one-line release (64 KiB blocks of the .tar.gz that differ)",
+            *cells,
+            ratio(update["djdesk"]["bytes"], update.get("pyinstaller", {}).get("bytes", 0)),
         )
     )
-    rows.append(
-        (
-            "output .tar.gz (MB)",
-            f"{p['archive_bytes'] / 1e6:.1f}",
-            f"{q['archive_bytes'] / 1e6:.1f}" if q else "-",
-            ratio(p["archive_bytes"], q.get("archive_bytes", 0)),
+    s = p["serving"]
+    for key, name in (("pss", "PSS"), ("uss", "USS"), ("rss", "RSS")):
+        cells = []
+        for tool in TOOLS:
+            if tool not in s:
+                cells.append("-")
+                continue
+            m = s[tool]
+            each = " + ".join(f"{e[key] / MiB:.0f}" for e in m["runs"][0]["each"])
+            processes = (
+                f", {m['processes']['median']:.0f} processes ({each})"
+                if m["processes"]["median"] > 1
+                else ""
+            )
+            cells.append(fmt({k: v / MiB for k, v in m[key].items()}, 1) + processes)
+        rows.append(
+            (
+                f"{label}memory of the serving process tree after {s['requests']} requests, {name} (MiB)",
+                *cells,
+                ratio(
+                    s["djdesk"][key]["median"],
+                    s.get("pyinstaller", {}).get(key, {}).get("median", 0),
+                ),
+            )
         )
-    )
+    return rows
+
+
+def side_by_side(r: dict) -> list[tuple[str, str, str, str]]:  # type: ignore[type-arg]
+    """Each figure for DJDesk and PyInstaller (median (min-max)) and the ratio of medians."""
+    rows = []
+    for key, label in (("inspector", ""), ("wagtail", "`wagtail start` site: ")):
+        if key in r:
+            p = r[key]
+            rows += build_rows(label, p) + size_rows(label, p) + serving_rows(label, p)
     return rows
 
 
@@ -603,9 +935,10 @@ def ratio(ours: float, theirs: float) -> str:
 def print_table(r: dict) -> None:  # type: ignore[type-arg]
     header = ("figure", "DJDesk", "PyInstaller onedir", "DJDesk / PyInstaller")
     table = [header, *side_by_side(r)]
-    widths = [max(len(row[i]) for row in table) for i in range(4)]
-    for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print("| " + " | ".join(header) + " |")
+    print("| --- | --- | --- | --- |")
+    for row in table[1:]:
+        print("| " + " | ".join(row) + " |")
     print()
     rows: list[tuple[str, str]] = []
     p = r["payload"]
@@ -623,15 +956,6 @@ def print_table(r: dict) -> None:  # type: ignore[type-arg]
                 f"{b['uv_cold_s']:.1f} / {b['pip_cold_s']:.1f}",
             )
         ]
-    if "wagtail" in r:
-        w = r["wagtail"]
-        rows += [
-            ("wagtail start site: cold build (s)", f"{w['total']:.1f}"),
-            (
-                "wagtail start site: payload unpacked / archive (MB)",
-                f"{w['unpacked_bytes'] / 1e6:.1f} / {w['archive_bytes'] / 1e6:.1f}",
-            ),
-        ]
     bt = r["boot"]
 
     def phases(key: str) -> str:
@@ -648,6 +972,10 @@ def print_table(r: dict) -> None:  # type: ignore[type-arg]
         (
             "boot floor: python -I, django.setup(): run / until setup done (s)",
             f"{bt['floor_median_s']:.2f} / {bt['floor_setup_done_median_s']:.2f}",
+        ),
+        (
+            "first 200 over that floor: migrated / empty data dir",
+            f"{bt['migrated_over_floor']:.2f}x / {bt['empty_over_floor']:.2f}x",
         ),
         ("  migrated phases (s)", phases("migrated")),
         ("  empty phases (s)", phases("empty")),

@@ -1,8 +1,12 @@
-"""The inspector as a PyInstaller onedir app, for `just bench` only (scripts/bench_pyinstaller.py).
+"""A Django project as a PyInstaller onedir app, for `just bench` (scripts/bench_pyinstaller.py).
 
-What a Django developer would write for PyInstaller: the desktop settings, `migrate` on
-every launch (an empty data dir gets its tables and seed), then waitress on a free
-loopback port, printing the URL once it listens.
+What a Django developer writes for PyInstaller, as its Django hook expects it: a
+``manage.py``-style script in the project folder (the bench copies this file there, with
+SETTINGS and WSGI filled in), so that the hook finds the project package and its apps.
+On each launch: the project's settings with the same desktop treatment DJDesk's launcher
+gives them (data-dir database, loopback hosts, DEBUG off, static files from the bundle),
+``migrate`` (an empty data dir gets its tables), then waitress with WhiteNoise in front
+for the collected static files, on a free loopback port, printing the URL once it listens.
 """
 
 import os
@@ -12,23 +16,32 @@ from pathlib import Path
 from djdesk_runtime.contract import DESKTOP_OVERRIDES, ENV
 from djdesk_runtime.overrides import environment
 
+SETTINGS = "djdesk.settings.desktop"  # the bench writes the project's own here
+WSGI = "djdesk.wsgi"
+
 
 def main() -> None:
-    # The desktop settings as the app runs them (data-dir database, loopback hosts, …):
-    # the inspector's own settings module leaves those to the desktop runtime.
     here = Path(getattr(sys, "_MEIPASS", Path(__file__).parent))
     data_dir = Path(os.environ[ENV["data_dir"]])
-    os.environ.update(environment("djdesk.settings.desktop", data_dir, here, DESKTOP_OVERRIDES))
+    os.environ.update(environment(SETTINGS, data_dir, here, DESKTOP_OVERRIDES))
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
     call_command("migrate", interactive=False, verbosity=0)
+    from importlib import import_module
+
     from waitress import create_server
+    from whitenoise import WhiteNoise
 
-    from djdesk.wsgi import application
-
+    application = WhiteNoise(
+        import_module(WSGI).application,
+        root=str(settings.STATIC_ROOT),
+        prefix=settings.STATIC_URL,
+        max_age=3600,
+    )
     server = create_server(application, host="127.0.0.1", port=0)
     print(f"serving http://127.0.0.1:{server.effective_port}/", flush=True)  # type: ignore[union-attr]
     server.run()
