@@ -4,9 +4,12 @@ An entry is keyed by a digest of everything the stage's output depends on (pins,
 export, target, prune list, tool versions) and stored complete or not at all. A hit is
 copied into staging, so a cached build and a clean build produce the same bytes.
 
-The cache is not trusted: each entry records the digest of its tree when stored, and a
-hit is used only when its tree still has that digest; otherwise (a file edited, added or
-removed in the cache) the entry is discarded and the stage runs again.
+The entries are trees of ``cache/store.py``'s ``Store`` (``stages/``), which is not
+trusted: each entry records the digest of its tree when stored, and a hit is used only
+when its tree still has that digest; otherwise (a file edited, added or removed in the
+cache) the entry is discarded and the stage runs again. The store keeps the most recently
+used entries (``STAGES_KEPT``, at most ``STAGES_MAX_BYTES``), and never evicts one that
+another build is copying out.
 
 A rebuild reuses the payload it replaces instead: when the same tree in the previous
 payload still has the recorded digest (nobody signed or edited it in place), its files
@@ -18,7 +21,6 @@ a later in-place change to the output (code signing) cannot reach it.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 from collections.abc import Callable
@@ -27,10 +29,16 @@ from typing import Any
 
 from djdesk_bundle import __version__
 from djdesk_bundle.cache.digests import Digests
-from djdesk_bundle.fs.atomic import temporary_sibling
+from djdesk_bundle.cache.store import Store
 from djdesk_bundle.fs.tree import tree_digest
 
-LAYOUT_VERSION = "2"  # bump when what a stage writes changes shape (2: tree digests)
+LAYOUT_VERSION = "3"  # bump when what a stage writes changes shape (3: a Store's trees)
+STAGES_KEPT = 24  # an interpreter, its dependencies and a template database per target
+STAGES_MAX_BYTES = 4 << 30
+
+
+def stages_store(cache_root: Path) -> Store:
+    return Store.under(cache_root, "stages", keep=STAGES_KEPT, max_bytes=STAGES_MAX_BYTES)
 
 
 def stage_key(*parts: str) -> str:
@@ -40,36 +48,9 @@ def stage_key(*parts: str) -> str:
     return digest.hexdigest()[:40]
 
 
-def _intact(entry: Path, warn: Callable[[str], None], digests: Digests) -> bool:
-    """Is this stored entry complete and its tree exactly what was stored?"""
-    if not (entry / "complete").is_file():
-        return False
-    try:
-        recorded = (entry / "tree.sha256").read_text(encoding="utf-8").strip()
-        ok = tree_digest(entry / "tree", digests) == recorded
-    except OSError:
-        ok = False
-    if not ok:
-        warn(f"the cached stage {entry} was modified since it was stored; rebuilding it")
-        aside = entry.with_name(f"{entry.name}.bad-{os.getpid()}")
-        os.replace(entry, aside)
-        shutil.rmtree(aside, ignore_errors=True)
-    return ok
-
-
-def _stored_digest(entry: Path) -> str:
-    try:
-        if (entry / "complete").is_file():
-            return (entry / "tree.sha256").read_text(encoding="utf-8").strip()
-    except OSError:
-        pass
-    return ""
-
-
-def _same_as_stored(entry: Path, tree: Path, digests: Digests) -> bool:
-    """Is ``tree`` (in the previous payload) exactly what this entry stored?"""
-    recorded = _stored_digest(entry)
-    if not recorded or tree.is_symlink() or not tree.is_dir():
+def _same_as_stored(recorded: str, tree: Path, digests: Digests) -> bool:
+    """Is ``tree`` (in the previous payload) exactly what the entry stored?"""
+    if tree.is_symlink() or not tree.is_dir():
         return False
     try:
         return tree_digest(tree, digests) == recorded
@@ -105,25 +86,27 @@ def cached_tree(
     Returns (hit, facts): ``facts`` is what ``produce`` reported, kept with the entry so a
     hit reports the same facts as the build that made it.
     """
-    entry = cache_root / "stages" / key
+    store = stages_store(cache_root)
     digests = digests if digests is not None else Digests()  # a build passes its own
-    if previous is not None and _same_as_stored(entry, previous, digests):
+    recorded = store.recorded_tree(key)
+    if previous is not None and recorded and _same_as_stored(recorded[0], previous, digests):
         link = _link_or_copy(digests)
         shutil.copytree(previous, destination, symlinks=True, copy_function=link)
-        return True, json.loads((entry / "facts.json").read_text(encoding="utf-8"))
-    if _intact(entry, warn, digests):
-        shutil.copytree(entry / "tree", destination, symlinks=True)
-        facts: dict[str, Any] = json.loads((entry / "facts.json").read_text(encoding="utf-8"))
+        return True, recorded[1]
+
+    def digest(tree: Path) -> str:
+        return tree_digest(tree, digests)
+
+    def copy_out(tree: Path) -> None:
+        shutil.copytree(tree, destination, symlinks=True)
+
+    facts = store.get_tree(key, copy_out, digest, warn)
+    if facts is not None:
         return True, facts
     facts = produce(destination)
-    tmp = temporary_sibling(entry)
-    shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(destination, tmp / "tree", symlinks=True)
-    (tmp / "facts.json").write_text(json.dumps(facts, sort_keys=True), encoding="utf-8")
-    (tmp / "tree.sha256").write_text(tree_digest(tmp / "tree", digests) + "\n", encoding="utf-8")
-    (tmp / "complete").write_text("")
-    try:
-        os.replace(tmp, entry)
-    except OSError:  # another build stored the same entry first
-        shutil.rmtree(tmp, ignore_errors=True)
+
+    def fill(tree: Path) -> None:
+        shutil.copytree(destination, tree, symlinks=True)
+
+    store.put_tree(key, fill, digest, facts)  # not stored: it only costs making it again
     return False, facts

@@ -1,14 +1,22 @@
 """The one cache primitive: a folder of entries named by key, each written atomically with
-a record of its sha256 (and what its writer wants to remember about it), read back only
-when its bytes still have that digest, and evicted least recently used first.
+a record of its digest (and what its writer wants to remember about it), read back only
+when it still has that digest, and evicted least recently used first.
 
-Every cache of the build is a ``Store`` under the cache root: the packed archive members
-(``pack``), the stored SBOMs (``sboms``), the remembered ``uv export`` (``uv-exports``),
-the secret scan results (``secret-scans``), the remembered file digests (``digests``).
-The content-addressed stage trees (``stages``, ``stage_trees.py``) verify whole trees the
-same way, by a digest recorded when stored. A cache is never trusted: an entry whose bytes
-changed is dropped and made again, and one that cannot be written only costs making it
-again. ``djdesk-bundle clean --all`` removes the cache root with all of them.
+An entry is a file (``KEY`` beside ``KEY.record.json``: its sha256) or a tree (a folder
+``KEY/`` holding ``tree/`` and ``record.json``: the tree's digest, its size and the
+writer's facts, moved into place by one rename). Every cache of the build is a ``Store``
+under the cache root: the packed archive members (``pack``), the stored SBOMs (``sboms``),
+the remembered ``uv export`` (``uv-exports``), the secret scan results (``secret-scans``),
+the remembered file digests (``builds``) and the stage trees (``stages``, trees:
+``stage_trees.py``). A cache is never trusted: an entry whose bytes changed is dropped and
+made again, and one that cannot be written only costs making it again. ``djdesk-bundle
+clean --all`` removes the cache root with all of them.
+
+Builds in other processes share a store. A build copying a tree out holds the store's
+``.lock`` shared, and an entry is evicted or dropped only under it held exclusively, by a
+rename out of the way (deleted after the lock is released): a copy under way is never cut
+short, and a build that finds an entry gone makes it again. When a copy is under way the
+eviction waits for the next write (the bound may be passed by what was in use).
 """
 
 from __future__ import annotations
@@ -17,23 +25,58 @@ import contextlib
 import json
 import os
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from djdesk_bundle.fs.atomic import temporary_sibling, write_atomic
 from djdesk_bundle.fs.hashing import file_sha256
+from djdesk_runtime.locking import EXCLUSIVE, SHARED, DataDirLock
+
+TREE, TREE_RECORD = "tree", "record.json"  # inside a tree entry's folder
+LOCK = ".lock"  # the store's lock: shared while a tree is copied out, exclusive to evict
+READ_WAIT = 30.0  # seconds a reader waits for an eviction (a few renames) to finish
+
+
+def tree_bytes(root: Path) -> int:
+    """The size of a tree's files (links not followed)."""
+    total = 0
+    for folder, _, files in os.walk(root):
+        total += sum(os.lstat(os.path.join(folder, name)).st_size for name in files)
+    return total
+
+
+@contextlib.contextmanager
+def _holding(lock_path: Path, how: str, wait: float) -> Iterator[bool]:
+    """Hold ``lock_path`` ``how`` (the launcher's OS lock: it goes with a killed process),
+    waiting up to ``wait`` seconds; yields whether it is held."""
+    try:
+        lock = DataDirLock(lock_path, wait, lambda message: None)
+    except OSError:  # no store (yet), or one that cannot be written
+        yield False
+        return
+    with lock:
+        deadline = time.monotonic() + wait
+        while not lock.try_hold(how):
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.05)
+        yield lock.held == how
 
 
 @dataclass(frozen=True)
 class Store:
     root: Path  # <cache root>/<name>
     keep: int = 64  # entries kept after a write (least recently used go first)
+    max_bytes: int | None = None  # and at most this many bytes of them (the newest always)
 
     @classmethod
-    def under(cls, cache_root: Path, name: str, keep: int = 64) -> Store:
-        return cls(cache_root / name, keep)
+    def under(
+        cls, cache_root: Path, name: str, keep: int = 64, max_bytes: int | None = None
+    ) -> Store:
+        return cls(cache_root / name, keep, max_bytes)
 
     def _data(self, key: str) -> Path:
         return self.root / key
@@ -93,21 +136,129 @@ class Store:
             key, lambda path: path.write_text(text, encoding="utf-8", newline="\n"), **facts
         )
 
+    def recorded_tree(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        """The digest recorded for a tree entry and its facts, not checked against the tree
+        (for a caller that compares another tree with it)."""
+        try:
+            record = json.loads((self.root / key / TREE_RECORD).read_text(encoding="utf-8"))
+            return str(record["tree_sha256"]), dict(record["facts"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def get_tree(
+        self,
+        key: str,
+        copy_out: Callable[[Path], object],
+        digest: Callable[[Path], str],
+        warn: Callable[[str], None] = lambda message: None,
+    ) -> dict[str, Any] | None:
+        """``copy_out(tree)`` when the entry's tree still has the ``digest`` recorded when it
+        was stored, under the store's lock held shared (nothing evicts it meanwhile); the
+        writer's facts. A damaged entry is dropped, saying so; None when there is none."""
+        entry = self.root / key
+        if not entry.is_dir():
+            return None
+        with _holding(self.root / LOCK, SHARED, READ_WAIT) as held:
+            if not held or not entry.is_dir():
+                return None  # evicted meanwhile (or the lock not had: as good as missing)
+            found = self.recorded_tree(key)
+            try:
+                intact = found is not None and digest(entry / TREE) == found[0]
+            except OSError:
+                intact = False
+            if found is not None and intact:
+                copy_out(entry / TREE)
+                with contextlib.suppress(OSError):
+                    os.utime(entry / TREE_RECORD)  # recently used
+                return found[1]
+        warn(f"the cached stage {entry} was modified since it was stored; rebuilding it")
+        self.drop(key)
+        return None
+
+    def put_tree(
+        self,
+        key: str,
+        fill: Callable[[Path], object],
+        digest: Callable[[Path], str],
+        facts: dict[str, Any],
+    ) -> bool:
+        """``fill`` writes a tree into a temporary folder, which becomes the entry (with the
+        tree's ``digest``, its size and ``facts``) by one rename. False when it was not
+        stored: another build stored it first, or the cache cannot be written."""
+        entry = self.root / key
+        partial = temporary_sibling(entry)
+        try:
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir(parents=True)
+            fill(partial / TREE)
+            record = {
+                "tree_sha256": digest(partial / TREE),
+                "bytes": tree_bytes(partial / TREE),
+                "facts": facts,
+            }
+            (partial / TREE_RECORD).write_text(json.dumps(record, sort_keys=True), "utf-8")
+            os.rename(partial, entry)  # fails when the entry exists: never half replaced
+        except OSError:
+            shutil.rmtree(partial, ignore_errors=True)
+            return False
+        self.evict()
+        return True
+
     def drop(self, key: str) -> None:
-        for path in (self._record(key), self._data(key)):
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
+        with _holding(self.root / LOCK, EXCLUSIVE, 0) as held:
+            aside = self._set_aside(key) if held else None
+        self._delete(aside)
 
     def evict(self) -> None:
-        """Keep the ``keep`` most recently used entries."""
+        """Keep the ``keep`` most recently used entries, and no more than ``max_bytes`` of
+        them; nothing while a build copies a tree out (the next write evicts)."""
+        with _holding(self.root / LOCK, EXCLUSIVE, 0) as held:
+            kept, total, aside = 0, 0, []
+            for key, size in self._entries() if held else []:
+                within = self.max_bytes is None or total + size <= self.max_bytes
+                if kept < self.keep and (within or kept == 0):
+                    kept, total = kept + 1, total + size
+                else:
+                    aside.append(self._set_aside(key))
+        for path in aside:
+            self._delete(path)
+
+    def _entries(self) -> list[tuple[str, int]]:
+        """(key, size) of every entry, the most recently used first."""
+        found: list[tuple[float, str, int]] = []
+        for record in [*self.root.glob("*.record.json"), *self.root.glob(f"*/{TREE_RECORD}")]:
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                if record.name == TREE_RECORD:
+                    key = record.parent.name
+                    size = int(json.loads(record.read_text(encoding="utf-8"))["bytes"])
+                else:
+                    key = record.name.removesuffix(".record.json")
+                    size = self._data(key).stat().st_size
+                if not key.startswith("."):
+                    found.append((record.stat().st_mtime, key, size))
+        return [(key, size) for _, key, size in sorted(found, reverse=True)]
+
+    def _set_aside(self, key: str) -> Path | None:
+        """Take an entry out of the store at once (under the exclusive lock): a file entry
+        is unlinked (a reader that opened it reads on), a tree is renamed to a name no
+        reader looks for, returned to be deleted once the lock is released."""
+        data = self._data(key)
+        if not data.is_dir():
+            for path in (self._record(key), data):
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+            return None
+        aside = self.root / f".evicted-{key}-{os.getpid()}"
         try:
-            records = sorted(
-                self.root.glob("*.record.json"), key=lambda p: p.stat().st_mtime, reverse=True
-            )
+            os.rename(data, aside)
         except OSError:
-            return
-        for record in records[self.keep :]:
-            self.drop(record.name.removesuffix(".record.json"))
+            return None
+        return aside
+
+    @staticmethod
+    def _delete(aside: Path | None) -> None:
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
 
     def clean(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

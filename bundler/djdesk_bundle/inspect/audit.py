@@ -31,11 +31,11 @@ at every threshold: an unrated advisory fails the audit rather than passing it.
 Components with no OSV ecosystem are listed as not checked: the native libraries, the
 Chromium, Node and V8 inside Electron (and those the SBOM says it does not know).
 
-Inputs are untrusted (``osv_records.py``): an SBOM or OSV record of the wrong shape (a
-list for an object, a number for a string, nesting past what a parser should follow) is
-a one-line error, and an OSV zip is read member by member within limits
-(``MAX_RECORD_BYTES`` each, ``MAX_RECORDS`` of them), so a small archive cannot make the
-audit use gigabytes.
+Inputs are untrusted (the SBOM through ``sbom/read.py``, the OSV records through
+``osv_records.py``): an SBOM or OSV record of the wrong shape (a list for an object, a
+number for a string, nesting past what a parser should follow) is a one-line error, and
+an OSV zip is read member by member within limits (``MAX_RECORD_BYTES`` each,
+``MAX_RECORDS`` of them), so a small archive cannot make the audit use gigabytes.
 
 Online (the default) uses OSV's ``/v1/querybatch`` and ``/v1/vulns/<id>``; offline
 (``--osv PATH``) reads a directory of OSV JSON files (searched recursively) or an OSV zip
@@ -57,7 +57,7 @@ from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from djdesk_bundle.errors import ConfigError, FetchError
+from djdesk_bundle.errors import ConfigError, FetchError, SbomInvalid
 from djdesk_bundle.inspect.osv_records import (
     MAX_RECORD_BYTES,
     checked_record,
@@ -67,6 +67,7 @@ from djdesk_bundle.inspect.osv_records import (
     too_big,
     within,
 )
+from djdesk_bundle.sbom.read import Sbom, read_sbom
 
 CPYTHON_REPO = "https://github.com/python/cpython"
 OSV_API = "https://api.osv.dev/v1"
@@ -135,29 +136,13 @@ class Match:
 # --- the SBOM's packages ---
 
 
-def _components(items: list[Any], where: str) -> Iterator[dict[str, Any]]:
-    """Every component, nested ones included (a stack, not recursion: depth is input)."""
-    stack = [(f"{where}[{i}]", item) for i, item in enumerate(items)][::-1]
-    while stack:
-        at, component = stack.pop()
-        expect(component, dict, at)
-        for key in ("name", "version", "purl", "type"):
-            if key in component:
-                expect(component[key], str, f"{at}.{key}")
-        yield component
-        nested = expect(component.get("components", []), list, f"{at}.components")
-        stack += [(f"{at}.components[{i}]", c) for i, c in enumerate(nested)][::-1]
-
-
-def _read_sbom(sbom_path: Path) -> dict[str, Any]:
+def _read_sbom(sbom_path: Path) -> Sbom:
+    """The SBOM audited; a bad one is a usage error here (exit 2), as every bad input is."""
     try:
-        text = sbom_path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{sbom_path}: no such SBOM") from None
-    except OSError as exc:
-        raise ConfigError(f"{sbom_path}: cannot read the SBOM ({exc.strerror})") from None
-    sbom = load_json(text, str(sbom_path), "JSON")
-    if not isinstance(sbom, dict) or sbom.get("bomFormat") != "CycloneDX":
+        sbom = read_sbom(sbom_path)
+    except SbomInvalid as exc:
+        raise ConfigError(str(exc)) from None
+    if not sbom.is_cyclonedx:
         raise ConfigError(f"{sbom_path}: not a CycloneDX SBOM")
     return sbom
 
@@ -175,10 +160,8 @@ def _unknown_stack(component: dict[str, Any], where: str) -> list[str]:
 
 
 def sbom_packages(sbom_path: Path) -> tuple[list[Package], list[str]]:
-    sbom = _read_sbom(sbom_path)
     packages, unchecked = [], []
-    items = expect(sbom.get("components", []), list, f"{sbom_path}: components")
-    for component in _components(items, f"{sbom_path}: components"):
+    for component in _read_sbom(sbom_path).every_component:
         unchecked += _unknown_stack(component, f"{sbom_path}: {component.get('name')}")
         if component.get("type") == "application":
             continue  # the app and its shell: ours, and an npm name may belong to another

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import os
 import shutil
 import sqlite3
@@ -31,10 +30,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from djdesk_bundle import contract
-from djdesk_bundle.errors import ConfigError, SbomInvalid
+from djdesk_bundle.errors import ConfigError
 from djdesk_bundle.fs.archive_policy import checked_members, payload_policy
 from djdesk_bundle.fs.hashing import file_sha256, handle_sha256
 from djdesk_bundle.fs.tree import kind, regular_file_sha256, walk
+from djdesk_bundle.sbom.read import read_sbom
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 TEXT_DIFF_LINES = 20  # per file: enough to see what happened, short enough to read
@@ -388,35 +388,14 @@ def diffoscope(a: Path, b: Path) -> list[str]:
 # --- the SBOMs ---
 
 
-SBOM_DEPTH = 32  # nested components deeper than this are not an SBOM a build writes
-
-
 def _sbom_components(path: Path, label: str) -> dict[str, dict[str, Any]]:
-    """{a component's identity without its version: the component}; a document that is
-    not a CycloneDX object of components is refused in one line."""
-    try:
-        sbom = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:  # 200 000 nested lists: Recursion
-        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
-        raise SbomInvalid(f"{label}: {contract.SBOM} is {reason}") from None
-    if not isinstance(sbom, dict):
-        raise SbomInvalid(f"{label}: {contract.SBOM} is a {type(sbom).__name__}, not an object")
+    """{a component's identity without its version: the component}, nested ones included."""
     found = {}
-    for component in _walk_components(sbom.get("components", []), label):
+    for component in read_sbom(path, f"{label}: {contract.SBOM}").every_component:
         purl = str(component.get("purl") or component.get("bom-ref") or component.get("name"))
         identity = purl.split("@", 1)[0].split("?", 1)[0]
         found[identity] = component
     return found
-
-
-def _walk_components(components: object, label: str, depth: int = 0) -> Iterator[dict[str, Any]]:
-    if depth > SBOM_DEPTH:
-        raise SbomInvalid(f"{label}: {contract.SBOM} nests components over {SBOM_DEPTH} deep")
-    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
-        raise SbomInvalid(f"{label}: {contract.SBOM}: components must be a list of objects")
-    for component in components:
-        yield component
-        yield from _walk_components(component.get("components", []), label, depth + 1)
 
 
 def _label(component: dict[str, Any]) -> str:

@@ -22,6 +22,7 @@ import squarify  # type: ignore[import-untyped]
 from djdesk_bundle import contract
 from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.fs.tree import walk
+from djdesk_bundle.sbom.read import read_sbom
 
 WIDTH, HEIGHT = 1100, 560
 LABEL_HEIGHT = 16  # a lower block shows its name on hover only
@@ -180,7 +181,7 @@ def sbom_rows(payload: Path) -> list[tuple[str, str, str, str]]:
     sbom_file = payload / contract.SBOM
     if not sbom_file.is_file():
         return []
-    components = json.loads(sbom_file.read_text(encoding="utf-8")).get("components", [])
+    components = read_sbom(sbom_file).components
     return sorted(
         (c.get("name", ""), c.get("version", ""), c.get("type", ""), _licences(c))
         for c in components

@@ -14,7 +14,7 @@ import json
 import os
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 
 from djdesk_bundle import contract
 from djdesk_bundle.cache.digests import Digests
-from djdesk_bundle.errors import VerificationFailed
+from djdesk_bundle.errors import SbomInvalid, VerificationFailed
 from djdesk_bundle.fs.archive_policy import (
     ArchivePolicy,
     Members,
@@ -35,6 +35,7 @@ from djdesk_bundle.fs.archive_policy import (
 from djdesk_bundle.fs.hashing import handle_sha256
 from djdesk_bundle.fs.tree import kind, regular_file_sha256, walk
 from djdesk_bundle.inspect.checksums import parse_checksums
+from djdesk_bundle.sbom.read import Sbom, parse_sbom, read_sbom
 
 SHOWN = 5  # unsafe entries named in the one-line error
 
@@ -61,18 +62,16 @@ class VerifyReport:
 
 
 def sbom_problems(
-    sbom_text: str | None, installed: dict[str, str], build_info_text: str | None
+    read: Callable[[], Sbom] | None, installed: dict[str, str], build_info_text: str | None
 ) -> list[str]:
-    """SBOM <-> payload: same distributions and versions, same interpreter hash."""
-    if sbom_text is None:
+    """SBOM <-> payload: same distributions and versions, same interpreter hash (``read``
+    reads the payload's SBOM, None when it has none)."""
+    if read is None:
         return [f"missing: {contract.SBOM}"]
     try:
-        sbom = json.loads(sbom_text)
-    except (ValueError, RecursionError):
-        return [f"{contract.SBOM}: not valid JSON"]
-    components = sbom.get("components", []) if isinstance(sbom, dict) else None
-    if not isinstance(components, list) or not all(isinstance(c, dict) for c in components):
-        return [f"{contract.SBOM}: not a CycloneDX object with a list of components"]
+        components = read().components
+    except SbomInvalid as exc:
+        return [str(exc)]
     listed: dict[str, str] = {}
     interpreter_hashes: list[str] = []
     for component in components:
@@ -227,7 +226,7 @@ def verify_directory(payload: Path, digests: Digests | None = None) -> VerifyRep
     report = _compare(expected, actual)
     sbom, info = payload / contract.SBOM, payload / contract.BUILD_INFO
     report.sbom = sbom_problems(
-        sbom.read_text(encoding="utf-8") if contract.SBOM in found else None,
+        (lambda: read_sbom(sbom, contract.SBOM)) if contract.SBOM in found else None,
         installed_from_paths(sorted(found)),
         info.read_text(encoding="utf-8") if contract.BUILD_INFO in found else None,
     )
@@ -302,8 +301,11 @@ def verify_archive(archive: Path) -> VerifyReport:
         raise VerificationFailed(f"{archive}: no {contract.CHECKSUMS} inside")
     report = _compare(parse_checksums(sums_text), actual)
     names = [PurePosixPath(*p.parts[1:]).as_posix() for p in accepted if len(p.parts) > 1]
+    sbom_text = texts.get(contract.SBOM)
     report.sbom = sbom_problems(
-        texts.get(contract.SBOM), installed_from_paths(names), texts.get(contract.BUILD_INFO)
+        (lambda: parse_sbom(sbom_text, contract.SBOM)) if sbom_text is not None else None,
+        installed_from_paths(names),
+        texts.get(contract.BUILD_INFO),
     )
     return report
 

@@ -17,30 +17,30 @@ from pathlib import Path
 from typing import Any
 
 from djdesk_bundle import contract
-from djdesk_bundle.errors import ConfigError
+from djdesk_bundle.errors import ConfigError, SbomInvalid
 from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.sbom.document import SERIAL_NAMESPACE, validate_sbom
+from djdesk_bundle.sbom.read import Sbom, read_sbom
 
 
-def _payload_sbom(payload: Path) -> dict[str, Any]:
+def _payload_sbom(payload: Path) -> Sbom:
     path = payload / contract.SBOM if payload.is_dir() else payload
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no payload SBOM (build the payload first)") from None
-    except ValueError as exc:
-        raise ConfigError(f"{path}: not JSON ({exc})") from None
-    if data.get("bomFormat") != "CycloneDX" or "metadata" not in data:
-        raise ConfigError(f"{path}: not a CycloneDX SBOM")
-    return data
+    if not path.is_file():
+        raise ConfigError(f"{path}: no payload SBOM (build the payload first)")
+    sbom = read_sbom(path)
+    metadata = sbom.document.get("metadata")
+    app = metadata.get("component") if isinstance(metadata, dict) else None
+    if not (sbom.is_cyclonedx and isinstance(app, dict) and "bom-ref" in app):
+        raise SbomInvalid(f"{path}: not a CycloneDX SBOM that names its app (metadata.component)")
+    return sbom
 
 
 def installer_sbom(payload: Path, installer: Path) -> str:
     """The installer's SBOM as CycloneDX 1.6 JSON text (validated)."""
     if not installer.is_file():
         raise ConfigError(f"{installer}: no such installer file")
-    inner = _payload_sbom(payload)
+    inner = _payload_sbom(payload).document
     app = inner["metadata"]["component"]
     root_ref = f"installer:{installer.name}"
     root = {
