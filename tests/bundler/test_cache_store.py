@@ -19,8 +19,11 @@ def test_an_entry_comes_back_with_its_facts(tmp_path: Path) -> None:
     store = Store(tmp_path / "c")
     store.put_text("k", "text", source="test")
     assert store.get_text("k") == "text"
-    path, facts = store.get_file("k") or (None, {})
-    assert path == tmp_path / "c" / "k" and facts["source"] == "test" and len(facts["sha256"]) == 64
+    with store.open_file("k") as found:
+        assert found is not None
+        handle, facts = found
+        assert handle.read() == b"text"
+    assert facts["source"] == "test" and len(facts["sha256"]) == 64
     assert store.get_text("other") is None
 
 
@@ -46,7 +49,7 @@ def test_least_recently_used_entries_are_evicted(tmp_path: Path) -> None:
 def test_a_cache_that_cannot_be_written_is_no_error(tmp_path: Path) -> None:
     (tmp_path / "c").write_text("a file where the cache folder would be")
     store = Store(tmp_path / "c")
-    assert store.put_file("k", lambda path: path.write_text("x")) is None
+    assert store.put_file("k", lambda path: path.write_text("x")) is False
     assert store.get_text("k") is None
     assert not list(tmp_path.glob("c.*"))  # no partial file left beside it
 
@@ -58,9 +61,36 @@ def test_a_writer_may_return_what_it_learned(tmp_path: Path) -> None:
         path.write_bytes(b"12345")
         return {"length": 5}
 
-    found = store.put_file("m.gz", write)
-    assert found is not None and found[1]["length"] == 5
-    assert (store.get_file("m.gz") or (None, {}))[1]["length"] == 5
+    assert store.put_file("m.gz", write)
+    with store.open_file("m.gz") as found:
+        assert found is not None and found[1]["length"] == 5
+
+
+def test_an_entry_evicted_while_it_is_read_reads_on(tmp_path: Path) -> None:
+    # Another build's eviction between the check and the copy once made a pack fail with
+    # FileNotFoundError: the reader has the file open, not its name.
+    store = Store(tmp_path / "c", keep=1)
+    store.put_text("old", "the bytes being copied")
+    with store.open_file("old") as found:
+        assert found is not None
+        Store(tmp_path / "c", keep=1).put_text("new", "written by another build")
+        assert not (tmp_path / "c" / "old").exists()  # evicted meanwhile
+        assert found[0].read() == b"the bytes being copied"
+
+
+def test_what_killed_builds_left_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    # A build killed mid-write left KEY.tmp-PID files and trees behind for ever.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    root = tmp_path / "c"
+    (root / f"k.tmp-{dead.pid}" / "tree").mkdir(parents=True)
+    (root / f"m.gz.tmp-{dead.pid}").write_text("half a member")
+    (root / f".evicted-k-{dead.pid}").mkdir()
+    (root / f"n.gz.tmp-{os.getpid()}").write_text("a live build's write under way")
+    Store(root).put_text("k2", "text")
+    assert sorted(path.name for path in root.iterdir()) == sorted(
+        [".lock", "k2", "k2.record.json", f"n.gz.tmp-{os.getpid()}"]
+    )
 
 
 # Tree entries (the stage trees): a folder per key, its digest recorded, moved in by one rename.

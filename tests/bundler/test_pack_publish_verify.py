@@ -299,7 +299,9 @@ def test_a_member_found_by_key_gives_the_same_archive(tmp_path: Path) -> None:
         )
         assert digest == plain, name
     (entry,) = cache.glob("*.gz")
-    _, facts = Store(cache).get_file(entry.name) or (None, {})
+    with Store(cache).open_file(entry.name) as found:
+        assert found is not None
+        facts = found[1]
     assert facts["length"] == len(gzip_members(tmp_path / "warm.tar.gz")[0])
 
 

@@ -221,13 +221,22 @@ def _cached_member(
         with partial.open("wb") as out:
             return {"length": compress(out)}
 
-    found = store.get_file(f"{key}.gz") or store.put_file(f"{key}.gz", store_member)
-    if found is None:  # a cache that cannot be written: compressed straight into the archive
-        return compress(raw)
-    entry, facts = found
-    with entry.open("rb") as cached:
+    name = f"{key}.gz"
+    length = _copy_cached_member(store, name, raw)
+    if length is None and store.put_file(name, store_member):
+        length = _copy_cached_member(store, name, raw)
+    # None: a cache that cannot be written (or evicted by another build at once)
+    return compress(raw) if length is None else length
+
+
+def _copy_cached_member(store: Store, name: str, raw: BinaryIO) -> int | None:
+    """Copy a stored member into the archive; its tar length, or None when there is none."""
+    with store.open_file(name) as found:
+        if found is None:
+            return None
+        cached, facts = found
         shutil.copyfileobj(cached, raw)
-    return int(facts["length"])
+        return int(facts["length"])
 
 
 def write_members(

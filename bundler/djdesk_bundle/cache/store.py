@@ -29,10 +29,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from djdesk_bundle.fs.atomic import temporary_sibling, write_atomic
-from djdesk_bundle.fs.hashing import file_sha256
+from djdesk_bundle.fs.hashing import file_sha256, handle_sha256
 from djdesk_runtime.locking import EXCLUSIVE, SHARED, DataDirLock
 
 TREE, TREE_RECORD = "tree", "record.json"  # inside a tree entry's folder
@@ -66,6 +66,27 @@ def _holding(lock_path: Path, how: str, wait: float) -> Iterator[bool]:
         yield lock.held == how
 
 
+def _owner_pid(name: str) -> int | None:
+    """The process that names a temporary (``temporary_sibling``) or a set-aside tree."""
+    if ".tmp-" in name:
+        owner = name.rpartition(".tmp-")[2]
+    elif name.startswith(".evicted-"):
+        owner = name.rpartition("-")[2]
+    else:
+        return None
+    return int(owner) if owner.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
 @dataclass(frozen=True)
 class Store:
     root: Path  # <cache root>/<name>
@@ -84,36 +105,56 @@ class Store:
     def _record(self, key: str) -> Path:
         return self.root / f"{key}.record.json"
 
-    def get_file(self, key: str) -> tuple[Path, dict[str, Any]] | None:
-        """The entry's path and what was recorded with it, if its bytes are intact."""
+    @contextlib.contextmanager
+    def open_file(self, key: str) -> Iterator[tuple[BinaryIO, dict[str, Any]] | None]:
+        """The entry opened for reading (at its start) and what was recorded with it, if its
+        bytes are intact, else None. Read from the handle, not by path: an eviction by
+        another build meanwhile unlinks the name, and the open file reads on."""
         data, record = self._data(key), self._record(key)
         try:
-            facts = json.loads(record.read_text(encoding="utf-8"))
-            intact = isinstance(facts, dict) and facts.get("sha256") == file_sha256(data)
-        except (OSError, ValueError):
-            intact = False
-        if not intact:
-            self.drop(key)
-            return None
-        os.utime(record)  # recently used
-        return data, facts
+            handle: BinaryIO | None = data.open("rb")
+        except OSError:
+            handle = None
+        try:
+            facts = self._intact_facts(handle, record)
+            if handle is None or facts is None:
+                self.drop(key)
+                yield None
+                return
+            with contextlib.suppress(OSError):
+                os.utime(record)  # recently used
+            yield handle, facts
+        finally:
+            if handle is not None:
+                handle.close()
 
-    def get_text(self, key: str) -> str | None:
-        found = self.get_file(key)
-        if found is None:
+    @staticmethod
+    def _intact_facts(handle: BinaryIO | None, record: Path) -> dict[str, Any] | None:
+        if handle is None:
             return None
         try:
-            return found[0].read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            self.drop(key)
+            facts = json.loads(record.read_text(encoding="utf-8"))
+            digest = handle_sha256(handle)
+            handle.seek(0)
+        except (OSError, ValueError):
             return None
+        return facts if isinstance(facts, dict) and facts.get("sha256") == digest else None
 
-    def put_file(
-        self, key: str, write: Callable[[Path], object], **facts: Any
-    ) -> tuple[Path, dict[str, Any]] | None:
+    def get_text(self, key: str) -> str | None:
+        with self.open_file(key) as found:
+            if found is None:
+                return None
+            try:
+                return found[0].read().decode("utf-8")
+            except (OSError, UnicodeDecodeError):
+                pass
+        self.drop(key)
+        return None
+
+    def put_file(self, key: str, write: Callable[[Path], object], **facts: Any) -> bool:
         """``write`` fills a temporary file (and may return more facts, a dict); it becomes
-        the entry with its record. Returns what ``get_file`` would, or None when the cache
-        cannot be written (the caller goes on without it)."""
+        the entry with its record. False when the cache cannot be written (the caller goes
+        on without it)."""
         data = self._data(key)
         partial = temporary_sibling(data)
         try:
@@ -127,9 +168,9 @@ class Store:
         except OSError:
             with contextlib.suppress(OSError):
                 partial.unlink(missing_ok=True)
-            return None
+            return False
         self.evict()
-        return data, facts
+        return True
 
     def put_text(self, key: str, text: str, **facts: Any) -> None:
         self.put_file(
@@ -220,8 +261,24 @@ class Store:
                     kept, total = kept + 1, total + size
                 else:
                     aside.append(self._set_aside(key))
+            if held:
+                aside.extend(self._left_by_dead_builds())
         for path in aside:
             self._delete(path)
+
+    def _left_by_dead_builds(self) -> list[Path]:
+        """The temporaries (``*.tmp-PID``) and set-aside trees (``.evicted-KEY-PID``) of
+        builds that were killed before they could remove them: nothing else ever would."""
+        left = []
+        for path in self.root.iterdir():
+            owner = _owner_pid(path.name)
+            if owner is not None and not _alive(owner):
+                if path.is_dir() and not path.is_symlink():
+                    left.append(path)
+                else:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+        return left
 
     def _entries(self) -> list[tuple[str, int]]:
         """(key, size) of every entry, the most recently used first."""
