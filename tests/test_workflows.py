@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 from tests.conftest import REPO
@@ -893,6 +894,8 @@ def test_the_tool_is_built_checked_and_published_from_its_own_environment() -> N
     jobs = load(RELEASE)["jobs"]
     tool = " ".join(step.get("run", "") for step in jobs["tool"]["steps"])
     assert "uv build --sdist --wheel" in tool and "djdesk_bundle.release check-dists" in tool
+    # The build backend was whatever PyPI served for `hatchling>=1.25` that day.
+    assert "--build-constraints manifests/tool-build-requirements.txt --require-hashes" in tool
     pypi = jobs["pypi"]
     assert pypi["environment"] == "pypi" and pypi["permissions"]["id-token"] == "write"
     runs = [step.get("run", "") for step in pypi["steps"]]
@@ -902,3 +905,15 @@ def test_the_tool_is_built_checked_and_published_from_its_own_environment() -> N
     assert "uv sync --frozen --only-group release" in runs  # the signer from uv.lock
     groups = tomllib.loads((REPO / "pyproject.toml").read_text())["dependency-groups"]
     assert any(requirement.startswith("pypi-attestations") for requirement in groups["release"])
+
+
+def test_the_tool_build_backend_lock_pins_what_the_build_system_requires() -> None:
+    requires = tomllib.loads((REPO / "bundler" / "pyproject.toml").read_text())["build-system"]
+    lock = (REPO / "manifests" / "tool-build-requirements.txt").read_text()
+    hashed = r"^([A-Za-z0-9_.-]+)==(\S+) \\\n +--hash=sha256:[0-9a-f]{64}"
+    pinned = dict(re.findall(hashed, lock, re.MULTILINE))
+    assert len(pinned) == len(re.findall(r"^\S+==", lock, re.MULTILINE))  # every pin hashed
+    assert {"hatchling", "packaging", "pathspec", "pluggy"} <= set(pinned)
+    for line in requires["requires"]:
+        requirement = Requirement(line)
+        assert requirement.specifier.contains(pinned[requirement.name]), line
