@@ -123,9 +123,10 @@ def locked_requirements(project: Path) -> str:
     runtime's own dependencies."""
     from djdesk_bundle.build.install import export_locked_requirements, with_runtime_dependencies
     from djdesk_bundle.options import load_options, read_app_project
+    from djdesk_bundle.tools.toolchain import Toolchain
 
     options = load_options(project, {})
-    locked = export_locked_requirements(options, read_app_project(options))
+    locked = export_locked_requirements(options, read_app_project(options), Toolchain.find())
     return with_runtime_dependencies(locked).requirements
 
 
@@ -445,10 +446,12 @@ def install_baseline(work: Path) -> dict[str, float]:
     """The same locked install with uv and with pip, each from a cold cache."""
     from djdesk_bundle.build.install import export_locked_requirements
     from djdesk_bundle.options import load_options, read_app_project
+    from djdesk_bundle.tools.toolchain import Toolchain
 
     req = work / "req.txt"  # exactly what `djdesk-bundle build` installs
     options = load_options(REPO, os.environ)
-    req.write_text(export_locked_requirements(options, read_app_project(options)).requirements)
+    locked = export_locked_requirements(options, read_app_project(options), Toolchain.find())
+    req.write_text(locked.requirements)
     uv = timed(
         [
             "uv",

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     # Imported after --help: the help must work under a plain python3 too.
     try:
         from djdesk_bundle.build.pack import write_deterministic_tar
-        from djdesk_bundle.options import host_triple
+        from djdesk_bundle.tools.toolchain import host_triple
     except ImportError:
         parser.error(
             "djdesk-bundle is not importable from this Python: run it in a DJDesk checkout "

@@ -33,10 +33,13 @@ from djdesk_bundle.cli_help import (
 )
 from djdesk_bundle.errors import INTERRUPTED, BundleError, ConfigError, VerificationFailed
 from djdesk_bundle.inspect.audit import LEVELS
-from djdesk_bundle.options import Options, find_project, has_table, host_triple, load_options
+from djdesk_bundle.options import Options, find_project, has_table, load_options
 from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 from djdesk_bundle.scaffold.init import ShellChoices, init_project, next_steps
 from djdesk_bundle.sign.sigstore_signing import ExpectedSigner
+from djdesk_bundle.tools.git import find_git
+from djdesk_bundle.tools.toolchain import Toolchain, host_triple
+from djdesk_bundle.tools.uv import find_uv
 from djdesk_bundle.ui import Reporter
 
 # The commands below import their heavier modules (sigstore, the SBOM and advisory
@@ -445,13 +448,12 @@ def cmd_build(args: argparse.Namespace, reporter: Reporter) -> int:
 def _build_report(options: Options, result: BuildResult) -> Path:
     """The HTML report beside the archive; an up-to-date build (which ran only resolve)
     keeps the one with the timings of the build that made the archive."""
-    from djdesk_bundle.build.selection import select_app
     from djdesk_bundle.inspect.report import ReportInputs, report_path, write_report
 
     destination = report_path(result.archive)
     if len(result.timings) <= 1 and destination.is_file():
         return destination
-    left_out = [f"{item.name} ({item.reason})" for item in select_app(options).left_out]
+    left_out = [f"{item.name} ({item.reason})" for item in result.sources.app.left_out]
     inputs = ReportInputs(
         payload=result.output,
         archive=result.archive,
@@ -529,13 +531,16 @@ def cmd_fetch(args: argparse.Namespace, reporter: Reporter) -> int:
     options = _options(args)
     manifest = load_manifest(options.path(options.interpreter_manifest))
     triples = sorted(manifest.pins) if args.all_targets else [options.target]
+    toolchain = Toolchain.find()  # one for every target's resolve and install
+    dist = options.path(options.dist_dir)
     for triple in triples:
-        resolved = resolve(options, os.environ, options.path(options.dist_dir), target=triple)
+        resolved = resolve(options, os.environ, dist, target=triple, toolchain=toolchain)
         path = fetch_stage(options, resolved.pin, reporter)
         reporter.info(f"[green]✓[/green] {triple}: {path}")
         # Installing once into a throwaway dir fills uv's cache with the target's wheels.
         with tempfile.TemporaryDirectory() as scratch:
             install_requirements(
+                toolchain.uv,
                 resolved.locked,
                 Path(scratch) / "site",
                 triple,
@@ -676,7 +681,9 @@ def cmd_init(args: argparse.Namespace, reporter: Reporter) -> int:
 
 
 def cmd_lock(args: argparse.Namespace, reporter: Reporter) -> int:
-    reporter.info(f"wrote {escape(lock_project(load_options(_project(args), os.environ)))}")
+    # lock runs uv only (its version is not asked): the wrapper's lookup, not a toolchain.
+    locked = lock_project(load_options(_project(args), os.environ), find_uv())
+    reporter.info(f"wrote {escape(locked)}")
     return 0
 
 
@@ -726,7 +733,7 @@ def cmd_files(args: argparse.Namespace, reporter: Reporter) -> int:
     """The file selection a build would make now (before-build is not run)."""
     from djdesk_bundle.build.selection import select_sources
 
-    sources = select_sources(load_options(_project(args), os.environ))
+    sources = select_sources(load_options(_project(args), os.environ), find_git())
     parts = sources.selections()
     if args.json:
         document = {

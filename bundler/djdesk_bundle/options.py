@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import difflib
-import functools
-import platform
 import re
-import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -20,6 +17,7 @@ from djdesk_bundle.errors import ConfigError
 from djdesk_bundle.fs.archive_policy import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES
 from djdesk_bundle.pins import DEFAULT_MANIFEST
 from djdesk_bundle.tools.process import DEFAULT_TIMEOUT_SECONDS
+from djdesk_bundle.tools.toolchain import host_triple
 from djdesk_runtime.contract import DESKTOP_OVERRIDES
 
 TABLE = "tool.djdesk-bundle"
@@ -171,20 +169,6 @@ OPTION_NAMES = {f.name.replace("_", "-"): f for f in fields(Options)}
 SETTABLE = {k: f for k, f in OPTION_NAMES.items() if k != "project-dir"}
 
 
-@functools.cache
-def host_triple() -> str:
-    """This machine's target triple, asked once per process."""
-    machine = platform.machine().lower()
-    arch = {"amd64": "x86_64", "x86_64": "x86_64", "arm64": "aarch64", "aarch64": "aarch64"}.get(
-        machine, machine
-    )
-    if sys.platform == "darwin":
-        return f"{arch}-apple-darwin"
-    if sys.platform == "win32":
-        return f"{arch}-pc-windows-msvc"
-    return f"{arch}-unknown-linux-gnu"
-
-
 def _coerce(key: str, value: Any, where: str) -> Any:
     kind = SETTABLE[key].type
     if kind in ("bool", bool):
@@ -311,7 +295,7 @@ def _with_defaults(options: Options) -> Options:
         app_package=package,
         settings_module=options.settings_module or f"{package}.settings",
         wsgi_application=options.wsgi_application or f"{package}.wsgi:application",
-        target=options.target or host_triple(),
+        target=options.target or host_triple(),  # the default: a pure function, no tool run
         interpreter_manifest=options.interpreter_manifest or str(DEFAULT_MANIFEST),
     )
 

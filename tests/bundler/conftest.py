@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.options import host_triple
+from djdesk_bundle.tools.toolchain import host_triple
 from djdesk_bundle.ui import Reporter
 from tests.bundler.mirror import serve_mirror
 from tests.conftest import REPO, load_script
@@ -233,7 +233,7 @@ def notes_versions(
 ) -> dict[str, Path]:
     """Payload directories of Notes Desk 1.2.3 and 1.3.0 (one more migration), whose
     ``POST /add`` writes a note and answers its id."""
-    from djdesk_bundle.tools.uv import uv_binary
+    from djdesk_bundle.tools.uv import find_uv
     from tests.bundler.notes_project import make_notes_project
     from tests.bundler.test_any_project import build_notes
 
@@ -252,7 +252,7 @@ def notes_versions(
             start = text.index("class Note(models.Model):")
             models.write_text(text[:start] + NOTES_PINNED_FIELD.lstrip())
             (project / "src/notes/migrations/0002_note_pinned.py").write_text(NOTES_MIGRATION_0002)
-            subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
+            subprocess.run([find_uv(), "lock", "-q"], cwd=project, check=True)
         result = build_notes(
             project, local_interpreter / "manifest.toml", local_interpreter.as_uri(), root / "cache"
         )

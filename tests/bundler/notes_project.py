@@ -10,7 +10,7 @@ import subprocess
 import textwrap
 from pathlib import Path
 
-from djdesk_bundle.tools.uv import uv_binary
+from djdesk_bundle.tools.uv import find_uv
 
 PYPROJECT = """\
 [project]
@@ -130,5 +130,5 @@ def make_notes_project(root: Path, extra_dependencies: str = "", lock: bool = Tr
         path.write_text(textwrap.dedent(text).lstrip("\n"))
     (root / "src" / "notes.log").write_text("never shipped\n")
     if lock:
-        subprocess.run([uv_binary(), "lock", "-q"], cwd=root, check=True)
+        subprocess.run([find_uv(), "lock", "-q"], cwd=root, check=True)
     return root

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from djdesk_bundle.tools.uv import uv_binary
+from djdesk_bundle.tools.uv import find_uv
 from tests.processes import minimal_env, own_group, payload_python, stop_process_tree
 
 WAGTAIL = "wagtail>=7.0,<7.1"
@@ -35,7 +35,7 @@ ALLAUTH = "django-allauth>=65.0,<66"
 
 def uv(*args: str, cwd: Path) -> str:
     result = subprocess.run(
-        [uv_binary(), *args], cwd=cwd, capture_output=True, text=True, check=False
+        [find_uv(), *args], cwd=cwd, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, f"uv {' '.join(args)}:\n{result.stderr}"
     return result.stdout

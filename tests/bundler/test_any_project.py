@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from djdesk_bundle.fs.hashing import file_sha256
-from djdesk_bundle.tools.uv import uv_binary
+from djdesk_bundle.tools.uv import find_uv
 from tests.bundler.conftest import HOST_TRIPLE, bundle, needs_local_python
 from tests.bundler.notes_project import make_notes_project
 from tests.bundler.projects import boot_checks
@@ -187,7 +187,7 @@ def test_sdist_only_dependency_is_named(local_interpreter, tmp_path) -> None:
     (project / "pyproject.toml").write_text(
         text.replace('"markupsafe>=3.0",', '"markupsafe>=3.0", "docopt==0.6.2",')
     )
-    subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
+    subprocess.run([find_uv(), "lock", "-q"], cwd=project, check=True)
     result = build_notes(
         project, local_interpreter / "manifest.toml", local_interpreter.as_uri(), tmp_path / "cache"
     )
@@ -211,7 +211,7 @@ def test_init_then_build_a_fresh_project(local_interpreter, tmp_path) -> None:
     assert again.returncode == 0, again.stderr
     assert "left alone" in again.stderr and "[tool.djdesk-bundle]" in again.stderr
     assert (project / "pyproject.toml").read_text() == table
-    subprocess.run([uv_binary(), "lock", "-q"], cwd=project, check=True)
+    subprocess.run([find_uv(), "lock", "-q"], cwd=project, check=True)
     built = bundle(
         "build",
         "--project",

@@ -78,10 +78,11 @@ def test_a_lock_accepts_only_hash_pinned_index_requirements(
 ) -> None:
     from djdesk_bundle.build.install import export_locked_requirements
     from djdesk_bundle.options import load_options, read_app_project
+    from djdesk_bundle.tools.toolchain import Toolchain
 
     options = load_options(_project_with_lock(tmp_path, lock), {})
     with pytest.raises(errors.LockError) as refused:
-        export_locked_requirements(options, read_app_project(options))
+        export_locked_requirements(options, read_app_project(options), Toolchain.find())
     message = str(refused.value)
     assert named in message and "\n" not in message, message
     assert refused.value.exit_code == 6
@@ -90,6 +91,7 @@ def test_a_lock_accepts_only_hash_pinned_index_requirements(
 def test_a_hash_pinned_lock_with_markers_and_comments_is_accepted(tmp_path: Path) -> None:
     from djdesk_bundle.build.install import export_locked_requirements
     from djdesk_bundle.options import load_options, read_app_project
+    from djdesk_bundle.tools.toolchain import Toolchain
 
     lock = (
         "# a comment\n"
@@ -97,7 +99,12 @@ def test_a_hash_pinned_lock_with_markers_and_comments_is_accepted(tmp_path: Path
         f"tzdata==2024.1 ; sys_platform == 'win32' \\\n    {HASH}\n"
     )
     options = load_options(_project_with_lock(tmp_path, lock), {})
-    assert export_locked_requirements(options, read_app_project(options)).requirements == lock
+    assert (
+        export_locked_requirements(
+            options, read_app_project(options), Toolchain.find()
+        ).requirements
+        == lock
+    )
 
 
 # Every child process of the build has a time limit (issue #27: a settings module that
@@ -150,7 +157,8 @@ def test_a_sleeping_settings_module_stops_the_check_in_one_line(tmp_path: Path) 
 
     from djdesk_bundle.build.preflight import run_check
     from djdesk_bundle.build.stage import StageContext
-    from djdesk_bundle.options import host_triple, load_options
+    from djdesk_bundle.options import load_options
+    from djdesk_bundle.tools.toolchain import Toolchain
     from djdesk_bundle.ui import Reporter
 
     root = _project_with_lock(tmp_path / "p", "")
@@ -172,14 +180,16 @@ def test_a_sleeping_settings_module_stops_the_check_in_one_line(tmp_path: Path) 
     )
     from djdesk_bundle.build.extract import Interpreter
 
+    toolchain = Toolchain.find()
     interpreter = Interpreter(
         root=staging,
         executable=Path(sys.executable),
-        triple=host_triple(),
+        triple=toolchain.host_triple,
+        host_triple=toolchain.host_triple,
         compile_wanted=False,
         cache_key="",
     )
-    ctx = StageContext(options, Reporter(verbosity=-1), staging, tmp_path / "work")
+    ctx = StageContext(options, Reporter(verbosity=-1), toolchain, staging, tmp_path / "work")
     with pytest.raises(errors.ChildTimedOut, match="did not finish within 2 s"):
         run_check(ctx, interpreter)
 
@@ -192,14 +202,14 @@ def test_a_file_name_that_is_not_utf8_is_named_in_one_line(tmp_path: Path) -> No
     import os
     import subprocess
 
-    from djdesk_bundle.tools.git import git
+    from djdesk_bundle.tools.git import find_git, git
 
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / "app").mkdir()
     with open(os.path.join(os.fsencode(tmp_path / "app"), b"caf\xe9.txt"), "wb") as handle:
         handle.write(b"x")
     with pytest.raises(errors.ConfigError) as refused:
-        git(tmp_path, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        git(find_git(), tmp_path, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     message = str(refused.value)
     assert "app/caf\\xe9.txt" in message and "not UTF-8" in message and "\n" not in message
 

@@ -11,7 +11,8 @@ import pytest
 
 from djdesk_bundle.build.extract import ExtractLimits, Interpreter, extract_interpreter, prune
 from djdesk_bundle.errors import ConfigError, UnsafeArchive
-from djdesk_bundle.options import host_triple, load_options
+from djdesk_bundle.options import load_options
+from djdesk_bundle.tools.toolchain import host_triple
 
 
 def make_tar(path: Path, entries: list[tarfile.TarInfo]) -> Path:
@@ -221,17 +222,18 @@ def test_runs_here_is_one_answer_that_does_not_depend_on_an_emulator(tmp_path: P
     would start here (before, bytecode and the template database ran it when it did, the
     check and the smoke test did not)."""
     starts = Path(sys.executable)
-    other = "aarch64-apple-darwin" if "linux" in host_triple() else "x86_64-unknown-linux-gnu"
-    cross = Interpreter(tmp_path, starts, other, compile_wanted=True, cache_key="")
+    here = host_triple()
+    other = "aarch64-apple-darwin" if "linux" in here else "x86_64-unknown-linux-gnu"
+    cross = Interpreter(tmp_path, starts, other, here, compile_wanted=True, cache_key="")
     assert not cross.runs_here and not cross.compiles
     cross.check_starts()  # a cross target is never run, so never refused for not starting
-    host = Interpreter(tmp_path, starts, host_triple(), compile_wanted=True, cache_key="")
+    host = Interpreter(tmp_path, starts, here, here, compile_wanted=True, cache_key="")
     assert host.runs_here and host.compiles
     host.check_starts()
     broken = tmp_path / "python" / "bin" / "python3"
     broken.parent.mkdir(parents=True)
     broken.write_text("not an interpreter")
     broken.chmod(0o755)
-    dead = Interpreter(tmp_path / "python", broken, host_triple(), False, "")
+    dead = Interpreter(tmp_path / "python", broken, here, here, False, "")
     with pytest.raises(UnsafeArchive, match="no runnable python/bin/python3"):
         dead.check_starts()

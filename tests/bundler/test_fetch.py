@@ -197,6 +197,7 @@ def test_no_network_and_an_empty_uv_cache_is_one_line_saying_what_to_do(
 ) -> None:
     from djdesk_bundle.build.install import LockedRequirements, install_requirements
     from djdesk_bundle.errors import InstallError
+    from djdesk_bundle.tools.uv import find_uv
     from tests.conftest import free_port
 
     # An index on a port nothing listens on: uv fails as without a network, and fast.
@@ -206,7 +207,9 @@ def test_no_network_and_an_empty_uv_cache_is_one_line_saying_what_to_do(
     locked = LockedRequirements("requirements.txt", tmp_path / "requirements.lock.txt", SIX)
     triple = "x86_64-unknown-linux-gnu"
     with pytest.raises(InstallError) as error:
-        install_requirements(locked, tmp_path / "site", triple, "3.11", tmp_path, offline=offline)
+        install_requirements(
+            find_uv(), locked, tmp_path / "site", triple, "3.11", tmp_path, offline=offline
+        )
     message = str(error.value)
     assert "\n" not in message, message
     assert f"djdesk-bundle fetch --target {triple}" in message and "--offline" in message

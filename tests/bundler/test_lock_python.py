@@ -11,8 +11,9 @@ import pytest
 from djdesk_bundle.build.install import LockedRequirements
 from djdesk_bundle.build.resolve import check_lock_python
 from djdesk_bundle.errors import LockError
-from djdesk_bundle.options import AppProject, host_triple
+from djdesk_bundle.options import AppProject
 from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
+from djdesk_bundle.tools.toolchain import host_triple
 
 PIN = dataclasses.replace(
     load_manifest(DEFAULT_MANIFEST).pin_for(host_triple()), python_version="3.11.2"

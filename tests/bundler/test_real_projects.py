@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.tools.uv import uv_binary
+from djdesk_bundle.tools.uv import find_uv
 from tests.bundler.conftest import HOST_TRIPLE, bundle, needs_local_python
 from tests.bundler.mirror import serve_mirror
 from tests.bundler.projects import (
@@ -26,7 +26,7 @@ from tests.bundler.projects import (
 
 pytestmark = [pytest.mark.e2e, needs_local_python]
 
-if not uv_binary():  # pragma: no cover - uv is a dependency of the bundler
+if not find_uv():  # pragma: no cover - uv is a dependency of the bundler
     pytest.skip("needs uv", allow_module_level=True)
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from djdesk_bundle.build.pipeline import BuildResult
+from djdesk_bundle.build.selection import select_sources
 from djdesk_bundle.cli import _build_report, main
 from djdesk_bundle.inspect.report import (
     ReportInputs,
@@ -16,6 +17,7 @@ from djdesk_bundle.inspect.report import (
 )
 from djdesk_bundle.options import load_options
 from djdesk_bundle.scaffold.init import ShellChoices, init_project
+from djdesk_bundle.tools.git import find_git
 
 
 def fake_payload(root: Path) -> Path:
@@ -97,7 +99,8 @@ def test_a_build_writes_the_report_beside_the_archive(tmp_path: Path) -> None:
     archive = tmp_path / "dist" / "shop-payload-1.0-x86_64-unknown-linux-gnu.tar.gz"
     archive.parent.mkdir()
     archive.write_bytes(b"archive")
-    result = BuildResult(payload, archive, "ab" * 32, [("resolve", 0.1), ("pack", 2.0)])
+    sources = select_sources(options, find_git())  # what resolve selected
+    result = BuildResult(payload, archive, "ab" * 32, sources, [("resolve", 0.1), ("pack", 2.0)])
     written = _build_report(options, result)
     assert (
         written
@@ -113,7 +116,7 @@ def test_a_build_writes_the_report_beside_the_archive(tmp_path: Path) -> None:
     assert ".env (its name says it holds a secret" in page
     assert "pack" in page and "ab" * 32 in page
     # An up-to-date build ran only resolve: the report with the real timings is kept.
-    _build_report(options, BuildResult(payload, archive, "ab" * 32, [("resolve", 0.1)]))
+    _build_report(options, BuildResult(payload, archive, "ab" * 32, sources, [("resolve", 0.1)]))
     assert written.read_text() == page
 
 

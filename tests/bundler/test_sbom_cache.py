@@ -14,6 +14,7 @@ from djdesk_bundle.sbom.cache import SbomInputs, sbom_key, store_sbom, stored_sb
 PIN = InterpreterPin(
     "x86_64-unknown-linux-gnu", "cpython.tar.gz", "ab" * 32, "install_only", "3.11.2", "local"
 )
+HOST = "x86_64-unknown-linux-gnu"  # the toolchain's host triple (the probe runs here)
 
 
 @pytest.fixture
@@ -30,7 +31,7 @@ def inputs(tmp_path: Path) -> SbomInputs:
     (payload / "app" / "views.py").write_text("first")
     lock = tmp_path / "uv.lock"
     lock.write_text("version = 1\n")
-    return SbomInputs(payload, "notes", "1.0", PIN, lock, ("django",), None, 1, None)
+    return SbomInputs(payload, "notes", "1.0", PIN, lock, ("django",), None, 1, None, HOST)
 
 
 def test_the_key_follows_what_the_sbom_describes(inputs: SbomInputs) -> None:
@@ -53,6 +54,7 @@ def test_the_key_follows_what_the_sbom_describes(inputs: SbomInputs) -> None:
         SbomInputs(**{**inputs.__dict__, "app_version": "1.1"}),
         SbomInputs(**{**inputs.__dict__, "source_date_epoch": 2}),
         SbomInputs(**{**inputs.__dict__, "app_dependencies": ("django", "nh3")}),
+        SbomInputs(**{**inputs.__dict__, "host_triple": "aarch64-apple-darwin"}),
     ):
         assert sbom_key(other) != key
 

@@ -15,9 +15,12 @@ from djdesk_bundle.build.secret_scan import find_secrets, secrets_stage
 from djdesk_bundle.build.selection import SourceFiles, select_app, select_folder, select_sources
 from djdesk_bundle.errors import ConfigError, UnsafeSource
 from djdesk_bundle.options import load_options
+from djdesk_bundle.tools.git import find_git
 from djdesk_bundle.ui import Reporter
 from tests.bundler.conftest import bundle
 from tests.bundler.projects import git_commit_all
+
+GIT = find_git()
 
 # A private key shaped like a real one (detect-secrets matches the armour line).
 PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n"
@@ -56,7 +59,7 @@ def test_tracked_files_ship_and_untracked_ones_are_listed(tmp_path: Path) -> Non
     project = make_project(tmp_path)
     for name in (".env.production", "secrets.json", "local_settings.py", "scratch.bin"):
         (project / name).write_text("not for the payload\n")
-    selection = select_app(options_of(project))
+    selection = select_app(options_of(project), GIT)
     assert names(selection) >= {"manage.py", "site/settings.py", "site/wsgi.py"}
     assert not names(selection) & {".env.production", "secrets.json", "local_settings.py"}
     assert set(selection.untracked()) >= {".env.production", "local_settings.py", "scratch.bin"}
@@ -69,7 +72,7 @@ def test_the_tools_own_output_is_not_reported_as_untracked(tmp_path: Path) -> No
     (project / "electron").mkdir()
     (project / "electron" / "main.js").write_text("// init's desktop shell, not yet committed\n")
     (project / "notes.txt").write_text("forgotten\n")
-    assert select_app(options_of(project)).untracked() == ["notes.txt"]
+    assert select_app(options_of(project), GIT).untracked() == ["notes.txt"]
 
 
 def test_a_link_to_an_ignored_file_stops_the_build_naming_both(tmp_path: Path) -> None:
@@ -79,7 +82,7 @@ def test_a_link_to_an_ignored_file_stops_the_build_naming_both(tmp_path: Path) -
     git(project, "add", "config_link.txt")
     git(project, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "link")
     with pytest.raises(UnsafeSource) as error:
-        select_app(options_of(project))
+        select_app(options_of(project), GIT)
     assert "config_link.txt" in str(error.value) and ".env" in str(error.value)
     assert "\n" not in str(error.value)
 
@@ -93,7 +96,7 @@ def test_a_link_into_ignored_media_and_one_outside_are_refused(tmp_path: Path) -
         os.symlink(target, project / link)
         git(project, "add", link)
         with pytest.raises(UnsafeSource, match=link.replace(".", r"\.")):
-            select_app(options_of(project))
+            select_app(options_of(project), GIT)
         git(project, "rm", "-q", "--cached", link)
         (project / link).unlink()
 
@@ -102,7 +105,7 @@ def test_a_link_to_a_shipped_file_is_copied_under_its_own_name(tmp_path: Path) -
     project = make_project(tmp_path)
     os.symlink("settings.py", project / "site" / "settings_alias.py")
     git(project, "add", "site/settings_alias.py")
-    selection = select_app(options_of(project))
+    selection = select_app(options_of(project), GIT)
     alias = next(item for item in selection.shipped if item.name == "site/settings_alias.py")
     assert alias.source == (project / "site" / "settings.py").resolve()
     assert "link to site/settings.py" in alias.reason
@@ -121,7 +124,7 @@ def test_include_ships_generated_and_ignored_files_exclude_drops(tmp_path: Path)
     (project / "docs").mkdir()
     (project / "docs" / "guide.md").write_text("# guide\n")
     git(project, "add", "docs/guide.md")
-    selection = select_app(options_of(project))
+    selection = select_app(options_of(project), GIT)
     reasons = {item.name: item.reason for item in selection.shipped}
     assert reasons["assets/build/app.js"] == "included"
     assert reasons["site/local_settings.py"] == "included"
@@ -139,7 +142,7 @@ def test_secret_names_never_ship_by_glob_and_data_files_do(tmp_path: Path) -> No
     (project / ".env.example").write_text("SECRET=change-me\n")
     git(project, "add", "search.sqlite3", ".env.example")
     git(project, "add", "-f", "db.sqlite3")
-    selection = select_app(options_of(project))
+    selection = select_app(options_of(project), GIT)
     shipped = names(selection)
     assert "search.sqlite3" in shipped and ".env.example" in shipped
     assert "keys/server.pem" not in shipped and "db.sqlite3" not in shipped
@@ -163,7 +166,7 @@ def test_a_file_name_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     (project / os.fsdecode(b"caf\xe9.txt")).write_text("latin-1 name")
     git(project, "add", "-A")
     with pytest.raises(ConfigError) as error:
-        select_app(options_of(project))
+        select_app(options_of(project), GIT)
     assert "not UTF-8" in str(error.value) and "\n" not in str(error.value)
 
 
@@ -174,7 +177,7 @@ def test_a_private_key_in_a_shipped_file_stops_the_build_with_file_and_line(
     (project / "site" / "keys.py").write_text('"""keys"""\nKEY = """' + PRIVATE_KEY + '"""\n')
     (project / "site" / "dev.py").write_text('PASSWORD = "correct-horse-battery-staple-9"\n')
     git(project, "add", "-A")
-    sources = SourceFiles(select_app(options_of(project)), None, None)
+    sources = SourceFiles(select_app(options_of(project), GIT), None, None)
     cache = tmp_path / "cache"
     with pytest.raises(UnsafeSource) as error:
         secrets_stage(sources, cache, Reporter(verbosity=-1))
@@ -190,7 +193,7 @@ def test_a_marked_false_positive_passes(tmp_path: Path) -> None:
         'KEY = "-----BEGIN RSA PRIVATE KEY-----"  # pragma: allowlist secret\n'
     )
     git(project, "add", "-A")
-    sources = SourceFiles(select_app(options_of(project)), None, None)
+    sources = SourceFiles(select_app(options_of(project), GIT), None, None)
     assert not [f for f in find_secrets(sources, tmp_path / "cache") if f.blocking]
 
 
@@ -216,7 +219,7 @@ def test_sources_of_the_inspector_ship_no_untracked_file() -> None:
     from tests.conftest import REPO
 
     options = load_options(REPO, {"DJDESK_BUNDLE_SAMPLES_DIR": "", "DJDESK_BUNDLE_DOCS_DIR": ""})
-    sources = select_sources(options)
+    sources = select_sources(options, GIT)
     assert {item.reason for item in sources.app.shipped} == {"tracked"}
     assert "inspector/apps.py" in names(sources.app)
 
@@ -231,6 +234,6 @@ def test_heuristic_guesses_in_generated_folders_are_not_reported(tmp_path: Path)
         'Search.setIndex({"x": "a3f9c2e81b7d4f6a0c5e9d2b8f1a7c3e"})\n'
     )
     (docs / "page.html").write_text("<p>" + PRIVATE_KEY + "</p>\n")
-    sources = SourceFiles(select_app(options_of(project)), None, select_folder(docs))
+    sources = SourceFiles(select_app(options_of(project), GIT), None, select_folder(docs))
     findings = find_secrets(sources, tmp_path / "cache")
     assert [f.where for f in findings] == ["docs/page.html:1"] and findings[0].blocking

@@ -14,7 +14,7 @@ import pytest
 from djdesk_bundle import __version__
 from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
 from djdesk_bundle.release.dists import check_dists
-from djdesk_bundle.tools.uv import uv_binary
+from djdesk_bundle.tools.uv import find_uv
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.e2e
@@ -28,7 +28,7 @@ def install_tool(source: str, root: Path) -> Path:
         "UV_TOOL_BIN_DIR": str(root / "bin"),
     }
     result = subprocess.run(
-        [uv_binary(), "tool", "install", "--quiet", source],
+        [find_uv(), "tool", "install", "--quiet", source],
         cwd=root,
         env=env,
         capture_output=True,
@@ -55,7 +55,7 @@ def test_the_wheel_installs_as_a_tool_with_its_pins(tmp_path: Path) -> None:
     """The release's `tool` job: sdist and wheel as it builds them, checked as it checks
     them (metadata, RECORD, the shell inside), then installed from the built wheel."""
     dist = tmp_path / "dist"
-    build = [uv_binary(), "build", "--quiet", "--sdist", "--wheel", "--out-dir", str(dist)]
+    build = [find_uv(), "build", "--quiet", "--sdist", "--wheel", "--out-dir", str(dist)]
     subprocess.run([*build, "bundler/"], cwd=REPO, check=True, capture_output=True)
     (wheel,) = dist.glob("djdesk_bundle-*.whl")
     with zipfile.ZipFile(wheel) as archive:

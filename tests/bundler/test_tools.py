@@ -15,10 +15,10 @@ def test_a_checkout_without_git_is_refused(tmp_path: Path) -> None:
     (tmp_path / "app").mkdir()
     assert in_git_checkout(tmp_path / "app")
     with pytest.raises(ToolMissing, match=r"git is not installed, but .* is a git checkout"):
-        require_git(tmp_path / "app", which=lambda name: None)
-    require_git(tmp_path / "app", which=lambda name: "/usr/bin/git")
+        require_git(tmp_path / "app", None)
+    require_git(tmp_path / "app", Path("/usr/bin/git"))
 
 
 def test_outside_a_checkout_git_is_not_needed(tmp_path: Path) -> None:
     assert not in_git_checkout(tmp_path)
-    require_git(tmp_path, which=lambda name: None)
+    require_git(tmp_path, None)

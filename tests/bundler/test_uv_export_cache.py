@@ -13,6 +13,7 @@ from djdesk_bundle.build import install
 from djdesk_bundle.cache.store import Store
 from djdesk_bundle.errors import LockError
 from djdesk_bundle.options import load_options, read_app_project
+from djdesk_bundle.tools.toolchain import Toolchain
 from tests.bundler.notes_project import make_notes_project
 
 
@@ -25,9 +26,10 @@ def exported(project: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> tup
         calls.append(argv)
         return real_run(argv, **kwargs)
 
+    toolchain = Toolchain.find()
     monkeypatch.setattr(install, "run", counting)
     options = load_options(project, {"DJDESK_BUNDLE_CACHE_DIR": str(cache)})
-    locked = install.export_locked_requirements(options, read_app_project(options))
+    locked = install.export_locked_requirements(options, read_app_project(options), toolchain)
     monkeypatch.setattr(install, "run", real_run)
     return locked.requirements, len(calls)
 

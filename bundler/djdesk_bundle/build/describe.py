@@ -24,7 +24,6 @@ from djdesk_bundle.sbom.cache import (
     store_sbom,
     stored_sbom,
 )
-from djdesk_bundle.tools.uv import uv_version
 
 
 def write_version(payload: Path, state: SourceState) -> None:
@@ -89,7 +88,7 @@ def describe_stage(
             },
             # From the stage cache on a hit: the same inputs made the same tree.
             "pruned": {"paths": interpreter.pruned.paths, "bytes": interpreter.pruned.bytes},
-            "tools": {"djdesk-bundle": __version__, "uv": uv_version()},
+            "tools": {"djdesk-bundle": __version__, "uv": ctx.toolchain.uv_version},
         },
     )
     write_build_info(ctx.staging, info)
@@ -105,6 +104,7 @@ def describe_stage(
             options.path(options.npm_lock) if options.npm_lock else None,
             state.source_date_epoch,
             ELECTRON_VERSIONS,
+            ctx.toolchain.host_triple,
             built_from_sdist=options.build_sdists,
             interpreter_runs_here=interpreter.runs_here,
         ),

@@ -39,7 +39,7 @@ from djdesk_bundle.fs.archive_policy import (
     interpreter_policy,
     link_target,
 )
-from djdesk_bundle.options import Options, host_triple
+from djdesk_bundle.options import Options
 from djdesk_bundle.pins import InterpreterPin
 
 CHUNK = 1024 * 1024
@@ -197,6 +197,7 @@ class Interpreter:
     root: Path
     executable: Path
     triple: str
+    host_triple: str  # the toolchain's: where this build runs
     compile_wanted: bool  # the compile-bytecode option
     cache_key: str
     pruned: PruneReport = PruneReport(paths=0, bytes=0)
@@ -210,7 +211,7 @@ class Interpreter:
         target is never run, even where an emulator (Rosetta, binfmt) could, so that what
         a build ships depends on the host and the target only; a host-target interpreter
         that does not start is refused at extract (``check_starts``)."""
-        return self.triple == host_triple()
+        return self.triple == self.host_triple
 
     @property
     def compiles(self) -> bool:
@@ -233,12 +234,13 @@ def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Inte
     options = ctx.options
     root = ctx.staging / contract.PYTHON_DIR
     executable = interpreter_executable(ctx.staging, pin.is_windows)
-    interpreter = Interpreter(root, executable, pin.triple, options.compile_bytecode, "")
+    host = ctx.toolchain.host_triple
+    interpreter = Interpreter(root, executable, pin.triple, host, options.compile_bytecode, "")
     key = stage_key(
         "interpreter",
         pin.sha256,
         pin.triple,
-        host_triple(),
+        host,
         repr(sorted(options.prune_globs)),
         str(interpreter.compiles),  # (what it was before for the host's own target)
     )

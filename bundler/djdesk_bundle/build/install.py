@@ -30,10 +30,10 @@ from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
 from djdesk_bundle.cache.store import Store
 from djdesk_bundle.errors import InstallError, LockError
-from djdesk_bundle.options import AppProject, Options, host_triple
+from djdesk_bundle.options import AppProject, Options
 from djdesk_bundle.pins import InterpreterPin, manifest_file
 from djdesk_bundle.tools.process import DEFAULT_TIMEOUT_SECONDS, run, tail
-from djdesk_bundle.tools.uv import uv_binary, uv_version
+from djdesk_bundle.tools.toolchain import Toolchain
 
 HASH_PATTERN = re.compile(r"--hash=sha256:[0-9a-f]{64}")
 NO_WHEEL = re.compile(
@@ -84,9 +84,10 @@ def _hash_pinned(path: Path) -> LockedRequirements:
 
 
 def export_locked_requirements(
-    options: Options, app: AppProject, offline: bool = False
+    options: Options, app: AppProject, toolchain: Toolchain, offline: bool = False
 ) -> LockedRequirements:
-    """The runtime deps of the app, exactly as locked, with their hashes."""
+    """The runtime deps of the app, exactly as locked, with their hashes (a uv.lock's
+    checked and exported by the toolchain's uv, remembered under its version)."""
     project = options.project_dir
     if options.requirements:
         lock = requirements_lock_path(options)
@@ -115,7 +116,7 @@ def export_locked_requirements(
         *(arg for extra in options.extras for arg in ("--extra", extra)),
     )
     store = Store.under(options.cache_root, "uv-exports", keep=16)
-    key = uv_inputs_key(project, lock_path, export_args)
+    key = uv_inputs_key(project, lock_path, export_args, toolchain.uv_version)
     remembered = store.get_text(key)
     if remembered is not None and _export_is_sound(remembered, lock_path):
         # The same lock and pyproject files were checked and exported before: two uv
@@ -123,7 +124,7 @@ def export_locked_requirements(
         requirements = remembered
     else:
         requirements = _check_and_export(
-            project, lock_path, export_args, offline, options.process_timeout
+            toolchain.uv, project, lock_path, export_args, offline, options.process_timeout
         )
         prepare_cache_root(options.cache_root)
         store.put_text(key, requirements)
@@ -138,14 +139,14 @@ def _export_is_sound(remembered: str, lock: Path) -> bool:
     return bool(hashes) and all(h.removeprefix("--hash=") in lock_text for h in hashes)
 
 
-def uv_inputs_key(project: Path, lock: Path, export_args: tuple[str, ...]) -> str:
+def uv_inputs_key(project: Path, lock: Path, export_args: tuple[str, ...], uv_version: str) -> str:
     """What `uv lock --check` and `uv export` read: the lock, the workspace's pyproject
     files (the root's and every member's), uv's version and the export's arguments."""
     root = project / "pyproject.toml"
     table = tomllib.loads(root.read_text(encoding="utf-8")) if root.is_file() else {}
     globs = table.get("tool", {}).get("uv", {}).get("workspace", {}).get("members", [])
     files = [lock, root, *sorted(p for g in globs for p in project.glob(f"{g}/pyproject.toml"))]
-    digest = hashlib.sha256(f"{uv_version()} {' '.join(export_args)}".encode())
+    digest = hashlib.sha256(f"{uv_version} {' '.join(export_args)}".encode())
     for path in files:
         digest.update(f"\0{path.relative_to(project).as_posix()}\0".encode())
         digest.update(path.read_bytes() if path.is_file() else b"-")
@@ -153,27 +154,28 @@ def uv_inputs_key(project: Path, lock: Path, export_args: tuple[str, ...]) -> st
 
 
 def _check_and_export(
+    uv: Path,
     project: Path,
     lock_path: Path,
     export_args: tuple[str, ...],
     offline: bool,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> str:
-    uv = uv_binary()
     offline_flag = ["--offline"] if offline else []
-    check = run([uv, "lock", "--check", *offline_flag], cwd=project, timeout=timeout)
+    check = run([str(uv), "lock", "--check", *offline_flag], cwd=project, timeout=timeout)
     if check.returncode != 0:
         raise LockError(
             f"{lock_path} is out of date with pyproject.toml: run `uv lock` and commit it\n"
             + tail(check.stderr, 5)
         )
-    export = run([uv, "export", "--frozen", *export_args], cwd=project, timeout=timeout)
+    export = run([str(uv), "export", "--frozen", *export_args], cwd=project, timeout=timeout)
     if export.returncode != 0:
         raise LockError(f"uv export failed for {lock_path}:\n{tail(export.stderr)}")
     return export.stdout
 
 
 def install_requirements(
+    uv: Path,
     locked: LockedRequirements,
     site_packages: Path,
     triple: str,
@@ -190,7 +192,7 @@ def install_requirements(
     site_packages.mkdir(parents=True, exist_ok=True)
     result = run(
         [
-            uv_binary(),
+            str(uv),
             "pip",
             "install",
             "--target",
@@ -308,6 +310,7 @@ def install_stage(
 
     def make(tree: Path) -> dict[str, Any]:
         install_requirements(
+            ctx.toolchain.uv,
             locked,
             tree,
             pin.triple,
@@ -327,9 +330,9 @@ def install_stage(
         pin.triple,
         pin.python_minor,
         pin.sha256,
-        host_triple(),
+        ctx.toolchain.host_triple,
         str(interpreter.compiles),
-        uv_version(),
+        ctx.toolchain.uv_version,
         shape.key(),
         ",".join(sorted(ctx.options.build_sdists)),
     )

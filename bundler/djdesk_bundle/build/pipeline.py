@@ -37,6 +37,7 @@ from djdesk_bundle.build.publish import (
 )
 from djdesk_bundle.build.resolve import Resolved, resolve
 from djdesk_bundle.build.secret_scan import secrets_stage
+from djdesk_bundle.build.selection import SourceFiles
 from djdesk_bundle.build.smoke import smoke_stage
 from djdesk_bundle.build.stage import StageClock, StageContext
 from djdesk_bundle.build.template_db import TemplateDatabase, template_stage
@@ -53,6 +54,7 @@ class BuildResult:
     output: Path
     archive: Path
     archive_sha256: str
+    sources: SourceFiles  # resolve's file selection (the report lists what it left out)
     timings: list[tuple[str, float]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -113,7 +115,9 @@ def _build_locked(
     if unchanged:
         reporter.info("[green]up to date[/green]: nothing changed since the last build")
         info = json.loads((output / contract.BUILD_INFO).read_text(encoding="utf-8"))
-        return BuildResult(output, resolved.archive, unchanged, clock.timings, info)
+        return BuildResult(
+            output, resolved.archive, unchanged, resolved.sources, clock.timings, info
+        )
 
     clock.run("secrets", secrets_stage, resolved.sources, options.cache_root, reporter, digests)
     with _staging_area(output, staging, resolved.archive) as work:
@@ -121,7 +125,7 @@ def _build_locked(
         # in place: a signature must never reach the files the previous payload still uses.
         signs = signing_requested(resolved.pin.triple, env)
         previous = None if signs else output
-        ctx = StageContext(options, reporter, staging, work, previous, digests)
+        ctx = StageContext(options, reporter, resolved.toolchain, staging, work, previous, digests)
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter, digests)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
@@ -138,7 +142,7 @@ def _build_locked(
     remember_build(
         options.cache_root, output, resolved.inputs_digest, packed.archive, packed.sha256
     )
-    return BuildResult(output, packed.archive, packed.sha256, clock.timings, info)
+    return BuildResult(output, packed.archive, packed.sha256, resolved.sources, clock.timings, info)
 
 
 def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> CheckReport:
@@ -154,7 +158,7 @@ def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> Check
         )
         if stale:
             reporter.warn(stale)
-        ctx = StageContext(options, reporter, root / "payload", root / "work")
+        ctx = StageContext(options, reporter, resolved.toolchain, root / "payload", root / "work")
         ctx.staging.mkdir()
         ctx.work.mkdir()
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)

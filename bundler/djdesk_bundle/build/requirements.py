@@ -23,7 +23,6 @@ from djdesk_bundle.errors import LockError
 from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.options import Options
 from djdesk_bundle.tools.process import run, tail
-from djdesk_bundle.tools.uv import uv_binary
 
 INCLUDE = re.compile(r"^\s*(?:-r|--requirement)(?:\s+|=)(?P<path>\S+)\s*$")
 CONSTRAINT = re.compile(r"^\s*(?:-c|--constraint)(?:\s+|=)(?P<path>\S+)\s*$")
@@ -167,14 +166,15 @@ def lock_path(options: Options) -> Path:
     return options.path(options.lock or "requirements.lock.txt")
 
 
-def compile_requirements(options: Options, requires_python: str) -> Path:
-    """Write the hash-pinned lock of ``options.requirements``; return its path."""
+def compile_requirements(options: Options, requires_python: str, uv: Path) -> Path:
+    """Write the hash-pinned lock of ``options.requirements`` (by ``uv pip compile``);
+    return its path."""
     source = options.path(options.requirements)
     target = lock_path(options)
     refuse_to_overwrite(target)
     python = minimum_python(requires_python)
     argv = [
-        uv_binary(),
+        str(uv),
         "pip",
         "compile",
         "--quiet",
@@ -237,14 +237,14 @@ def check_lock_is_current(options: Options, lock: Path) -> None:
         )
 
 
-def lock_project(options: Options) -> str:
+def lock_project(options: Options, uv: Path) -> str:
     """`djdesk-bundle lock`: compile the requirements into their lock, or `uv lock` a
     project that declares its dependencies in pyproject.toml. Returns what was locked."""
     if options.requirements:
         project = project_requires_python(options.project_dir)
-        return str(compile_requirements(options, project))
+        return str(compile_requirements(options, project, uv))
     result = run(
-        [uv_binary(), "lock", "--quiet"], cwd=options.project_dir, timeout=options.process_timeout
+        [str(uv), "lock", "--quiet"], cwd=options.project_dir, timeout=options.process_timeout
     )
     if result.returncode != 0:
         raise LockError(f"uv lock failed in {options.project_dir}:\n{tail(result.stderr)}")

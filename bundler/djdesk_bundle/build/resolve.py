@@ -24,6 +24,7 @@ from djdesk_bundle.errors import LockError
 from djdesk_bundle.options import AppProject, Options, read_app_project
 from djdesk_bundle.pins import InterpreterPin, load_manifest
 from djdesk_bundle.tools.git import require_git
+from djdesk_bundle.tools.toolchain import Toolchain
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Resolved:
     archive: Path  # <dist>/<name>-payload-<version>-<triple>.tar.gz
     inputs_digest: str  # everything the build reads: unchanged means up to date
     sources: SourceFiles  # what ships of the app, samples and docs folders
+    toolchain: Toolchain  # uv, git and the host, found once: every later stage's
 
 
 def resolve_pin(options: Options, target: str | None = None) -> InterpreterPin:
@@ -48,20 +50,23 @@ def resolve(
     dist: Path,
     target: str | None = None,
     digests: Digests | None = None,
+    toolchain: Toolchain | None = None,
 ) -> Resolved:
     """Config, manifest, lock and source state: they fail in seconds, before any work
-    (``digests``: the build's, which its inputs digest uses and remembers)."""
-    require_git(options.project_dir)
+    (``digests``: the build's, which its inputs digest uses and remembers; ``toolchain``:
+    one found for several resolves, e.g. fetch's of every target, else found here)."""
+    tools = toolchain if toolchain is not None else Toolchain.find()
+    require_git(options.project_dir, tools.git)
     pin = resolve_pin(options, target)
     run_before_build(options)
     app = read_app_project(options)
-    state = source_state(options, app, env)
+    state = source_state(options, app, env, tools.git)
     check_shell_version(options, state.version)
     locked = with_runtime_dependencies(
-        export_locked_requirements(options, app, offline=options.offline)
+        export_locked_requirements(options, app, tools, offline=options.offline)
     )
     check_lock_python(app, locked, pin)
-    sources = select_sources(options)
+    sources = select_sources(options, tools.git)
     return Resolved(
         app=app,
         pin=pin,
@@ -69,9 +74,16 @@ def resolve(
         locked=locked,
         archive=dist / contract.archive_name(state.name, state.version, pin.triple),
         inputs_digest=inputs_digest(
-            options, pin, state, locked, sources, digests if digests is not None else Digests()
+            options,
+            pin,
+            state,
+            locked,
+            sources,
+            digests if digests is not None else Digests(),
+            tools,
         ),
         sources=sources,
+        toolchain=tools,
     )
 
 

@@ -157,13 +157,15 @@ def _exact(patterns: Iterable[str]) -> set[str]:
     return {p.strip("/") for p in patterns if not any(ch in p for ch in "*?[!")}
 
 
-def _git_candidates(options: Options, root: Path) -> tuple[list[str], list[str]] | None:
+def _git_candidates(
+    options: Options, root: Path, git_exe: Path | None
+) -> tuple[list[str], list[str]] | None:
     """(tracked, untracked) names under ``root``, or None outside a git checkout."""
-    top = git(options.project_dir, "rev-parse", "--show-toplevel")
+    top = git(git_exe, options.project_dir, "rev-parse", "--show-toplevel")
     if top is None:
         return None
-    tracked = git_paths(options.project_dir, "--cached", root)
-    untracked = git_paths(options.project_dir, "--others", "--exclude-standard", root)
+    tracked = git_paths(git_exe, options.project_dir, "--cached", root)
+    untracked = git_paths(git_exe, options.project_dir, "--others", "--exclude-standard", root)
     if tracked is None or untracked is None:
         return None
     base = Path(top.strip()).resolve()
@@ -174,12 +176,13 @@ def _git_candidates(options: Options, root: Path) -> tuple[list[str], list[str]]
     return inside(tracked), inside(untracked)
 
 
-def select_app(options: Options) -> Selection:
-    """The app folder's files as they will ship, and what was left out and why."""
+def select_app(options: Options, git_exe: Path | None) -> Selection:
+    """The app folder's files as they will ship, and what was left out and why
+    (``git_exe``: the toolchain's git; None: no git, so every file is a candidate)."""
     root = options.app_path
     shell = options.path(options.shell_dir)
     skip = [shell] if shell != root and shell.is_relative_to(root) else []
-    listed = _git_candidates(options, root)
+    listed = _git_candidates(options, root, git_exe)
     include, exclude = _spec(options.include), _spec(options.exclude)
     candidates: dict[str, str] = {}
     left: list[LeftOut] = []
@@ -293,7 +296,7 @@ class SourceFiles:
         return [(label, selection) for label, selection in parts if selection is not None]
 
 
-def select_sources(options: Options) -> SourceFiles:
+def select_sources(options: Options, git_exe: Path | None) -> SourceFiles:
     samples = docs = None
     if options.samples_dir:
         root = options.path(options.samples_dir)
@@ -305,7 +308,7 @@ def select_sources(options: Options) -> SourceFiles:
         samples = select_folder(root)
     if options.docs_dir and options.path(options.docs_dir).is_dir():
         docs = select_folder(options.path(options.docs_dir))
-    return SourceFiles(select_app(options), samples, docs)
+    return SourceFiles(select_app(options, git_exe), samples, docs)
 
 
 def copy_selection(selection: Selection, destination: Path) -> int:

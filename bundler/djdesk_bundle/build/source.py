@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from djdesk_bundle.errors import ConfigError
 from djdesk_bundle.options import AppProject, Options
@@ -22,11 +23,14 @@ class SourceState:
 FALLBACK_EPOCH = 315532800  # 1980-01-01: the earliest time a zip (and many tools) accept
 
 
-def source_state(options: Options, app: AppProject, env: Mapping[str, str]) -> SourceState:
+def source_state(
+    options: Options, app: AppProject, env: Mapping[str, str], git_exe: Path | None
+) -> SourceState:
+    """``git_exe``: the toolchain's git (None: none installed, so no commit to record)."""
     name, version = app.name, app.version
-    sha = (git(options.project_dir, "rev-parse", "HEAD") or "").strip()
+    sha = (git(git_exe, options.project_dir, "rev-parse", "HEAD") or "").strip()
     # Modified tracked files make a build dirty; untracked files do not.
-    status = git(options.project_dir, "status", "--porcelain", "--untracked-files=no")
+    status = git(git_exe, options.project_dir, "status", "--porcelain", "--untracked-files=no")
     dirty = bool(status and status.strip())
     raw_epoch = env.get("SOURCE_DATE_EPOCH")
     if raw_epoch:
@@ -34,7 +38,7 @@ def source_state(options: Options, app: AppProject, env: Mapping[str, str]) -> S
             raise ConfigError(f"SOURCE_DATE_EPOCH must be whole seconds, not {raw_epoch!r}")
         epoch = int(raw_epoch)
     else:
-        commit_time = (git(options.project_dir, "log", "-1", "--format=%ct") or "").strip()
+        commit_time = (git(git_exe, options.project_dir, "log", "-1", "--format=%ct") or "").strip()
         epoch = int(commit_time) if commit_time.isdigit() else FALLBACK_EPOCH
     return SourceState(
         name=name, version=version, git_sha=sha, dirty=dirty, source_date_epoch=epoch

@@ -11,6 +11,7 @@ from typing import ParamSpec, TypeVar
 
 from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.options import Options
+from djdesk_bundle.tools.toolchain import Toolchain
 from djdesk_bundle.ui import Reporter
 
 P = ParamSpec("P")
@@ -21,6 +22,7 @@ T = TypeVar("T")
 class StageContext:
     options: Options
     reporter: Reporter
+    toolchain: Toolchain  # resolve's: uv, its version, git and the host, found once
     staging: Path  # the payload being built (swapped into place at the end)
     work: Path  # scratch space, deleted after the build
     previous: Path | None = None  # the payload this build replaces (read, never changed)

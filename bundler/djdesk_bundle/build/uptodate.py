@@ -34,9 +34,9 @@ from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.fs.tree import stat_fingerprint
 from djdesk_bundle.inspect.verify import verify_directory
-from djdesk_bundle.options import Options, host_triple
+from djdesk_bundle.options import Options
 from djdesk_bundle.pins import InterpreterPin
-from djdesk_bundle.tools.uv import uv_version
+from djdesk_bundle.tools.toolchain import Toolchain
 
 BUNDLER_DIR = Path(__file__).resolve().parents[1]
 RUNTIME_DIR = Path(djdesk_runtime.__file__).resolve().parent
@@ -66,6 +66,7 @@ def inputs_digest(
     locked: LockedRequirements,
     sources: SourceFiles,
     digests: Digests,
+    toolchain: Toolchain,
 ) -> str:
     digest = hashlib.sha256()
     settings = dataclasses.asdict(options)
@@ -73,7 +74,7 @@ def inputs_digest(
     digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
     digest.update(json.dumps(dataclasses.asdict(state), sort_keys=True).encode())
     digest.update(f"{pin.triple} {pin.sha256} {locked.kind}\0{locked.requirements}\0".encode())
-    digest.update(f"{__version__} {host_triple()} {uv_version()}\0".encode())
+    digest.update(f"{__version__} {toolchain.host_triple} {toolchain.uv_version}\0".encode())
     # What ships, as selected (an included, generated file counts like a tracked one).
     for label, selection in sources.selections():
         for item in selection.shipped:

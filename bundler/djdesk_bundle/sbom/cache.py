@@ -26,7 +26,6 @@ from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.cache.store import Store
 from djdesk_bundle.fs.hashing import file_sha256
 from djdesk_bundle.fs.tree import tree_digest
-from djdesk_bundle.options import host_triple
 from djdesk_bundle.pins import InterpreterPin, manifest_file
 
 SBOM_PACKAGE = Path(__file__).resolve().parent
@@ -50,6 +49,7 @@ class SbomInputs:
     package_lock: Path | None
     source_date_epoch: int
     electron_versions: Path | None
+    host_triple: str  # the toolchain's: the interpreter is probed when it runs here
     library_table: Path = LIBRARY_TABLE  # what sbom/interpreter.py reads
     built_from_sdist: tuple[str, ...] = ()  # build-sdists: installed from a wheel built here
     # Interpreter.runs_here: a function of the pin's and the host's triples (both keyed).
@@ -77,7 +77,7 @@ def sbom_key(inputs: SbomInputs, digests: Digests | None = None) -> str:
     def add(label: str, value: str) -> None:
         digest.update(f"{label}\0{value}\0".encode("utf-8", "surrogateescape"))
 
-    add("tools", f"{__version__} {cyclonedx.__version__} {host_triple()}")
+    add("tools", f"{__version__} {cyclonedx.__version__} {inputs.host_triple}")
     add("pin", json.dumps(dataclasses.asdict(inputs.pin), sort_keys=True))
     app = [inputs.app_name, inputs.app_version, inputs.source_date_epoch]
     add("app", json.dumps([*app, sorted(inputs.app_dependencies)]))

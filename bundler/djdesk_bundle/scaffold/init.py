@@ -23,7 +23,7 @@ from djdesk_bundle.scaffold.project_scan import (
     scan_project,
 )
 from djdesk_bundle.scaffold.shell import ShellParams, check_icon, shell_metadata, write_shell
-from djdesk_bundle.tools.git import git
+from djdesk_bundle.tools.git import find_git, git
 
 SHELL_DIR = "electron"
 GITHUB_REMOTE = re.compile(r"github\.com[:/](?P<repo>[\w.-]+/[\w.-]+?)(?:\.git)?/?$")
@@ -134,7 +134,7 @@ def check_shell_choices(choices: ShellChoices) -> None:
 
 
 def _github_repository(project: Path) -> str | None:
-    remote = git(project, "remote", "get-url", "origin")
+    remote = git(find_git(), project, "remote", "get-url", "origin")  # init's one git call
     match = GITHUB_REMOTE.search(remote.strip()) if remote else None
     return match["repo"] if match else None
 

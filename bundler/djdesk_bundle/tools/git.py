@@ -1,4 +1,8 @@
-"""git: what the project tracks, and its commit."""
+"""git: what the project tracks, and its commit.
+
+Looked up on PATH once per command (``find_git``, by ``Toolchain.find`` for a build); the
+functions here run the path they are given (None: no git, so not a git checkout's answers).
+"""
 
 from __future__ import annotations
 
@@ -15,22 +19,28 @@ def in_git_checkout(path: Path) -> bool:
     return any((folder / ".git").exists() for folder in (path.resolve(), *path.resolve().parents))
 
 
-def require_git(project_dir: Path, which: Callable[[str], str | None] = shutil.which) -> None:
+def find_git(which: Callable[[str], str | None] = shutil.which) -> Path | None:
+    found = which("git")
+    return Path(found) if found is not None else None
+
+
+def require_git(project_dir: Path, executable: Path | None) -> None:
     """A checkout without git would ship untracked files (the build copies what git tracks)."""
-    if which("git") is None and in_git_checkout(project_dir):
+    if executable is None and in_git_checkout(project_dir):
         raise ToolMissing(
             f"git is not installed, but {project_dir} is a git checkout: install git "
             "(the build ships only the files git tracks, and records the commit)"
         )
 
 
-def git(project_dir: Path, *args: str) -> str | None:
-    """Output of a git command in the project, or None when it is not a git checkout."""
-    if shutil.which("git") is None:
+def git(executable: Path | None, project_dir: Path, *args: str) -> str | None:
+    """Output of a git command in the project, or None when it is not a git checkout (or
+    there is no git: ``executable`` None)."""
+    if executable is None:
         return None
     # File names are bytes to git (`ls-files -z` prints them raw): decoded so that a name
     # that is not UTF-8 can be named in the error instead of a UnicodeDecodeError.
-    result = run(["git", *args], cwd=project_dir, errors="surrogateescape")
+    result = run([str(executable), *args], cwd=project_dir, errors="surrogateescape")
     if result.returncode != 0:
         return None
     refuse_undecodable_names(result.stdout, project_dir)
@@ -49,11 +59,12 @@ def refuse_undecodable_names(output: str, project_dir: Path) -> None:
             ) from None
 
 
-def git_paths(project_dir: Path, *args: str | Path) -> list[str] | None:
+def git_paths(executable: Path | None, project_dir: Path, *args: str | Path) -> list[str] | None:
     """``git ls-files -z ARGS -- FOLDER`` (paths relative to the checkout's top), or None
     when it is not a git checkout; a name that is not UTF-8 is a one-line error (git())."""
     *options, folder = args
     listed = git(
+        executable,
         project_dir,
         "-c",
         "core.quotePath=false",

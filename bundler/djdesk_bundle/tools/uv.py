@@ -1,32 +1,35 @@
-"""uv: the resolver and installer of the payload's locked dependencies."""
+"""uv: the resolver and installer of the payload's locked dependencies.
+
+Found and asked its version once per command, by ``Toolchain.find`` (tools/toolchain.py):
+everything after takes the path and the version from the toolchain it is given.
+"""
 
 from __future__ import annotations
 
 import shutil
-from functools import cache
+from collections.abc import Callable
+from pathlib import Path
 
 from djdesk_bundle.errors import ToolMissing
 from djdesk_bundle.tools.process import run
 
 
-@cache
-def uv_binary() -> str:
+def find_uv(which: Callable[[str], str | None] = shutil.which) -> Path:
     """The uv pinned as a dependency of the bundler, else one on PATH."""
     try:
         from uv import find_uv_bin
 
-        return str(find_uv_bin())
+        return Path(find_uv_bin())
     except (ImportError, FileNotFoundError):
-        found = shutil.which("uv")
+        found = which("uv")
         if found is None:
             raise ToolMissing(
                 "uv not found: `pip install uv` (djdesk-bundle depends on it)"
             ) from None
-        return found
+        return Path(found)
 
 
-@cache
-def uv_version() -> str:
-    """Asked of the binary once per process (a build records it in several places)."""
-    result = run([uv_binary(), "--version"])
+def ask_uv_version(uv: Path) -> str:
+    """What ``uv --version`` says after "uv " (a build records it in several places)."""
+    result = run([str(uv), "--version"])
     return result.stdout.strip().removeprefix("uv ")
