@@ -215,6 +215,6 @@ def test_a_file_name_that_is_not_utf8_is_named_in_one_line(tmp_path: Path) -> No
 
 
 def test_the_help_names_every_exit_code() -> None:
-    from djdesk_bundle.cli_help import EXIT_MEANINGS
+    from djdesk_bundle.cli.help import EXIT_MEANINGS
 
     assert {cls.exit_code for cls in error_classes()} <= set(EXIT_MEANINGS)

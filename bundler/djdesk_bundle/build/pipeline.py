@@ -67,7 +67,7 @@ def build(
     force: bool = False,
 ) -> BuildResult:
     """Build the payload into ``output-dir`` and the archive into ``dist-dir`` (every flag
-    reaches a build as an option: cli.py's ``_options``).
+    reaches a build as an option: ``cli.common.options_from``).
 
     Nothing is rebuilt when nothing the build reads has changed and the previous payload
     and archive are intact, unless ``force``. ``hooks`` maps a stage name to a callable
