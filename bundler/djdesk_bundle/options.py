@@ -27,7 +27,8 @@ ENV_PREFIX = "DJDESK_BUNDLE_"
 
 # What a desktop app never needs of the interpreter (POSIX layout, then Windows'): the test
 # suite, IDLE and Tk, pip and ensurepip, headers, the static library, man pages; the
-# stdlib's bytecode is compiled again by the extract stage (deterministic, hash-based).
+# stdlib's bytecode is compiled again by the extract stage (deterministic, hash-based;
+# sourceless unless `interpreter-sources`, which drops every `__pycache__`).
 DEFAULT_PRUNE = (
     "lib/python*/test",
     "lib/python*/idlelib",
@@ -109,6 +110,9 @@ class Options:
     lock: str = ""  # "" = uv.lock if present, else requirements.txt
     requirements: str = ""  # the requirements file `djdesk-bundle lock` compiles into `lock`
     compile_bytecode: bool = True
+    # Ship the interpreter's stdlib .py beside its bytecode (by default it ships sourceless,
+    # like site-packages: `dependency-sources`).
+    interpreter_sources: bool = False
     # The desktop shell's folder (`init` scaffolds it): never shipped in the payload, even
     # inside app-dir.
     shell_dir: str = "electron"

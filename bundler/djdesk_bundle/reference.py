@@ -62,6 +62,9 @@ DESCRIPTIONS = {
     "requirements": "the requirements file `djdesk-bundle lock` compiles into `lock` (default "
     "`requirements.lock.txt`); a lock older than it is refused",
     "compile-bytecode": "precompile `.pyc`",
+    "interpreter-sources": "ship the interpreter's standard library `.py` too (by default "
+    "`python/` ships its sourceless, hash-checked bytecode, as the deps do: tracebacks name "
+    "each file and line, without the line's text; the app always ships its sources)",
     "shell-dir": "the desktop shell's folder (`init` writes it); never shipped in the payload, "
     "even when it is inside `app-dir`",
     "npm-lock": "the shell's npm deps, for the SBOM",

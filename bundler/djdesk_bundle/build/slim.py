@@ -16,11 +16,10 @@ RECORD files lose the lines of files that no longer ship, so they describe the p
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from djdesk_bundle.build.bytecode import compile_bytecode
+from djdesk_bundle.build.bytecode import compile_bytecode, drop_sources
 from djdesk_bundle.build.extract import PruneReport, prune
 from djdesk_bundle.options import Options
 
@@ -75,21 +74,6 @@ def prune_dependencies(site_packages: Path, shape: DependencyShape) -> PruneRepo
     matches.update(unwanted_locales(site_packages, shape.locales))
     relative = tuple(str(path.relative_to(site_packages)) for path in matches)
     return prune(site_packages, relative)
-
-
-def drop_sources(site_packages: Path) -> int:
-    """Remove each ``.py`` that has its sourceless ``.pyc`` beside it; how many went.
-    (os.walk: one directory listing answers "is the .pyc there" for all its files.)"""
-    dropped = 0
-    for folder, dirs, files in os.walk(site_packages):
-        if folder == str(site_packages):
-            dirs[:] = [d for d in dirs if not d.endswith(".dist-info")]
-        present = set(files)
-        for name in files:
-            if name.endswith(".py") and f"{name}c" in present:
-                os.unlink(os.path.join(folder, name))
-                dropped += 1
-    return dropped
 
 
 def prune_records(site_packages: Path) -> None:
