@@ -32,7 +32,8 @@ COMPUTED_DEFAULTS = {
     "cache-dir": "the user cache dir",
     "target": "this host",
     "lock": "`uv.lock`, else `requirements.txt`",
-    "prune": "the test suite, IDLE and Tk, pip and ensurepip, lib2to3, pydoc data, headers, "
+    "prune": "the test suite and its extension modules (`_testcapi`, `xxlimited`, …), IDLE "
+    "and Tk (with `turtle` and `_tkinter`), pip and ensurepip, lib2to3, pydoc data, headers, "
     "the static library, `share/`, the stdlib's `__pycache__` (compiled again)",
     "desktop-overrides": "all of them",
     "smoke-urls": "`/` and the admin login",
@@ -85,6 +86,8 @@ DESCRIPTIONS = {
     "dependency-prune": f"globs (relative to `{contract.SITE_PACKAGES_DIR}/`) removed from "
     "the deps: test suites, gettext sources (gettext reads the `.mo`), type stubs; "
     "`*.dist-info` is never touched (the SBOM and `verify` read it)",
+    "extend-dependency-prune": "globs removed from the deps in addition to "
+    '`dependency-prune` (keeps its defaults), e.g. `["wagtail/test"]`',
     "dependency-locales": "languages kept in every `locale/` folder of the deps, e.g. "
     '`["fr", "de"]` (`[]`: every language; English is always kept)',
     "dependency-sources": "ship the third-party packages' `.py` too (by default "

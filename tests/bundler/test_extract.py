@@ -271,6 +271,13 @@ def test_the_stdlib_ships_sourceless_and_still_starts_imports_and_tells_where(
     sources, caches = python_files(interpreter.root)
     assert not sources and not caches
     assert list(interpreter.root.rglob("json/decoder.pyc"))
+    # The default prune list takes the test suite's extension modules and what needs Tk.
+    assert list(interpreter.root.rglob("_ctypes.*")) and not list(
+        interpreter.root.rglob("_ctypes_test*")
+    )
+    assert not [
+        p for name in ("_testcapi*", "xxlimited*", "turtle.*") for p in interpreter.root.rglob(name)
+    ]
     probe = subprocess.run(
         [
             str(interpreter.executable),

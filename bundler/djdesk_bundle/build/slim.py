@@ -7,7 +7,8 @@
   interpreter cannot compile, so it keeps the sources.
 - Pruned: what no desktop app imports or reads (``dependency-prune`` globs, relative to
   ``site-packages/``): test suites, gettext sources (``.po``; gettext reads ``.mo``),
-  type stubs. ``*.dist-info`` is never touched: the SBOM and ``verify`` read it.
+  type stubs; ``extend-dependency-prune`` adds globs and keeps those. ``*.dist-info`` is
+  never touched: the SBOM and ``verify`` read it.
 - Locales: every language by default; ``dependency-locales = ["fr", "de"]`` keeps those
   (and English, which Django needs) in every ``locale/`` folder.
 
@@ -37,7 +38,7 @@ class DependencyShape:
     @classmethod
     def from_options(cls, options: Options) -> DependencyShape:
         return cls(
-            prune=tuple(sorted(options.dependency_prune)),
+            prune=tuple(sorted(options.dependency_prune_globs)),
             locales=tuple(sorted(options.dependency_locales)),
             sources=options.dependency_sources,
         )
