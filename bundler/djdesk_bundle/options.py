@@ -24,8 +24,10 @@ TABLE = "tool.djdesk-bundle"
 ENV_PREFIX = "DJDESK_BUNDLE_"
 
 # What a desktop app never needs of the interpreter (POSIX layout, then Windows'): the test
-# suite, IDLE and Tk, pip and ensurepip, headers, the static library, man pages; the
-# stdlib's bytecode is compiled again by the extract stage (deterministic, hash-based).
+# suite and its extension modules (_testcapi, xxlimited, ...), IDLE and Tk (with turtle and
+# _tkinter, which need it), pip and ensurepip, headers, the static library, man pages; the
+# stdlib's bytecode is compiled again by the extract stage (deterministic, hash-based;
+# sourceless unless `interpreter-sources`, which drops every `__pycache__`).
 DEFAULT_PRUNE = (
     "lib/python*/test",
     "lib/python*/idlelib",
@@ -39,6 +41,14 @@ DEFAULT_PRUNE = (
     "lib/python*/__pycache__",
     "lib/python*/*/__pycache__",
     "lib/python*/**/tests",
+    "lib/python*/turtle.py*",
+    "lib/python*/lib-dynload/_test*",
+    "lib/python*/lib-dynload/_ctypes_test*",
+    "lib/python*/lib-dynload/_xxtestfuzz*",
+    "lib/python*/lib-dynload/xxlimited*",
+    "lib/python*/lib-dynload/_tkinter*",
+    "lib/libtcl*",
+    "lib/libtk*",
     "lib/tcl*",
     "lib/tk*",
     "lib/itcl*",
@@ -58,6 +68,14 @@ DEFAULT_PRUNE = (
     "Lib/lib2to3",
     "Lib/pydoc_data",
     "Lib/site-packages",
+    "Lib/turtle.py*",
+    "DLLs/_test*",
+    "DLLs/_ctypes_test*",
+    "DLLs/_xxtestfuzz*",
+    "DLLs/xxlimited*",
+    "DLLs/_tkinter*",
+    "DLLs/tcl*",
+    "DLLs/tk*",
     "Scripts/pip*",
     "tcl",
 )
@@ -107,6 +125,9 @@ class Options:
     lock: str = ""  # "" = uv.lock if present, else requirements.txt
     requirements: str = ""  # the requirements file `djdesk-bundle lock` compiles into `lock`
     compile_bytecode: bool = True
+    # Ship the interpreter's stdlib .py beside its bytecode (by default it ships sourceless,
+    # like site-packages: `dependency-sources`).
+    interpreter_sources: bool = False
     # The desktop shell's folder (`init` scaffolds it): never shipped in the payload, even
     # inside app-dir.
     shell_dir: str = "electron"
@@ -124,6 +145,7 @@ class Options:
     # What of site-packages ships (slim.py): globs removed, languages kept (() = all),
     # and whether third-party .py ship beside their bytecode.
     dependency_prune: tuple[str, ...] = DEFAULT_DEPENDENCY_PRUNE
+    extend_dependency_prune: tuple[str, ...] = ()  # added to `dependency-prune`
     dependency_locales: tuple[str, ...] = ()
     dependency_sources: bool = False
     # What of the app folder ships (build/selection.py): what git tracks, plus `include`
@@ -152,6 +174,10 @@ class Options:
     @property
     def prune_globs(self) -> tuple[str, ...]:
         return (*self.prune, *self.extend_prune)
+
+    @property
+    def dependency_prune_globs(self) -> tuple[str, ...]:
+        return (*self.dependency_prune, *self.extend_dependency_prune)
 
     @property
     def app_path(self) -> Path:

@@ -32,7 +32,8 @@ COMPUTED_DEFAULTS = {
     "cache-dir": "the user cache dir",
     "target": "this host",
     "lock": "`uv.lock`, else `requirements.txt`",
-    "prune": "the test suite, IDLE and Tk, pip and ensurepip, lib2to3, pydoc data, headers, "
+    "prune": "the test suite and its extension modules (`_testcapi`, `xxlimited`, …), IDLE "
+    "and Tk (with `turtle` and `_tkinter`), pip and ensurepip, lib2to3, pydoc data, headers, "
     "the static library, `share/`, the stdlib's `__pycache__` (compiled again)",
     "desktop-overrides": "all of them",
     "smoke-urls": "`/` and the admin login",
@@ -62,6 +63,9 @@ DESCRIPTIONS = {
     "requirements": "the requirements file `djdesk-bundle lock` compiles into `lock` (default "
     "`requirements.lock.txt`); a lock older than it is refused",
     "compile-bytecode": "precompile `.pyc`",
+    "interpreter-sources": "ship the interpreter's standard library `.py` too (by default "
+    "`python/` ships its sourceless, hash-checked bytecode, as the deps do: tracebacks name "
+    "each file and line, without the line's text; the app always ships its sources)",
     "shell-dir": "the desktop shell's folder (`init` writes it); never shipped in the payload, "
     "even when it is inside `app-dir`",
     "npm-lock": "the shell's npm deps, for the SBOM",
@@ -82,6 +86,8 @@ DESCRIPTIONS = {
     "dependency-prune": f"globs (relative to `{contract.SITE_PACKAGES_DIR}/`) removed from "
     "the deps: test suites, gettext sources (gettext reads the `.mo`), type stubs; "
     "`*.dist-info` is never touched (the SBOM and `verify` read it)",
+    "extend-dependency-prune": "globs removed from the deps in addition to "
+    '`dependency-prune` (keeps its defaults), e.g. `["wagtail/test"]`',
     "dependency-locales": "languages kept in every `locale/` folder of the deps, e.g. "
     '`["fr", "de"]` (`[]`: every language; English is always kept)',
     "dependency-sources": "ship the third-party packages' `.py` too (by default "

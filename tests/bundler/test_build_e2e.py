@@ -81,6 +81,11 @@ def test_payload_layout(built) -> None:
     site = out / "site-packages"
     assert (site / "django/__init__.pyc").is_file() and not (site / "django/__init__.py").exists()
     assert not list(site.rglob("__pycache__")) and not list(site.rglob("*.po"))
+    # So does the interpreter's stdlib (interpreter-sources = false).
+    assert list((out / "python").rglob("json/decoder.pyc"))
+    assert not list((out / "python").rglob("*.py")) and not list(
+        (out / "python").rglob("__pycache__")
+    )
     assert (site / "django/conf/locale/en/LC_MESSAGES/django.mo").is_file()
     # The inspector keeps English only (dependency-locales = ["en"]: it sets USE_I18N = False).
     assert not (site / "django/conf/locale/fr").exists()

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import pytest
 
-from djdesk_bundle.build.extract import ExtractLimits, Interpreter, extract_interpreter, prune
+from djdesk_bundle.build.extract import (
+    ExtractLimits,
+    Interpreter,
+    extract_interpreter,
+    interpreter_executable,
+    make_bytecode,
+    prune,
+)
 from djdesk_bundle.errors import ConfigError, UnsafeArchive
-from djdesk_bundle.options import load_options
+from djdesk_bundle.options import DEFAULT_PRUNE, load_options
 from djdesk_bundle.tools.toolchain import host_triple
+from tests.bundler.conftest import needs_local_python
+from tests.processes import WINDOWS
 
 
 def make_tar(path: Path, entries: list[tarfile.TarInfo]) -> Path:
@@ -237,3 +247,69 @@ def test_runs_here_is_one_answer_that_does_not_depend_on_an_emulator(tmp_path: P
     dead = Interpreter(tmp_path / "python", broken, here, here, False, "")
     with pytest.raises(UnsafeArchive, match="no runnable python/bin/python3"):
         dead.check_starts()
+
+
+def extracted(local_interpreter: Path, payload: Path) -> Interpreter:
+    (archive,) = local_interpreter.glob("*.tar.gz")
+    root = extract_interpreter(archive, payload)
+    prune(root, DEFAULT_PRUNE)
+    here = host_triple()
+    return Interpreter(root, interpreter_executable(payload, WINDOWS), here, here, True, "")
+
+
+def python_files(root: Path) -> tuple[set[str], set[str]]:
+    names = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    return {n for n in names if n.endswith(".py")}, {n for n in names if "__pycache__" in n}
+
+
+@needs_local_python
+def test_the_stdlib_ships_sourceless_and_still_starts_imports_and_tells_where(
+    tmp_path: Path, local_interpreter: Path
+) -> None:
+    """The default (interpreter-sources = false): each stdlib module is its .pyc beside it,
+    no .py and no __pycache__; `python -I` starts, extension modules load, and a traceback
+    names the payload's file and line."""
+    interpreter = extracted(local_interpreter, tmp_path / "payload")
+    make_bytecode(interpreter, tmp_path / "payload", sources=False)
+    sources, caches = python_files(interpreter.root)
+    assert not sources and not caches
+    assert list(interpreter.root.rglob("json/decoder.pyc"))
+    # The default prune list takes the test suite's extension modules and what needs Tk.
+    assert list(interpreter.root.rglob("_ctypes.*")) and not list(
+        interpreter.root.rglob("_ctypes_test*")
+    )
+    assert not [
+        p for name in ("_testcapi*", "xxlimited*", "turtle.*") for p in interpreter.root.rglob(name)
+    ]
+    probe = subprocess.run(
+        [
+            str(interpreter.executable),
+            "-I",
+            "-c",
+            "import sqlite3, ssl, ctypes, decimal, zoneinfo, json, sys;"
+            "print(sqlite3.sqlite_version, sys.flags.isolated); json.loads('{')",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert probe.returncode == 1 and probe.stdout.split()[1] == "1", probe.stderr
+    assert "/python/lib/python3." in probe.stderr or "/python/Lib/" in probe.stderr
+    assert 'json/decoder.py", line ' in probe.stderr, probe.stderr
+    assert "JSONDecodeError" in probe.stderr
+
+
+@needs_local_python
+def test_interpreter_sources_keeps_the_stdlib_py(tmp_path: Path, local_interpreter: Path) -> None:
+    interpreter = extracted(local_interpreter, tmp_path / "payload")
+    make_bytecode(interpreter, tmp_path / "payload", sources=True)
+    sources, caches = python_files(interpreter.root)
+    assert any(name.endswith("json/decoder.py") for name in sources)
+    assert any(name.endswith(".pyc") for name in caches)
+    assert not list(interpreter.root.rglob("json/decoder.pyc"))
+    (tmp_path / "app" / "site").mkdir(parents=True)
+    (tmp_path / "app" / "site" / "wsgi.py").write_text("")
+    (tmp_path / "pyproject.toml").write_text("[tool.djdesk-bundle]\ninterpreter-sources = true\n")
+    assert load_options(tmp_path, {}).interpreter_sources
+    env = {"DJDESK_BUNDLE_INTERPRETER_SOURCES": "0"}
+    assert not load_options(tmp_path, env).interpreter_sources

@@ -106,3 +106,6 @@ def test_options_from_table_and_env(tmp_path: Path) -> None:
     )
     env = {"DJDESK_BUNDLE_DEPENDENCY_PRUNE": "**/docs"}
     assert DependencyShape.from_options(load_options(root, env)).prune == ("**/docs",)
+    env = {"DJDESK_BUNDLE_EXTEND_DEPENDENCY_PRUNE": "wagtail/test"}
+    extended = DependencyShape.from_options(load_options(root, env)).prune
+    assert extended == tuple(sorted((*DEFAULT_DEPENDENCY_PRUNE, "wagtail/test")))

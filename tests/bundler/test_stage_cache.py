@@ -10,8 +10,9 @@ from tests.bundler.conftest import build_into, bundle, needs_local_python
 from tests.conftest import REPO
 from tests.processes import WINDOWS
 
-# The interpreter's os.py inside its tree (python-build-standalone's layout per OS).
-STDLIB_OS_PY = "Lib/os.py" if WINDOWS else "lib/python3.*/os.py"
+# The interpreter's os module inside its tree (python-build-standalone's layout per OS;
+# the stdlib ships sourceless by default).
+STDLIB_OS_PYC = "Lib/os.pyc" if WINDOWS else "lib/python3.*/os.pyc"
 
 
 def make_tree(calls: list[Path]):  # type: ignore[no-untyped-def]
@@ -81,14 +82,14 @@ def test_a_file_edited_in_the_cache_does_not_ship(
 ) -> None:
     """A real build from the session's warm cache, after a file of the cached interpreter
     tree was edited: the stage is rebuilt, and the payload verifies with the real file."""
-    (stored,) = (built["cache"] / "stages").glob(f"*/tree/{STDLIB_OS_PY}")
-    genuine = stored.read_text()
-    stored.write_text(genuine + "\nimport this_would_run_in_every_payload\n")
+    (stored,) = (built["cache"] / "stages").glob(f"*/tree/{STDLIB_OS_PYC}")
+    genuine = stored.read_bytes()
+    stored.write_bytes(genuine + b"import this_would_run_in_every_payload")
     result = build_into(tmp_path / "out", sample_root, local_interpreter, built["cache"])
     assert result.returncode == 0, result.stderr
     assert "was modified since it was stored; rebuilding it" in result.stderr
-    (shipped,) = (tmp_path / "out" / "python").glob(STDLIB_OS_PY)
-    assert shipped.read_text() == genuine
+    (shipped,) = (tmp_path / "out" / "python").glob(STDLIB_OS_PYC)
+    assert shipped.read_bytes() == genuine
     assert bundle("verify", str(tmp_path / "out"), cwd=REPO).returncode == 0
 
 

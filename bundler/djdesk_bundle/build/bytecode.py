@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -51,3 +53,28 @@ def compile_bytecode(
     result = run([str(python), "-I", "-B", "-c", COMPILE, *flags, *pairs])
     if result.returncode != 0:
         raise AppStageError(f"compileall failed in {paths[0]}:\n{tail(result.stderr)}")
+
+
+def drop_sources(root: Path) -> int:
+    """Make ``root`` sourceless once ``compile_bytecode(..., legacy=True)`` ran on it: remove
+    each ``.py`` that has its ``.pyc`` beside it, and every ``__pycache__`` (never read
+    without the ``.py``: an archive's own, other optimisation levels); how many ``.py`` went.
+    A top-level ``*.dist-info`` is left alone (the SBOM and ``verify`` read it). (os.walk:
+    one directory listing answers "is the .pyc there" for all its files.)"""
+    dropped = 0
+    for folder, dirs, files in os.walk(root):
+        if folder == str(root):
+            dirs[:] = [d for d in dirs if not d.endswith(".dist-info")]
+        if "__pycache__" in dirs:
+            dirs.remove("__pycache__")
+            cache = os.path.join(folder, "__pycache__")
+            if os.path.islink(cache):
+                os.unlink(cache)
+            else:
+                shutil.rmtree(cache)
+        present = set(files)
+        for name in files:
+            if name.endswith(".py") and f"{name}c" in present:
+                os.unlink(os.path.join(folder, name))
+                dropped += 1
+    return dropped

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from djdesk_bundle import contract
-from djdesk_bundle.build.bytecode import compile_bytecode
+from djdesk_bundle.build.bytecode import compile_bytecode, drop_sources
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
 from djdesk_bundle.errors import UnsafeArchive
@@ -229,6 +229,20 @@ class Interpreter:
             )
 
 
+def make_bytecode(interpreter: Interpreter, payload: Path, sources: bool) -> None:
+    """The stdlib's bytecode; without ``sources``, sourceless: each ``.pyc`` beside its
+    module and the ``.py`` gone (tracebacks name the file and line, without its text)."""
+    compile_bytecode(interpreter.executable, payload, [interpreter.root], legacy=not sources)
+    if sources:
+        return
+    drop_sources(interpreter.root)
+    if not _starts(interpreter.executable):  # getpath's landmark is os.py or os.pyc
+        raise UnsafeArchive(
+            f"the {interpreter.triple} interpreter does not start without its stdlib's "
+            "sources: set interpreter-sources = true"
+        )
+
+
 def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Interpreter:
     """The interpreter, extracted, pruned and precompiled, or the same from the stage cache."""
     options = ctx.options
@@ -243,6 +257,7 @@ def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Inte
         host,
         repr(sorted(options.prune_globs)),
         str(interpreter.compiles),  # (what it was before for the host's own target)
+        f"sources={options.interpreter_sources}",
     )
     interpreter = dataclasses.replace(interpreter, cache_key=key)
 
@@ -251,7 +266,7 @@ def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Inte
         report = prune(tree, options.prune_globs)
         interpreter.check_starts()
         if interpreter.compiles:
-            compile_bytecode(executable, ctx.staging, [tree])
+            make_bytecode(interpreter, ctx.staging, sources=options.interpreter_sources)
         return {"paths": report.paths, "bytes": report.bytes}
 
     hit, facts = cached_tree(

@@ -7,7 +7,8 @@
   interpreter cannot compile, so it keeps the sources.
 - Pruned: what no desktop app imports or reads (``dependency-prune`` globs, relative to
   ``site-packages/``): test suites, gettext sources (``.po``; gettext reads ``.mo``),
-  type stubs. ``*.dist-info`` is never touched: the SBOM and ``verify`` read it.
+  type stubs; ``extend-dependency-prune`` adds globs and keeps those. ``*.dist-info`` is
+  never touched: the SBOM and ``verify`` read it.
 - Locales: every language by default; ``dependency-locales = ["fr", "de"]`` keeps those
   (and English, which Django needs) in every ``locale/`` folder.
 
@@ -16,11 +17,10 @@ RECORD files lose the lines of files that no longer ship, so they describe the p
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from djdesk_bundle.build.bytecode import compile_bytecode
+from djdesk_bundle.build.bytecode import compile_bytecode, drop_sources
 from djdesk_bundle.build.extract import PruneReport, prune
 from djdesk_bundle.options import Options
 
@@ -38,7 +38,7 @@ class DependencyShape:
     @classmethod
     def from_options(cls, options: Options) -> DependencyShape:
         return cls(
-            prune=tuple(sorted(options.dependency_prune)),
+            prune=tuple(sorted(options.dependency_prune_globs)),
             locales=tuple(sorted(options.dependency_locales)),
             sources=options.dependency_sources,
         )
@@ -75,21 +75,6 @@ def prune_dependencies(site_packages: Path, shape: DependencyShape) -> PruneRepo
     matches.update(unwanted_locales(site_packages, shape.locales))
     relative = tuple(str(path.relative_to(site_packages)) for path in matches)
     return prune(site_packages, relative)
-
-
-def drop_sources(site_packages: Path) -> int:
-    """Remove each ``.py`` that has its sourceless ``.pyc`` beside it; how many went.
-    (os.walk: one directory listing answers "is the .pyc there" for all its files.)"""
-    dropped = 0
-    for folder, dirs, files in os.walk(site_packages):
-        if folder == str(site_packages):
-            dirs[:] = [d for d in dirs if not d.endswith(".dist-info")]
-        present = set(files)
-        for name in files:
-            if name.endswith(".py") and f"{name}c" in present:
-                os.unlink(os.path.join(folder, name))
-                dropped += 1
-    return dropped
 
 
 def prune_records(site_packages: Path) -> None:
