@@ -911,7 +911,7 @@ def serving_rows(label: str, p: dict) -> list[tuple[str, str, str, str]]:  # typ
             cells.append(fmt({k: v / MiB for k, v in m[key].items()}, 1) + processes)
         rows.append(
             (
-                f"{label}memory of the serving process tree after {s['requests']} requests, {name} (MiB)",
+                f"{label}memory of the serving process tree after {s['requests']} requests and their tasks, {name} (MiB)",
                 *cells,
                 ratio(
                     s["djdesk"][key]["median"],
