@@ -274,8 +274,10 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
         server.run()
     finally:
         server.close()
-        worker.stop()
-        lock.close()
+        if worker.stop():
+            lock.close()
+        # else a task still runs in the worker thread: the lock is held until the process
+        # has exited, so that no upgrade replaces the database under that task.
 
 
 def manage(payload: Payload, data: DataDir, argv: list[str]) -> None:

@@ -65,8 +65,9 @@ class Run(Protocol):
     def wait(self) -> object:
         """Until the run has ended."""
 
-    def end(self) -> None:
-        """End it now: the task it is running may finish first, for a while."""
+    def end(self) -> bool:
+        """End it now: the task it is running may finish first, for a while. True once
+        nothing of it runs in this process (a thread still in its task: False)."""
 
 
 class ChildRun:
@@ -78,8 +79,9 @@ class ChildRun:
     def wait(self) -> object:
         return self.process.wait()
 
-    def end(self) -> None:
+    def end(self) -> bool:
         stop_worker(self.process)
+        return True
 
 
 def start_worker(launcher: Path, worker_argv: tuple[str, ...]) -> ChildRun | None:
@@ -150,12 +152,13 @@ class OnDemandWorker:
 
         return answered_once
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Never start again and end the current run; True once nothing of the worker
+        runs in this process (Run.end)."""
         with self._lock:
             self._stopped = True
             self._wanted.set()
-            if self.current is not None:
-                self.current.end()
+            return self.current is None or self.current.end()
 
 
 def on_task_enqueued(wake: Callable[..., None]) -> None:
@@ -365,8 +368,11 @@ class ThreadRun:
     supervising thread): batches until idle, as a child worker does; ``end`` stops it
     after the task it is running, waiting for that as long as a child is given."""
 
-    def __init__(self, worker: Any, activity: Activity | None, idle: float) -> None:
+    def __init__(
+        self, worker: Any, activity: Activity | None, idle: float, patience: float = STOP_SECONDS
+    ) -> None:
         self._worker, self._activity, self._idle = worker, activity, idle
+        self._patience = patience
         self._begun, self._ended, self._done = (
             threading.Event(),
             threading.Event(),
@@ -389,8 +395,8 @@ class ThreadRun:
             self._done.set()
         return None
 
-    def end(self) -> None:
+    def end(self) -> bool:
         self._ended.set()
         self._worker.running = False  # Worker.run's loop: no next task
-        if self._begun.is_set():  # else it never runs a batch
-            self._done.wait(STOP_SECONDS)
+        # Not begun: it never runs a batch (wait returns at once).
+        return not self._begun.is_set() or self._done.wait(self._patience)

@@ -236,3 +236,31 @@ def test_a_failing_thread_run_is_one_line_and_the_server_goes_on(
     assert capsys.readouterr().err == (
         "run_django: the task worker stopped: RuntimeError: database is locked\n"
     )
+
+
+class Stuck:
+    """A Worker in a task that outlasts the server's patience, until ``release``."""
+
+    def __init__(self) -> None:
+        self.running, self.entered, self.release = True, threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        self.entered.set()
+        self.release.wait(60)
+
+
+def test_a_task_outlasting_the_stop_says_so_and_the_server_keeps_its_lock() -> None:
+    """launcher.serve closes the data-dir lock only when stop() says nothing of the worker
+    runs any more: else an upgrade could replace the database under the task."""
+    stuck = Stuck()
+    run = ThreadRun(stuck, Activity(), idle=3600, patience=0.1)
+    worker = OnDemandWorker(lambda: run, lambda: True, delay=0)
+    try:
+        assert stuck.entered.wait(60)
+        assert worker.stop() is False and stuck.running is False
+    finally:
+        stuck.release.set()
+        worker._thread.join(60)
+    assert run.end() is True  # its task over: nothing of it runs
+    idle = OnDemandWorker(lambda: None, lambda: False, delay=3600)
+    assert idle.stop() is True  # never started
