@@ -222,10 +222,11 @@ def session_token() -> tuple[str, bool]:
 
 def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
     from .serve import bind, load_application, make_server, public_paths
-    from .worker import worker_mode
+    from .worker import worker_idle, worker_mode
 
     mark("interpreter")
     mode = worker_mode(os.environ, payload.config.worker_mode)
+    worker_idle(os.environ)  # a bad value is a usage error now, not a worker that dies later
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
     import django

@@ -272,6 +272,15 @@ def test_a_bad_option_is_a_usage_error(built, tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == EXIT_CODES["usage"]
     assert stderr == "run_django: DJDESK_FORCE_PORT must be a port number, not 'eighty'\n"
+    for variable, value, message in [
+        ("DJDESK_WORKER_MODE", "fork", "must be one of auto, thread, process, not 'fork'"),
+        # Read by the worker thread only once there is work: checked at start-up (#31).
+        ("DJDESK_WORKER_IDLE", "soon", "must be a number of seconds, not 'soon'"),
+    ]:
+        process = launch(built["out"], tmp_path / "data", **{variable: value})
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == EXIT_CODES["usage"]
+        assert stderr == f"run_django: {variable} {message}\n"
 
 
 @pytest.mark.skipif(
