@@ -174,6 +174,7 @@ def inspector_subject(work: Path) -> Subject:
             flags=bench_pyinstaller.inspector_flags(),
             docs=project / config["docs-dir"],
             samples=project / config["samples-dir"],
+            worker=config.get("worker-command", ""),
         ),
         paths=INSPECTOR_PATHS,
         boot_path=STATUS_PATH,
@@ -204,6 +205,7 @@ def wagtail_subject(work: Path) -> Subject:
             wsgi=config["wsgi-application"].partition(":")[0],
             requirements=locked_requirements(site),
             flags=bench_pyinstaller.wagtail_flags(),
+            worker=config.get("worker-command", ""),
         ),
         paths=WAGTAIL_PATHS,
         boot_path="",
@@ -315,27 +317,29 @@ def update_download(before: Path, after: Path) -> dict[str, float]:
 def serving(
     subject: Subject, payload: Path, onedir: Path | None, work: Path, rounds: int, requests: int
 ) -> dict[str, object]:
-    """Both apps on fresh data dirs: the same answers to the same URLs (else the bench
-    fails), then the memory of each app's process tree after ``requests`` requests."""
+    """Both apps on fresh data dirs, each ``requests`` requests cycling through the URLs
+    and the tasks they enqueued run to the end (both apps run them in a thread): the same
+    answers to the URLs then (else the bench fails), and the memory of each app's process
+    tree."""
     memory: dict[str, list[dict[str, object]]] = {tool: [] for tool in TOOLS}
     for index in range(rounds):
-        process = launch_payload(payload, work / f"{subject.label}-serve-{index}")
+        data = work / f"{subject.label}-serve-{index}"
+        process = launch_payload(payload, data)
         url = process.stdout.readline().split()[1]  # type: ignore[union-attr]
         fetch = bench_serving.fetcher(url, {SESSION_HEADER: BENCH_TOKEN} if subject.token else None)
         try:
-            ours = bench_serving.answers(fetch, subject.paths, payload)
-            bench_serving.load(fetch, subject.paths, requests)
+            ours = bench_serving.served(fetch, subject.paths, requests, payload, data)
             memory["djdesk"].append(bench_serving.tree_memory(process.pid))
         finally:
             process.terminate()
             process.wait()
         if onedir is None:
             continue
-        app, url = bench_pyinstaller.launch(onedir, work / f"{subject.label}-pyi-serve-{index}")
+        data = work / f"{subject.label}-pyi-serve-{index}"
+        app, url = bench_pyinstaller.launch(onedir, data)
         fetch = bench_serving.fetcher(url)
         try:
-            theirs = bench_serving.answers(fetch, subject.paths, onedir)
-            bench_serving.load(fetch, subject.paths, requests)
+            theirs = bench_serving.served(fetch, subject.paths, requests, onedir, data)
             memory["pyinstaller"].append(bench_serving.tree_memory(app.pid))
         finally:
             bench_pyinstaller.stop(app)
@@ -910,7 +914,7 @@ def serving_rows(label: str, p: dict) -> list[tuple[str, str, str, str]]:  # typ
             cells.append(fmt({k: v / MiB for k, v in m[key].items()}, 1) + processes)
         rows.append(
             (
-                f"{label}memory of the serving process tree after {s['requests']} requests, {name} (MiB)",
+                f"{label}memory of the serving process tree after {s['requests']} requests and their tasks, {name} (MiB)",
                 *cells,
                 ratio(
                     s["djdesk"][key]["median"],

@@ -11,7 +11,8 @@ payload ships:
   whitenoise) and the bench group;
 - a ``manage.py``-style entry in the project folder (``scripts/pyinstaller_entry.py``
   copied there), so that the hook finds the project package, its settings and apps;
-  ``DJANGO_SETTINGS_MODULE`` during the build is the one the app runs with;
+  ``DJANGO_SETTINGS_MODULE`` during the build is the one the app runs with; it runs the
+  project's task worker as DJDesk's launcher does by default, in a thread;
 - only the flags the app needs to start (found by trying: each one's absence is a
   traceback at launch or a 500), listed per project by the caller;
 - the same static files, collected by the project's ``collectstatic`` into the bundle
@@ -51,19 +52,22 @@ class Project:
     flags: tuple[str, ...]  # what the app needs to start, beyond the hook
     docs: Path | None = None
     samples: Path | None = None
+    worker: str = ""  # the project's worker-command, run in a thread of the app
 
 
 def inspector_flags() -> tuple[str, ...]:
     """What the inspector needs beyond the Django hook, each found missing at launch: the
     desktop runtime (imported by name from settings, and its contract.json), the app's
     templates (the hook collects the project package's data only), the metadata two apps
-    read their ``__version__`` from, and WhiteNoise's middleware and storage (named in
-    settings; the hook reads no ``MIDDLEWARE``)."""
+    read their ``__version__`` from, WhiteNoise's middleware and storage (named in
+    settings; the hook reads no ``MIDDLEWARE``), and the task worker's module (the entry
+    runs django-tasks-db's worker in a thread; nothing imports it by name)."""
     return (
         *("--collect-all", "djdesk_runtime"),
         *("--collect-data", "inspector"),
         *("--copy-metadata", "django-tasks", "--copy-metadata", "django-tasks-db"),
         *("--collect-submodules", "whitenoise"),
+        *("--hidden-import", "django_tasks_db.management.commands.db_worker"),
     )
 
 
@@ -123,6 +127,7 @@ def write_entry(project: Project) -> Path:
     text = ENTRY.read_text()
     text = text.replace('SETTINGS = "djdesk.settings.desktop"', f"SETTINGS = {project.settings!r}")
     text = text.replace('WSGI = "djdesk.wsgi"', f"WSGI = {project.wsgi!r}")
+    text = text.replace('WORKER = ""', f"WORKER = {project.worker!r}")
     entry = project.folder / ENTRY_NAME
     if not entry.is_file() or entry.read_text() != text:  # a new mtime is a new analysis
         entry.write_text(text)
@@ -166,10 +171,15 @@ def build(project: Project, python: Path, work: Path, config: Path) -> tuple[flo
     run(collect, cwd=project.folder, env=env)
     run(argv, cwd=project.folder, env=hook_env)
     onedir = dist / project.name
-    for source, name in ((project.docs, DOCS_DIR), (project.samples, SAMPLES_DIR)):
+    # As the payload ships them: docs/, and samples/<the samples folder's name> (where the
+    # inspector's seeded workspace points: on a flat samples/ its scans failed).
+    placed = [(project.docs, onedir / DOCS_DIR)]
+    if project.samples is not None:
+        placed.append((project.samples, onedir / SAMPLES_DIR / project.samples.name))
+    for source, target in placed:
         if source is not None:
             # onto the last build's when PyInstaller found nothing to redo
-            shutil.copytree(source, onedir / name, symlinks=True, dirs_exist_ok=True)
+            shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)
     return time.perf_counter() - start, onedir
 
 

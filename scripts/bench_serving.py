@@ -10,17 +10,28 @@ costs the machine); USS is the pages no other process maps.
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
+
+from djdesk_runtime.contract import DATA_DIR_LAYOUT
 
 Fetch = Callable[[str], tuple[int, bytes]]
 
 # What differs between two apps by design: the CSRF token (new on every response: in a
-# form, and in the config Wagtail's admin pages carry) and the times a first launch stored.
+# form, and in the config Wagtail's admin pages carry), the times a first launch stored,
+# and when the tasks ran and how long they took (the inspector's scans: a time of day
+# and seconds on its dashboard, a duration in its status API).
 CSRF = re.compile(rb'(name="csrfmiddlewaretoken" value="|"CSRF_TOKEN": ")[A-Za-z0-9]+(")')
 STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?")
+TASK_TIMES = re.compile(rb'(?<![\d.])(\d\d:\d\d:\d\d|\d+\.\d\d s\b)|("duration": )[\d.]+')
+# django-tasks-db's queue (in the data dir's database): a task waiting, or being run.
+TASK_TABLE = "django_tasks_database_dbtaskresult"
+UNFINISHED = ("READY", "RUNNING")
 
 
 def fetcher(base_url: str, headers: dict[str, str] | None = None) -> Fetch:
@@ -44,8 +55,40 @@ def answers(fetch: Fetch, paths: Sequence[str], root: Path) -> dict[str, tuple[i
     for path in paths:
         status, body = fetch(path)
         body = CSRF.sub(rb"\1\2", body).replace(str(root).encode(), b"<app>")
-        result[path] = (status, STAMP.sub(b"<time>", body))
+        body = TASK_TIMES.sub(rb"\2<time>", STAMP.sub(b"<time>", body))
+        result[path] = (status, body)
     return result
+
+
+def served(
+    fetch: Fetch, paths: Sequence[str], count: int, root: Path, data: Path
+) -> dict[str, tuple[int, bytes]]:
+    """What the bench asks of an app before reading its memory: ``count`` requests, the
+    tasks they enqueued run to the end, then each path's answer (``answers``)."""
+    load(fetch, paths, count)
+    settle(data / DATA_DIR_LAYOUT["database"])
+    return answers(fetch, paths, root)
+
+
+def settle(database: Path, timeout: float = 300) -> None:
+    """Until no task is waiting in django-tasks-db's queue or being run (at once when the
+    app has no such queue)."""
+    if not database.is_file():
+        return
+    deadline = time.monotonic() + timeout
+    while unfinished_tasks(database):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the tasks in {database} did not finish in {timeout:g} s")
+        time.sleep(0.1)
+
+
+def unfinished_tasks(database: Path) -> int:
+    with closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True, timeout=30)) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [TASK_TABLE]).fetchall():
+            return 0
+        marks = ", ".join("?" * len(UNFINISHED))
+        query = f"SELECT count(*) FROM {TASK_TABLE} WHERE status IN ({marks})"
+        return int(db.execute(query, UNFINISHED).fetchone()[0])
 
 
 def compare(ours: dict[str, tuple[int, bytes]], theirs: dict[str, tuple[int, bytes]]) -> list[str]:

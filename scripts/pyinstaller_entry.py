@@ -7,17 +7,22 @@ On each launch: the project's settings with the same desktop treatment DJDesk's 
 gives them (data-dir database, loopback hosts, DEBUG off, static files from the bundle),
 ``migrate`` (an empty data dir gets its tables), then waitress with WhiteNoise in front
 for the collected static files, on a free loopback port, printing the URL once it listens.
+The project's task worker (WORKER: its ``worker-command``) runs queued tasks as DJDesk's
+launcher does by default, in a thread of this process (``djdesk_runtime.worker``): the
+same work, run the same way, so that the bench compares the two apps doing the same.
 """
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
-from djdesk_runtime.contract import DESKTOP_OVERRIDES, ENV
+from djdesk_runtime.contract import DESKTOP_OVERRIDES, ENV, WORKER_THREAD
 from djdesk_runtime.overrides import environment
 
 SETTINGS = "djdesk.settings.desktop"  # the bench writes the project's own here
 WSGI = "djdesk.wsgi"
+WORKER = ""  # the bench writes the project's worker-command here ("": none)
 
 
 def main() -> None:
@@ -42,9 +47,23 @@ def main() -> None:
         prefix=settings.STATIC_URL,
         max_age=3600,
     )
+    worker = None
+    if WORKER:
+        from djdesk_runtime import worker as tasks
+
+        in_thread = tasks.thread_worker(tuple(shlex.split(WORKER)), WORKER_THREAD)
+        if in_thread is None:
+            raise SystemExit(f"{WORKER!r} cannot run in a thread")
+        worker = tasks.OnDemandWorker(in_thread, tasks.tasks_queued)
+        tasks.on_task_enqueued(worker.wake)
+        application = worker.wrap(application)
     server = create_server(application, host="127.0.0.1", port=0)
     print(f"serving http://127.0.0.1:{server.effective_port}/", flush=True)  # type: ignore[union-attr]
-    server.run()
+    try:
+        server.run()
+    finally:
+        if worker is not None:
+            worker.stop()
 
 
 if __name__ == "__main__":

@@ -4,10 +4,12 @@ what they count is what they say, on real processes, servers and files."""
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -101,3 +103,35 @@ def test_the_update_download_counts_the_blocks_that_differ(tmp_path: Path) -> No
     assert update["blocks"] == 2  # the third block and the tail
     assert update["bytes"] == after.stat().st_size - 2 * block
     assert update["share"] == update["bytes"] / after.stat().st_size
+
+
+def test_when_and_how_long_the_tasks_ran_is_blanked() -> None:
+    """Both apps run the scans their dashboards enqueue (#31): their times of day and
+    durations differ, nothing else may."""
+
+    def page(started: str, seconds: str) -> bench_serving.Fetch:
+        body = f'<td>{started}</td><td>{seconds} s</td>{{"duration": {seconds}1, "id": 3}}'
+        return lambda path: (200, body.encode())
+
+    ours = bench_serving.answers(page("07:26:04", "0.01"), ["a"], Path("/opt/one"))
+    theirs = bench_serving.answers(page("19:02:55", "12.75"), ["a"], Path("/opt/one"))
+    assert bench_serving.compare(ours, theirs) == []
+    assert b'"duration": <time>, "id": 3' in ours["a"][1]
+
+
+def test_the_queue_is_settled_when_no_task_waits_or_runs(tmp_path: Path) -> None:
+    database = tmp_path / "db.sqlite3"
+    bench_serving.settle(database)  # no database: nothing to wait for
+    with closing(sqlite3.connect(database)) as db, db:
+        db.execute("CREATE TABLE other (status TEXT)")
+    assert bench_serving.unfinished_tasks(database) == 0  # no task queue: nothing to wait for
+    with closing(sqlite3.connect(database)) as db, db:
+        db.execute(f"CREATE TABLE {bench_serving.TASK_TABLE} (status TEXT)")
+        db.executemany(
+            f"INSERT INTO {bench_serving.TASK_TABLE} VALUES (?)",
+            [("READY",), ("RUNNING",), ("SUCCESSFUL",), ("FAILED",)],
+        )
+    assert bench_serving.unfinished_tasks(database) == 2
+    with closing(sqlite3.connect(database)) as db, db:
+        db.execute(f"UPDATE {bench_serving.TASK_TABLE} SET status = 'SUCCESSFUL'")
+    bench_serving.settle(database)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -18,7 +19,8 @@ from djdesk_bundle.fs.archive_policy import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRI
 from djdesk_bundle.pins import DEFAULT_MANIFEST
 from djdesk_bundle.tools.process import DEFAULT_TIMEOUT_SECONDS
 from djdesk_bundle.tools.toolchain import host_triple
-from djdesk_runtime.contract import DESKTOP_OVERRIDES
+from djdesk_runtime.contract import DESKTOP_OVERRIDES, WORKER_MODES, WORKER_THREAD
+from djdesk_runtime.worker import THREAD_WORKER_COMMAND
 
 TABLE = "tool.djdesk-bundle"
 ENV_PREFIX = "DJDESK_BUNDLE_"
@@ -97,6 +99,8 @@ MAX_EXTRACT_MAX_ENTRIES = 2_000_000
 # docs-dir) and are checked for what they are.
 INSIDE_PROJECT = ("app-dir", "lock", "requirements", "npm-lock", "shell-dir")
 DIRECTORY_OPTIONS = ("cache-dir", "output-dir", "dist-dir")
+# Options taking one of a few values (the schema lists them too).
+CHOICES = {"worker-mode": WORKER_MODES}
 DOTTED_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 
 
@@ -133,6 +137,9 @@ class Options:
     shell_dir: str = "electron"
     npm_lock: str = "electron/package-lock.json"  # the shell's npm deps, for the SBOM
     worker_command: str = ""  # a management command the launcher runs beside the server
+    # Where it runs (djdesk_runtime/worker.py): "auto", a thread of the server where the
+    # backend allows (django-tasks-db's db_worker), else a child process; "thread"; "process".
+    worker_mode: str = WORKER_MODES[0]
     template_database: bool = True  # ship a pre-migrated SQLite database for first launch
     extras: tuple[str, ...] = ()  # optional dependency groups of the app to ship too
     # The desktop overrides put on top of the project's settings (djdesk_runtime/overrides.py);
@@ -314,6 +321,7 @@ def _with_defaults(options: Options) -> Options:
             f"[{TABLE}] desktop-overrides: unknown {', '.join(unknown)}; "
             f"the overrides are {', '.join(DESKTOP_OVERRIDES)}"
         )
+    check_choices(options)
     package = options.app_package or _guess_project_package(options.app_path)
     check_settings_module(options, options.settings_module or f"{package}.settings")
     return replace(
@@ -324,6 +332,18 @@ def _with_defaults(options: Options) -> Options:
         target=options.target or host_triple(),  # the default: a pure function, no tool run
         interpreter_manifest=options.interpreter_manifest or str(DEFAULT_MANIFEST),
     )
+
+
+def check_choices(options: Options) -> None:
+    for key, allowed in CHOICES.items():
+        if getattr(options, key.replace("-", "_")) not in allowed:
+            raise ConfigError(f"{_where(options, key)}: it must be one of {', '.join(allowed)}")
+    command = shlex.split(options.worker_command)[:1]
+    if options.worker_mode == WORKER_THREAD and command != [THREAD_WORKER_COMMAND]:
+        raise ConfigError(
+            f"{_where(options, 'worker-mode')}: a thread of the server runs django-tasks-db's "
+            f"{THREAD_WORKER_COMMAND} only, not worker-command = {options.worker_command!r}"
+        )
 
 
 def _where(options: Options, key: str) -> str:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from djdesk_bundle import contract
-from djdesk_bundle.options import OPTION_NAMES, SETTABLE, TABLE, Options
+from djdesk_bundle.options import CHOICES, OPTION_NAMES, SETTABLE, TABLE, Options
+from djdesk_runtime.contract import ENV
 
 SCHEMA_PATH = Path(__file__).with_name("options.schema.json")
 SCHEMA_ID = "https://djdesk.invalid/schemas/tool.djdesk-bundle.json"
@@ -71,6 +72,10 @@ DESCRIPTIONS = {
     "npm-lock": "the shell's npm deps, for the SBOM",
     "worker-command": "a management command the launcher runs as the task worker, when there "
     "is work",
+    "worker-mode": "where the worker runs: `auto`, a thread of the server when `worker-command` "
+    "is django-tasks-db's `db_worker` (no second Django process), else a child process; "
+    "`thread`; `process` (a task that may crash or hog the interpreter); "
+    f"`{ENV['worker_mode']}` overrides it at launch",
     "template-database": "ship a pre-migrated SQLite database for the first launch",
     "extras": "optional dependency groups of the app that ship too (`--extra NAME`)",
     "desktop-overrides": "the desktop overrides put on the project's settings "
@@ -135,6 +140,8 @@ def options_schema() -> dict[str, Any]:
         entry = {"description": DESCRIPTIONS[name].replace("`", ""), **_json_type(field.type)}
         if name not in COMPUTED_DEFAULTS and _default(name) not in ("", None):
             entry["default"] = _default(name)
+        if name in CHOICES:
+            entry["enum"] = list(CHOICES[name])
         properties[name] = entry
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

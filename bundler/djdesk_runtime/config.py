@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .contract import DATA_DIR_LAYOUT, ENV, LAUNCHER_CONFIG
+from .contract import DATA_DIR_LAYOUT, ENV, LAUNCHER_CONFIG, WORKER_MODES
 from .errors import LaunchError
 
 
@@ -23,6 +23,9 @@ class LauncherConfig:
     desktop_overrides: tuple[str, ...] = ()
     # URL prefixes served without the session token (guard.py); () for none.
     public_paths: tuple[str, ...] = ()
+    # Where the worker runs (worker.py): a thread of the server where the backend allows
+    # ("auto", the default), always a thread ("thread") or always a child ("process").
+    worker_mode: str = WORKER_MODES[0]
 
     @classmethod
     def load(cls, payload: Path) -> LauncherConfig:
@@ -37,6 +40,7 @@ class LauncherConfig:
                 app_version=str(raw["app_version"]),
                 desktop_overrides=tuple(str(name) for name in raw["desktop_overrides"]),
                 public_paths=tuple(str(prefix) for prefix in raw.get("public_paths", [])),
+                worker_mode=str(raw.get("worker_mode", WORKER_MODES[0])),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise LaunchError("startup_failed", f"{path} is missing or damaged ({exc})") from exc
@@ -50,6 +54,7 @@ class LauncherConfig:
             "app_version": self.app_version,
             "desktop_overrides": list(self.desktop_overrides),
             "public_paths": list(self.public_paths),
+            "worker_mode": self.worker_mode,
         }
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 

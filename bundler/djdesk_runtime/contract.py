@@ -57,6 +57,9 @@ LAUNCHER_OPTIONS: LauncherOptions = _launcher["options"]
 PYTHON_FLAGS: tuple[str, ...] = tuple(_launcher["python_flags"])
 LOOPBACK_HOSTS: tuple[str, ...] = tuple(_launcher["loopback_hosts"])
 READY_PREFIX: str = _launcher["ready_prefix"]
+# How the task worker runs (worker.py): the first is the default.
+WORKER_MODES: tuple[str, ...] = tuple(_launcher["worker_modes"])
+WORKER_AUTO, WORKER_THREAD, WORKER_PROCESS = WORKER_MODES
 DESKTOP_SETTINGS_MODULE: str = _launcher["desktop_settings_module"]
 DESKTOP_OVERRIDES: tuple[str, ...] = tuple(_launcher["desktop_overrides"])
 LOGIN_PREFIX: str = _launcher["login_prefix"]

@@ -76,6 +76,7 @@ class Launcher(TypedDict):
     login_prefix: str
     timing_prefix: str
     exit_codes: LauncherExitCodes
+    worker_modes: list[str]
     desktop_settings_module: str
     desktop_overrides: list[str]
 
@@ -90,6 +91,7 @@ class Environment(TypedDict):
     boot_timing: str
     worker_pipe: str
     worker_idle: str
+    worker_mode: str
     stop_pipe: str
     debug: str
     source_date_epoch: str

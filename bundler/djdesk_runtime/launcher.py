@@ -222,8 +222,11 @@ def session_token() -> tuple[str, bool]:
 
 def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
     from .serve import bind, load_application, make_server, public_paths
+    from .worker import worker_idle, worker_mode
 
     mark("interpreter")
+    mode = worker_mode(os.environ, payload.config.worker_mode)
+    worker_idle(os.environ)  # a bad value is a usage error now, not a worker that dies later
     sock = bind(args.host, args.port)
     port = sock.getsockname()[1]
     import django
@@ -239,14 +242,13 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
         OnDemandWorker,
         on_stdin_closed,
         on_task_enqueued,
-        start_worker,
         tasks_queued,
+        worker_starter,
     )
 
     token, generated = session_token()
-    worker = OnDemandWorker(
-        lambda: start_worker(payload.launcher, payload.config.worker_argv), tasks_queued
-    )
+    start = worker_starter(payload.launcher, payload.config.worker_argv, mode)
+    worker = OnDemandWorker(start, tasks_queued)
     on_task_enqueued(worker.wake)
     public = public_paths(payload.config.public_paths)
     guarded = worker.wrap(guard_wsgi(application, token, port, public))
@@ -273,8 +275,10 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
         server.run()
     finally:
         server.close()
-        worker.stop()
-        lock.close()
+        if worker.stop():
+            lock.close()
+        # else a task still runs in the worker thread: the lock is held until the process
+        # has exited, so that no upgrade replaces the database under that task.
 
 
 def manage(payload: Payload, data: DataDir, argv: list[str]) -> None:

@@ -1,20 +1,29 @@
-"""The project's background worker (e.g. django-tasks-db's ``db_worker --batch``), a
-child process started only when there is work, that never outlives the server: it exits
-when the pipe from its parent closes, however the parent ended (even ``kill -9``).
+"""The project's background worker (e.g. django-tasks-db's ``db_worker --batch``), run
+only when there is work, never outliving the server: a thread of the server where the
+backend allows it, else a child process that exits when the pipe from its parent closes,
+however the parent ended (even ``kill -9``).
 
-The server starts it (#31: a second full Django process beside every server cost 45 MiB
-for nothing on most desktops):
+The server starts a run of it (#31: a second full Django process beside every server cost
+45 MiB for nothing on most desktops):
 
 - when a task is enqueued (django-tasks' ``task_enqueued`` signal, in the server);
 - once after the server's first answer (or ``START_DELAY`` seconds without one) when
   tasks a previous launch queued are waiting (asked of django-tasks-db's table; asked of
-  the worker itself, by starting it, when the backend is another one). Not before: a second
-  interpreter setting Django up beside the first page would compete with it for the CPU.
+  the worker itself, by starting it, when the backend is another one). Not before: the
+  worker would compete with the first page for the CPU.
 
-The worker runs its command until it returns (``--batch``: nothing left in the queue),
-again every ``POLL`` seconds while tasks keep coming, and exits ``DJDESK_WORKER_IDLE``
-seconds (default ``IDLE``) after the last one started or finished. An enqueue while it
-runs starts another once it has exited, so no task waits for a next launch.
+A run executes the command until it returns (``--batch``: nothing left in the queue),
+again every ``POLL`` seconds while tasks keep coming, and ends ``DJDESK_WORKER_IDLE``
+seconds (default ``IDLE``) after the last one started or finished. An enqueue during a
+run starts another once it has ended, so no task waits for a next launch.
+
+Where it runs (``worker-mode``, ``DJDESK_WORKER_MODE``): by default (``auto``) in the
+server's supervising thread when the command is django-tasks-db's ``db_worker``: its
+``Worker`` (the loop behind the command) with the command's own options, under the
+server's data-dir lock, costing the server a few MiB instead of a second interpreter
+(~40 MiB). The command itself cannot run there: it installs signal handlers, which only
+the main thread may. Any other command, or ``process``, runs as ``run_django.py
+--worker``, a child holding the data-dir lock shared as its server does.
 """
 
 from __future__ import annotations
@@ -26,41 +35,79 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from .contract import ENV, LAUNCHER_OPTIONS, PYTHON_FLAGS
-from .errors import LaunchError
+from .contract import (
+    ENV,
+    LAUNCHER,
+    LAUNCHER_OPTIONS,
+    PYTHON_FLAGS,
+    WORKER_MODES,
+    WORKER_PROCESS,
+    WORKER_THREAD,
+)
+from .errors import LaunchError, describe, say
 from .locking import SHARED, DataDirLock
 
 START_DELAY = 2.0  # seconds: the first check for queued work, even if nobody asked for a page
 IDLE = 30.0  # seconds without a task before the worker exits
 POLL = 0.2  # seconds between runs of a batch command while the worker waits for work
+STOP_SECONDS = 10.0  # how long a stopping server waits for the worker's task to finish
+# The command a thread of the server can run: its Worker is driven directly.
+THREAD_WORKER_COMMAND, THREAD_WORKER_APP = "db_worker", "django_tasks_db"
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def start_worker(launcher: Path, worker_argv: tuple[str, ...]) -> subprocess.Popen[bytes] | None:
+class Run(Protocol):
+    """One run of the worker, from its start until it has nothing left to do."""
+
+    def wait(self) -> object:
+        """Until the run has ended."""
+
+    def end(self) -> bool:
+        """End it now: the task it is running may finish first, for a while. True once
+        nothing of it runs in this process (a thread still in its task: False)."""
+
+
+class ChildRun:
+    """A run of the worker as a child process (``--worker``)."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+
+    def wait(self) -> object:
+        return self.process.wait()
+
+    def end(self) -> bool:
+        stop_worker(self.process)
+        return True
+
+
+def start_worker(launcher: Path, worker_argv: tuple[str, ...]) -> ChildRun | None:
     if not worker_argv:
         return None
-    return subprocess.Popen(
-        [sys.executable, *PYTHON_FLAGS, str(launcher), LAUNCHER_OPTIONS["worker"]],
-        stdin=subprocess.PIPE,
-        env={**os.environ, ENV["worker_pipe"]: "1"},
+    return ChildRun(
+        subprocess.Popen(
+            [sys.executable, *PYTHON_FLAGS, str(launcher), LAUNCHER_OPTIONS["worker"]],
+            stdin=subprocess.PIPE,
+            env={**os.environ, ENV["worker_pipe"]: "1"},
+        )
     )
 
 
 class OnDemandWorker:
-    """Starts the worker (``start``) when woken, one at a time, from a supervising thread;
-    first after ``wrap``'s application has answered (or after ``delay``) if ``queued()``
-    says work is waiting; never after ``stop``."""
+    """Starts the worker (``start``) when woken, one run at a time, from a supervising
+    thread; first after ``wrap``'s application has answered (or after ``delay``) if
+    ``queued()`` says work is waiting; never after ``stop``."""
 
     def __init__(
         self,
-        start: Callable[[], subprocess.Popen[bytes] | None],
+        start: Callable[[], Run | None],
         queued: Callable[[], bool] = lambda: True,
         delay: float = START_DELAY,
     ) -> None:
-        self.process: subprocess.Popen[bytes] | None = None
+        self.current: Run | None = None
         self.starts = 0
         self._start, self._queued, self._delay = start, queued, delay
         self._served = threading.Event()
@@ -90,11 +137,11 @@ class OnDemandWorker:
                 # Cleared before the start: an enqueue from now on starts another run
                 # after this one, even one the exiting worker did not see.
                 self._wanted.clear()
-                self.process = self._start()
+                self.current = self._start()
                 self.starts += 1
-            if self.process is None:
+            if self.current is None:
                 return
-            self.process.wait()
+            self.current.wait()
 
     def wrap(self, application: WSGIApp) -> WSGIApp:
         def answered_once(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -105,11 +152,13 @@ class OnDemandWorker:
 
         return answered_once
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """Never start again and end the current run; True once nothing of the worker
+        runs in this process (Run.end)."""
         with self._lock:
             self._stopped = True
             self._wanted.set()
-            stop_worker(self.process)
+            return self.current is None or self.current.end()
 
 
 def on_task_enqueued(wake: Callable[..., None]) -> None:
@@ -144,7 +193,7 @@ def stop_worker(worker: subprocess.Popen[bytes] | None) -> None:
         return
     worker.terminate()
     try:
-        worker.wait(timeout=10)
+        worker.wait(timeout=STOP_SECONDS)
     except subprocess.TimeoutExpired:
         worker.kill()
         worker.wait()
@@ -221,13 +270,133 @@ def task_activity() -> Activity | None:
 
 
 def run_until_idle(
-    run_once: Callable[[], object], activity: Activity | None, idle: float, poll: float = POLL
+    run_once: Callable[[], object],
+    activity: Activity | None,
+    idle: float,
+    poll: float = POLL,
+    ended: threading.Event | None = None,
 ) -> None:
     """Run the command; while tasks keep coming, again every ``poll`` seconds, until
-    ``idle`` seconds passed without one. Without task signals: once (a command that is not
-    a batch runs until the server stops it)."""
+    ``idle`` seconds passed without one (or ``ended`` is set). Without task signals: once
+    (a command that is not a batch runs until the server stops it)."""
+    ended = ended or threading.Event()
     while True:
         run_once()
-        if activity is None or time.monotonic() - activity.last >= idle:
+        if activity is None or time.monotonic() - activity.last >= idle or ended.wait(poll):
             return
-        time.sleep(poll)
+
+
+def worker_mode(environ: os._Environ[str] | dict[str, str], configured: str) -> str:
+    """``DJDESK_WORKER_MODE`` if set, else the payload's ``worker-mode``."""
+    mode = environ.get(ENV["worker_mode"], "") or configured
+    if mode not in WORKER_MODES:
+        raise LaunchError(
+            "usage", f"{ENV['worker_mode']} must be one of {', '.join(WORKER_MODES)}, not {mode!r}"
+        )
+    return mode
+
+
+def worker_starter(
+    launcher: Path, worker_argv: tuple[str, ...], mode: str
+) -> Callable[[], Run | None]:
+    """How the server starts a run of the worker: in a thread of its own when ``mode``
+    allows and the command is django-tasks-db's ``db_worker`` (decided at the first run,
+    off the start-up path); else a child process."""
+    chosen: list[Callable[[], Run | None]] = []
+
+    def start() -> Run | None:
+        if not chosen:
+            in_thread = thread_worker(worker_argv, mode) if mode != WORKER_PROCESS else None
+            chosen.append(in_thread or (lambda: start_worker(launcher, worker_argv)))
+        return chosen[0]()
+
+    return start
+
+
+def thread_worker(worker_argv: tuple[str, ...], mode: str) -> Callable[[], Run] | None:
+    """Runs of django-tasks-db's ``Worker`` with the command's own options (parsed by its
+    own parser), always as a batch; None when the command is another one (then, in mode
+    ``thread``, one line says why the worker is a process after all)."""
+    try:
+        make = db_worker_factory(worker_argv)
+    except Exception as exc:  # not db_worker, or its options refused (e.g. no database backend)
+        if mode == WORKER_THREAD:
+            say(f"the task worker runs as a process: {describe(exc)}")
+        return None
+    activity = task_activity()
+    idle = worker_idle(os.environ)
+    return lambda: ThreadRun(make(), activity, idle)
+
+
+def db_worker_factory(worker_argv: tuple[str, ...]) -> Callable[[], Any]:
+    """Makes the ``Worker`` that ``db_worker`` with these arguments would run."""
+    from django.apps import apps
+    from django.core.management import get_commands, load_command_class
+
+    name, *arguments = worker_argv or ("",)
+    # A frozen app (the bench's PyInstaller build) has no command files to list.
+    installed = THREAD_WORKER_APP if apps.is_installed(THREAD_WORKER_APP) else None
+    app = get_commands().get(name, installed)
+    if (name, app) != (THREAD_WORKER_COMMAND, THREAD_WORKER_APP):
+        raise LaunchError(
+            "startup_failed", f"{' '.join(worker_argv)!r} is not django-tasks-db's db_worker"
+        )
+    command = load_command_class(app, name)
+    options = command.create_parser(LAUNCHER, name).parse_args(arguments)
+    worker_class = sys.modules[type(command).__module__].Worker
+    queues = options.queue_name.split(",")
+    excluded = options.exclude_queues.split(",") if options.exclude_queues else []
+
+    def make() -> Any:
+        return worker_class(
+            queue_names=queues,
+            interval=options.interval,
+            batch=True,  # returns once the queue is empty: idle and stop are handled here
+            backend_name=options.backend_name,
+            startup_delay=options.startup_delay,
+            max_tasks=options.max_tasks,
+            worker_id=options.worker_id,
+            excluded_queue_names=excluded,
+        )
+
+    make()  # a Worker of another version of django-tasks-db is refused now, not later
+    return make
+
+
+class ThreadRun:
+    """A run of django-tasks-db's ``Worker`` in the thread that ``wait``s (the server's
+    supervising thread): batches until idle, as a child worker does; ``end`` stops it
+    after the task it is running, waiting for that as long as a child is given."""
+
+    def __init__(
+        self, worker: Any, activity: Activity | None, idle: float, patience: float = STOP_SECONDS
+    ) -> None:
+        self._worker, self._activity, self._idle = worker, activity, idle
+        self._patience = patience
+        self._begun, self._ended, self._done = (
+            threading.Event(),
+            threading.Event(),
+            threading.Event(),
+        )
+
+    def wait(self) -> object:
+        from django.db import connections
+
+        self._begun.set()
+        try:
+            if self._activity is not None:
+                self._activity.seen()  # idle is counted from this run's start, as a child's
+            if not self._ended.is_set():
+                run_until_idle(self._worker.run, self._activity, self._idle, ended=self._ended)
+        except Exception as exc:  # the server keeps serving; the next enqueue tries again
+            say(f"the task worker stopped: {describe(exc)}")
+        finally:
+            connections.close_all()  # this thread's: nothing holds the database between runs
+            self._done.set()
+        return None
+
+    def end(self) -> bool:
+        self._ended.set()
+        self._worker.running = False  # Worker.run's loop: no next task
+        # Not begun: it never runs a batch (wait returns at once).
+        return not self._begun.is_set() or self._done.wait(self._patience)

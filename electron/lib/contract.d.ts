@@ -71,6 +71,7 @@ export interface Launcher {
   readonly login_prefix: string;
   readonly timing_prefix: string;
   readonly exit_codes: LauncherExitCodes;
+  readonly worker_modes: readonly string[];
   readonly desktop_settings_module: string;
   readonly desktop_overrides: readonly string[];
 }
@@ -85,6 +86,7 @@ export interface Environment {
   readonly boot_timing: string;
   readonly worker_pipe: string;
   readonly worker_idle: string;
+  readonly worker_mode: string;
   readonly stop_pipe: string;
   readonly debug: string;
   readonly source_date_epoch: string;

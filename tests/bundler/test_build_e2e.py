@@ -651,7 +651,7 @@ def test_bundled_inspector_runs_a_task_preset(server: Launched) -> None:
     with urllib.request.urlopen(post, timeout=60) as response:
         run = json.loads(response.read())
     # The desktop settings use django-tasks-db: the POST returns at once, the launcher's
-    # worker process runs it.
+    # worker runs it (a thread of the server by default).
     assert run["status"] in ("requested", "running", "succeeded")
     run = wait_for(
         lambda: json.loads(server.get(f"/api/task-runs/{run['id']}/", auth)[1]),

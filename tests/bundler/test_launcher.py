@@ -19,6 +19,8 @@ from djdesk_runtime.contract import (
     LAUNCHER,
     LAUNCHER_CONFIG,
     RUNTIME_DIR,
+    WORKER_AUTO,
+    WORKER_PROCESS,
 )
 from tests.conftest import REPO
 
@@ -46,6 +48,7 @@ def test_the_payload_gets_the_runtime_its_config_and_a_short_entry_point(tmp_pat
             "--no-reload",
         ],
         "wsgi_application": "djdesk.wsgi:application",
+        "worker_mode": WORKER_AUTO,
     }
     assert len((tmp_path / LAUNCHER).read_text().splitlines()) < 15
     # Run for real: without a data dir it refuses with one line and the usage code.
@@ -69,3 +72,17 @@ def test_public_paths_are_carried_into_launcher_json_and_checked(tmp_path: Path)
         with pytest.raises(ConfigError, match=f"public-paths: .*{why}") as raised:
             write_launcher(options, tmp_path / "refused", "9.9.9", precompiled=True)
         assert raised.value.exit_code == ConfigError.exit_code
+
+
+def test_the_worker_mode_is_carried_into_launcher_json_and_checked(tmp_path: Path) -> None:
+    """#31: where the task worker runs is the payload's choice (DJDESK_WORKER_MODE at launch)."""
+    options = load_options(REPO, {"DJDESK_BUNDLE_WORKER_MODE": WORKER_PROCESS})
+    write_launcher(options, tmp_path, "9.9.9", precompiled=True)
+    assert json.loads((tmp_path / LAUNCHER_CONFIG).read_text())["worker_mode"] == WORKER_PROCESS
+    with pytest.raises(ConfigError, match="worker-mode = 'fork': it must be one of auto, thread"):
+        load_options(REPO, {"DJDESK_BUNDLE_WORKER_MODE": "fork"})
+    with pytest.raises(ConfigError, match="runs django-tasks-db's db_worker only, not"):
+        load_options(
+            REPO,
+            {"DJDESK_BUNDLE_WORKER_MODE": "thread", "DJDESK_BUNDLE_WORKER_COMMAND": "rqworker"},
+        )

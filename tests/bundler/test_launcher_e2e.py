@@ -20,7 +20,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from djdesk_runtime.contract import EXIT_CODES, LOGIN_PREFIX, SITE_PACKAGES_DIR
+from djdesk_runtime.contract import (
+    ENV,
+    EXIT_CODES,
+    LOGIN_PREFIX,
+    SITE_PACKAGES_DIR,
+    WORKER_MODES,
+    WORKER_PROCESS,
+)
 from tests.bundler.conftest import needs_local_python
 from tests.bundler.test_build_e2e import launch, read_ready
 from tests.bundler.test_upgrade import outcome, rows, version_1_data
@@ -40,6 +47,8 @@ def the_worker(pid: int) -> int:
 
 
 STATUS = "api/workspaces/atlas-telemetry/status/"  # a poll: never starts scans
+# The worker as a child process (the default runs it in a thread of the server).
+AS_A_CHILD = {ENV["worker_mode"]: WORKER_PROCESS}
 
 
 def get(url: str, path: str = "") -> bytes:
@@ -53,11 +62,15 @@ def give_work(url: str) -> None:
     get(url, "workspaces/atlas-telemetry/")
 
 
+def scans_completed(url: str) -> bool:
+    scans = json.loads(get(url, STATUS))["scans"]
+    return bool(scans) and all(scan["status"] == "completed" for scan in scans)
+
+
 def scans_done(url: str) -> bool:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        scans = json.loads(get(url, STATUS))["scans"]
-        if scans and all(scan["status"] == "completed" for scan in scans):
+        if scans_completed(url):
             return True
         time.sleep(0.2)
     return False
@@ -67,8 +80,9 @@ def test_the_worker_starts_when_there_is_work_and_exits_when_idle(built, tmp_pat
     """It used to start after the first answer of every launch: a second full Django
     process (45 MiB) for nothing on most desktops (#31)."""
     process = launch(
-        built["out"], tmp_path / "data", DJDESK_SESSION_TOKEN="t", DJDESK_WORKER_IDLE="1"
-    )
+        built["out"], tmp_path / "data", DJDESK_SESSION_TOKEN="t", DJDESK_WORKER_IDLE="1",
+        **AS_A_CHILD,
+    )  # fmt: skip
     try:
         url = read_ready(process)
         for _ in range(200):
@@ -92,7 +106,52 @@ def test_the_worker_starts_when_there_is_work_and_exits_when_idle(built, tmp_pat
         stop_process_tree(process)
 
 
-def test_tasks_a_previous_launch_queued_still_run(built, tmp_path: Path) -> None:
+def test_by_default_the_tasks_run_in_a_thread_of_the_server(built, tmp_path: Path) -> None:
+    """The worker was a second Django process (37 MiB of PSS beside a 44 MiB server, while
+    the bench's dashboards had scans to run): django-tasks-db's worker now runs in the
+    server's own process, woken by the enqueue as the child was (#31)."""
+    process = launch(
+        built["out"], tmp_path / "data", DJDESK_SESSION_TOKEN="t", DJDESK_WORKER_IDLE="600"
+    )
+    try:
+        url = read_ready(process)
+        give_work(url)
+        deadline = time.monotonic() + 120
+        while not scans_completed(url):
+            assert children(process.pid) == []  # never a second process
+            assert time.monotonic() < deadline, "the scans never ran"
+            time.sleep(0.2)
+        assert children(process.pid) == [] and process.poll() is None
+        get(url, "workspaces/new/")  # still serving beside its worker
+    finally:
+        stop_process_tree(process)
+
+
+def test_a_server_stopped_beside_its_worker_thread_leaves_nothing(built, tmp_path: Path) -> None:
+    """SIGTERM (or the shell's closed stdin) while the worker thread waits for more work:
+    the server's own clean stop, exit 0, nothing left running or said."""
+    for trial, how in enumerate(("terminate", "stdin")):
+        process = launch(
+            built["out"], tmp_path / f"data-{trial}", stdin=subprocess.PIPE,
+            DJDESK_SESSION_TOKEN="t", DJDESK_STOP_PIPE="1", DJDESK_WORKER_IDLE="600",
+        )  # fmt: skip
+        try:
+            url = read_ready(process)
+            give_work(url)
+            assert scans_done(url)
+            assert process.stdin is not None
+            if how == "terminate":
+                process.terminate()
+            else:
+                process.stdin.close()
+            assert process.wait(timeout=30) == 0
+            assert process.stderr is not None and process.stderr.read() == ""
+        finally:
+            stop_process_tree(process)
+
+
+@pytest.mark.parametrize("mode", WORKER_MODES)
+def test_tasks_a_previous_launch_queued_still_run(built, tmp_path: Path, mode: str) -> None:
     data = tmp_path / "data"
     enqueue = subprocess.run(
         [str(payload_python(built["out"])), "-I", str(built["out"] / "run_django.py"),
@@ -104,7 +163,10 @@ def test_tasks_a_previous_launch_queued_still_run(built, tmp_path: Path) -> None
     assert enqueue.returncode == 0, enqueue.stderr
     task_id = enqueue.stdout.split()[-1].replace("-", "")
     assert queued_status(data, task_id) == "READY"  # nothing ran it: no server, no worker
-    process = launch(built["out"], data, DJDESK_SESSION_TOKEN="t", DJDESK_WORKER_IDLE="1")
+    process = launch(
+        built["out"], data, DJDESK_SESSION_TOKEN="t", DJDESK_WORKER_IDLE="1",
+        **{ENV["worker_mode"]: mode},
+    )  # fmt: skip
     try:
         url = read_ready(process)
         get(url, STATUS)
@@ -156,8 +218,9 @@ def test_a_missing_runtime_dependency_is_one_line_and_exit_8(built, tmp_path: Pa
 def test_the_worker_dies_with_a_killed_server(built, tmp_path: Path) -> None:
     """kill -9 of the server used to leave `run_django.py --worker` running (#16)."""
     process = launch(
-        built["out"], tmp_path / "data", DJDESK_SESSION_TOKEN="t", DJDESK_WORKER_IDLE="600"
-    )
+        built["out"], tmp_path / "data", DJDESK_SESSION_TOKEN="t", DJDESK_WORKER_IDLE="600",
+        **AS_A_CHILD,
+    )  # fmt: skip
     give_work(read_ready(process))
     worker = the_worker(process.pid)
     assert alive(worker)
@@ -175,7 +238,7 @@ def test_closing_its_stdin_stops_it_gracefully_with_its_worker(built, tmp_path: 
     sets DJDESK_STOP_PIPE and closes the launcher's stdin."""
     process = launch(
         built["out"], tmp_path / "data", stdin=subprocess.PIPE, DJDESK_SESSION_TOKEN="t",
-        DJDESK_STOP_PIPE="1", DJDESK_WORKER_IDLE="600",
+        DJDESK_STOP_PIPE="1", DJDESK_WORKER_IDLE="600", **AS_A_CHILD,
     )  # fmt: skip
     try:
         give_work(read_ready(process))
@@ -209,6 +272,15 @@ def test_a_bad_option_is_a_usage_error(built, tmp_path: Path) -> None:
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == EXIT_CODES["usage"]
     assert stderr == "run_django: DJDESK_FORCE_PORT must be a port number, not 'eighty'\n"
+    for variable, value, message in [
+        ("DJDESK_WORKER_MODE", "fork", "must be one of auto, thread, process, not 'fork'"),
+        # Read by the worker thread only once there is work: checked at start-up (#31).
+        ("DJDESK_WORKER_IDLE", "soon", "must be a number of seconds, not 'soon'"),
+    ]:
+        process = launch(built["out"], tmp_path / "data", **{variable: value})
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == EXIT_CODES["usage"]
+        assert stderr == f"run_django: {variable} {message}\n"
 
 
 @pytest.mark.skipif(
@@ -223,7 +295,7 @@ def test_a_worker_and_server_stopped_together_exit_cleanly(built, tmp_path: Path
     for trial in range(3):
         process = launch(
             built["out"], tmp_path / f"data-{trial}", DJDESK_SESSION_TOKEN="t",
-            DJDESK_WORKER_IDLE="600",
+            DJDESK_WORKER_IDLE="600", **AS_A_CHILD,
         )  # fmt: skip
         give_work(read_ready(process))
         worker = the_worker(process.pid)

@@ -13,13 +13,18 @@ from typing import Any
 
 import pytest
 
+from djdesk_runtime.contract import WORKER_AUTO, WORKER_PROCESS, WORKER_THREAD
 from djdesk_runtime.errors import LaunchError
 from djdesk_runtime.worker import (
     Activity,
+    ChildRun,
     OnDemandWorker,
+    ThreadRun,
     on_task_enqueued,
     run_until_idle,
+    thread_worker,
     worker_idle,
+    worker_mode,
 )
 
 
@@ -30,13 +35,13 @@ class Starts:
         self.started = threading.Semaphore(0)
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def __call__(self) -> subprocess.Popen[bytes]:
+    def __call__(self) -> ChildRun:
         process = subprocess.Popen(
             [sys.executable, "-c", "import sys; sys.stdin.readline()"], stdin=subprocess.PIPE
         )
         self.processes.append(process)
         self.started.release()
-        return process
+        return ChildRun(process)
 
     def wait_for_start(self) -> bool:
         return self.started.acquire(timeout=60)
@@ -157,3 +162,105 @@ def test_the_idle_time_is_a_number_of_seconds() -> None:
     assert worker_idle({}) == 30.0 and worker_idle({"DJDESK_WORKER_IDLE": "0.5"}) == 0.5
     with pytest.raises(LaunchError, match="DJDESK_WORKER_IDLE must be a number of seconds"):
         worker_idle({"DJDESK_WORKER_IDLE": "soon"})
+
+
+def test_the_worker_mode_comes_from_the_payload_unless_the_environment_says() -> None:
+    assert worker_mode({}, WORKER_AUTO) == WORKER_AUTO
+    assert worker_mode({"DJDESK_WORKER_MODE": WORKER_PROCESS}, WORKER_AUTO) == WORKER_PROCESS
+    with pytest.raises(LaunchError, match="DJDESK_WORKER_MODE must be one of auto, thread"):
+        worker_mode({"DJDESK_WORKER_MODE": "fork"}, WORKER_AUTO)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("clearsessions",),  # not django-tasks-db's worker: only a child can run it
+        ("db_worker", "--batch"),  # the test settings' backend is not a database backend
+        ("db_worker", "--no-such-option"),
+    ],
+)
+def test_a_worker_no_thread_can_run_is_a_child_said_only_when_asked_for(
+    argv: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert thread_worker(argv, WORKER_AUTO) is None
+    assert capsys.readouterr().err == ""
+    assert thread_worker(argv, WORKER_THREAD) is None
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("run_django: the task worker runs as a process: ")
+
+
+class Batches:
+    """Stands for django-tasks-db's Worker: each ``run`` is a batch; one task ran in each
+    of the first ``busy``; ``fail`` raises in the next."""
+
+    def __init__(self, activity: Activity, busy: int, fail: bool = False) -> None:
+        self.activity, self.busy, self.fail = activity, busy, fail
+        self.running, self.batches = True, 0
+
+    def run(self) -> None:
+        self.batches += 1
+        if self.batches <= self.busy:
+            self.activity.seen()
+        elif self.fail:
+            raise RuntimeError("database is locked")
+
+
+def test_a_thread_run_batches_until_idle_then_ends() -> None:
+    activity = Activity()
+    batches = Batches(activity, busy=3)
+    ThreadRun(batches, activity, idle=0.3).wait()
+    assert batches.batches >= 4  # the busy ones, then polls until idle
+
+
+def test_ending_a_thread_run_stops_it_after_its_batch() -> None:
+    activity = Activity()
+    batches = Batches(activity, busy=10**9)  # always busy: only the end stops it
+    run = ThreadRun(batches, activity, idle=3600)
+    thread = threading.Thread(target=run.wait)
+    thread.start()
+    while batches.batches < 2:
+        time.sleep(0.01)
+    run.end()  # waits for the run to finish
+    assert not thread.is_alive() and batches.running is False
+    ended_first = ThreadRun(Batches(activity, busy=1), activity, idle=3600)
+    ended_first.end()
+    ended_first.wait()  # returns at once, no batch
+    assert ended_first._worker.batches == 0
+
+
+def test_a_failing_thread_run_is_one_line_and_the_server_goes_on(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    activity = Activity()
+    ThreadRun(Batches(activity, busy=1, fail=True), activity, idle=3600).wait()
+    assert capsys.readouterr().err == (
+        "run_django: the task worker stopped: RuntimeError: database is locked\n"
+    )
+
+
+class Stuck:
+    """A Worker in a task that outlasts the server's patience, until ``release``."""
+
+    def __init__(self) -> None:
+        self.running, self.entered, self.release = True, threading.Event(), threading.Event()
+
+    def run(self) -> None:
+        self.entered.set()
+        self.release.wait(60)
+
+
+def test_a_task_outlasting_the_stop_says_so_and_the_server_keeps_its_lock() -> None:
+    """launcher.serve closes the data-dir lock only when stop() says nothing of the worker
+    runs any more: else an upgrade could replace the database under the task."""
+    stuck = Stuck()
+    run = ThreadRun(stuck, Activity(), idle=3600, patience=0.1)
+    worker = OnDemandWorker(lambda: run, lambda: True, delay=0)
+    try:
+        assert stuck.entered.wait(60)
+        assert worker.stop() is False and stuck.running is False
+    finally:
+        stuck.release.set()
+        worker._thread.join(60)
+    assert run.end() is True  # its task over: nothing of it runs
+    idle = OnDemandWorker(lambda: None, lambda: False, delay=3600)
+    assert idle.stop() is True  # never started

@@ -43,6 +43,7 @@ def launcher_config(options: Options, app_version: str, precompiled: bool) -> La
         app_version=app_version,
         desktop_overrides=options.desktop_overrides,
         public_paths=options.public_paths,
+        worker_mode=options.worker_mode,
     )
 
 
