@@ -120,3 +120,34 @@ def test_a_previous_tree_edited_in_place_is_not_reused(tmp_path: Path) -> None:
     ).stat().st_ino
     missing = tmp_path / "nowhere"
     assert cached_tree(cache, "k", tmp_path / "third", make_tree(calls), previous=missing)[0]
+
+
+def test_a_previous_tree_found_different_midway_leaves_nothing_linked(tmp_path: Path) -> None:
+    """The previous tree is linked as it is hashed: a difference found after some files
+    were linked (here a file added last in the walk) leaves the cache's copy alone."""
+    calls: list[Path] = []
+    cache = tmp_path / "cache"
+    cached_tree(cache, "k", tmp_path / "old", make_tree(calls))
+    (tmp_path / "old" / "bin" / "zz_added.py").write_text("import evil")
+    hit, _ = cached_tree(cache, "k", tmp_path / "new", make_tree(calls), previous=tmp_path / "old")
+    assert hit and len(calls) == 1  # from the cache, copied
+    assert not (tmp_path / "new" / "bin" / "zz_added.py").exists()
+    for name in ("lib.py", "bin/python3.11"):
+        new, old = tmp_path / "new" / name, tmp_path / "old" / name
+        assert new.stat().st_ino != old.stat().st_ino
+
+
+def test_a_linked_tree_keeps_its_folders_modes(tmp_path: Path) -> None:
+    if WINDOWS:
+        return  # no POSIX modes
+    calls: list[Path] = []
+    cache = tmp_path / "cache"
+    cached_tree(cache, "k", tmp_path / "old", make_tree(calls))
+    (tmp_path / "old" / "bin").chmod(0o750)
+    tree = cache / "stages" / "k" / "tree"
+    (tree / "bin").chmod(0o750)  # the same tree, stored with that mode (modes are not hashed)
+    hit, _ = cached_tree(cache, "k", tmp_path / "new", make_tree(calls), previous=tmp_path / "old")
+    assert hit and (tmp_path / "new" / "bin").stat().st_mode & 0o777 == 0o750
+    assert (tmp_path / "new" / "lib.py").stat().st_ino == (
+        tmp_path / "old" / "lib.py"
+    ).stat().st_ino

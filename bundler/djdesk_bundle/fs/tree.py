@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from djdesk_bundle.cache.digests import Digests
@@ -62,9 +62,14 @@ def regular_file_sha256(path: Path, digests: Digests | None = None) -> str:
         return digests.handle_sha256(handle) if digests is not None else handle_sha256(handle)
 
 
-def tree_digest(root: Path, digests: Digests | None = None) -> str:
+Visit = Callable[[str, os.stat_result, str], None]
+
+
+def tree_digest(root: Path, digests: Digests | None = None, visit: Visit | None = None) -> str:
     """One sha256 over every entry's path, type, executable bit, and content (a file) or
-    target (a link): any edit, addition, removal or chmod +x changes it."""
+    target (a link): any edit, addition, removal or chmod +x changes it. ``visit`` is
+    called with each entry's path, lstat and kind once it is hashed, in walk order (a
+    directory before what it holds): what a copy made in the same walk needs."""
     digest = hashlib.sha256()
     for path, info in walk(root):
         what = kind(info)
@@ -77,6 +82,8 @@ def tree_digest(root: Path, digests: Digests | None = None) -> str:
         else:
             detail = ""
         digest.update(f"{path}\0{what}\0{detail}\0".encode("utf-8", "surrogateescape"))
+        if visit is not None:
+            visit(path, info, what)
     return digest.hexdigest()
 
 
