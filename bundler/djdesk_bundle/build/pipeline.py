@@ -125,7 +125,7 @@ def _build_locked(
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter, digests)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
-        app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
+        app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter, site)
         template, smoke = _check_beside_template(clock, ctx, resolved, interpreter, site)
         # Native binaries are signed before SHA256SUMS and the SBOM describe them.
         signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
@@ -158,10 +158,10 @@ def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> Check
         ctx.work.mkdir()
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
-        clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
+        site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
         report_sources(reporter, options, resolved)
         clock.run("secrets", secrets_stage, resolved.sources, options.cache_root, reporter)
-        clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
+        clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter, site)
         report = clock.run("check", preflight_stage, ctx, interpreter)
         clock.run("smoke", smoke_stage, ctx, interpreter)
         return report
