@@ -73,7 +73,7 @@ def _link_previous(recorded: str, tree: Path, destination: Path, digests: Digest
             except OSError:  # a file system without hard links
                 shutil.copy2(here, there)
                 return
-            digests.carry_over(info, Path(there))  # the same content under a new ctime
+            digests.carry_over(info, there)  # the same content under a new ctime
 
     try:
         destination.mkdir()
