@@ -121,3 +121,74 @@ def test_a_previous_tree_edited_in_place_is_not_reused(tmp_path: Path) -> None:
     ).stat().st_ino
     missing = tmp_path / "nowhere"
     assert cached_tree(cache, "k", tmp_path / "third", make_tree(calls), previous=missing)[0]
+
+
+def test_a_previous_tree_found_different_midway_leaves_nothing_linked(tmp_path: Path) -> None:
+    """The previous tree is linked as it is hashed: a difference found after some files
+    were linked (here a file added last in the walk) leaves the cache's copy alone."""
+    calls: list[Path] = []
+    cache = tmp_path / "cache"
+    cached_tree(cache, "k", tmp_path / "old", make_tree(calls))
+    (tmp_path / "old" / "bin" / "zz_added.py").write_text("import evil")
+    hit, _ = cached_tree(cache, "k", tmp_path / "new", make_tree(calls), previous=tmp_path / "old")
+    assert hit and len(calls) == 1  # from the cache, copied
+    assert not (tmp_path / "new" / "bin" / "zz_added.py").exists()
+    for name in ("lib.py", "bin/python3.11"):
+        new, old = tmp_path / "new" / name, tmp_path / "old" / name
+        assert new.stat().st_ino != old.stat().st_ino
+
+
+def test_a_linked_tree_keeps_its_folders_modes(tmp_path: Path) -> None:
+    if WINDOWS:
+        return  # no POSIX modes
+    calls: list[Path] = []
+    cache = tmp_path / "cache"
+    cached_tree(cache, "k", tmp_path / "old", make_tree(calls))
+    (tmp_path / "old" / "bin").chmod(0o750)
+    tree = cache / "stages" / "k" / "tree"
+    (tree / "bin").chmod(0o750)  # the same tree, stored with that mode (modes are not hashed)
+    hit, _ = cached_tree(cache, "k", tmp_path / "new", make_tree(calls), previous=tmp_path / "old")
+    assert hit and (tmp_path / "new" / "bin").stat().st_mode & 0o777 == 0o750
+    assert (tmp_path / "new" / "lib.py").stat().st_ino == (
+        tmp_path / "old" / "lib.py"
+    ).stat().st_ino
+
+
+@needs_local_python
+def test_static_files_are_collected_again_when_what_shapes_them_changes(
+    built, tmp_path, local_interpreter, sample_root
+) -> None:
+    """A view or a migration changed: static/ is the previous payload's, linked; a static
+    file, a template or the settings changed: collected again (from the session's warm
+    cache otherwise, so that each build is a rebuild)."""
+    from tests.bundler.conftest import build_argv, build_env, clone_repo
+    from tests.bundler.test_pack_publish_verify import wait_until_gone
+
+    repo = clone_repo(tmp_path / "repo")
+    out = tmp_path / "out"
+    argv = build_argv(out, local_interpreter, built["cache"])[1:]
+
+    def rebuild(path: str, line: str) -> str:
+        changed = repo / "app" / path
+        changed.write_text(changed.read_text() + line)
+        result = bundle(*argv, cwd=repo, env=build_env(sample_root))
+        assert result.returncode == 0, result.stderr
+        return result.stderr
+
+    assert bundle(*argv, cwd=repo, env=build_env(sample_root)).returncode == 0
+    css = out / "static" / "inspector" / "app.css"
+    before = css.stat().st_ino
+    stderr = rebuild("inspector/views.py", "# a one-line change\n")
+    stderr += rebuild("inspector/migrations/0004_doc_links.py", "# a comment\n")
+    assert stderr.count("✓ app (cached)") == 2
+    assert css.stat().st_ino == before  # linked from the previous payload
+    for path, line in (
+        ("inspector/static/inspector/app.css", "/* a new rule */\n"),
+        ("inspector/templates/inspector/wizard.html", "<!-- a template change -->\n"),
+        ("djdesk/settings/base.py", "# a settings change\n"),
+    ):
+        stderr = rebuild(path, line)
+        assert "✓ app (cached)" not in stderr and "✓ app" in stderr, path
+    assert css.read_text().endswith("/* a new rule */\n")
+    wait_until_gone("out.discard-*", tmp_path)  # the replaced payloads' links gone
+    assert bundle("verify", str(out), cwd=REPO).returncode == 0

@@ -1,10 +1,23 @@
 """Stage 5, app: copy the Django project, its samples and docs, the launcher; collect
-static files; precompile bytecode."""
+static files; precompile bytecode.
+
+The collected ``static/`` is a stage tree (``cache/stage_trees.py``: verified by digest,
+linked from the previous payload when unchanged), keyed by what shapes it: every shipped
+app file but the modules Django gives another role (``STATIC_NEUTRAL``: models, views,
+URLs, admin, forms, tests, migrations, template tags), so the static sources of the app,
+its templates, its settings and any module a setting may name (a storage, a finder) are
+in; the runtime and launcher files; the dependencies' and the interpreter's stage keys;
+the settings module and the desktop overrides. A project with ``build-commands`` collects
+every time (a command may write anywhere in the payload). Like the template database's,
+the key does not hold the build's environment variables.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +25,12 @@ from pathlib import Path
 from djdesk_bundle import contract
 from djdesk_bundle.build.bytecode import compile_bytecode, host_python
 from djdesk_bundle.build.extract import Interpreter
+from djdesk_bundle.build.install import SitePackages
 from djdesk_bundle.build.launcher_files import write_launcher
 from djdesk_bundle.build.selection import SourceFiles, copy_selection
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.build.steps import build_command_argvs
+from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
 from djdesk_bundle.errors import AppStageError
 from djdesk_bundle.options import AppProject, Options
 from djdesk_bundle.tools.process import run, tail
@@ -79,6 +94,76 @@ def django_env(options: Options, settings: str, payload: Path, data_dir: Path) -
 @dataclass(frozen=True)
 class AppPayload:
     precompiled: bool  # bytecode shipped (False: the first launch compiles into the data dir)
+    cached: bool = False  # static/ reused (no static input changed), not collected
+
+
+# App modules Django gives a role that does not shape collectstatic's output.
+STATIC_NEUTRAL = frozenset({"models.py", "views.py", "urls.py", "admin.py", "forms.py", "tests.py"})
+STATIC_NEUTRAL_FOLDERS = frozenset({"migrations", "templatetags", "tests"})
+
+
+def shapes_static(name: str) -> bool:
+    """Can the app file ``name`` (a POSIX path in the app) change the collected files?"""
+    *folders, base = name.split("/")
+    if not base.endswith(".py"):
+        return True
+    neutral = base in STATIC_NEUTRAL or base.startswith("test_")
+    return not (neutral or STATIC_NEUTRAL_FOLDERS.intersection(folders))
+
+
+def static_key(
+    ctx: StageContext, sources: SourceFiles, interpreter: Interpreter, site: SitePackages
+) -> str:
+    """The stage key of ``static/`` (see the module doc)."""
+    digest = hashlib.sha256()
+    for item in sorted(sources.app.shipped, key=lambda item: item.name):
+        if shapes_static(item.name):
+            sha256 = ctx.digests.file_sha256(item.source)
+            digest.update(f"{contract.APP_DIR}/{item.name}\0{sha256}\0".encode())
+    runtime = ctx.staging / contract.RUNTIME_DIR
+    launcher = [ctx.staging / contract.LAUNCHER_CONFIG, ctx.staging / contract.LAUNCHER]
+    for path in sorted(p for p in runtime.rglob("*") if p.is_file()) + launcher:
+        name = path.relative_to(ctx.staging).as_posix()
+        digest.update(f"{name}\0{ctx.digests.file_sha256(path)}\0".encode())
+    options = ctx.options
+    python = interpreter.cache_key if interpreter.runs_here else f"host {sys.version}"
+    return stage_key(
+        contract.STATIC_DIR,
+        digest.hexdigest(),
+        site.cache_key,
+        python,
+        options.collectstatic_settings or options.settings_module,
+        ",".join(options.desktop_overrides),
+    )
+
+
+def static_stage(
+    ctx: StageContext,
+    sources: SourceFiles,
+    interpreter: Interpreter,
+    site: SitePackages,
+    python: Path,
+) -> bool:
+    """Collect ``static/`` (and run the build commands), or reuse it: True when reused."""
+    if build_command_argvs(ctx.options):
+        collect_static(ctx.options, ctx.staging, python, ctx.work)
+        return False
+
+    def make(destination: Path) -> dict[str, object]:
+        collect_static(ctx.options, ctx.staging, python, ctx.work)  # into destination
+        return {}
+
+    static = ctx.staging / contract.STATIC_DIR
+    hit, _ = cached_tree(
+        ctx.cache_root,
+        static_key(ctx, sources, interpreter, site),
+        static,
+        make,
+        ctx.reporter.warn,
+        ctx.in_previous(static),
+        ctx.digests,
+    )
+    return hit
 
 
 def copy_sources(ctx: StageContext, sources: SourceFiles) -> None:
@@ -94,7 +179,11 @@ def copy_sources(ctx: StageContext, sources: SourceFiles) -> None:
 
 
 def app_stage(
-    ctx: StageContext, app: AppProject, sources: SourceFiles, interpreter: Interpreter
+    ctx: StageContext,
+    app: AppProject,
+    sources: SourceFiles,
+    interpreter: Interpreter,
+    site: SitePackages,
 ) -> AppPayload:
     copy_sources(ctx, sources)
     precompiled = interpreter.compiles
@@ -116,6 +205,6 @@ def app_stage(
             [ctx.staging / contract.APP_DIR, runtime] if precompiled else [],
             parallel=False,
         )
-        collect_static(ctx.options, ctx.staging, python, ctx.work)
+        reused = static_stage(ctx, sources, interpreter, site, python)
         compiled.result()
-    return AppPayload(precompiled=precompiled)
+    return AppPayload(precompiled=precompiled, cached=reused)

@@ -30,9 +30,9 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, cast
 
 from djdesk_bundle import contract
 from djdesk_bundle.build.extract import Interpreter
@@ -41,7 +41,6 @@ from djdesk_bundle.build.resolve import Resolved
 from djdesk_bundle.build.stage import StageContext
 from djdesk_bundle.cache.stage_trees import stage_key
 from djdesk_bundle.cache.store import Store
-from djdesk_bundle.fs.hashing import file_sha256
 
 STABLE_MTIME = 315532800  # 1980-01-01, as in wheels: the oldest time ZIP and tools agree on
 COMPRESS_LEVEL = 6
@@ -51,12 +50,18 @@ MEMBERS_KEPT = 4  # compressed prefixes kept in the cache (one per interpreter +
 _ENCODING = ("utf-8", "surrogateescape")
 
 
-class Member(NamedTuple):
-    """One gzip member: payload entries (relative paths) and the mtime they carry."""
+class Member:
+    """One gzip member: payload entries (relative paths, listed when first asked for: a
+    member found in the cache by its key is never listed) and the mtime they carry."""
 
-    entries: list[Path]
-    mtime: int
-    cacheable: bool = False
+    def __init__(
+        self, entries: Callable[[], list[Path]], mtime: int, cacheable: bool = False
+    ) -> None:
+        self._list, self.mtime, self.cacheable = entries, mtime, cacheable
+
+    @cached_property
+    def entries(self) -> list[Path]:
+        return self._list()
 
 
 def _tree(payload: Path, relative: Path) -> list[Path]:
@@ -74,10 +79,13 @@ def archive_members(payload: Path, source_date_epoch: int) -> list[Member]:
     known = set(contract.ARCHIVE_PARTS) | set(contract.TOP_LEVEL_FILES)
     rest = sorted(Path(p.name) for p in payload.iterdir() if p.name not in known)
     top = [Path(name) for name in contract.TOP_LEVEL_FILES if (payload / name).exists()]
-    changing = [e for part in later if (payload / part).is_dir() for e in _tree(payload, part)]
-    changing += [e for group in rest for e in _tree(payload, group)] + top
+
+    def changing() -> list[Path]:
+        entries = [e for part in later if (payload / part).is_dir() for e in _tree(payload, part)]
+        return entries + [e for group in rest for e in _tree(payload, group)] + top
+
     return [
-        Member([e for part in stable for e in _tree(payload, part)], STABLE_MTIME, True),
+        Member(lambda: [e for part in stable for e in _tree(payload, part)], STABLE_MTIME, True),
         Member(changing, source_date_epoch),
     ]
 
@@ -133,19 +141,24 @@ class _TarWriter:
 
 
 class _Counting:
-    """A sink that counts what is written to it, and hashes it or passes it on."""
+    """A sink that counts what is written to it, hashes it (``hashes``), and passes it on
+    to ``forward`` when there is one."""
 
-    def __init__(self) -> None:
-        self.forward: BinaryIO | None = None
-        self.size, self.hash = 0, hashlib.sha256()
+    def __init__(self, forward: BinaryIO | None = None, hashes: bool = True) -> None:
+        self.forward = forward
+        self.size, self.hash = 0, hashlib.sha256() if hashes else None
 
     def write(self, data: bytes) -> int:
-        if self.forward is None:
+        if self.hash is not None:
             self.hash.update(data)
-        else:
+        if self.forward is not None:
             self.forward.write(data)
         self.size += len(data)
         return len(data)
+
+    def hexdigest(self) -> str:
+        assert self.hash is not None
+        return self.hash.hexdigest()
 
 
 class _ChunkedGzip:
@@ -201,14 +214,14 @@ def _cached_member(
     if content_key is None:
         digest = _Counting()
         produce(digest)  # type: ignore[arg-type]
-        content_key = digest.hash.hexdigest()
+        content_key = digest.hexdigest()
     key = hashlib.sha256(
         f"{PACK_FORMAT} {content_key} {zlib.ZLIB_RUNTIME_VERSION} {COMPRESS_LEVEL}".encode()
     ).hexdigest()[:40]
     store = Store(cache, keep=MEMBERS_KEPT)
 
     def compress(out: BinaryIO) -> int:
-        counted = _Counting()
+        counted = _Counting(hashes=False)
 
         def into(gz: BinaryIO) -> None:
             counted.forward = gz
@@ -255,7 +268,9 @@ def write_members(
     destination.parent.mkdir(parents=True, exist_ok=True)
     tmp = pending_path(destination)
     writer = _TarWriter(base, root_name)
-    with tmp.open("wb") as raw:
+    with tmp.open("wb") as file:
+        hashed = _Counting(file)  # the archive's digest on the way, not by reading it again
+        raw = cast(BinaryIO, hashed)
         for index, member in enumerate(members):
             last = index == len(members) - 1
             produce = partial(_write_member, writer, member, index == 0, last)
@@ -265,7 +280,7 @@ def write_members(
                 writer.offset = start + size  # also when the member came from the cache unread
             else:
                 _gzip_member(raw, produce)
-    digest = file_sha256(tmp)
+    digest = hashed.hexdigest()
     if install:
         install_archive(destination, digest)
     return digest
@@ -309,7 +324,7 @@ def write_deterministic_tar(
     destination: Path, base: Path, root_name: str, entries: list[Path], mtime: int
 ) -> str:
     """A single-member archive of ``entries`` (e.g. the local interpreter archive)."""
-    return write_members(destination, base, root_name, [Member(entries, mtime)])
+    return write_members(destination, base, root_name, [Member(lambda: entries, mtime)])
 
 
 def write_archive(

@@ -11,7 +11,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -38,7 +38,7 @@ from djdesk_bundle.build.publish import (
 from djdesk_bundle.build.resolve import Resolved, resolve
 from djdesk_bundle.build.secret_scan import secrets_stage
 from djdesk_bundle.build.selection import SourceFiles
-from djdesk_bundle.build.smoke import smoke_stage
+from djdesk_bundle.build.smoke import SmokeReport, smoke_stage
 from djdesk_bundle.build.stage import StageClock, StageContext
 from djdesk_bundle.build.template_db import TemplateDatabase, template_stage
 from djdesk_bundle.build.uptodate import digests_store, previous_build, remember_build
@@ -129,9 +129,8 @@ def _build_locked(
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter, digests)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
         site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
-        app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
-        template = _check_beside_template(clock, ctx, resolved, interpreter, site)
-        smoke = clock.run("smoke", smoke_stage, ctx, interpreter)
+        app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter, site)
+        template, smoke = _check_beside_template(clock, ctx, resolved, interpreter, site)
         # Native binaries are signed before SHA256SUMS and the SBOM describe them.
         signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
         info = clock.run(
@@ -163,10 +162,10 @@ def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> Check
         ctx.work.mkdir()
         archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter)
         interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
-        clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
+        site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
         report_sources(reporter, options, resolved)
         clock.run("secrets", secrets_stage, resolved.sources, options.cache_root, reporter)
-        clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
+        clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter, site)
         report = clock.run("check", preflight_stage, ctx, interpreter)
         clock.run("smoke", smoke_stage, ctx, interpreter)
         return report
@@ -197,16 +196,30 @@ def _check_beside_template(
     resolved: Resolved,
     interpreter: Interpreter,
     site: SitePackages,
-) -> TemplateDatabase:
-    """The pre-flight check and the template database side by side: two independent
-    processes of the payload's interpreter (each with its own scratch data dir), so a
-    second core does one while the first does the other. The template's time on the
-    clock is what is left of it once the check is done; a failure of either stops the
-    build, after both have ended (nothing may still write into staging)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
+) -> tuple[TemplateDatabase, SmokeReport]:
+    """The pre-flight check beside the template database and then the smoke test (which
+    boots from that database): independent processes of the payload's interpreter, each
+    with its own scratch data dir, that only read staging, so a second core does one
+    while the first does the other. A rebuild that reuses the template boots the smoke
+    test at once, beside the check. Each stage's time on the clock is what is left of it
+    once the one before is done; a failure of any stops the build, after all have ended
+    (nothing may still write into staging)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:  # one worker: the smoke after the template
         template = pool.submit(template_stage, ctx, resolved.state, interpreter, site)
-        clock.run("check", preflight_stage, ctx, interpreter)
-        return clock.run("template-db", template.result)
+        smoke = pool.submit(_smoke_after, template, ctx, interpreter)
+        try:
+            clock.run("check", preflight_stage, ctx, interpreter)
+        except BaseException:
+            smoke.cancel()  # not booted for a build that stops anyway
+            raise
+        return clock.run("template-db", template.result), clock.run("smoke", smoke.result)
+
+
+def _smoke_after(
+    template: Future[TemplateDatabase], ctx: StageContext, interpreter: Interpreter
+) -> SmokeReport:
+    template.result()  # done (the same worker ran it); a failed template stops here
+    return smoke_stage(ctx, interpreter)
 
 
 def publish_stage(staging: Path, output: Path, packed: Packed) -> None:

@@ -16,6 +16,7 @@ import contextlib
 import os
 import queue
 import secrets
+import signal
 import subprocess
 import sys
 import threading
@@ -164,18 +165,25 @@ def _wait_ready(process: subprocess.Popen[str]) -> str:
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
-    """The shell's graceful stop (stdin closed: the launcher stops its worker), then a kill."""
+    """A graceful stop (the launcher stops its worker), then a kill. On POSIX a SIGTERM:
+    it wakes the server's loop at once, where the shell's stop (stdin closed, used on
+    Windows) reaches it only when the loop next wakes (up to a second). One or the other,
+    never both: a second stop arriving during the first's clean-up would cut it short."""
     with contextlib.suppress(OSError):
-        if process.stdin is not None:
-            process.stdin.close()
+        if sys.platform == "win32":
+            if process.stdin is not None:
+                process.stdin.close()
+        else:
+            process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    for stream in (process.stdout, process.stderr):
+    for stream in (process.stdin, process.stdout, process.stderr):
         if stream is not None:
-            stream.close()
+            with contextlib.suppress(OSError):
+                stream.close()
 
 
 def _log_tail(data_dir: Path) -> str:

@@ -109,7 +109,7 @@ class Digests:
         with path.open("rb") as handle:
             return self.handle_sha256(handle)
 
-    def carry_over(self, before: os.stat_result, link: Path) -> None:
+    def carry_over(self, before: os.stat_result, link: str | os.PathLike[str]) -> None:
         """``link`` was just made as a hard link to the file ``before`` describes: same
         content, new ctime. Its digest, if known, stays known."""
         if (known := self.remembered(before)) is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,27 +49,43 @@ def stage_key(*parts: str) -> str:
     return digest.hexdigest()[:40]
 
 
-def _same_as_stored(recorded: str, tree: Path, digests: Digests) -> bool:
-    """Is ``tree`` (in the previous payload) exactly what the entry stored?"""
+def _link_previous(recorded: str, tree: Path, destination: Path, digests: Digests) -> bool:
+    """Hard-link ``tree`` (in the previous payload) into ``destination`` if it is exactly
+    what the entry stored: one walk that hashes (by remembered digests, mostly) and links
+    as it goes; a tree that turns out to differ is removed again."""
     if tree.is_symlink() or not tree.is_dir():
         return False
+    source, target = str(tree), str(destination)
+    modes = [(target, stat.S_IMODE(tree.stat().st_mode))]
+
+    def link(path: str, info: os.stat_result, what: str) -> None:
+        here, there = os.path.join(source, path), os.path.join(target, path)
+        if what == "directory":
+            os.mkdir(there)
+            modes.append((there, stat.S_IMODE(info.st_mode)))
+        elif what == "symlink":
+            os.symlink(os.readlink(here), there)
+        elif what != "file":
+            raise OSError(f"{here} is a {what}: no stage tree holds one")
+        else:
+            try:
+                os.link(here, there)
+            except OSError:  # a file system without hard links
+                shutil.copy2(here, there)
+                return
+            digests.carry_over(info, there)  # the same content under a new ctime
+
     try:
-        return tree_digest(tree, digests) == recorded
+        destination.mkdir()
+        if tree_digest(tree, digests, link) == recorded:
+            # Modes as copytree sets them (whatever the umask), once the folders are filled.
+            for folder, mode in reversed(modes):
+                os.chmod(folder, mode)
+            return True
     except OSError:
-        return False
-
-
-def _link_or_copy(digests: Digests) -> Callable[[str, str], None]:
-    def link(source: str, destination: str) -> None:
-        before = os.lstat(source)
-        try:
-            os.link(source, destination)
-        except OSError:  # a file system without hard links
-            shutil.copy2(source, destination)
-            return
-        digests.carry_over(before, Path(destination))
-
-    return link
+        pass
+    shutil.rmtree(destination, ignore_errors=True)
+    return False
 
 
 def cached_tree(
@@ -89,9 +106,11 @@ def cached_tree(
     store = stages_store(cache_root)
     digests = digests if digests is not None else Digests()  # a build passes its own
     recorded = store.recorded_tree(key)
-    if previous is not None and recorded and _same_as_stored(recorded[0], previous, digests):
-        link = _link_or_copy(digests)
-        shutil.copytree(previous, destination, symlinks=True, copy_function=link)
+    if (
+        previous is not None
+        and recorded
+        and _link_previous(recorded[0], previous, destination, digests)
+    ):
         return True, recorded[1]
 
     def digest(tree: Path) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from djdesk_bundle.cache.digests import Digests
@@ -19,10 +19,11 @@ from djdesk_bundle.fs.hashing import handle_sha256
 
 def walk(root: Path) -> Iterator[tuple[str, os.stat_result]]:
     """(POSIX path relative to root, lstat) of every entry below root, sorted by path."""
+    base = os.fspath(root)  # joined as strings: a Path per folder costs more than its listing
     pending = [""]
     while pending:
         relative = pending.pop()
-        with os.scandir(root / relative if relative else root) as listing:
+        with os.scandir(os.path.join(base, relative) if relative else base) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
         children = []
         for entry in entries:
@@ -50,7 +51,7 @@ def kind(info: os.stat_result) -> str:
     return "unknown entry"
 
 
-def regular_file_sha256(path: Path, digests: Digests | None = None) -> str:
+def regular_file_sha256(path: str | os.PathLike[str], digests: Digests | None = None) -> str:
     """sha256 of a regular file, opened so that it can neither follow a link nor block
     (looked up in, and remembered by, a build's ``digests``)."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -62,21 +63,28 @@ def regular_file_sha256(path: Path, digests: Digests | None = None) -> str:
         return digests.handle_sha256(handle) if digests is not None else handle_sha256(handle)
 
 
-def tree_digest(root: Path, digests: Digests | None = None) -> str:
+Visit = Callable[[str, os.stat_result, str], None]
+
+
+def tree_digest(root: Path, digests: Digests | None = None, visit: Visit | None = None) -> str:
     """One sha256 over every entry's path, type, executable bit, and content (a file) or
-    target (a link): any edit, addition, removal or chmod +x changes it."""
-    digest = hashlib.sha256()
+    target (a link): any edit, addition, removal or chmod +x changes it. ``visit`` is
+    called with each entry's path, lstat and kind once it is hashed, in walk order (a
+    directory before what it holds): what a copy made in the same walk needs."""
+    digest, base = hashlib.sha256(), os.fspath(root)
     for path, info in walk(root):
         what = kind(info)
         if what == "file":
             known = digests.remembered(info) if digests is not None else None
-            sha256 = known or regular_file_sha256(root / path, digests)
+            sha256 = known or regular_file_sha256(os.path.join(base, path), digests)
             detail = f"{info.st_mode & 0o111:o} {sha256}"
         elif what == "symlink":
-            detail = os.readlink(root / path)
+            detail = os.readlink(os.path.join(base, path))
         else:
             detail = ""
         digest.update(f"{path}\0{what}\0{detail}\0".encode("utf-8", "surrogateescape"))
+        if visit is not None:
+            visit(path, info, what)
     return digest.hexdigest()
 
 
