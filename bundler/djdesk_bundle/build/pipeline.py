@@ -20,7 +20,8 @@ from typing import Any
 
 from djdesk_bundle import contract
 from djdesk_bundle.build.app import app_stage
-from djdesk_bundle.build.describe import describe_stage
+from djdesk_bundle.build.background import Background, Job
+from djdesk_bundle.build.describe import describe_stage, make_sbom, sbom_inputs
 from djdesk_bundle.build.extract import Interpreter, extract_stage
 from djdesk_bundle.build.fetch import fetch_stage, prepare_cache_root
 from djdesk_bundle.build.install import SitePackages, install_stage
@@ -36,7 +37,8 @@ from djdesk_bundle.build.publish import (
     staging_path,
 )
 from djdesk_bundle.build.resolve import Resolved, resolve
-from djdesk_bundle.build.secret_scan import secrets_stage
+from djdesk_bundle.build.secret_scan import Finding, find_secrets, report_findings, secrets_stage
+from djdesk_bundle.build.selection import SourceFiles
 from djdesk_bundle.build.smoke import smoke_stage
 from djdesk_bundle.build.stage import StageClock, StageContext
 from djdesk_bundle.build.template_db import TemplateDatabase, template_stage
@@ -44,6 +46,7 @@ from djdesk_bundle.build.uptodate import digests_store, previous_build, remember
 from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.options import Options
 from djdesk_bundle.pins import load_manifest, pin_age_warning
+from djdesk_bundle.sbom.cache import sbom_key
 from djdesk_bundle.sign.codesign import sign_payload, signing_requested
 from djdesk_bundle.ui import Reporter
 
@@ -115,30 +118,67 @@ def _build_locked(
         info = json.loads((output / contract.BUILD_INFO).read_text(encoding="utf-8"))
         return BuildResult(output, resolved.archive, unchanged, clock.timings, info)
 
-    clock.run("secrets", secrets_stage, resolved.sources, options.cache_root, reporter, digests)
-    with _staging_area(output, staging, resolved.archive) as work:
+    with _staging_area(output, staging, resolved.archive) as work, Background() as background:
+        # The secret scan and the SBOM run in a worker process beside the stages (on the
+        # second core), each joined where its result is needed.
+        scan = background.submit(find_secrets, resolved.sources, options.cache_root)
         # Unchanged trees are hard-linked from the previous payload, unless this build signs
         # in place: a signature must never reach the files the previous payload still uses.
         signs = signing_requested(resolved.pin.triple, env)
         previous = None if signs else output
         ctx = StageContext(options, reporter, staging, work, previous, digests)
-        archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter, digests)
-        interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
-        site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
-        app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
-        template = _check_beside_template(clock, ctx, resolved, interpreter, site)
-        smoke = clock.run("smoke", smoke_stage, ctx, interpreter)
-        # Native binaries are signed before SHA256SUMS and the SBOM describe them.
-        signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
-        info = clock.run(
-            "describe", describe_stage, ctx, resolved, interpreter, app, template, smoke
-        )
-        packed = clock.run("pack", pack_stage, ctx, resolved, interpreter, site, signed)
+        packed, info = _stages(clock, ctx, resolved, env, background, scan)
         clock.run("publish", publish_stage, staging, output, packed)
     remember_build(
         options.cache_root, output, resolved.inputs_digest, packed.archive, packed.sha256
     )
     return BuildResult(output, packed.archive, packed.sha256, clock.timings, info)
+
+
+def _stages(
+    clock: StageClock,
+    ctx: StageContext,
+    resolved: Resolved,
+    env: Mapping[str, str],
+    background: Background,
+    scan: Job[list[Finding]],
+) -> tuple[Packed, dict[str, Any]]:
+    """fetch to pack, in the staging dir."""
+    options, reporter, staging = ctx.options, ctx.reporter, ctx.staging
+    archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter, ctx.digests)
+    interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
+    site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
+    # What the SBOM describes is final now, unless signing changes the binaries: a signed
+    # build makes it in describe, after signing.
+    sbom = None
+    if not signing_requested(resolved.pin.triple, env):
+        sbom = clock.run("sbom", start_sbom, ctx, resolved, interpreter, background)
+    app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
+    clock.run("secrets", joined_scan, scan, resolved.sources, reporter)
+    template = _check_beside_template(clock, ctx, resolved, interpreter, site)
+    smoke = clock.run("smoke", smoke_stage, ctx, interpreter)
+    # Native binaries are signed before SHA256SUMS and the SBOM describe them.
+    signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
+    info = clock.run(
+        "describe", describe_stage, ctx, resolved, interpreter, app, template, smoke, sbom
+    )
+    packed = clock.run("pack", pack_stage, ctx, resolved, interpreter, site, signed)
+    return packed, info
+
+
+def start_sbom(
+    ctx: StageContext, resolved: Resolved, interpreter: Interpreter, background: Background
+) -> Job[str]:
+    """The SBOM's key here (the build's remembered digests make it cheap), the SBOM made
+    (or read from the store) in the background worker."""
+    inputs = sbom_inputs(ctx, resolved, interpreter)
+    return background.submit(make_sbom, ctx.cache_root, inputs, sbom_key(inputs, ctx.digests))
+
+
+def joined_scan(scan: Job[list[Finding]], sources: SourceFiles, reporter: Reporter) -> int:
+    """The background secret scan's findings: a blocking one stops the build (before
+    anything is published), the others are warnings."""
+    return report_findings(scan.result(), sources, reporter)
 
 
 def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> CheckReport:

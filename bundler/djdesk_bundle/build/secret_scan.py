@@ -288,7 +288,12 @@ def secrets_stage(
     sources: SourceFiles, cache_root: Path, reporter: Reporter, digests: Digests | None = None
 ) -> int:
     """Stop on a blocking finding; warn about the rest. Returns the number of files scanned."""
-    findings = find_secrets(sources, cache_root, digests)
+    return report_findings(find_secrets(sources, cache_root, digests), sources, reporter)
+
+
+def report_findings(findings: list[Finding], sources: SourceFiles, reporter: Reporter) -> int:
+    """What ``secrets_stage`` does with the findings (also with those of a scan run in the
+    build's background worker)."""
     blocking = [f for f in findings if f.blocking]
     if blocking:
         raise UnsafeSource(
