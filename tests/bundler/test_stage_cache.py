@@ -120,3 +120,27 @@ def test_a_previous_tree_edited_in_place_is_not_reused(tmp_path: Path) -> None:
     ).stat().st_ino
     missing = tmp_path / "nowhere"
     assert cached_tree(cache, "k", tmp_path / "third", make_tree(calls), previous=missing)[0]
+
+
+def test_the_early_install_runs_only_when_the_stage_cache_has_no_entry(tmp_path: Path) -> None:
+    """uv installs the deps while extract runs only for a tree the cache does not hold; on
+    a hit nothing is installed early (build/install.py early_install)."""
+    from djdesk_bundle.build.install import LockedRequirements, early_install, install_key
+    from djdesk_bundle.build.stage import StageContext
+    from djdesk_bundle.options import load_options
+    from djdesk_bundle.pins import load_manifest
+    from djdesk_bundle.ui import Reporter
+
+    options = load_options(REPO, {"DJDESK_BUNDLE_CACHE_DIR": str(tmp_path / "cache")})
+    pin = next(iter(load_manifest(options.path(options.interpreter_manifest)).pins.values()))
+    # Nothing to install: the early tree is made (empty) without a cache entry...
+    locked = LockedRequirements("requirements.txt", tmp_path / "requirements.txt", "")
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "work").mkdir()
+    ctx = StageContext(options, Reporter(verbosity=-1), tmp_path / "staging", tmp_path / "work")
+    key = install_key(ctx, pin, locked, compiles=False)
+    tree = early_install(ctx, pin, locked, compiles=False)
+    assert tree is not None and tree.is_dir() and tree.parent == ctx.staging
+    # ... and not once the cache holds the tree for that key.
+    cached_tree(options.cache_root, key, tmp_path / "site", make_tree([]))
+    assert early_install(ctx, pin, locked, compiles=False) is None

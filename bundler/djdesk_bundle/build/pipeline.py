@@ -24,7 +24,7 @@ from djdesk_bundle.build.background import Background, Job
 from djdesk_bundle.build.describe import describe_stage, make_sbom, sbom_inputs
 from djdesk_bundle.build.extract import Interpreter, extract_stage
 from djdesk_bundle.build.fetch import fetch_stage, prepare_cache_root
-from djdesk_bundle.build.install import SitePackages, install_stage
+from djdesk_bundle.build.install import SitePackages, early_install, install_stage
 from djdesk_bundle.build.locks import build_locks
 from djdesk_bundle.build.outputs import check_outputs_outside_app
 from djdesk_bundle.build.pack import Packed, install_archive, pack_stage, pending_path
@@ -146,8 +146,14 @@ def _stages(
     """fetch to pack, in the staging dir."""
     options, reporter, staging = ctx.options, ctx.reporter, ctx.staging
     archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter, ctx.digests)
-    interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
-    site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
+    pin, locked = resolved.pin, resolved.locked
+    # uv installs the deps (it needs no interpreter) while extract runs; a failure of
+    # either stops the build once both have ended.
+    compiles = Interpreter(staging, staging, pin.triple, options.compile_bytecode, "").compiles
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(early_install, ctx, pin, locked, compiles)
+        interpreter = clock.run("extract", extract_stage, ctx, pin, archive)
+        site = clock.run("install", install_stage, ctx, pin, locked, interpreter, early.result)
     # What the SBOM describes is final now, unless signing changes the binaries: a signed
     # build makes it in describe, after signing.
     sbom = None
