@@ -329,6 +329,13 @@ def early_install(
         return None
     tree, work = ctx.staging / ".site-packages-early", ctx.work / "early-install"
     work.mkdir()
+    _install(ctx, pin, locked, tree, work)
+    return tree
+
+
+def _install(
+    ctx: StageContext, pin: InterpreterPin, locked: LockedRequirements, tree: Path, work: Path
+) -> None:
     install_requirements(
         locked,
         tree,
@@ -339,7 +346,6 @@ def early_install(
         build_sdists=ctx.options.build_sdists,
         timeout=ctx.options.process_timeout,
     )
-    return tree
 
 
 def install_stage(
@@ -359,16 +365,7 @@ def install_stage(
         if installed is not None and installed.is_dir():
             installed.rename(tree)
         else:
-            install_requirements(
-                locked,
-                tree,
-                pin.triple,
-                pin.python_minor,
-                ctx.work,
-                offline=ctx.options.offline,
-                build_sdists=ctx.options.build_sdists,
-                timeout=ctx.options.process_timeout,
-            )
+            _install(ctx, pin, locked, tree, ctx.work)
         check_built_sdists(tree, ctx.options.build_sdists, interpreter)
         python = interpreter.executable if interpreter.compiles else None
         return shape_dependencies(tree, shape, python, ctx.staging)
