@@ -27,7 +27,14 @@ from djdesk_bundle.build.fetch import fetch_stage, prepare_cache_root
 from djdesk_bundle.build.install import SitePackages, early_install, install_stage
 from djdesk_bundle.build.locks import build_locks
 from djdesk_bundle.build.outputs import check_outputs_outside_app
-from djdesk_bundle.build.pack import Packed, install_archive, pack_stage, pending_path
+from djdesk_bundle.build.pack import (
+    Packed,
+    install_archive,
+    pack_stage,
+    pending_path,
+    stable_member_key,
+    store_stable_member,
+)
 from djdesk_bundle.build.preflight import CheckReport, preflight_stage
 from djdesk_bundle.build.publish import (
     check_output_dir,
@@ -44,6 +51,7 @@ from djdesk_bundle.build.stage import StageClock, StageContext
 from djdesk_bundle.build.template_db import TemplateDatabase, template_stage
 from djdesk_bundle.build.uptodate import digests_store, previous_build, remember_build
 from djdesk_bundle.cache.digests import Digests
+from djdesk_bundle.errors import BundleError
 from djdesk_bundle.options import Options
 from djdesk_bundle.pins import load_manifest, pin_age_warning
 from djdesk_bundle.sbom.cache import sbom_key
@@ -156,9 +164,12 @@ def _stages(
         site = clock.run("install", install_stage, ctx, pin, locked, interpreter, early.result)
     # What the SBOM describes is final now, unless signing changes the binaries: a signed
     # build makes it in describe, after signing.
-    sbom = None
+    sbom = packing = None
     if not signing_requested(resolved.pin.triple, env):
         sbom = clock.run("sbom", start_sbom, ctx, resolved, interpreter, background)
+        # The interpreter + deps member of the archive, compressed in the worker too.
+        key = stable_member_key(interpreter, site)
+        packing = background.submit(store_stable_member, staging, ctx.cache_root / "pack", key)
     app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter)
     clock.run("secrets", joined_scan, scan, resolved.sources, reporter)
     template = _check_beside_template(clock, ctx, resolved, interpreter, site)
@@ -168,8 +179,26 @@ def _stages(
     info = clock.run(
         "describe", describe_stage, ctx, resolved, interpreter, app, template, smoke, sbom
     )
-    packed = clock.run("pack", pack_stage, ctx, resolved, interpreter, site, signed)
+    packed = clock.run("pack", _pack, ctx, resolved, interpreter, site, signed, packing)
     return packed, info
+
+
+def _pack(
+    ctx: StageContext,
+    resolved: Resolved,
+    interpreter: Interpreter,
+    site: SitePackages,
+    signed: bool,
+    packing: Job[None] | None,
+) -> Packed:
+    """The pack stage, once the worker has stored the stable member; if it could not
+    (a cache that cannot be written, an error), the stage compresses it itself."""
+    if packing is not None:
+        try:
+            packing.result()
+        except (BundleError, OSError) as error:
+            ctx.reporter.detail(f"the archive's first member was not made ahead: {error}")
+    return pack_stage(ctx, resolved, interpreter, site, signed)
 
 
 def start_sbom(
