@@ -14,6 +14,7 @@ import os
 import secrets
 import signal
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -265,7 +266,7 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
         signal.signal(signal.SIGBREAK, stop)
     # The shell's graceful stop on every OS (Node cannot send Ctrl+Break, and taskkill
     # without /F cannot close a windowless console process): it closes our stdin.
-    on_stdin_closed(ENV["stop_pipe"], lambda: _thread.interrupt_main(signal.SIGTERM))
+    on_stdin_closed(ENV["stop_pipe"], _stop_main_thread)
     mark("listening")
     origin = f"http://{LOOPBACK_HOSTS[0]}:{port}/"
     print(f"{READY_PREFIX}{origin}", flush=True)
@@ -279,6 +280,16 @@ def serve(payload: Payload, data: DataDir, args: argparse.Namespace) -> None:
             lock.close()
         # else a task still runs in the worker thread: the lock is held until the process
         # has exited, so that no upgrade replaces the database under that task.
+
+
+def _stop_main_thread() -> None:
+    """SIGTERM's handler, run in the main thread now. On POSIX a real signal to that thread:
+    it cuts short the server's wait for sockets (interrupt_main only flags the handler,
+    which ran once the wait timed out, up to a second later, on every quit of the shell)."""
+    if sys.platform == "win32":
+        _thread.interrupt_main(signal.SIGTERM)
+    else:
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
 
 
 def manage(payload: Payload, data: DataDir, argv: list[str]) -> None:

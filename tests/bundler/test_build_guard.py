@@ -177,3 +177,25 @@ def test_clean_waits_for_a_build_of_the_same_output(tmp_path) -> None:
         building.release()
     assert clean.wait(timeout=60) == 0, clean.stderr.read()
     assert not output.exists()
+
+
+def test_a_secret_found_in_the_background_stops_the_build_in_one_line(
+    tmp_path, sample_root, local_interpreter
+) -> None:
+    """The secret scan runs in the build's background worker: a blocking finding still
+    stops the build with its one line and exit code, publishes nothing, and leaves no
+    worker behind (the test run's leftover check)."""
+    import shutil
+
+    from djdesk_bundle.errors import UnsafeSource
+
+    samples = tmp_path / "samples"
+    shutil.copytree(sample_root / "djdesk", samples)
+    (samples / "notes.txt").write_text("-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n")
+    output = tmp_path / "out"
+    argv = build_argv(output, local_interpreter, tmp_path / "cache")
+    env = build_env(sample_root, DJDESK_BUNDLE_SAMPLES_DIR=str(samples))
+    result = bundle(*argv[1:], cwd=REPO, env=env)
+    line = one_line_error(result, UnsafeSource.exit_code)
+    assert "samples/notes.txt:1 (Private Key)" in line
+    assert not output.exists()

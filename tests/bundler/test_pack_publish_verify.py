@@ -318,3 +318,22 @@ def test_a_tampered_cached_member_is_not_reused(tmp_path: Path) -> None:
     )
     assert again == plain  # compressed again from the payload, not taken from the cache
     assert cached.read_bytes() != evil
+
+
+def test_the_member_made_ahead_is_the_one_pack_would_write(tmp_path: Path) -> None:
+    """The build's background worker compresses the interpreter + deps member into the
+    pack cache once install is done (pack.store_stable_member); the archive written from
+    that cache is byte for byte the one written without any cache."""
+    from djdesk_bundle import contract
+    from djdesk_bundle.build.pack import store_stable_member, write_archive
+
+    payload = tmp_path / "payload"
+    for part in (*contract.STABLE_PARTS, "app"):
+        (payload / part / "pkg").mkdir(parents=True)
+        (payload / part / "pkg" / "mod.py").write_text(f"# {part}\n" + "x = 1\n" * 5000)
+    cache = tmp_path / "cache"
+    store_stable_member(payload, cache, "the stage keys")
+    assert list(cache.glob("*.gz"))
+    ahead = write_archive(payload, tmp_path / "a" / "p.tar.gz", 1700000000, cache, "the stage keys")
+    plain = write_archive(payload, tmp_path / "b" / "p.tar.gz", 1700000000)
+    assert ahead == plain

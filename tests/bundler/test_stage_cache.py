@@ -192,3 +192,29 @@ def test_static_files_are_collected_again_when_what_shapes_them_changes(
     assert css.read_text().endswith("/* a new rule */\n")
     wait_until_gone("out.discard-*", tmp_path)  # the replaced payloads' links gone
     assert bundle("verify", str(out), cwd=REPO).returncode == 0
+
+
+def test_the_early_install_runs_only_when_the_stage_cache_has_no_entry(tmp_path: Path) -> None:
+    """uv installs the deps while extract runs only for a tree the cache does not hold; on
+    a hit nothing is installed early (build/install.py early_install)."""
+    from djdesk_bundle.build.install import LockedRequirements, early_install, install_key
+    from djdesk_bundle.build.stage import StageContext
+    from djdesk_bundle.options import load_options
+    from djdesk_bundle.pins import load_manifest
+    from djdesk_bundle.tools.toolchain import Toolchain
+    from djdesk_bundle.ui import Reporter
+
+    options = load_options(REPO, {"DJDESK_BUNDLE_CACHE_DIR": str(tmp_path / "cache")})
+    pin = next(iter(load_manifest(options.path(options.interpreter_manifest)).pins.values()))
+    # Nothing to install: the early tree is made (empty) without a cache entry...
+    locked = LockedRequirements("requirements.txt", tmp_path / "requirements.txt", "")
+    (tmp_path / "staging").mkdir()
+    (tmp_path / "work").mkdir()
+    toolchain, staging, work = Toolchain.find(), tmp_path / "staging", tmp_path / "work"
+    ctx = StageContext(options, Reporter(verbosity=-1), toolchain, staging, work)
+    key = install_key(ctx, pin, locked, compiles=False)
+    tree = early_install(ctx, pin, locked, compiles=False)
+    assert tree is not None and tree.is_dir() and tree.parent == ctx.staging
+    # ... and not once the cache holds the tree for that key.
+    cached_tree(options.cache_root, key, tmp_path / "site", make_tree([]))
+    assert early_install(ctx, pin, locked, compiles=False) is None

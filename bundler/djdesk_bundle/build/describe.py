@@ -8,6 +8,7 @@ from typing import Any
 
 from djdesk_bundle import __version__, contract
 from djdesk_bundle.build.app import AppPayload
+from djdesk_bundle.build.background import Job
 from djdesk_bundle.build.extract import Interpreter
 from djdesk_bundle.build.resolve import Resolved
 from djdesk_bundle.build.smoke import SmokeReport
@@ -65,6 +66,7 @@ def describe_stage(
     app: AppPayload,
     template: TemplateDatabase,
     smoke: SmokeReport,
+    sbom: Job[str] | None = None,
 ) -> dict[str, Any]:
     """VERSION, build-info.json, the SBOM (validated) and SHA256SUMS; returns build-info."""
     state, locked, options = resolved.state, resolved.locked, ctx.options
@@ -92,32 +94,42 @@ def describe_stage(
         },
     )
     write_build_info(ctx.staging, info)
-    sbom = _sbom(
-        ctx,
-        SbomInputs(
-            ctx.staging,
-            state.name,
-            state.version,
-            resolved.pin,
-            locked.lock_path,
-            tuple(resolved.app.dependencies),
-            options.path(options.npm_lock) if options.npm_lock else None,
-            state.source_date_epoch,
-            ELECTRON_VERSIONS,
-            ctx.toolchain.host_triple,
-            built_from_sdist=options.build_sdists,
-            interpreter_runs_here=interpreter.runs_here,
-        ),
-    )
-    write_atomic(ctx.staging / contract.SBOM, sbom)
+    # Made in the build's background worker while the app stage ran, or (a signed build:
+    # the SBOM describes the signed files) here, after signing.
+    if sbom is not None:
+        text = sbom.result()
+    else:
+        inputs = sbom_inputs(ctx, resolved, interpreter)
+        text = make_sbom(ctx.cache_root, inputs, sbom_key(inputs, ctx.digests))
+    write_atomic(ctx.staging / contract.SBOM, text)
     write_checksums(ctx.staging, ctx.digests)
     return info
 
 
-def _sbom(ctx: StageContext, inputs: SbomInputs) -> str:
-    """The SBOM made before from the same inputs, or a new one (validated, then stored)."""
-    store, validated = ctx.cache_root / "sboms", ctx.cache_root / "sbom-validated"
-    key = sbom_key(inputs, ctx.digests)
+def sbom_inputs(ctx: StageContext, resolved: Resolved, interpreter: Interpreter) -> SbomInputs:
+    """What the SBOM is made from: the staged interpreter and site-packages (final once
+    install is done), the lock, the app's project, the shell's lock."""
+    state, options = resolved.state, ctx.options
+    return SbomInputs(
+        ctx.staging,
+        state.name,
+        state.version,
+        resolved.pin,
+        resolved.locked.lock_path,
+        tuple(resolved.app.dependencies),
+        options.path(options.npm_lock) if options.npm_lock else None,
+        state.source_date_epoch,
+        ELECTRON_VERSIONS,
+        ctx.toolchain.host_triple,
+        built_from_sdist=options.build_sdists,
+        interpreter_runs_here=interpreter.runs_here,
+    )
+
+
+def make_sbom(cache_root: Path, inputs: SbomInputs, key: str) -> str:
+    """The SBOM made before from the same inputs (``key``), or a new one (validated, then
+    stored). A job of the build's background worker: paths and plain data in, text out."""
+    store, validated = cache_root / "sboms", cache_root / "sbom-validated"
     if (text := stored_sbom(store, validated, key)) is not None:
         return text
     # The SBOM library is imported only by a build that makes an SBOM: a no-op build or

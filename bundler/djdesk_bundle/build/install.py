@@ -10,6 +10,7 @@ import hashlib
 import re
 import shutil
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from djdesk_bundle.build.requirements import (
 from djdesk_bundle.build.requirements import lock_path as requirements_lock_path
 from djdesk_bundle.build.slim import DependencyShape, shape_dependencies
 from djdesk_bundle.build.stage import StageContext
-from djdesk_bundle.cache.stage_trees import cached_tree, stage_key
+from djdesk_bundle.cache.stage_trees import cached_tree, stage_key, stages_store
 from djdesk_bundle.cache.store import Store
 from djdesk_bundle.errors import InstallError, LockError
 from djdesk_bundle.options import AppProject, Options
@@ -301,44 +302,85 @@ class SitePackages:
     cached: bool
 
 
-def install_stage(
-    ctx: StageContext, pin: InterpreterPin, locked: LockedRequirements, interpreter: Interpreter
-) -> SitePackages:
-    """The locked runtime deps for the target, precompiled, or the same from the stage cache."""
-    site = ctx.staging / contract.SITE_PACKAGES_DIR
-    shape = DependencyShape.from_options(ctx.options)
-
-    def make(tree: Path) -> dict[str, Any]:
-        install_requirements(
-            ctx.toolchain.uv,
-            locked,
-            tree,
-            pin.triple,
-            pin.python_minor,
-            ctx.work,
-            offline=ctx.options.offline,
-            build_sdists=ctx.options.build_sdists,
-            timeout=ctx.options.process_timeout,
-        )
-        check_built_sdists(tree, ctx.options.build_sdists, interpreter)
-        python = interpreter.executable if interpreter.compiles else None
-        return shape_dependencies(tree, shape, python, ctx.staging)
-
-    key = stage_key(
+def install_key(
+    ctx: StageContext, pin: InterpreterPin, locked: LockedRequirements, compiles: bool
+) -> str:
+    """The site-packages stage tree's key (known before extract: ``compiles`` is
+    ``Interpreter.compiles``, a function of the option and the pin's and host's triples)."""
+    return stage_key(
         contract.SITE_PACKAGES_DIR,
         locked.requirements,
         pin.triple,
         pin.python_minor,
         pin.sha256,
         ctx.toolchain.host_triple,
-        str(interpreter.compiles),
+        str(compiles),
         ctx.toolchain.uv_version,
-        shape.key(),
+        DependencyShape.from_options(ctx.options).key(),
         ",".join(sorted(ctx.options.build_sdists)),
     )
-    hit, _ = cached_tree(
-        ctx.cache_root, key, site, make, ctx.reporter.warn, ctx.in_previous(site), ctx.digests
+
+
+def early_install(
+    ctx: StageContext, pin: InterpreterPin, locked: LockedRequirements, compiles: bool
+) -> Path | None:
+    """``uv pip install`` of the locked deps while extract runs (it needs no interpreter:
+    the target is named), when the stage cache has no entry for them; the tree the
+    install stage then takes instead of installing, or None."""
+    if stages_store(ctx.cache_root).recorded_tree(install_key(ctx, pin, locked, compiles)):
+        return None
+    tree, work = ctx.staging / ".site-packages-early", ctx.work / "early-install"
+    work.mkdir()
+    _install(ctx, pin, locked, tree, work)
+    return tree
+
+
+def _install(
+    ctx: StageContext, pin: InterpreterPin, locked: LockedRequirements, tree: Path, work: Path
+) -> None:
+    install_requirements(
+        ctx.toolchain.uv,
+        locked,
+        tree,
+        pin.triple,
+        pin.python_minor,
+        work,
+        offline=ctx.options.offline,
+        build_sdists=ctx.options.build_sdists,
+        timeout=ctx.options.process_timeout,
     )
+
+
+def install_stage(
+    ctx: StageContext,
+    pin: InterpreterPin,
+    locked: LockedRequirements,
+    interpreter: Interpreter,
+    early: Callable[[], Path | None] = lambda: None,
+) -> SitePackages:
+    """The locked runtime deps for the target, precompiled, or the same from the stage
+    cache; ``early`` joins an ``early_install`` (its error is this stage's)."""
+    site = ctx.staging / contract.SITE_PACKAGES_DIR
+    shape = DependencyShape.from_options(ctx.options)
+    installed = early()
+
+    def make(tree: Path) -> dict[str, Any]:
+        if installed is not None and installed.is_dir():
+            installed.rename(tree)
+        else:
+            _install(ctx, pin, locked, tree, ctx.work)
+        check_built_sdists(tree, ctx.options.build_sdists, interpreter)
+        python = interpreter.executable if interpreter.compiles else None
+        return shape_dependencies(tree, shape, python, ctx.staging)
+
+    key = install_key(ctx, pin, locked, interpreter.compiles)
+    try:
+        hit, _ = cached_tree(
+            ctx.cache_root, key, site, make, ctx.reporter.warn, ctx.in_previous(site), ctx.digests
+        )
+    finally:
+        if installed is not None:  # not taken: a cache entry appeared meanwhile
+            shutil.rmtree(installed, ignore_errors=True)
     return SitePackages(path=site, cache_key=key, cached=hit)
 
 

@@ -355,6 +355,23 @@ class Packed:
     sha256: str
 
 
+def stable_member_key(interpreter: Interpreter, site: SitePackages) -> str:
+    """What names the interpreter + dependencies member: their two stage keys."""
+    return stage_key("archive-prefix", interpreter.cache_key, site.cache_key)
+
+
+def store_stable_member(payload: Path, cache: Path, key: str) -> None:
+    """The interpreter + dependencies member compressed into the pack cache ahead of the
+    pack stage, which then copies it (a job of the build's background worker, once
+    install is done: the two trees are final then). By write_members' own code: the same
+    writer, member and key, the compressed bytes thrown away here."""
+    member = archive_members(payload, 0)[0]
+    writer = _TarWriter(payload, contract.ARCHIVE_ROOT)
+    produce = partial(_write_member, writer, member, True, False)
+    with open(os.devnull, "wb") as sink:
+        _cached_member(sink, cache, _rewinding(writer, 0, produce), key)
+
+
 def pack_stage(
     ctx: StageContext,
     resolved: Resolved,
@@ -371,9 +388,7 @@ def pack_stage(
         resolved.state.source_date_epoch,
         cache=ctx.cache_root / "pack",
         # Signed trees are not what their stage keys name: read them.
-        stable_key=None
-        if signed
-        else stage_key("archive-prefix", interpreter.cache_key, site.cache_key),
+        stable_key=None if signed else stable_member_key(interpreter, site),
         install=False,  # put in place after the payload swap (build.publish_stage)
     )
     return Packed(archive=resolved.archive, sha256=digest)

@@ -20,13 +20,21 @@ from typing import Any
 
 from djdesk_bundle import contract
 from djdesk_bundle.build.app import app_stage
-from djdesk_bundle.build.describe import describe_stage
+from djdesk_bundle.build.background import Background, Job
+from djdesk_bundle.build.describe import describe_stage, make_sbom, sbom_inputs
 from djdesk_bundle.build.extract import Interpreter, extract_stage
 from djdesk_bundle.build.fetch import fetch_stage, prepare_cache_root
-from djdesk_bundle.build.install import SitePackages, install_stage
+from djdesk_bundle.build.install import SitePackages, early_install, install_stage
 from djdesk_bundle.build.locks import build_locks
 from djdesk_bundle.build.outputs import check_outputs_outside_app
-from djdesk_bundle.build.pack import Packed, install_archive, pack_stage, pending_path
+from djdesk_bundle.build.pack import (
+    Packed,
+    install_archive,
+    pack_stage,
+    pending_path,
+    stable_member_key,
+    store_stable_member,
+)
 from djdesk_bundle.build.preflight import CheckReport, preflight_stage
 from djdesk_bundle.build.publish import (
     check_output_dir,
@@ -36,15 +44,17 @@ from djdesk_bundle.build.publish import (
     staging_path,
 )
 from djdesk_bundle.build.resolve import Resolved, resolve
-from djdesk_bundle.build.secret_scan import secrets_stage
+from djdesk_bundle.build.secret_scan import Finding, find_secrets, report_findings, secrets_stage
 from djdesk_bundle.build.selection import SourceFiles
 from djdesk_bundle.build.smoke import SmokeReport, smoke_stage
 from djdesk_bundle.build.stage import StageClock, StageContext
 from djdesk_bundle.build.template_db import TemplateDatabase, template_stage
 from djdesk_bundle.build.uptodate import digests_store, previous_build, remember_build
 from djdesk_bundle.cache.digests import Digests
+from djdesk_bundle.errors import BundleError
 from djdesk_bundle.options import Options
 from djdesk_bundle.pins import load_manifest, pin_age_warning
+from djdesk_bundle.sbom.cache import sbom_key
 from djdesk_bundle.sign.codesign import sign_payload, signing_requested
 from djdesk_bundle.ui import Reporter
 
@@ -119,29 +129,94 @@ def _build_locked(
             output, resolved.archive, unchanged, resolved.sources, clock.timings, info
         )
 
-    clock.run("secrets", secrets_stage, resolved.sources, options.cache_root, reporter, digests)
-    with _staging_area(output, staging, resolved.archive) as work:
+    with _staging_area(output, staging, resolved.archive) as work, Background() as background:
+        # The secret scan and the SBOM run in a worker process beside the stages (on the
+        # second core), each joined where its result is needed.
+        scan = background.submit(find_secrets, resolved.sources, options.cache_root)
         # Unchanged trees are hard-linked from the previous payload, unless this build signs
         # in place: a signature must never reach the files the previous payload still uses.
         signs = signing_requested(resolved.pin.triple, env)
         previous = None if signs else output
         ctx = StageContext(options, reporter, resolved.toolchain, staging, work, previous, digests)
-        archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter, digests)
-        interpreter = clock.run("extract", extract_stage, ctx, resolved.pin, archive)
-        site = clock.run("install", install_stage, ctx, resolved.pin, resolved.locked, interpreter)
-        app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter, site)
-        template, smoke = _check_beside_template(clock, ctx, resolved, interpreter, site)
-        # Native binaries are signed before SHA256SUMS and the SBOM describe them.
-        signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
-        info = clock.run(
-            "describe", describe_stage, ctx, resolved, interpreter, app, template, smoke
-        )
-        packed = clock.run("pack", pack_stage, ctx, resolved, interpreter, site, signed)
+        packed, info = _stages(clock, ctx, resolved, env, background, scan)
         clock.run("publish", publish_stage, staging, output, packed)
     remember_build(
         options.cache_root, output, resolved.inputs_digest, packed.archive, packed.sha256
     )
     return BuildResult(output, packed.archive, packed.sha256, resolved.sources, clock.timings, info)
+
+
+def _stages(
+    clock: StageClock,
+    ctx: StageContext,
+    resolved: Resolved,
+    env: Mapping[str, str],
+    background: Background,
+    scan: Job[list[Finding]],
+) -> tuple[Packed, dict[str, Any]]:
+    """fetch to pack, in the staging dir."""
+    options, reporter, staging = ctx.options, ctx.reporter, ctx.staging
+    archive = clock.run("fetch", fetch_stage, options, resolved.pin, reporter, ctx.digests)
+    pin, locked = resolved.pin, resolved.locked
+    # uv installs the deps (it needs no interpreter) while extract runs; a failure of
+    # either stops the build once both have ended.
+    host, wanted = ctx.toolchain.host_triple, options.compile_bytecode
+    compiles = Interpreter(staging, staging, pin.triple, host, wanted, "").compiles
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        early = pool.submit(early_install, ctx, pin, locked, compiles)
+        interpreter = clock.run("extract", extract_stage, ctx, pin, archive)
+        site = clock.run("install", install_stage, ctx, pin, locked, interpreter, early.result)
+    # What the SBOM describes is final now, unless signing changes the binaries: a signed
+    # build makes it in describe, after signing.
+    sbom = packing = None
+    if not signing_requested(resolved.pin.triple, env):
+        sbom = clock.run("sbom", start_sbom, ctx, resolved, interpreter, background)
+        # The interpreter + deps member of the archive, compressed in the worker too.
+        key = stable_member_key(interpreter, site)
+        packing = background.submit(store_stable_member, staging, ctx.cache_root / "pack", key)
+    app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter, site)
+    clock.run("secrets", joined_scan, scan, resolved.sources, reporter)
+    template, smoke = _check_beside_template(clock, ctx, resolved, interpreter, site)
+    # Native binaries are signed before SHA256SUMS and the SBOM describe them.
+    signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
+    info = clock.run(
+        "describe", describe_stage, ctx, resolved, interpreter, app, template, smoke, sbom
+    )
+    packed = clock.run("pack", _pack, ctx, resolved, interpreter, site, signed, packing)
+    return packed, info
+
+
+def _pack(
+    ctx: StageContext,
+    resolved: Resolved,
+    interpreter: Interpreter,
+    site: SitePackages,
+    signed: bool,
+    packing: Job[None] | None,
+) -> Packed:
+    """The pack stage, once the worker has stored the stable member; if it could not
+    (a cache that cannot be written, an error), the stage compresses it itself."""
+    if packing is not None:
+        try:
+            packing.result()
+        except (BundleError, OSError) as error:
+            ctx.reporter.detail(f"the archive's first member was not made ahead: {error}")
+    return pack_stage(ctx, resolved, interpreter, site, signed)
+
+
+def start_sbom(
+    ctx: StageContext, resolved: Resolved, interpreter: Interpreter, background: Background
+) -> Job[str]:
+    """The SBOM's key here (the build's remembered digests make it cheap), the SBOM made
+    (or read from the store) in the background worker."""
+    inputs = sbom_inputs(ctx, resolved, interpreter)
+    return background.submit(make_sbom, ctx.cache_root, inputs, sbom_key(inputs, ctx.digests))
+
+
+def joined_scan(scan: Job[list[Finding]], sources: SourceFiles, reporter: Reporter) -> int:
+    """The background secret scan's findings: a blocking one stops the build (before
+    anything is published), the others are warnings."""
+    return report_findings(scan.result(), sources, reporter)
 
 
 def check(options: Options, reporter: Reporter, env: Mapping[str, str]) -> CheckReport:
