@@ -8,7 +8,8 @@ from pathlib import Path
 
 from djdesk_bundle.build.pipeline import BuildResult
 from djdesk_bundle.build.selection import select_sources
-from djdesk_bundle.cli import _build_report, main
+from djdesk_bundle.cli import main
+from djdesk_bundle.cli.build import build_report
 from djdesk_bundle.inspect.report import (
     ReportInputs,
     payload_areas,
@@ -101,7 +102,7 @@ def test_a_build_writes_the_report_beside_the_archive(tmp_path: Path) -> None:
     archive.write_bytes(b"archive")
     sources = select_sources(options, find_git())  # what resolve selected
     result = BuildResult(payload, archive, "ab" * 32, sources, [("resolve", 0.1), ("pack", 2.0)])
-    written = _build_report(options, result)
+    written = build_report(options, result)
     assert (
         written
         == report_path(archive)
@@ -116,7 +117,7 @@ def test_a_build_writes_the_report_beside_the_archive(tmp_path: Path) -> None:
     assert ".env (its name says it holds a secret" in page
     assert "pack" in page and "ab" * 32 in page
     # An up-to-date build ran only resolve: the report with the real timings is kept.
-    _build_report(options, BuildResult(payload, archive, "ab" * 32, sources, [("resolve", 0.1)]))
+    build_report(options, BuildResult(payload, archive, "ab" * 32, sources, [("resolve", 0.1)]))
     assert written.read_text() == page
 
 

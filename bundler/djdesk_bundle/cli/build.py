@@ -74,7 +74,7 @@ def _summary(reporter: Reporter, result: BuildResult) -> None:
     reporter.console.print(f"sha256   {result.archive_sha256}")
 
 
-def _build_report(options: Options, result: BuildResult) -> Path:
+def build_report(options: Options, result: BuildResult) -> Path:
     """The HTML report beside the archive; an up-to-date build (which ran only resolve)
     keeps the one with the timings of the build that made the archive."""
     from djdesk_bundle.inspect.report import ReportInputs, report_path, write_report
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace, reporter: Reporter) -> int:
             return 1
         reporter.info("[green]reproducible[/green]: two independent builds gave identical archives")
     result = build(options, reporter, os.environ, force=args.force)
-    report = _build_report(options, result)
+    report = build_report(options, result)
     if reporter.verbosity >= 0:
         _summary(reporter, result)
         reporter.console.print(f"report   {report}")
