@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { ENV, LAUNCHER } from '../lib/contract.js';
 import { FeedRefused } from '../lib/feedTrust.js';
 import { developmentPython, resolveServer } from '../lib/interpreter.js';
 import { choosePort } from '../lib/port.js';
@@ -139,6 +140,10 @@ test('before installing, the payload\'s server and its worker are gone (process 
   { skip: !process.env.DJDESK_TEST_PAYLOAD && 'set DJDESK_TEST_PAYLOAD to a built payload' },
   async () => {
     const spec = resolveServer({ bundleDir: process.env.DJDESK_TEST_PAYLOAD, devServer, env: {} });
+    // The worker as a child process (the default runs it in a thread of the server): the
+    // process group must be empty before the payload is replaced.
+    const [, , processMode] = LAUNCHER.worker_modes;
+    spec.env = { ...spec.env, [ENV.worker_mode]: processMode };
     const server = new DjangoServer(spec, { port: 0, dataDir: tmp(), token: 'payload-secret' });
     await server.start();
     const pgid = server.child.pid;

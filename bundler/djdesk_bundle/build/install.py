@@ -329,7 +329,8 @@ def early_install(
     install stage then takes instead of installing, or None."""
     if stages_store(ctx.cache_root).recorded_tree(install_key(ctx, pin, locked, compiles)):
         return None
-    tree, work = ctx.staging / ".site-packages-early", ctx.work / "early-install"
+    tree = ctx.staging / f".{contract.SITE_PACKAGES_DIR}-early"
+    work = ctx.work / "early-install"
     work.mkdir()
     _install(ctx, pin, locked, tree, work)
     return tree
