@@ -190,6 +190,12 @@ def _starts(executable: Path) -> bool:
     return probe.returncode == 0
 
 
+def precompiles(triple: str, host_triple: str, wanted: bool) -> bool:
+    """``Interpreter.compiles`` before there is an interpreter (the install stage's key is
+    known while extract runs): wanted, and the target is the host's own."""
+    return wanted and triple == host_triple
+
+
 @dataclass(frozen=True)
 class Interpreter:
     """The payload's ``python/`` tree and what this host can do with it."""
@@ -216,7 +222,7 @@ class Interpreter:
     @property
     def compiles(self) -> bool:
         """Bytecode is precompiled with it (wanted, and it runs here)."""
-        return self.compile_wanted and self.runs_here
+        return precompiles(self.triple, self.host_triple, self.compile_wanted)
 
     def check_starts(self) -> None:
         """A host-target interpreter that cannot start is a broken archive, not a

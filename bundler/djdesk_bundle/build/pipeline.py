@@ -22,7 +22,7 @@ from djdesk_bundle import contract
 from djdesk_bundle.build.app import app_stage
 from djdesk_bundle.build.background import Background, Job
 from djdesk_bundle.build.describe import describe_stage, make_sbom, sbom_inputs
-from djdesk_bundle.build.extract import Interpreter, extract_stage
+from djdesk_bundle.build.extract import Interpreter, extract_stage, precompiles
 from djdesk_bundle.build.fetch import fetch_stage, prepare_cache_root
 from djdesk_bundle.build.install import SitePackages, early_install, install_stage
 from djdesk_bundle.build.locks import build_locks
@@ -160,8 +160,7 @@ def _stages(
     pin, locked = resolved.pin, resolved.locked
     # uv installs the deps (it needs no interpreter) while extract runs; a failure of
     # either stops the build once both have ended.
-    host, wanted = ctx.toolchain.host_triple, options.compile_bytecode
-    compiles = Interpreter(staging, staging, pin.triple, host, wanted, "").compiles
+    compiles = precompiles(pin.triple, ctx.toolchain.host_triple, options.compile_bytecode)
     with ThreadPoolExecutor(max_workers=1) as pool:
         early = pool.submit(early_install, ctx, pin, locked, compiles)
         interpreter = clock.run("extract", extract_stage, ctx, pin, archive)
