@@ -510,7 +510,7 @@ def test_build_killed_while_linking_the_previous_payload(
 def test_sbom_is_valid_and_matches_the_payload(built) -> None:
     from packaging.utils import canonicalize_name
 
-    from djdesk_bundle.sbom.document import validate_sbom
+    from djdesk_bundle.sbom.schema import validate_sbom
 
     text = (built["out"] / "sbom.cdx.json").read_text()
     validate_sbom(text)  # offline, against the CycloneDX 1.6 schema shipped with the library

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from djdesk_bundle.pins import DEFAULT_MANIFEST, load_manifest
-from djdesk_bundle.sbom.document import build_sbom, validate_sbom
+from djdesk_bundle.sbom.document import build_sbom
+from djdesk_bundle.sbom.schema import validate_sbom
 from tests.bundler.conftest import HOST_TRIPLE, LOCAL_PYTHON, USE_PINNED
 from tests.conftest import REPO
 

@@ -38,17 +38,16 @@ from cyclonedx.model.contact import OrganizationalContact, OrganizationalEntity
 from cyclonedx.model.license import DisjunctiveLicense
 from cyclonedx.model.lifecycle import LifecyclePhase, PredefinedLifecycle
 from cyclonedx.output.json import JsonV1Dot6
-from cyclonedx.schema import SchemaVersion
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
 from djdesk_bundle import __version__, contract
 from djdesk_bundle.build.extract import interpreter_executable
 from djdesk_bundle.build.requirements import required_name
-from djdesk_bundle.errors import SbomInvalid
 from djdesk_bundle.pins import InterpreterPin
 from djdesk_bundle.sbom.interpreter import interpreter_component, library_components
 from djdesk_bundle.sbom.licenses import distribution_licence, licenses_of
+from djdesk_bundle.sbom.schema import validate_sbom
 from djdesk_bundle.sbom.shell import shell_part
 from djdesk_bundle.sbom.suppliers import entity, npm_supplier, pypi_supplier
 
@@ -297,16 +296,6 @@ def _finish(bom: Bom, validated_cache: Path | None) -> str:
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.touch()
     return text
-
-
-def validate_sbom(text: str) -> None:
-    # Imported here: the schema validator's format checkers take seconds to import, which
-    # every other command (and an up-to-date build) should not pay.
-    from cyclonedx.validation.json import JsonStrictValidator
-
-    error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(text)
-    if error is not None:
-        raise SbomInvalid(f"the SBOM does not validate against CycloneDX 1.6: {error}")
 
 
 def _required_names(requirements: Iterable[str], environment: Mapping[str, str]) -> list[str]:

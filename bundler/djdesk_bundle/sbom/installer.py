@@ -20,8 +20,9 @@ from djdesk_bundle import contract
 from djdesk_bundle.errors import ConfigError, SbomInvalid
 from djdesk_bundle.fs.atomic import write_atomic
 from djdesk_bundle.fs.hashing import file_sha256
-from djdesk_bundle.sbom.document import SERIAL_NAMESPACE, validate_sbom
+from djdesk_bundle.sbom.document import SERIAL_NAMESPACE
 from djdesk_bundle.sbom.read import Sbom, read_sbom
+from djdesk_bundle.sbom.schema import validate_sbom
 
 
 def _payload_sbom(payload: Path) -> Sbom:
