@@ -20,10 +20,11 @@ import shutil
 import stat
 import subprocess
 import tarfile
+import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import IO, Any
 
 from djdesk_bundle import contract
 from djdesk_bundle.build.bytecode import compile_bytecode, drop_sources
@@ -39,6 +40,8 @@ from djdesk_bundle.fs.archive_policy import (
     interpreter_policy,
     link_target,
 )
+from djdesk_bundle.fs.deleter import Deleter
+from djdesk_bundle.fs.globs import matching_paths
 from djdesk_bundle.options import Options
 from djdesk_bundle.pins import InterpreterPin
 
@@ -122,6 +125,39 @@ def _write_members(
             shutil.copy2(destination / final_file(path, members, policy), target)
 
 
+# What the decompressed tar may hold beyond the members' bytes: a 512-byte header (and up
+# to 511 bytes of padding) per entry, long-name records, the end blocks.
+TAR_OVERHEAD_PER_ENTRY = 2048
+SPOOLED_IN_MEMORY = 256 << 20  # beyond this, the decompressed tar goes to a temporary file
+
+
+def _decompressed(archive: Path, limits: ExtractLimits) -> IO[bytes]:
+    """The archive's tar, decompressed once (checking the members, then writing them, read
+    it twice: a compressed stream cannot seek back but by decompressing it all again), into
+    memory or a temporary file; refused as soon as it outgrows what the limits allow."""
+    most = limits.max_bytes + TAR_OVERHEAD_PER_ENTRY * (limits.max_entries + 1)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOLED_IN_MEMORY)  # noqa: SIM115 - the caller closes it
+    try:
+        with tarfile.open(archive, "r:*") as detected:  # gzip, bzip2, xz or none
+            stream = detected.fileobj
+            assert stream is not None
+            stream.seek(0)
+            size = 0
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > most:
+                    raise UnsafeArchive(
+                        f"{archive.name}: expands to more than {limits.max_bytes} bytes "
+                        "(raise extract-max-bytes if this archive is genuine)"
+                    )
+                spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
 def extract_interpreter(
     archive: Path, destination: Path, limits: ExtractLimits | None = None
 ) -> Path:
@@ -130,7 +166,7 @@ def extract_interpreter(
     destination.mkdir(parents=True, exist_ok=True)
     root = destination / contract.PYTHON_DIR
     try:
-        with tarfile.open(archive, "r:*") as tar:
+        with _decompressed(archive, limits) as stream, tarfile.open(fileobj=stream) as tar:
             policy = interpreter_policy(limits)
             members = checked_members(tar, archive, policy)
             try:
@@ -149,25 +185,33 @@ def extract_interpreter(
 
 
 def _size(path: Path) -> int:
-    if path.is_symlink() or path.is_file():
+    """The bytes of a file, or of everything below a folder (``lstat``: links not followed)."""
+    if path.is_symlink() or not path.is_dir():
         return path.lstat().st_size
-    return sum(p.lstat().st_size for p in path.rglob("*") if not p.is_dir())
+    return sum(
+        os.lstat(os.path.join(folder, name)).st_size
+        for folder, _, files in os.walk(path)
+        for name in files
+    )
 
 
-def prune(root: Path, patterns: tuple[str, ...]) -> PruneReport:
+def remove_paths(paths: list[Path], deleter: Deleter | None = None) -> PruneReport:
+    """Delete each path (a folder with all below it), by ``deleter`` (at once without one);
+    how many and their bytes."""
+    listed = set(paths)
+    present = [
+        path
+        for path in dict.fromkeys(paths)
+        if (path.exists() or path.is_symlink()) and not listed.intersection(path.parents)
+    ]  # each once, and none inside another (it goes with it)
+    report = PruneReport(paths=len(present), bytes=sum(_size(path) for path in present))
+    (deleter or Deleter()).delete(present)
+    return report
+
+
+def prune(root: Path, patterns: tuple[str, ...], deleter: Deleter | None = None) -> PruneReport:
     """Remove what matches the glob patterns (relative to the interpreter root)."""
-    matches = sorted({p for pattern in patterns for p in root.glob(pattern)}, reverse=True)
-    count = size = 0
-    for path in matches:
-        if not path.exists() and not path.is_symlink():
-            continue  # already gone with a parent
-        size += _size(path)
-        count += 1
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    return PruneReport(paths=count, bytes=size)
+    return remove_paths(matching_paths(root, patterns), deleter)
 
 
 def interpreter_executable(payload: Path, windows: bool) -> Path:
@@ -269,14 +313,20 @@ def extract_stage(ctx: StageContext, pin: InterpreterPin, archive: Path) -> Inte
 
     def make(tree: Path) -> dict[str, Any]:
         extract_interpreter(archive, ctx.staging, ExtractLimits.from_options(options))
-        report = prune(tree, options.prune_globs)
+        report = prune(tree, options.prune_globs, ctx.deleter)
         interpreter.check_starts()
         if interpreter.compiles:
             make_bytecode(interpreter, ctx.staging, sources=options.interpreter_sources)
         return {"paths": report.paths, "bytes": report.bytes}
 
     hit, facts = cached_tree(
-        ctx.cache_root, key, root, make, ctx.reporter.warn, ctx.in_previous(root), ctx.digests
+        ctx.cache_root,
+        key,
+        root,
+        make,
+        ctx.reporter.warn,
+        ctx.in_previous(root),
+        ctx.digests,
     )
     if hit:
         interpreter.check_starts()

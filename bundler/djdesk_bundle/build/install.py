@@ -372,12 +372,18 @@ def install_stage(
             _install(ctx, pin, locked, tree, ctx.work)
         check_built_sdists(tree, ctx.options.build_sdists, interpreter)
         python = interpreter.executable if interpreter.compiles else None
-        return shape_dependencies(tree, shape, python, ctx.staging)
+        return shape_dependencies(tree, shape, python, ctx.staging, ctx.deleter)
 
     key = install_key(ctx, pin, locked, interpreter.compiles)
     try:
         hit, _ = cached_tree(
-            ctx.cache_root, key, site, make, ctx.reporter.warn, ctx.in_previous(site), ctx.digests
+            ctx.cache_root,
+            key,
+            site,
+            make,
+            ctx.reporter.warn,
+            ctx.in_previous(site),
+            ctx.digests,
         )
     finally:
         if installed is not None:  # not taken: a cache entry appeared meanwhile

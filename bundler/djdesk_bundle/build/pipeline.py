@@ -52,11 +52,15 @@ from djdesk_bundle.build.template_db import TemplateDatabase, template_stage
 from djdesk_bundle.build.uptodate import digests_store, previous_build, remember_build
 from djdesk_bundle.cache.digests import Digests
 from djdesk_bundle.errors import BundleError
+from djdesk_bundle.fs.deleter import Deleter
 from djdesk_bundle.options import Options
 from djdesk_bundle.pins import load_manifest, pin_age_warning
 from djdesk_bundle.sbom.cache import sbom_key
 from djdesk_bundle.sign.codesign import sign_payload, signing_requested
 from djdesk_bundle.ui import Reporter
+
+# In staging, what the stages prune until the build's deleter thread has deleted it.
+PRUNED_ASIDE = ".pruned"
 
 
 @dataclass
@@ -137,8 +141,22 @@ def _build_locked(
         # in place: a signature must never reach the files the previous payload still uses.
         signs = signing_requested(resolved.pin.triple, env)
         previous = None if signs else output
-        ctx = StageContext(options, reporter, resolved.toolchain, staging, work, previous, digests)
-        packed, info = _stages(clock, ctx, resolved, env, background, scan)
+        # What the stages prune is moved aside in staging and deleted by a thread meanwhile.
+        deleter = Deleter(staging / PRUNED_ASIDE)
+        ctx = StageContext(
+            options,
+            reporter,
+            resolved.toolchain,
+            staging,
+            work,
+            previous,
+            digests,
+            deleter,
+        )
+        try:
+            packed, info = _stages(clock, ctx, resolved, env, background, scan)
+        finally:
+            deleter.wait()
         clock.run("publish", publish_stage, staging, output, packed)
     remember_build(
         options.cache_root, output, resolved.inputs_digest, packed.archive, packed.sha256
@@ -176,6 +194,7 @@ def _stages(
     app = clock.run("app", app_stage, ctx, resolved.app, resolved.sources, interpreter, site)
     clock.run("secrets", joined_scan, scan, resolved.sources, reporter)
     template, smoke = _check_beside_template(clock, ctx, resolved, interpreter, site)
+    ctx.deleter.wait()  # what follows walks the whole payload
     # Native binaries are signed before SHA256SUMS and the SBOM describe them.
     signed = clock.run("sign", sign_payload, staging, resolved.pin.triple, env, reporter)
     info = clock.run(

@@ -17,11 +17,14 @@ RECORD files lose the lines of files that no longer ship, so they describe the p
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from djdesk_bundle.build.bytecode import compile_bytecode, drop_sources
-from djdesk_bundle.build.extract import PruneReport, prune
+from djdesk_bundle.build.extract import PruneReport, remove_paths
+from djdesk_bundle.fs.deleter import Deleter
+from djdesk_bundle.fs.globs import matching_paths
 from djdesk_bundle.options import Options
 
 ALWAYS_KEPT_LOCALE = "en"
@@ -47,8 +50,8 @@ class DependencyShape:
         return repr((self.prune, self.locales, self.sources))
 
 
-def _outside_metadata(site_packages: Path, path: Path) -> bool:
-    return not path.relative_to(site_packages).parts[0].endswith(".dist-info")
+def _metadata(top: str) -> bool:
+    return top.endswith(".dist-info")
 
 
 def unwanted_locales(site_packages: Path, keep: tuple[str, ...]) -> list[Path]:
@@ -57,24 +60,22 @@ def unwanted_locales(site_packages: Path, keep: tuple[str, ...]) -> list[Path]:
         return []
     wanted = {*keep, ALWAYS_KEPT_LOCALE}
     found = []
-    for locale in site_packages.glob("**/locale/"):
-        for language in locale.iterdir():
-            base = language.name.replace("-", "_").split("_")[0]
-            if language.is_dir() and language.name not in wanted and base not in wanted:
-                found.append(language)
+    for folder, dirs, _ in os.walk(site_packages):
+        if os.path.basename(folder) != "locale":
+            continue
+        for language in sorted(dirs):
+            base = language.replace("-", "_").split("_")[0]
+            if language not in wanted and base not in wanted:
+                found.append(Path(folder, language))
+        dirs[:] = []  # a language folder holds no further locale/
     return found
 
 
-def prune_dependencies(site_packages: Path, shape: DependencyShape) -> PruneReport:
-    matches = {
-        path
-        for pattern in shape.prune
-        for path in site_packages.glob(pattern)
-        if _outside_metadata(site_packages, path)
-    }
-    matches.update(unwanted_locales(site_packages, shape.locales))
-    relative = tuple(str(path.relative_to(site_packages)) for path in matches)
-    return prune(site_packages, relative)
+def prune_dependencies(
+    site_packages: Path, shape: DependencyShape, deleter: Deleter | None = None
+) -> PruneReport:
+    matches = matching_paths(site_packages, shape.prune, skip=_metadata)
+    return remove_paths([*matches, *unwanted_locales(site_packages, shape.locales)], deleter)
 
 
 def prune_records(site_packages: Path) -> None:
@@ -87,10 +88,14 @@ def prune_records(site_packages: Path) -> None:
 
 
 def shape_dependencies(
-    site_packages: Path, shape: DependencyShape, python: Path | None, payload: Path
+    site_packages: Path,
+    shape: DependencyShape,
+    python: Path | None,
+    payload: Path,
+    deleter: Deleter | None = None,
 ) -> dict[str, int]:
     """Prune, then compile (with ``python``, the payload's interpreter, when it runs here)."""
-    report = prune_dependencies(site_packages, shape)
+    report = prune_dependencies(site_packages, shape, deleter)
     dropped = 0
     if python is not None:
         sourceless = not shape.sources

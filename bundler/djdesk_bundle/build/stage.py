@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from djdesk_bundle.cache.digests import Digests
+from djdesk_bundle.fs.deleter import Deleter
 from djdesk_bundle.options import Options
 from djdesk_bundle.tools.toolchain import Toolchain
 from djdesk_bundle.ui import Reporter
@@ -27,6 +28,7 @@ class StageContext:
     work: Path  # scratch space, deleted after the build
     previous: Path | None = None  # the payload this build replaces (read, never changed)
     digests: Digests = field(default_factory=Digests)  # the build's remembered file digests
+    deleter: Deleter = field(default_factory=Deleter)  # what stages prune (fs/deleter.py)
 
     @property
     def cache_root(self) -> Path:
